@@ -1,0 +1,46 @@
+/**
+ * The shape of a CLI command: its help and a run function over parsed args.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { zotHome } from '../format/zot-home.js';
+import { UsageError, type CliIo } from './io.js';
+
+export interface Command {
+  name: string;
+  /** One line for the command list. */
+  summary: string;
+  /** Usage lines, flags and an example, for `zotpack help <command>`. */
+  help: string;
+  run(argv: string[], io: CliIo): Promise<number> | number;
+}
+
+/** Flags every command takes. */
+export const COMMON_OPTIONS = {
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  home: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** Parses a command's flags (plus the common ones) strictly: unknown flags are usage errors. */
+export function parse<O extends Options>(argv: string[], options: O): ReturnType<typeof parseArgs<{ args: string[]; options: typeof COMMON_OPTIONS & O; allowPositionals: true; strict: true }>> {
+  return parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...options }, allowPositionals: true, strict: true });
+}
+
+/** The zot home: --home, else $ZOT_HOME or the platform default. */
+export function homeOf(values: { home?: string | boolean | undefined }, io: CliIo): string {
+  return typeof values.home === 'string' ? values.home : zotHome({ env: io.env });
+}
+
+export function positionals(list: string[], min: number, max: number, what: string): string[] {
+  if (list.length < min || list.length > max) throw new UsageError(`expected ${what}`);
+  return list;
+}
+
+export function intFlag(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new UsageError(`--${name} takes a whole number, got '${value}'`);
+  return Number(value);
+}

@@ -1,0 +1,65 @@
+/**
+ * How the CLI speaks: results on stdout (one JSON document with --json),
+ * warnings and errors on stderr as one line each, naming the path.
+ */
+import { ZotpackError, type Warning } from '../errors.js';
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+export const EXIT_INTERRUPTED = 130;
+
+export function print(io: CliIo, line = ''): void {
+  io.stdout.write(`${line}\n`);
+}
+
+export function printJson(io: CliIo, value: unknown): void {
+  io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** `warning: path:line: message [CODE]` on stderr. */
+export function printWarnings(io: CliIo, warnings: readonly Warning[], quiet = false): void {
+  if (quiet) return;
+  for (const w of warnings) {
+    const where = w.path === undefined ? '' : `${w.path}${w.row === undefined ? '' : `:${w.row}`}: `;
+    io.stderr.write(`warning: ${where}${w.message} [${w.code}]\n`);
+  }
+}
+
+/** A usage error: bad flags or arguments. */
+export class UsageError extends Error {}
+
+/** One line for an error on stderr; returns the exit code it deserves. */
+export function reportError(io: CliIo, err: unknown): number {
+  if (err instanceof UsageError) {
+    io.stderr.write(`zotpack: ${err.message}\nRun 'zotpack --help' for usage.\n`);
+    return EXIT_USAGE;
+  }
+  if (err instanceof ZotpackError) {
+    io.stderr.write(`zotpack: ${err.message} [${err.code}]\n`);
+    return err.code === 'E_USAGE' ? EXIT_USAGE : EXIT_FAILED;
+  }
+  const code = (err as { code?: string } | undefined)?.code;
+  if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+    io.stderr.write(`zotpack: ${(err as Error).message}\nRun 'zotpack --help' for usage.\n`);
+    return EXIT_USAGE;
+  }
+  io.stderr.write(`zotpack: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return EXIT_FAILED;
+}
+
+/** Dropped-row counts as a phrase: "2 invalid, 1 extra meta". */
+export function droppedPhrase(d: { invalid: number; undecodable: number; meta: number }): string {
+  const parts: string[] = [];
+  if (d.invalid) parts.push(`${d.invalid} invalid`);
+  if (d.undecodable) parts.push(`${d.undecodable} undecodable`);
+  if (d.meta) parts.push(`${d.meta} extra meta folded into the header`);
+  return parts.length === 0 ? 'none dropped' : `dropped ${parts.join(', ')}`;
+}

@@ -1,0 +1,41 @@
+/**
+ * Text rendering of branch trees: one line per session, box-drawing
+ * connectors, the fork point before each branch.
+ */
+import type { TreeNode } from '../session/session-tree.js';
+
+export function formatCost(usd: number): string {
+  return `$${usd.toFixed(usd >= 1 ? 2 : 4)}`;
+}
+
+function firstLine(s: string, max: number): string {
+  const line = s.split('\n')[0]!.trim();
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+/** `title · id8 · model · N msgs · $cost · started` */
+export function nodeLabel(n: TreeNode): string {
+  const s = n.summary;
+  const name = s.title || firstLine(s.firstUserText, 50) || '(no prompt)';
+  const flags = [n.orphan ? 'orphan' : '', n.duplicate ? 'duplicate id' : '', n.cycle ? 'parent cycle' : '', n.hidden ? 'hidden' : '']
+    .filter(Boolean)
+    .map((f) => ` [${f}]`)
+    .join('');
+  const started = (s.started ?? '').replace('T', ' ').slice(0, 16);
+  const fork = n.parent && !n.orphan && !n.cycle ? `@${n.forkPoint} ` : '';
+  return `${fork}${name} · ${n.id.slice(0, 8)} · ${s.model || '?'} · ${s.messages} msgs · ${formatCost(s.cost)} · ${started}${flags}`;
+}
+
+/** Lines for a forest, children indented under their parent. */
+export function renderTree(roots: readonly TreeNode[]): string[] {
+  const lines: string[] = [];
+  const walk = (nodes: readonly TreeNode[], prefix: string) => {
+    nodes.forEach((n, i) => {
+      const last = i === nodes.length - 1;
+      lines.push(`${prefix}${last ? '└─ ' : '├─ '}${nodeLabel(n)}`);
+      walk(n.children, `${prefix}${last ? '   ' : '│  '}`);
+    });
+  };
+  walk(roots, '');
+  return lines;
+}

@@ -1,0 +1,83 @@
+/**
+ * Stable error codes. A code never changes meaning once released; scripts
+ * match on it, people read the message.
+ */
+export type ZotpackErrorCode =
+  | 'E_NOT_FOUND' // the path does not exist
+  | 'E_IS_DIR' // a folder where a file is expected
+  | 'E_NOT_DIR' // a file where a folder is expected
+  | 'E_UNREADABLE' // the OS refused to read it
+  | 'E_EMPTY' // no rows at all
+  | 'E_BOM' // starts with a UTF-8 byte-order mark, which zot cannot parse
+  | 'E_NOT_META' // the first row is not a meta row
+  | 'E_BAD_META' // the meta row has a field of the wrong type
+  | 'E_ROW_TOO_LARGE' // a row larger than this Node.js can hold in one Buffer
+  | 'E_EXISTS' // the destination exists and zotpack never overwrites
+  | 'E_SAME_FILE' // the destination is the source
+  | 'E_DUPLICATE_ID' // a session with this id is already in the target
+  | 'E_NOT_IN_ARCHIVE' // no session matches an id
+  | 'E_AMBIGUOUS' // more than one session matches an id prefix
+  | 'E_BAD_FORK' // a fork point outside the transcript
+  | 'E_UNSAFE_PATH' // a path that would write outside the target root
+  | 'E_WRITE' // writing the output failed
+  | 'E_USAGE' // bad options or arguments
+  | 'E_WORKER' // a pool worker died while running the job
+  | 'E_ABORTED'; // the run was interrupted
+
+/** The one error family of zotpack: a stable `code`, the `path`, the `cause`. */
+export class ZotpackError extends Error {
+  override readonly name = 'ZotpackError';
+  readonly code: ZotpackErrorCode;
+  readonly path: string | undefined;
+  /** The message without the path. */
+  readonly reason: string;
+
+  constructor(code: ZotpackErrorCode, reason: string, options: { path?: string; cause?: unknown } = {}) {
+    super(options.path === undefined ? reason : `${options.path}: ${reason}`, { cause: options.cause });
+    this.code = code;
+    this.path = options.path;
+    this.reason = reason;
+  }
+}
+
+/** Turns an fs error about `path` into a ZotpackError with a readable reason. */
+export function fromFsError(err: unknown, path: string, doing: string): ZotpackError {
+  if (err instanceof ZotpackError) return err;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return new ZotpackError('E_NOT_FOUND', `${doing}: no such file or folder`, { path, cause: err });
+    case 'EISDIR':
+      return new ZotpackError('E_IS_DIR', `${doing}: is a folder, expected a file`, { path, cause: err });
+    case 'ENOTDIR':
+      return new ZotpackError('E_NOT_DIR', `${doing}: a part of the path is not a folder`, { path, cause: err });
+    case 'EACCES':
+    case 'EPERM':
+      return new ZotpackError('E_UNREADABLE', `${doing}: permission denied`, { path, cause: err });
+    case 'EEXIST':
+      return new ZotpackError('E_EXISTS', `${doing}: already exists`, { path, cause: err });
+    default: {
+      const reason = err instanceof Error ? err.message : String(err);
+      return new ZotpackError('E_WRITE', `${doing}: ${reason}`, { path, cause: err });
+    }
+  }
+}
+
+/** A per-row or per-file problem that does not stop the work: counted and reported. */
+export interface Warning {
+  code: WarningCode;
+  message: string;
+  path?: string;
+  /** 1-based row number in the source file, where the warning is about a row. */
+  row?: number;
+}
+
+export type WarningCode =
+  | 'W_INVALID_ROW' // a row that is not valid JSON (zot skips it)
+  | 'W_UNDECODABLE_ROW' // valid JSON that zot's row struct cannot decode (zot skips it)
+  | 'W_EXTRA_META' // a later meta row, folded into the exported header
+  | 'W_NO_ID' // a meta row without an id
+  | 'W_TRUNCATED' // the last row has no newline and is not valid JSON: a crash mid-write
+  | 'W_ORPHAN' // a session whose parent is not in the archive
+  | 'W_DUPLICATE_ID' // two files claim one id
+  | 'W_UNREADABLE'; // an entry that could not be read during discovery

@@ -1,0 +1,20 @@
+// zotpack's public API: re-exports only.
+export { ZotpackError, type ZotpackErrorCode, type Warning, type WarningCode } from './errors.js';
+export { zotHome } from './format/zot-home.js';
+export { projectKey, sessionsDir, sessionsRoot, isProjectKey } from './format/project-key.js';
+export { sessionFileName, exportFileName, isSessionFileName, SESSION_EXT, PORTABLE_EXT } from './format/session-names.js';
+export { slugify } from './format/slugify.js';
+export { goString, goTime } from './format/go-json.js';
+export type { SessionMeta, ExportOrigin } from './format/session-meta.js';
+export { readRows, splitRows, type Row, type RowReaderOptions } from './jsonl/row-reader.js';
+export { readRowHead, type RowHead } from './jsonl/row-type.js';
+export { isValidJson } from './jsonl/json-scan.js';
+export { exportSession, type ExportOptions, type ExportResult } from './session/export-session.js';
+export { importSession, type ImportOptions, type ImportResult } from './session/import-session.js';
+export { branchSession, type BranchOptions, type BranchResult } from './session/branch-session.js';
+export { describeSession, type SessionDescription } from './session/describe-session.js';
+export { projectTree, linkTree, type ProjectTree, type TreeNode } from './session/session-tree.js';
+export { findSessions, listSessionFiles, type FindResult, type FoundSession } from './session/find-session.js';
+export { readFirstMeta } from './session/first-meta.js';
+export type { SessionSummary, RowCounts } from './session/session-scan.js';
+export type { DroppedRows } from './session/copy-session.js';

@@ -1,0 +1,118 @@
+/**
+ * Reading single fields of a scanned object with the rules Go's
+ * encoding/json applies when it fills a struct: keys match case-insensitively,
+ * the last matching key wins, `null` leaves a scalar unset, and a value of
+ * the wrong JSON type fails the whole decode (zot then skips the row).
+ */
+import { keyMatches, scanArray, scanObject, type Member, type ScannedObject } from './object-members.js';
+import { decodeString } from './row-type.js';
+
+/** A field held a value of the wrong JSON type: Go's decode of the row fails. */
+export class GoTypeError extends Error {
+  constructor(readonly field: string) {
+    super(`field "${field}" has the wrong JSON type`);
+  }
+}
+
+type Kind = 'string' | 'number' | 'int' | 'bool' | 'object' | 'array' | 'any';
+
+function kindOk(c: number | undefined, kind: Kind, b: Buffer, m: Member): boolean {
+  switch (kind) {
+    case 'string':
+      return c === 0x22;
+    case 'number':
+      return c === 0x2d || (c !== undefined && c >= 0x30 && c <= 0x39);
+    case 'int': {
+      // Go parses ints with ParseInt: no fraction, no exponent.
+      if (!(c === 0x2d || (c !== undefined && c >= 0x30 && c <= 0x39))) return false;
+      for (let k = m.valueStart; k < m.valueEnd; k++) {
+        const d = b[k]!;
+        if (d === 0x2e || d === 0x65 || d === 0x45) return false;
+      }
+      return true;
+    }
+    case 'bool':
+      return c === 0x74 || c === 0x66;
+    case 'object':
+      return c === 0x7b;
+    case 'array':
+      return c === 0x5b;
+    case 'any':
+      return true;
+  }
+}
+
+/**
+ * The member Go would decode into `name`, checked against `kind`; undefined
+ * when absent or null. Throws GoTypeError on a wrong type.
+ */
+export function field(b: Buffer, obj: ScannedObject, name: string, kind: Kind): Member | undefined {
+  let found: Member | undefined;
+  for (const m of obj.members) {
+    if (!keyMatches(b, m, name)) continue;
+    const c = b[m.valueStart];
+    if (c === 0x6e) {
+      // null: a no-op for scalars, resets pointers, slices and raw values.
+      if (kind === 'object' || kind === 'array' || kind === 'any') found = undefined;
+      continue;
+    }
+    if (!kindOk(c, kind, b, m)) throw new GoTypeError(name);
+    found = m;
+  }
+  return found;
+}
+
+export function stringField(b: Buffer, obj: ScannedObject, name: string): string | undefined {
+  const m = field(b, obj, name, 'string');
+  return m && decodeString(b, m.valueStart, m.valueEnd);
+}
+
+export function numberField(b: Buffer, obj: ScannedObject, name: string): number | undefined {
+  const m = field(b, obj, name, 'number');
+  if (!m) return undefined;
+  const n = Number(b.toString('latin1', m.valueStart, m.valueEnd));
+  if (!Number.isFinite(n)) throw new GoTypeError(name); // Go: out of range
+  return n;
+}
+
+export function intField(b: Buffer, obj: ScannedObject, name: string): number | undefined {
+  const m = field(b, obj, name, 'int');
+  if (!m) return undefined;
+  const n = Number(b.toString('latin1', m.valueStart, m.valueEnd));
+  if (!Number.isSafeInteger(n)) throw new GoTypeError(name);
+  return n;
+}
+
+export function boolField(b: Buffer, obj: ScannedObject, name: string): boolean | undefined {
+  const m = field(b, obj, name, 'bool');
+  return m && b[m.valueStart] === 0x74;
+}
+
+export function objectField(b: Buffer, obj: ScannedObject, name: string): ScannedObject | undefined {
+  const m = field(b, obj, name, 'object');
+  // The value was already validated by the enclosing scan.
+  return m && (scanObject(b, m.valueStart) ?? undefined);
+}
+
+export function arrayField(b: Buffer, obj: ScannedObject, name: string): Array<[number, number]> | undefined {
+  const m = field(b, obj, name, 'array');
+  return m && (scanArray(b, m.valueStart) ?? undefined);
+}
+
+// RFC 3339 as Go's time.Time.UnmarshalJSON accepts it.
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
+/** True when Go's time.Time would accept `s`. */
+export function isGoTime(s: string): boolean {
+  const m = RFC3339.exec(s);
+  if (!m) return false;
+  const [, , mo, d, h, mi, se] = m.map(Number) as number[];
+  return mo! >= 1 && mo! <= 12 && d! >= 1 && d! <= 31 && h! < 24 && mi! < 60 && se! < 60;
+}
+
+/** A time field: the raw RFC 3339 string Go would accept, or undefined. */
+export function timeField(b: Buffer, obj: ScannedObject, name: string): string | undefined {
+  const s = stringField(b, obj, name);
+  if (s !== undefined && !isGoTime(s)) throw new GoTypeError(name);
+  return s;
+}

@@ -1,0 +1,168 @@
+/**
+ * Rows of a JSONL file as Buffer slices, framed exactly as zot frames them:
+ * split on `\n`, a trailing run of `\r`/`\n` trimmed, empty rows skipped, a
+ * last row without `\n` still a row.
+ *
+ * Every row is a `subarray` of one read buffer that is reused for the whole
+ * file, so a row costs no copy and no string. The buffer grows only when a
+ * single row outgrows it, and then to that row's exact size: memory is
+ * bounded by the largest row, never by the file.
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { constants as bufferConstants } from 'node:buffer';
+import { ZotpackError, fromFsError } from '../errors.js';
+
+const NL = 0x0a;
+const CR = 0x0d;
+
+/** Default read size: big enough that syscalls are not the cost, small enough to sit in L2/L3. */
+export const DEFAULT_CHUNK_SIZE = 1 << 20;
+
+export interface RowReaderOptions {
+  /** Bytes read per system call, and the buffer's starting size. Default 1 MiB. */
+  chunkSize?: number;
+  /** Named in errors. */
+  path?: string;
+  /**
+   * Called just before the read buffer is reused: every row yielded so far
+   * becomes invalid then. A writer that queues row slices (to send them in
+   * one writev) flushes here.
+   */
+  onRefill?: () => void;
+}
+
+/**
+ * One row. `bytes` is valid only until the reader moves on: copy it to keep
+ * it. `start`/`end` are file offsets of the row's first byte and of the byte
+ * after its line ending, so `end` of the last row is where the next append goes.
+ */
+export interface Row {
+  bytes: Buffer;
+  /** 1-based physical line number. */
+  line: number;
+  start: number;
+  end: number;
+  /** False for a last row with no newline after it (a crash can leave one). */
+  terminated: boolean;
+}
+
+function trimmedEnd(b: Buffer, from: number, to: number): number {
+  while (to > from && (b[to - 1] === CR || b[to - 1] === NL)) to--;
+  return to;
+}
+
+/** The rows of a whole Buffer (same framing as `readRows`). */
+export function* splitRows(buf: Buffer): Generator<Row> {
+  let pos = 0;
+  let line = 0;
+  while (pos < buf.length) {
+    const nl = buf.indexOf(NL, pos);
+    const stop = nl < 0 ? buf.length : nl;
+    const next = nl < 0 ? buf.length : nl + 1;
+    line++;
+    const e = trimmedEnd(buf, pos, stop);
+    if (e > pos) yield { bytes: buf.subarray(pos, e), line, start: pos, end: next, terminated: nl >= 0 };
+    pos = next;
+  }
+}
+
+/** The rows of the file at `path`, read with one reused buffer. */
+export function* readRows(path: string, options: RowReaderOptions = {}): Generator<Row> {
+  const chunk = Math.max(1, options.chunkSize ?? DEFAULT_CHUNK_SIZE);
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw fromFsError(err, path, 'cannot open');
+  }
+  try {
+    yield* readRowsFd(fd, chunk, options.path ?? path, options.onRefill);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function read(fd: number, buf: Buffer, offset: number, length: number, position: number, path: string): number {
+  try {
+    return readSync(fd, buf, offset, length, position);
+  } catch (err) {
+    throw fromFsError(err, path, 'cannot read');
+  }
+}
+
+/** Rows of an open file descriptor, from offset 0. */
+export function* readRowsFd(fd: number, chunk: number, path: string, onRefill?: () => void): Generator<Row> {
+  let buf: Buffer = Buffer.allocUnsafe(chunk);
+  let base = 0; // file offset of buf[0]
+  let len = 0; // valid bytes in buf
+  let pos = 0; // start of the unconsumed row in buf
+  let line = 0;
+  let eof = false;
+  for (;;) {
+    // Only [0, len) is data; searching a view keeps indexOf out of stale bytes.
+    const view = buf.subarray(0, len);
+    let nl: number;
+    while ((nl = view.indexOf(NL, pos)) >= 0) {
+      line++;
+      const e = trimmedEnd(view, pos, nl);
+      if (e > pos) yield { bytes: view.subarray(pos, e), line, start: base + pos, end: base + nl + 1, terminated: true };
+      pos = nl + 1;
+    }
+    if (eof) {
+      if (pos < len) {
+        line++;
+        const e = trimmedEnd(view, pos, len);
+        if (e > pos) yield { bytes: view.subarray(pos, e), line, start: base + pos, end: base + len, terminated: false };
+      }
+      return;
+    }
+    onRefill?.();
+    // Keep the unfinished row, move it to the front, and make room for more.
+    const partial = len - pos;
+    if (partial === buf.length) {
+      buf = grownFor(fd, buf, base, len, chunk, path);
+    } else if (pos > 0) {
+      buf.copyWithin(0, pos, len);
+    }
+    base += pos;
+    len = partial;
+    pos = 0;
+    const n = read(fd, buf, len, buf.length - len, base + len, path);
+    if (n === 0) eof = true;
+    len += n;
+  }
+}
+
+/**
+ * A buffer big enough for the row that fills `buf` entirely. The row's end is
+ * found first with small look-ahead reads, so the new buffer is allocated
+ * once at the row's exact size: doubling would peak at up to 3x the row
+ * (old and new buffers alive during the copy), this stays near 1x.
+ */
+function grownFor(fd: number, buf: Buffer, base: number, len: number, chunk: number, path: string): Buffer {
+  const probe = Buffer.allocUnsafe(Math.min(chunk, 1 << 20));
+  let at = base + len;
+  let rowEnd = -1;
+  for (;;) {
+    const n = read(fd, probe, 0, probe.length, at, path);
+    if (n === 0) break;
+    const nl = probe.subarray(0, n).indexOf(NL);
+    if (nl >= 0) {
+      rowEnd = at + nl + 1;
+      break;
+    }
+    at += n;
+  }
+  const rowBytes = (rowEnd < 0 ? at : rowEnd) - base;
+  const size = rowBytes + chunk;
+  if (size > bufferConstants.MAX_LENGTH) {
+    throw new ZotpackError(
+      'E_ROW_TOO_LARGE',
+      `row at byte ${base} is ${rowBytes} bytes, more than the ${bufferConstants.MAX_LENGTH} bytes one Node.js Buffer can hold`,
+      { path },
+    );
+  }
+  const grown = Buffer.allocUnsafe(size);
+  buf.copy(grown, 0, 0, len);
+  return grown;
+}

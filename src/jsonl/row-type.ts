@@ -1,0 +1,55 @@
+/**
+ * What kind of row a line is, read off the bytes the way zot's Go reader
+ * would decode it — without `JSON.parse`.
+ *
+ * zot decodes each row into a struct whose `type` field says what it is, and
+ * skips the row when decoding fails. The rule here: for every line, zotpack
+ * sees the type Go's encoding/json would decode. zot writes `type` first (or
+ * last, in rename rows, whose keys are sorted); those rows take the cheapest
+ * branches below (a raw-byte key compare, no decoding). Anything unusual —
+ * whitespace, escaped keys, keys in another case (Go folds case), repeated
+ * keys (the last wins), a `"type"` inside nested objects (ignored) — goes
+ * through the same scan and gets the same answer Go would.
+ */
+import { scanValue, skipWs } from './json-scan.js';
+import { keyMatches, scanObject, type ScannedObject } from './object-members.js';
+
+export type RowHead =
+  /** Not valid JSON: zot skips it. */
+  | { kind: 'invalid' }
+  /** Valid JSON that zot's row struct cannot decode (an array, a number, a `type` that is not a string): zot skips it. */
+  | { kind: 'undecodable' }
+  /** A row zot reads; `type` is '' when absent or null. `object` is null for a top-level `null`. */
+  | { kind: 'row'; type: string; object: ScannedObject | null };
+
+const INVALID: RowHead = { kind: 'invalid' };
+const UNDECODABLE: RowHead = { kind: 'undecodable' };
+
+/** Reads a row's head: validity and the `type` Go would decode. */
+export function readRowHead(row: Buffer): RowHead {
+  const start = skipWs(row, 0);
+  if (row[start] !== 0x7b) {
+    const end = scanValue(row, start);
+    if (end < 0 || skipWs(row, end) !== row.length) return INVALID;
+    // Go decodes `null` into a struct as a no-op: a row with an empty type.
+    return row[start] === 0x6e ? { kind: 'row', type: '', object: null } : UNDECODABLE;
+  }
+  const object = scanObject(row, start);
+  if (object === null || skipWs(row, object.end) !== row.length) return INVALID;
+  let type = '';
+  for (const m of object.members) {
+    if (!keyMatches(row, m, 'type')) continue;
+    const c = row[m.valueStart];
+    if (c === 0x22) type = decodeString(row, m.valueStart, m.valueEnd);
+    else if (c !== 0x6e) return UNDECODABLE; // Go: a type error fails the whole row
+  }
+  return { kind: 'row', type, object };
+}
+
+/** Decodes the JSON string at `[start, end)` (quotes included). */
+export function decodeString(b: Buffer, start: number, end: number): string {
+  for (let k = start + 1; k < end - 1; k++) {
+    if (b[k] === 0x5c) return JSON.parse(b.toString('utf8', start, end)) as string;
+  }
+  return b.toString('utf8', start + 1, end - 1);
+}

@@ -1,0 +1,168 @@
+/**
+ * An output file that appears whole or not at all.
+ *
+ * Bytes go to a hidden temp file beside the target (same folder, so the final
+ * step is a rename on one file system), which is fsynced and then published:
+ * by `link` when the target must not exist (atomic "create if absent", so a
+ * concurrent writer or an existing file is never clobbered), by `rename`
+ * when replacing is intended. The temp name never ends in `.jsonl`, so zot
+ * never mistakes a half-written file for a session.
+ */
+import {
+  closeSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+  writevSync,
+} from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+import { ZotpackError, fromFsError } from '../errors.js';
+
+/** Marks zotpack's temp files, so an interrupted run's leftovers can be found and removed. */
+export const TEMP_MARK = '.zotpack-tmp';
+
+export interface AtomicFileOptions {
+  /** Replace an existing target (export manifests); default false: refuse with E_EXISTS. */
+  overwrite?: boolean;
+  /** fsync the file and its folder before publishing. Default true. */
+  durable?: boolean;
+  /** File mode; zot uses 0644. */
+  mode?: number;
+}
+
+export class AtomicFile {
+  private _target: string;
+  readonly tempPath: string;
+  private fd: number;
+  private open = true;
+  bytesWritten = 0;
+
+  private constructor(target: string, tempPath: string, fd: number, private readonly options: AtomicFileOptions) {
+    this._target = target;
+    this.tempPath = tempPath;
+    this.fd = fd;
+  }
+
+  /** Where commit publishes the file. */
+  get target(): string {
+    return this._target;
+  }
+
+  /** Publishes under another name in the same folder (names that depend on the content). */
+  set target(target: string) {
+    if (dirname(target) !== dirname(this._target)) throw new Error(`retarget across folders: ${target}`);
+    this._target = target;
+  }
+
+  /** Opens a temp file beside `target`, creating the folder (0755) if needed. */
+  static create(target: string, options: AtomicFileOptions = {}): AtomicFile {
+    const dir = dirname(target);
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o755 });
+    } catch (err) {
+      throw fromFsError(err, dir, 'cannot create folder');
+    }
+    const tempPath = join(dir, `.${basename(target)}.${randomBytes(6).toString('hex')}${TEMP_MARK}`);
+    try {
+      // 'wx' is O_CREAT|O_EXCL: never follows or reuses whatever sits at the path.
+      const fd = openSync(tempPath, 'wx', options.mode ?? 0o644);
+      return new AtomicFile(target, tempPath, fd, options);
+    } catch (err) {
+      throw fromFsError(err, tempPath, 'cannot create temp file');
+    }
+  }
+
+  write(buf: Uint8Array): void {
+    try {
+      let off = 0;
+      while (off < buf.length) off += writeSync(this.fd, buf, off);
+    } catch (err) {
+      throw fromFsError(err, this.target, 'cannot write');
+    }
+    this.bytesWritten += buf.length;
+  }
+
+  /** Writes many slices in as few system calls as the kernel allows. */
+  writev(bufs: Uint8Array[]): void {
+    let total = 0;
+    for (const b of bufs) total += b.length;
+    try {
+      let done = writevSync(this.fd, bufs);
+      // A short writev (full disk, signals) leaves a tail: finish it slice by slice.
+      if (done < total) {
+        for (const b of bufs) {
+          if (done >= b.length) {
+            done -= b.length;
+            continue;
+          }
+          const rest = b.subarray(done);
+          done = 0;
+          let off = 0;
+          while (off < rest.length) off += writeSync(this.fd, rest, off);
+        }
+      }
+    } catch (err) {
+      throw fromFsError(err, this.target, 'cannot write');
+    }
+    this.bytesWritten += total;
+  }
+
+  /** Makes the file durable and publishes it at the target. */
+  commit(): void {
+    const durable = this.options.durable ?? true;
+    try {
+      if (durable) fsyncSync(this.fd);
+      closeSync(this.fd);
+      this.open = false;
+      if (this.options.overwrite) {
+        renameSync(this.tempPath, this.target);
+      } else {
+        linkSync(this.tempPath, this.target);
+        unlinkSync(this.tempPath);
+      }
+    } catch (err) {
+      this.abort();
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') {
+        throw new ZotpackError('E_EXISTS', 'already exists; zotpack never overwrites', { path: this.target, cause: err });
+      }
+      throw fromFsError(err, this.target, 'cannot publish');
+    }
+    if (durable) fsyncDir(dirname(this.target));
+  }
+
+  /** Drops the temp file; the target is untouched. Safe to call twice. */
+  abort(): void {
+    if (this.open) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        // already closed by the failure being handled
+      }
+      this.open = false;
+    }
+    try {
+      unlinkSync(this.tempPath);
+    } catch {
+      // gone already, or never made it to disk
+    }
+  }
+}
+
+/** Persists a folder's entries (a new or renamed file) across a crash. */
+export function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Some file systems refuse fsync on folders; the data itself is synced.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * Streams a session into a new file under a new header: the engine behind
+ * export and import.
+ *
+ * Rows zot reads are copied byte for byte (as slices of the read buffer);
+ * meta rows fold into the header; rows zot skips are dropped and counted.
+ * The header carries the session's last meta, which is known only at the
+ * end, so the pass writes a header built from the first meta and, in the
+ * rare session whose meta changed (a model switch), writes the file once
+ * more with the final header. Everything goes through an AtomicFile.
+ */
+import { openSync, readSync, closeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { ZotpackError, type Warning } from '../errors.js';
+import { readRows } from '../jsonl/row-reader.js';
+import { metaRow, type MetaObject } from '../format/session-meta.js';
+import { AtomicFile } from './atomic-file.js';
+import { RowSink } from './row-sink.js';
+import { SessionScan } from './session-scan.js';
+
+export interface CopyPlan {
+  /** The output folder, decided once the first row (the meta) is read. */
+  dir(scan: SessionScan): string;
+  /** The output file name, decided after the last row. */
+  name(scan: SessionScan): string;
+  /** The output's meta object, from the session's first and last meta. */
+  header(first: MetaObject, last: MetaObject): Buffer;
+  /** A check before anything is written (the target exists, a duplicate id); throws to refuse. */
+  check?(scan: SessionScan, dir: string): void;
+}
+
+export interface CopyOptions {
+  /** fsync before publishing. Default true. */
+  durable?: boolean;
+  /** Compute the output's sha256. Default false. */
+  sha256?: boolean;
+  /** Read size; see RowReaderOptions. */
+  chunkSize?: number;
+}
+
+/** Rows left out of an output, by reason. */
+export interface DroppedRows {
+  /** Not valid JSON. */
+  invalid: number;
+  /** Valid JSON zot cannot decode. */
+  undecodable: number;
+  /** Meta rows after the first, folded into the header. */
+  meta: number;
+}
+
+export interface CopyResult {
+  output: string;
+  scan: SessionScan;
+  /** Rows written after the header. */
+  rowsKept: number;
+  dropped: DroppedRows;
+  bytesOut: number;
+  sha256: string | undefined;
+  warnings: Warning[];
+}
+
+export function copySession(source: string, plan: CopyPlan, options: CopyOptions = {}): CopyResult {
+  const scan = new SessionScan(source);
+  let out: AtomicFile | undefined;
+  let sink: RowSink | undefined;
+  let tentative: Buffer | undefined;
+  try {
+    const rows = readRows(source, { chunkSize: options.chunkSize, onRefill: () => sink?.flush() });
+    for (const row of rows) {
+      const verdict = scan.add(row);
+      if (verdict === 'first-meta') {
+        const dir = plan.dir(scan);
+        plan.check?.(scan, dir);
+        out = AtomicFile.create(join(dir, 'pending'), { durable: options.durable });
+        sink = new RowSink(out, { sha256: options.sha256 });
+        tentative = headerRow(plan, scan.firstMeta!, scan.firstMeta!);
+        sink.bytes(tentative);
+      } else if (verdict === 'keep') {
+        sink!.row(row);
+      }
+    }
+    scan.finish();
+    let sha256 = sink!.digest();
+    const rowsKept = sink!.rows;
+    const target = join(plan.dir(scan), plan.name(scan));
+    const header = headerRow(plan, scan.firstMeta!, scan.lastMeta!);
+    if (!header.equals(tentative!)) {
+      const rewritten = rewriteHeader(out!, tentative!.length, header, options);
+      out = rewritten.file;
+      sha256 = rewritten.sha256;
+    }
+    out!.target = target;
+    out!.commit();
+    const dropped = { invalid: scan.counts.invalid, undecodable: scan.counts.undecodable, meta: scan.extraMetas };
+    return { output: target, scan, rowsKept, dropped, bytesOut: out!.bytesWritten, sha256, warnings: scan.warnings };
+  } catch (err) {
+    out?.abort();
+    throw err;
+  }
+}
+
+function headerRow(plan: CopyPlan, first: MetaObject, last: MetaObject): Buffer {
+  return Buffer.concat([metaRow(plan.header(first, last)), Buffer.from('\n')]);
+}
+
+/** A new temp file holding `header` and the body of `old` (everything after its first `skip` bytes). */
+function rewriteHeader(old: AtomicFile, skip: number, header: Buffer, options: CopyOptions): { file: AtomicFile; sha256: string | undefined } {
+  const file = AtomicFile.create(old.target, { durable: options.durable });
+  const hash = options.sha256 ? createHash('sha256') : undefined;
+  let fd: number | undefined;
+  try {
+    file.write(header);
+    hash?.update(header);
+    fd = openSync(old.tempPath, 'r');
+    const buf = Buffer.allocUnsafe(1 << 20);
+    let pos = skip;
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, pos);
+      if (n === 0) break;
+      const chunk = buf.subarray(0, n);
+      file.write(chunk);
+      hash?.update(chunk);
+      pos += n;
+    }
+  } catch (err) {
+    file.abort();
+    throw err instanceof ZotpackError ? err : new ZotpackError('E_WRITE', `cannot rewrite header: ${String(err)}`, { path: old.target, cause: err });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+    old.abort();
+  }
+  return { file, sha256: hash?.digest('hex') };
+}

@@ -1,0 +1,120 @@
+/**
+ * Import a `.zotsession` (or any session file) into a zot home.
+ *
+ * Unlike zot, the session keeps its identity — id, start time, title, parent
+ * and fork point — so a project imported file by file keeps its tree, and
+ * importing the same file twice is refused instead of making a duplicate.
+ * `freshId` gives zot's behaviour: a new id and start time.
+ */
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { v4 as uuidv4 } from 'uuid';
+import { ZotpackError, type Warning } from '../errors.js';
+import { goString, goTime } from '../format/go-json.js';
+import { sessionsDir } from '../format/project-key.js';
+import { ORIGIN_FIELD, type SessionMeta } from '../format/session-meta.js';
+import { isSessionFileName, sessionFileName } from '../format/session-names.js';
+import { copySession, type CopyOptions, type DroppedRows } from './copy-session.js';
+import { findSessions } from './find-session.js';
+import { currentHeader } from './header.js';
+import type { SessionSummary } from './session-scan.js';
+
+export interface ImportOptions extends CopyOptions {
+  /** The file to import. */
+  source: string;
+  /** The zot home to import into. */
+  home: string;
+  /** The project to import into. Default: the cwd the file records. */
+  cwd?: string;
+  /** Used when neither `cwd` is given nor the file records one (zot's own exports). */
+  fallbackCwd?: string;
+  /** A new id and start time, as zot's import does. Default false: keep them. */
+  freshId?: boolean;
+  /** Clock and id source, for tests. */
+  now?: () => Date;
+  newId?: () => string;
+}
+
+export interface ImportResult {
+  source: string;
+  output: string;
+  id: string;
+  cwd: string;
+  summary: SessionSummary;
+  rowsKept: number;
+  dropped: DroppedRows;
+  warnings: Warning[];
+}
+
+/** The cwd a session file says it belongs to: a zotpack export's origin, else its meta. */
+export function recordedCwd(meta: SessionMeta): string {
+  return meta.cwd !== '' ? meta.cwd : (meta.origin?.cwd ?? '');
+}
+
+/** Where and under which identity an imported session lands. */
+interface Placement {
+  cwd: string;
+  dir: string;
+  id: string;
+  started: string;
+  name: string;
+}
+
+function place(options: ImportOptions, meta: SessionMeta): Placement {
+  const cwd = options.cwd ?? (recordedCwd(meta) || options.fallbackCwd || '');
+  if (cwd === '') {
+    throw new ZotpackError('E_USAGE', 'the file does not record its project folder; pass a cwd', { path: options.source });
+  }
+  const fresh = options.freshId === true || meta.id === '';
+  const id = fresh ? (options.newId ?? uuidv4)() : meta.id;
+  const started = fresh || meta.started === undefined ? goTime((options.now ?? (() => new Date()))()) : meta.started;
+  // Keep the original file name where it is known: children in zot's tree
+  // are ordered by file name, and zot's names do not always end in the id.
+  const recorded = meta.origin?.file ?? (meta.cwd !== '' ? basename(options.source) : '');
+  const keepName = !fresh && isSessionFileName(recorded) && basename(recorded) === recorded;
+  const name = keepName ? recorded : sessionFileName(started, id);
+  return { cwd, dir: sessionsDir(options.home, cwd), id, started, name };
+}
+
+export function importSession(options: ImportOptions): ImportResult {
+  let placed: Placement | undefined;
+  const result = copySession(
+    options.source,
+    {
+      dir: (scan) => (placed ??= place(options, scan.firstMeta!.meta)).dir,
+      check: (_scan, dir) => {
+        const { id, name } = placed!;
+        if (existsSync(join(dir, name))) {
+          throw new ZotpackError('E_EXISTS', 'a session file of this name is already there; zotpack never overwrites', {
+            path: join(dir, name),
+          });
+        }
+        const twin = findSessions(dir, id).matches.find((m) => m.id === id);
+        if (twin) {
+          throw new ZotpackError('E_DUPLICATE_ID', `session ${id} is already there as ${twin.path} (a fresh id imports a copy)`, {
+            path: options.source,
+          });
+        }
+      },
+      name: () => placed!.name,
+      header: (first, last) =>
+        currentHeader(first, last, [
+          ['id', goString(placed!.id)],
+          ['cwd', goString(placed!.cwd)],
+          ['started', goString(placed!.started)],
+          [ORIGIN_FIELD, null],
+        ]),
+    },
+    options,
+  );
+  return {
+    source: options.source,
+    output: result.output,
+    id: placed!.id,
+    cwd: placed!.cwd,
+    summary: result.scan.summary,
+    rowsKept: result.rowsKept,
+    dropped: result.dropped,
+    warnings: result.warnings,
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * Writes rows to an output as slices of the reader's own buffer.
+ *
+ * Kept rows are queued as Buffer views, not copied. A row that sits in the
+ * source followed by its `\n` is queued together with that byte, and views
+ * that touch in memory merge into one, so a clean run of rows leaves as one
+ * slice per read: `writev` sends them straight from the read buffer. The
+ * queue is flushed whenever the reader is about to reuse its buffer.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import type { Row } from '../jsonl/row-reader.js';
+import type { AtomicFile } from './atomic-file.js';
+
+const NL = Buffer.from('\n');
+// writev takes at most IOV_MAX (1024 on Linux) slices per call.
+const MAX_SLICES = 1000;
+// Beyond this, a queued slice is written at once rather than queued.
+const MAX_QUEUED_BYTES = 8 << 20;
+
+export class RowSink {
+  private queue: Buffer[] = [];
+  private queued = 0;
+  private readonly hash: Hash | undefined;
+  rows = 0;
+
+  constructor(private readonly out: AtomicFile, options: { sha256?: boolean } = {}) {
+    this.hash = options.sha256 ? createHash('sha256') : undefined;
+  }
+
+  /** Queues raw bytes (a header row, with its newline). */
+  bytes(b: Buffer): void {
+    this.push(b);
+  }
+
+  /** Queues one row and its newline. */
+  row(r: Row): void {
+    this.rows++;
+    const b = r.bytes;
+    if (r.end - r.start === b.length + 1) {
+      // The source has exactly this row then `\n`: send both as one view.
+      this.push(Buffer.from(b.buffer, b.byteOffset, b.length + 1));
+    } else {
+      this.push(b);
+      this.push(NL);
+    }
+  }
+
+  private push(b: Buffer): void {
+    const last = this.queue[this.queue.length - 1];
+    if (last !== undefined && last.buffer === b.buffer && last.byteOffset + last.length === b.byteOffset) {
+      this.queue[this.queue.length - 1] = Buffer.from(b.buffer, last.byteOffset, last.length + b.length);
+    } else {
+      this.queue.push(b);
+    }
+    this.queued += b.length;
+    if (this.queue.length >= MAX_SLICES || this.queued >= MAX_QUEUED_BYTES) this.flush();
+  }
+
+  /** Writes everything queued. Call before the source buffer is reused, and at the end. */
+  flush(): void {
+    if (this.queue.length === 0) return;
+    if (this.hash) for (const b of this.queue) this.hash.update(b);
+    this.out.writev(this.queue);
+    this.queue = [];
+    this.queued = 0;
+  }
+
+  /** Hex sha256 of everything written, when asked for at construction. */
+  digest(): string | undefined {
+    this.flush();
+    return this.hash?.digest('hex');
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * One pass over a session's rows that sees each row the way zot does.
+ *
+ * Every operation on a session file (export, describe, tree, stats) walks the
+ * rows once through a SessionScan: it classifies each row (kept, meta,
+ * invalid, undecodable), keeps the first and last meta, and builds zot's
+ * summary of the session on the way — decoding only the rows whose fields
+ * the summary needs.
+ */
+import { ZotpackError, type Warning } from '../errors.js';
+import { GoTypeError, numberField, objectField, stringField } from '../jsonl/go-fields.js';
+import type { Row } from '../jsonl/row-reader.js';
+import type { ScannedObject } from '../jsonl/object-members.js';
+import { readRowHead, type RowHead } from '../jsonl/row-type.js';
+import { compactionMessages, firstNonEmptyText, firstTextBlock, hasContent, readMessage } from '../format/message.js';
+import { readMetaObject, type MetaObject } from '../format/session-meta.js';
+
+/** zot's summary of a session: what its session list and tree show. */
+export interface SessionSummary {
+  started: string | undefined;
+  model: string;
+  provider: string;
+  title: string;
+  messages: number;
+  firstUserText: string;
+  cost: number;
+}
+
+/** What became of a row. */
+export type RowVerdict = 'first-meta' | 'meta' | 'keep' | 'invalid' | 'undecodable';
+
+/** Row counts for reports. */
+export interface RowCounts {
+  /** Non-empty rows read. */
+  rows: number;
+  /** Bytes of the file read. */
+  bytes: number;
+  /** Rows by their `type` ('' for none), counting only rows zot reads. */
+  byType: Record<string, number>;
+  /** Rows that are not valid JSON (zot skips them). */
+  invalid: number;
+  /** Valid JSON that zot's row struct cannot decode (zot skips them). */
+  undecodable: number;
+  /** The longest row, in bytes. */
+  largestRow: number;
+}
+
+/** How many row warnings a scan keeps word for word; the rest are only counted. */
+export const MAX_ROW_WARNINGS = 20;
+
+const BOM = [0xef, 0xbb, 0xbf];
+
+export class SessionScan {
+  readonly path: string;
+  firstMeta: MetaObject | undefined;
+  lastMeta: MetaObject | undefined;
+  /** Meta rows after the first. */
+  extraMetas = 0;
+  readonly summary: SessionSummary = {
+    started: undefined,
+    model: '',
+    provider: '',
+    title: '',
+    messages: 0,
+    firstUserText: '',
+    cost: 0,
+  };
+  /** The seed's first prompt (first user message row with text), for export names. */
+  firstPrompt = '';
+  readonly counts: RowCounts = { rows: 0, bytes: 0, byType: {}, invalid: 0, undecodable: 0, largestRow: 0 };
+  readonly warnings: Warning[] = [];
+  /** Whether the last row read ended without a newline. */
+  lastUnterminated = false;
+  /** The head of the row last added, for callers that look further into it. */
+  head: RowHead = { kind: 'invalid' };
+
+  constructor(path: string) {
+    this.path = path;
+  }
+
+  /** Classifies one row and folds it into the summary. Throws for a first row zot cannot open. */
+  add(row: Row): RowVerdict {
+    const b = row.bytes;
+    const c = this.counts;
+    c.rows++;
+    c.bytes = row.end;
+    if (b.length > c.largestRow) c.largestRow = b.length;
+    this.lastUnterminated = !row.terminated;
+    const first = c.rows === 1;
+    if (first && b[0] === BOM[0] && b[1] === BOM[1] && b[2] === BOM[2]) {
+      throw new ZotpackError('E_BOM', 'starts with a UTF-8 byte-order mark, which zot cannot read', { path: this.path });
+    }
+    const head = readRowHead(b);
+    this.head = head;
+    if (head.kind !== 'row') {
+      if (first) throw this.notMeta(head.kind === 'invalid' ? 'the first row is not valid JSON' : 'the first row is not a JSON object');
+      return this.skip(row, head.kind);
+    }
+    c.byType[head.type] = (c.byType[head.type] ?? 0) + 1;
+    const top = head.object;
+    try {
+      switch (head.type) {
+        case 'meta':
+          return this.meta(row, top === null ? undefined : readMetaObject(b, top), first);
+        case 'message':
+          if (first) break;
+          this.summary.messages++;
+          if (top !== null && (this.summary.firstUserText === '' || this.firstPrompt === '')) this.userText(b, top);
+          return 'keep';
+        case 'compaction':
+          if (first || top === null) break;
+          this.compaction(b, top);
+          return 'keep';
+        case 'rename': {
+          if (first || top === null) break;
+          const title = stringField(b, top, 'title');
+          if (title) this.summary.title = title;
+          return 'keep';
+        }
+        case 'usage': {
+          if (first || top === null) break;
+          const cumulative = objectField(b, top, 'cumulative');
+          if (cumulative) this.summary.cost = numberField(b, cumulative, 'cost_usd') ?? 0;
+          return 'keep';
+        }
+      }
+    } catch (err) {
+      if (!(err instanceof GoTypeError)) throw err;
+      if (first) throw new ZotpackError('E_BAD_META', `the meta row cannot be read by zot: ${err.message}`, { path: this.path });
+      c.byType[head.type]!--;
+      return this.skip(row, 'undecodable', err.message);
+    }
+    if (first) throw this.notMeta(`the first row is a "${head.type}" row, not a meta row`);
+    return 'keep';
+  }
+
+  private notMeta(reason: string): ZotpackError {
+    return new ZotpackError('E_NOT_META', `${reason}; a zot session starts with its meta row`, { path: this.path });
+  }
+
+  private meta(row: Row, meta: MetaObject | undefined, first: boolean): RowVerdict {
+    if (meta === undefined) {
+      if (first) throw this.notMeta('the first row has type "meta" but no meta object');
+      return 'meta'; // Go: a nil meta; zot's loader ignores it
+    }
+    const s = this.summary;
+    s.started = meta.meta.started;
+    s.model = meta.meta.model;
+    s.provider = meta.meta.provider;
+    s.title = meta.meta.title;
+    this.lastMeta = meta;
+    if (first) {
+      this.firstMeta = meta;
+      if (meta.meta.id === '') this.warn({ code: 'W_NO_ID', message: 'the meta row has no id', row: row.line });
+      return 'first-meta';
+    }
+    this.extraMetas++;
+    return 'meta';
+  }
+
+  private userText(b: Buffer, top: ScannedObject): void {
+    const obj = objectField(b, top, 'message');
+    if (!obj) return;
+    const msg = readMessage(b, obj);
+    if (msg.role !== 'user') return;
+    const text = firstNonEmptyText(b, msg);
+    if (this.summary.firstUserText === '') this.summary.firstUserText = text;
+    if (this.firstPrompt === '') this.firstPrompt = text;
+  }
+
+  private compaction(b: Buffer, top: ScannedObject): void {
+    const msgs = compactionMessages(b, top);
+    this.summary.messages = msgs.filter((m) => hasContent(b, m.msg)).length;
+    if (this.summary.firstUserText === '' && msgs[0] !== undefined) {
+      this.summary.firstUserText = firstTextBlock(b, msgs[0].msg) ?? '';
+    }
+  }
+
+  private skip(row: Row, kind: 'invalid' | 'undecodable', detail?: string): RowVerdict {
+    if (kind === 'invalid') {
+      this.counts.invalid++;
+      const truncated = !row.terminated;
+      this.warn({
+        code: truncated ? 'W_TRUNCATED' : 'W_INVALID_ROW',
+        message: truncated
+          ? 'the last row is cut short (no newline, not valid JSON): zot skips it'
+          : 'not valid JSON: zot skips this row',
+        row: row.line,
+      });
+    } else {
+      this.counts.undecodable++;
+      this.warn({ code: 'W_UNDECODABLE_ROW', message: `zot cannot decode this row${detail ? ` (${detail})` : ''}: it skips it`, row: row.line });
+    }
+    return kind;
+  }
+
+  private warn(w: Omit<Warning, 'path'>): void {
+    if (this.warnings.length < MAX_ROW_WARNINGS) this.warnings.push({ ...w, path: this.path });
+  }
+
+  /** Throws E_EMPTY when no row was seen. Call after the last row. */
+  finish(): this {
+    if (this.counts.rows === 0) throw new ZotpackError('E_EMPTY', 'the file has no rows', { path: this.path });
+    return this;
+  }
+}
