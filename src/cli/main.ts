@@ -2,22 +2,18 @@
  * The zotpack command line: picks the command, runs it, maps failures to
  * exit codes (0 ok, 1 failed, 2 usage, 130 interrupted).
  */
-import { readFileSync } from 'node:fs';
 import type { Command } from './command.js';
 import { branchCommand } from './commands/branch.js';
 import { describeCommand } from './commands/describe.js';
 import { exportCommand } from './commands/export.js';
 import { findCommand } from './commands/find.js';
 import { importCommand } from './commands/import.js';
+import { statsCommand } from './commands/stats.js';
 import { treeCommand } from './commands/tree.js';
+import { version } from './version.js';
 import { EXIT_OK, EXIT_USAGE, reportError, type CliIo } from './io.js';
 
-const COMMANDS: Command[] = [treeCommand, exportCommand, importCommand, branchCommand, findCommand, describeCommand];
-
-export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
+const COMMANDS: Command[] = [treeCommand, exportCommand, importCommand, statsCommand, findCommand, branchCommand, describeCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -37,6 +33,8 @@ Options every command takes:
 
 Examples:
   zotpack tree                       every project's branch tree
+  zotpack export --out backup/       the whole archive, incrementally
+  zotpack import backup/             back into a zot home, trees intact
   zotpack export SESSION.jsonl out/  one session to out/<name>.zotsession
   zotpack help export                a command's flags and examples
 ${COMMANDS.map((c) => `\n${c.help}`).join('\n')}`;

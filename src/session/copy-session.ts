@@ -37,6 +37,8 @@ export interface CopyOptions {
   sha256?: boolean;
   /** Read size; see RowReaderOptions. */
   chunkSize?: number;
+  /** Replace an existing output (an earlier export of the same session). Default false. */
+  overwrite?: boolean;
 }
 
 /** Rows left out of an output, by reason. */
@@ -72,7 +74,7 @@ export function copySession(source: string, plan: CopyPlan, options: CopyOptions
       if (verdict === 'first-meta') {
         const dir = plan.dir(scan);
         plan.check?.(scan, dir);
-        out = AtomicFile.create(join(dir, 'pending'), { durable: options.durable });
+        out = AtomicFile.create(join(dir, 'pending'), { durable: options.durable, overwrite: options.overwrite });
         sink = new RowSink(out, { sha256: options.sha256 });
         tentative = headerRow(plan, scan.firstMeta!, scan.firstMeta!);
         sink.bytes(tentative);
@@ -106,7 +108,7 @@ function headerRow(plan: CopyPlan, first: MetaObject, last: MetaObject): Buffer 
 
 /** A new temp file holding `header` and the body of `old` (everything after its first `skip` bytes). */
 function rewriteHeader(old: AtomicFile, skip: number, header: Buffer, options: CopyOptions): { file: AtomicFile; sha256: string | undefined } {
-  const file = AtomicFile.create(old.target, { durable: options.durable });
+  const file = AtomicFile.create(old.target, { durable: options.durable, overwrite: options.overwrite });
   const hash = options.sha256 ? createHash('sha256') : undefined;
   let fd: number | undefined;
   try {

@@ -22,6 +22,8 @@ export interface ExportOptions extends CopyOptions {
    * a file path (`.zotsession` is added when missing). Never overwritten.
    */
   destination: string;
+  /** Replace an existing file at a file destination (the bulk engine's re-export of a grown session). */
+  replace?: boolean;
 }
 
 export interface ExportResult {
@@ -74,7 +76,7 @@ export function exportSession(options: ExportOptions): ExportResult {
     if (existing && src && existing.ino === src.ino && existing.dev === src.dev) {
       throw new ZotpackError('E_SAME_FILE', 'the destination is the source file itself', { path: file });
     }
-    if (existing) throw new ZotpackError('E_EXISTS', 'already exists; zotpack never overwrites', { path: file });
+    if (existing && !options.replace) throw new ZotpackError('E_EXISTS', 'already exists; zotpack never overwrites', { path: file });
   }
   const dir = toFolder ? resolve(dst) : dirname(file!);
   const result = copySession(
@@ -85,7 +87,7 @@ export function exportSession(options: ExportOptions): ExportResult {
         file !== undefined ? basename(file) : exportFileName(scan.firstMeta!.meta.started, scan.firstMeta!.meta.id, scan.firstPrompt),
       header: (first, last) => exportHeader(source, first, last),
     },
-    options,
+    { ...options, overwrite: options.replace === true && !toFolder },
   );
   const meta = result.scan.firstMeta!.meta;
   return {

@@ -30,6 +30,12 @@ export interface ImportOptions extends CopyOptions {
   fallbackCwd?: string;
   /** A new id and start time, as zot's import does. Default false: keep them. */
   freshId?: boolean;
+  /**
+   * Refuse a session whose id is already in the target project (reads the
+   * first row of each file there). Default true; the bulk engine checks the
+   * whole home once instead.
+   */
+  checkDuplicates?: boolean;
   /** Clock and id source, for tests. */
   now?: () => Date;
   newId?: () => string;
@@ -89,7 +95,7 @@ export function importSession(options: ImportOptions): ImportResult {
             path: join(dir, name),
           });
         }
-        const twin = findSessions(dir, id).matches.find((m) => m.id === id);
+        const twin = options.checkDuplicates === false ? undefined : findSessions(dir, id).matches.find((m) => m.id === id);
         if (twin) {
           throw new ZotpackError('E_DUPLICATE_ID', `session ${id} is already there as ${twin.path} (a fresh id imports a copy)`, {
             path: options.source,

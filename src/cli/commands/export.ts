@@ -1,35 +1,70 @@
+import { exportArchive } from '../../batch/export-archive.js';
 import { exportSession } from '../../session/export-session.js';
 import { parse, positionals, type Command } from '../command.js';
-import { droppedPhrase, EXIT_OK, print, printJson, printWarnings } from '../io.js';
+import { BULK_HELP, BULK_OPTIONS, startBulk } from '../bulk.js';
+import { droppedPhrase, EXIT_OK, print, printJson, printWarnings, UsageError } from '../io.js';
+import { version } from '../version.js';
 
 export const exportCommand: Command = {
   name: 'export',
-  summary: 'export a session to a portable .zotsession file',
-  help: `zotpack export SRC [DST]
+  summary: 'export sessions to portable .zotsession files (one, or a whole archive)',
+  help: `zotpack export --out DIR [--from PATH ...] [--project P ...] [--dry-run]
+zotpack export SRC [DST]
 
-Writes SRC (a session .jsonl) as a .zotsession file. DST is a folder (the
-name comes from the start time, id and first prompt; a path ending in / is
-created) or a file name (.zotsession is added). Default DST: the current
-folder. Never overwrites; the file appears whole or not at all.
+With --out: the whole archive (or what the filters select) to
+DIR/<project key>/<session>.zotsession plus DIR/manifest.json, on all cores.
+Run it again and only new or grown sessions are exported: a session whose
+size and modification time match the manifest (zot only appends) is not
+read again. Deleted sessions are reported; their exports are kept.
 
-  --json        print the result as JSON
-  --no-fsync    skip fsync (faster; a crash may lose the new file)
+With SRC: one session file. DST is a folder (the name comes from the start
+time, id and first prompt; a path ending in / is created) or a file name
+(.zotsession is added). Default DST: the current folder.
 
-Example:
-  zotpack export ~/.local/state/zot/sessions/ea93126eefee3546/20261125-003305-e5aacad9.jsonl backups/`,
-  run(argv, io) {
-    const { values, positionals: pos } = parse(argv, { 'no-fsync': { type: 'boolean' } });
-    const [src, dst] = positionals(pos, 1, 2, 'SRC [DST]');
-    const r = exportSession({ source: src!, destination: dst ?? io.cwd, durable: !values['no-fsync'] });
-    if (values.json) {
-      printJson(io, r);
+Either way the file appears whole or not at all, and nothing is overwritten.
+The header carries the session's current model, title and tree links, and
+records its original cwd, id and file name.
+
+  --out DIR       export the archive to DIR
+  --dry-run       show what would be exported; write nothing
+  --no-fsync      skip fsync (faster; a crash may lose recent files)
+${BULK_HELP}
+
+Examples:
+  zotpack export --out ~/backups/zot
+  zotpack export --out /mnt/usb/zot --project ~/src/api --since 2026-01-01
+  zotpack export ~/.local/state/zot/sessions/ea93126eefee3546/20261125-003305-e5aacad9.jsonl .`,
+  async run(argv, io) {
+    const { values, positionals: pos } = parse(argv, {
+      ...BULK_OPTIONS,
+      out: { type: 'string', short: 'o' },
+      'no-fsync': { type: 'boolean' },
+    });
+    const durable = !values['no-fsync'];
+    if (values.out === undefined) {
+      if (pos.length === 0) throw new UsageError('export needs --out DIR (the archive) or SRC [DST] (one session)');
+      const [src, dst] = positionals(pos, 1, 2, 'SRC [DST]');
+      const r = exportSession({ source: src!, destination: dst ?? io.cwd, durable });
+      if (values.json) {
+        printJson(io, r);
+        return EXIT_OK;
+      }
+      printWarnings(io, r.warnings, values.quiet);
+      print(io, r.output);
+      if (!values.quiet) io.stderr.write(`exported ${r.rowsKept + 1} rows (${droppedPhrase(r.dropped)}), ${r.bytesOut} bytes\n`);
       return EXIT_OK;
     }
-    printWarnings(io, r.warnings, values.quiet);
-    print(io, `${r.output}`);
-    if (!values.quiet) {
-      io.stderr.write(`exported ${r.rowsKept + 1} rows (${droppedPhrase(r.dropped)}), ${r.bytesOut} bytes\n`);
+    positionals(pos, 0, 0, 'no SRC with --out (sources go in --from)');
+    const bulk = startBulk(values, io, 'export');
+    const result = await exportArchive({ ...bulk.options, out: values.out, dryRun: values['dry-run'], durable, version: version() });
+    if (values.json) printJson(io, result);
+    else if (values['dry-run']) {
+      for (const p of result.plan) if (p.status !== 'unchanged') print(io, `${p.status.padEnd(9)} ${p.source} -> ${p.output}`);
+      const count = (s: string) => result.plan.filter((p) => p.status === s).length;
+      print(io, `${count('new')} new, ${count('changed')} changed, ${count('unchanged')} unchanged, ${result.deleted.length} deleted`);
+    } else if (!values.quiet) {
+      for (const d of result.deleted) io.stderr.write(`deleted at the source (export kept): ${d}\n`);
     }
-    return EXIT_OK;
+    return bulk.finish(result.report);
   },
 };

@@ -1,47 +1,86 @@
+import { statSync } from 'node:fs';
+import { importArchive } from '../../batch/import-archive.js';
 import { importSession } from '../../session/import-session.js';
-import { homeOf, parse, positionals, type Command } from '../command.js';
-import { droppedPhrase, EXIT_OK, print, printJson, printWarnings } from '../io.js';
+import { homeOf, parse, type Command } from '../command.js';
+import { BULK_HELP, BULK_OPTIONS, startBulk } from '../bulk.js';
+import { droppedPhrase, EXIT_OK, print, printJson, printWarnings, UsageError } from '../io.js';
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
 
 export const importCommand: Command = {
   name: 'import',
-  summary: 'import a .zotsession file into the zot home',
-  help: `zotpack import SRC [--cwd DIR] [--fresh-id] [--home ZOT_HOME]
+  summary: 'import .zotsession files or export folders into the zot home',
+  help: `zotpack import SRC... [--cwd DIR] [--fresh-id] [--home ZOT_HOME]
 
-Copies SRC into <home>/sessions/<project>/. The project is --cwd, else the
-folder a zotpack export records, else the current folder (zot's own exports
-record none). The session keeps its id, start time, title and tree links, so
-importing a project file by file keeps its branch tree, and importing the
-same file twice is refused (E_DUPLICATE_ID).
+Copies sessions into <home>/sessions/<project>/. SRC may be .zotsession
+files or folders (a zotpack export folder, or any folder of .zotsession
+files). Each session goes to --cwd if given, else to the project folder it
+records, else (zot's own exports record none) the current folder.
 
-  --cwd DIR     the project to import into
-  --fresh-id    a new id and start time, as zot's import gives
-  --home DIR    the zot home (default: $ZOT_HOME or the platform's)
-  --json        print the result as JSON
+Sessions keep their id, start time, title and tree links, so a project's
+branch tree survives. With one file, a session already in the home is an
+error (E_DUPLICATE_ID); with several, it is skipped and listed, so running
+the same import again adds nothing twice.
 
-Example:
+  --cwd DIR       the project to import everything into
+  --fresh-id      new ids and start times, as zot's own import gives
+  --dry-run       show what would be imported; write nothing
+  --no-fsync      skip fsync
+${BULK_HELP}
+
+Examples:
+  zotpack import ~/backups/zot
   zotpack import 20261125-003305-d907c305-fix-the-tests.zotsession --cwd ~/src/api`,
-  run(argv, io) {
+  async run(argv, io) {
     const { values, positionals: pos } = parse(argv, {
+      ...BULK_OPTIONS,
       cwd: { type: 'string' },
       'fresh-id': { type: 'boolean' },
       'no-fsync': { type: 'boolean' },
     });
-    const [src] = positionals(pos, 1, 1, 'one SRC file');
-    const r = importSession({
-      source: src!,
-      home: homeOf(values, io),
+    const sources = [...pos, ...(values.from ?? [])];
+    if (sources.length === 0) throw new UsageError('import needs at least one SRC file or folder');
+    const home = homeOf(values, io);
+    const durable = !values['no-fsync'];
+    if (sources.length === 1 && isFile(sources[0]!) && !values['dry-run']) {
+      const r = importSession({
+        source: sources[0]!,
+        home,
+        cwd: values.cwd,
+        fallbackCwd: io.cwd,
+        freshId: values['fresh-id'],
+        durable,
+      });
+      if (values.json) {
+        printJson(io, r);
+        return EXIT_OK;
+      }
+      printWarnings(io, r.warnings, values.quiet);
+      print(io, r.output);
+      if (!values.quiet) io.stderr.write(`imported ${r.id} into ${r.cwd} (${droppedPhrase(r.dropped)})\n`);
+      return EXIT_OK;
+    }
+    const bulk = startBulk({ ...values, from: sources }, io, 'import');
+    const result = await importArchive({
+      ...bulk.options,
+      home,
       cwd: values.cwd,
       fallbackCwd: io.cwd,
       freshId: values['fresh-id'],
-      durable: !values['no-fsync'],
+      durable,
+      dryRun: values['dry-run'],
     });
-    if (values.json) {
-      printJson(io, r);
-      return EXIT_OK;
+    if (values.json) printJson(io, result);
+    else {
+      for (const i of result.imported) print(io, i.output);
+      if (!values.quiet) for (const p of result.present) io.stderr.write(`already present: ${p.source} (${p.id} at ${p.path})\n`);
     }
-    printWarnings(io, r.warnings, values.quiet);
-    print(io, r.output);
-    if (!values.quiet) io.stderr.write(`imported ${r.id} into ${r.cwd} (${droppedPhrase(r.dropped)})\n`);
-    return EXIT_OK;
+    return bulk.finish(result.report);
   },
 };

@@ -1,0 +1,44 @@
+/**
+ * Options every bulk run takes, documented once, with defaults applied once
+ * and invalid values rejected naming the option.
+ */
+import { availableParallelism } from 'node:os';
+import { ZotpackError } from '../errors.js';
+import type { SessionFilter } from './filters.js';
+
+export interface Progress {
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+  errors: number;
+}
+
+export interface BatchOptions {
+  /** Zot homes, `sessions/` folders, project folders or files. Required, at least one. */
+  sources: readonly string[];
+  /** Which sessions to take. Default: all. */
+  filter?: SessionFilter;
+  /** Worker threads. Default: the machine's available parallelism. */
+  jobs?: number;
+  /** Stops the run: no new jobs, running ones stopped, temp files removed. */
+  signal?: AbortSignal;
+  /** Called as files finish. */
+  onProgress?: (progress: Progress) => void;
+  /** The worker module (tests and embedders); default the compiled session worker. */
+  workerFile?: string;
+}
+
+export interface ResolvedBatchOptions extends BatchOptions {
+  jobs: number;
+  filter: SessionFilter;
+}
+
+export function resolveBatchOptions(options: BatchOptions): ResolvedBatchOptions {
+  const jobs = options.jobs ?? availableParallelism();
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 256) {
+    throw new ZotpackError('E_USAGE', `jobs must be a whole number from 1 to 256, got ${jobs}`);
+  }
+  if (options.sources.length === 0) throw new ZotpackError('E_USAGE', 'no sources given');
+  return { ...options, jobs, filter: options.filter ?? {} };
+}

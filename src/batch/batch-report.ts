@@ -1,0 +1,83 @@
+/**
+ * The end-of-run report every bulk command gives: counts, bytes, speed, rows
+ * kept and dropped, errors by code.
+ */
+import type { Warning, ZotpackErrorCode } from '../errors.js';
+import type { JobError } from './protocol.js';
+
+/** Warnings kept word for word in a report; the rest are only counted. */
+export const MAX_REPORT_WARNINGS = 200;
+
+export interface BatchReport {
+  command: string;
+  /** Files selected. */
+  files: number;
+  succeeded: number;
+  failed: number;
+  /** Files left as they were (unchanged since the last export, already imported). */
+  skipped: number;
+  /** Bytes of the files processed. */
+  bytes: number;
+  elapsedMs: number;
+  mbPerSec: number;
+  rowsKept: number;
+  rowsDropped: { invalid: number; undecodable: number; meta: number };
+  errors: JobError[];
+  errorsByCode: Partial<Record<ZotpackErrorCode, number>>;
+  warnings: Warning[];
+  warningCount: number;
+  interrupted: boolean;
+}
+
+export class ReportBuilder {
+  private readonly started = performance.now();
+  readonly report: BatchReport;
+
+  constructor(command: string, files: number) {
+    this.report = {
+      command,
+      files,
+      succeeded: 0,
+      failed: 0,
+      skipped: 0,
+      bytes: 0,
+      elapsedMs: 0,
+      mbPerSec: 0,
+      rowsKept: 0,
+      rowsDropped: { invalid: 0, undecodable: 0, meta: 0 },
+      errors: [],
+      errorsByCode: {},
+      warnings: [],
+      warningCount: 0,
+      interrupted: false,
+    };
+  }
+
+  fail(error: JobError): void {
+    const r = this.report;
+    r.failed++;
+    r.errors.push(error);
+    r.errorsByCode[error.code] = (r.errorsByCode[error.code] ?? 0) + 1;
+  }
+
+  warn(warnings: readonly Warning[]): void {
+    const r = this.report;
+    r.warningCount += warnings.length;
+    for (const w of warnings) if (r.warnings.length < MAX_REPORT_WARNINGS) r.warnings.push(w);
+  }
+
+  drop(d: { invalid: number; undecodable: number; meta: number }): void {
+    const r = this.report.rowsDropped;
+    r.invalid += d.invalid;
+    r.undecodable += d.undecodable;
+    r.meta += d.meta;
+  }
+
+  finish(interrupted = false): BatchReport {
+    const r = this.report;
+    r.elapsedMs = Math.round(performance.now() - this.started);
+    r.mbPerSec = r.elapsedMs > 0 ? Math.round((r.bytes / 1e6 / (r.elapsedMs / 1000)) * 10) / 10 : 0;
+    r.interrupted = interrupted;
+    return r;
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * Finding the session files of the sources a run is given.
+ *
+ * A source may be a zot home, its `sessions/` folder, one project folder or
+ * a single file. Folders are searched with fast-glob two levels deep (the
+ * layout zot writes). Symbolic links are followed only where they stay
+ * inside the source; one pointing out of it, an unreadable folder or a
+ * missing source is reported as a warning, never fatal.
+ */
+import { readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import fg from 'fast-glob';
+import type { Warning } from '../errors.js';
+import { isProjectKey } from '../format/project-key.js';
+
+export interface SessionEntry {
+  /** Absolute path as found (a link's own path when it is a link). */
+  path: string;
+  size: number;
+  mtimeMs: number;
+  /** The project key of the folder holding it, or '' when the folder is not a project folder. */
+  folderKey: string;
+}
+
+export interface Discovery {
+  entries: SessionEntry[];
+  warnings: Warning[];
+}
+
+function isInside(root: string, target: string): boolean {
+  const rel = relative(root, target);
+  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !rel.startsWith(sep));
+}
+
+function entryOf(path: string, st: Stats): SessionEntry {
+  const folder = basename(dirname(path));
+  return { path, size: st.size, mtimeMs: st.mtimeMs, folderKey: isProjectKey(folder) ? folder : '' };
+}
+
+/** The folder to glob for a source folder: a zot home's `sessions/`, else the folder itself. */
+function globBase(dir: string): string {
+  try {
+    if (statSync(join(dir, 'sessions')).isDirectory()) return join(dir, 'sessions');
+  } catch {
+    // not a zot home
+  }
+  return dir;
+}
+
+/**
+ * Every session file (by `ext`) under the sources, sorted by path, each file
+ * once however many sources reach it.
+ */
+export async function discoverSessions(sources: readonly string[], ext = '.jsonl'): Promise<Discovery> {
+  const warnings: Warning[] = [];
+  const found = new Map<string, SessionEntry>();
+  const seen = new Set<string>(); // dev:ino, so one file reached twice counts once
+  const add = (path: string, st: Stats) => {
+    const id = `${st.dev}:${st.ino}`;
+    if (seen.has(id)) return;
+    seen.add(id);
+    found.set(path, entryOf(path, st));
+  };
+  for (const source of sources) {
+    const abs = resolve(source);
+    let st: Stats;
+    try {
+      st = statSync(abs);
+    } catch (err) {
+      warnings.push({ code: 'W_UNREADABLE', message: `source skipped: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, path: abs });
+      continue;
+    }
+    if (st.isFile()) {
+      add(abs, st);
+      continue;
+    }
+    const base = globBase(abs);
+    const root = realpathSync(base);
+    for (const e of readdirSync(base, { withFileTypes: true })) {
+      if (e.isSymbolicLink()) {
+        const p = join(base, e.name);
+        try {
+          if (statSync(p).isDirectory()) {
+            warnings.push({ code: 'W_UNREADABLE', message: 'linked folder not followed', path: p });
+          }
+        } catch {
+          // a dangling link: nothing to follow
+        }
+      }
+    }
+    const hits = await fg([`*${ext}`, `*/*${ext}`], {
+      cwd: base,
+      absolute: true,
+      onlyFiles: false,
+      followSymbolicLinks: false,
+      stats: true,
+      dot: false,
+      suppressErrors: true,
+    });
+    for (const hit of hits) {
+      if (hit.dirent.isFile()) {
+        add(hit.path, hit.stats!);
+      } else if (hit.dirent.isSymbolicLink()) {
+        try {
+          const target = realpathSync(hit.path);
+          const tst = statSync(target);
+          if (!tst.isFile()) continue;
+          if (!isInside(root, target)) {
+            warnings.push({ code: 'W_UNREADABLE', message: `link points out of the source (${target}): skipped`, path: hit.path });
+            continue;
+          }
+          add(hit.path, tst);
+        } catch {
+          warnings.push({ code: 'W_UNREADABLE', message: 'dangling link: skipped', path: hit.path });
+        }
+      }
+    }
+    // fast-glob skips folders it cannot read; say which.
+    for (const e of readdirSync(base, { withFileTypes: true })) {
+      if (!e.isDirectory()) continue;
+      try {
+        readdirSync(join(base, e.name));
+      } catch (err) {
+        warnings.push({ code: 'W_UNREADABLE', message: `folder skipped: ${(err as NodeJS.ErrnoException).code}`, path: join(base, e.name) });
+      }
+    }
+  }
+  const entries = [...found.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { entries, warnings };
+}
+

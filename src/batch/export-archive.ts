@@ -1,0 +1,167 @@
+/**
+ * Bulk export: every selected session to `<out>/<project key>/<name>.zotsession`
+ * plus `<out>/manifest.json`, on the worker pool.
+ *
+ * Incremental: zot only ever appends to a session file, so any change to one
+ * changes its size and modification time. A session whose size and mtime
+ * match the manifest, and whose export is still there at its recorded size,
+ * is skipped without being opened — a second run over an unchanged archive
+ * costs one stat pass and writes nothing. A grown session is exported again
+ * (replacing its earlier export atomically); a deleted one is reported and
+ * its export kept.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { basename, join, relative, resolve, sep } from 'node:path';
+import { projectKey } from '../format/project-key.js';
+import { PORTABLE_EXT, SESSION_EXT } from '../format/session-names.js';
+import { resolveBatchOptions, type BatchOptions } from './batch-options.js';
+import type { BatchReport } from './batch-report.js';
+import { MANIFEST_NAME, readManifest, writeManifest, type ExportManifest, type ManifestEntry } from './export-manifest.js';
+import { runOp } from './run-op.js';
+import { selectSessions, startReport, type Selected } from './select-sessions.js';
+import { removeTempFiles } from './temp-files.js';
+
+export interface ExportArchiveOptions extends BatchOptions {
+  /** The export folder. */
+  out: string;
+  /** Plan only: report what would be exported, write nothing. */
+  dryRun?: boolean;
+  /** fsync every output before publishing it. Default true. */
+  durable?: boolean;
+  /** zotpack's version, recorded in the manifest. */
+  version?: string;
+}
+
+export type PlanStatus = 'new' | 'changed' | 'unchanged';
+
+export interface ExportPlanItem {
+  source: string;
+  output: string;
+  status: PlanStatus;
+}
+
+export interface ExportArchiveResult {
+  out: string;
+  manifest: string;
+  plan: ExportPlanItem[];
+  /** Sources in the manifest that no longer exist (their exports are kept). */
+  deleted: string[];
+  report: BatchReport;
+}
+
+function outputFor(s: Selected, key: string): string {
+  const name = basename(s.path, SESSION_EXT) + PORTABLE_EXT;
+  return join(key, name);
+}
+
+function unchanged(out: string, s: Selected, prev: ManifestEntry | undefined): boolean {
+  if (!prev || prev.size !== s.size || prev.mtimeMs !== s.mtimeMs || prev.sourceDeleted) return false;
+  try {
+    return statSync(join(out, prev.output)).size === prev.bytes;
+  } catch {
+    return false;
+  }
+}
+
+export async function exportArchive(options: ExportArchiveOptions): Promise<ExportArchiveResult> {
+  const resolved = resolveBatchOptions(options);
+  const out = resolve(options.out);
+  const durable = options.durable ?? true;
+  const previous = readManifest(out);
+  const bySource = new Map((previous?.sessions ?? []).map((e) => [e.source, e]));
+  const selection = await selectSessions(resolved);
+  const report = startReport('export', selection);
+
+  // Sessions outside a project folder need their meta row to know their project.
+  const keyless = selection.sessions.filter((s) => s.folderKey === '' && s.meta === undefined);
+  const keylessMeta = keyless.length > 0 ? await runOp({ ...resolved, onProgress: undefined }, 'meta', keyless, {}) : [];
+  const keys = new Map<string, string>();
+  keyless.forEach((s, i) => {
+    const o = keylessMeta[i]!;
+    if (o.ok) keys.set(s.path, projectKey(o.value.cwd));
+  });
+  const plan: ExportPlanItem[] = [];
+  const todo: Array<Selected & { destination: string; replace: boolean }> = [];
+  for (const s of selection.sessions) {
+    const key = s.folderKey || (s.meta ? projectKey(s.meta.cwd) : keys.get(s.path));
+    if (key === undefined) continue; // its meta row failed: reported by the job below
+    const prev = bySource.get(s.path);
+    const output = prev?.output ?? outputFor(s, key);
+    const status: PlanStatus = unchanged(out, s, prev) ? 'unchanged' : prev ? 'changed' : 'new';
+    plan.push({ source: s.path, output, status });
+    if (status === 'unchanged') continue;
+    // The export folder is zotpack's: an output left by an interrupted run
+    // (written, but not yet in the manifest) is replaced by a fresh export.
+    todo.push({ ...s, destination: join(out, output), replace: true });
+  }
+  keyless.forEach((s, i) => {
+    const o = keylessMeta[i]!;
+    if (!o.ok) report.fail(o.error);
+  });
+  const deleted = [...bySource.values()].filter((e) => !existsSync(e.source)).map((e) => e.source);
+  report.report.skipped = plan.filter((p) => p.status === 'unchanged').length;
+
+  if (options.dryRun) {
+    return { out, manifest: join(out, MANIFEST_NAME), plan, deleted, report: report.finish() };
+  }
+  const outcomes = await runOp(resolved, 'export', todo, { durable });
+  const manifest: ExportManifest = previous ?? {
+    format: 'zotpack-export',
+    version: 1,
+    zotpack: options.version ?? '',
+    updated: '',
+    sessions: [],
+  };
+  const entries = new Map(manifest.sessions.map((e) => [e.source, e]));
+  let changedManifest = false;
+  todo.forEach((s, i) => {
+    const o = outcomes[i]!;
+    if (!o.ok) {
+      if (o.error.code !== 'E_ABORTED') report.fail(o.error);
+      return;
+    }
+    const r = o.value;
+    const r2 = report.report;
+    r2.succeeded++;
+    r2.bytes += s.size;
+    r2.rowsKept += r.rowsKept;
+    report.drop(r.dropped);
+    report.warn(r.warnings);
+    changedManifest = true;
+    entries.set(s.path, {
+      source: s.path,
+      output: relative(out, r.output).split(sep).join('/'),
+      cwd: r.cwd,
+      key: basename(join(r.output, '..')),
+      id: r.id,
+      parent: r.parent,
+      forkPoint: r.forkPoint,
+      started: r.summary.started ?? '',
+      title: r.summary.title,
+      model: r.summary.model,
+      provider: r.summary.provider,
+      size: s.size,
+      mtimeMs: s.mtimeMs,
+      rows: r.rowsKept + 1,
+      bytes: r.bytesOut,
+      sha256: r.sha256 ?? '',
+    });
+  });
+  for (const source of deleted) {
+    const e = entries.get(source);
+    if (e && !e.sourceDeleted) {
+      e.sourceDeleted = true;
+      changedManifest = true;
+    }
+  }
+  const interrupted = resolved.signal?.aborted === true;
+  if (interrupted) await removeTempFiles(out);
+  // Written even after an interrupt: what finished is recorded, so a re-run does the rest.
+  if (changedManifest) {
+    manifest.sessions = [...entries.values()];
+    manifest.updated = new Date().toISOString();
+    if (options.version) manifest.zotpack = options.version;
+    writeManifest(out, manifest, durable);
+  }
+  return { out, manifest: join(out, MANIFEST_NAME), plan, deleted, report: report.finish(interrupted) };
+}

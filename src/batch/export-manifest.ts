@@ -1,0 +1,75 @@
+/**
+ * `<out>/manifest.json`: what a bulk export holds and where each file came
+ * from. It is also the memory of incremental runs: a session whose source
+ * has the size and modification time recorded here, and whose output is
+ * still there at the recorded size, is not read again.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ZotpackError } from '../errors.js';
+import { AtomicFile } from '../session/atomic-file.js';
+
+export const MANIFEST_NAME = 'manifest.json';
+
+export interface ManifestEntry {
+  /** Absolute path of the session file exported. */
+  source: string;
+  /** The export, relative to the export folder, with `/` separators. */
+  output: string;
+  cwd: string;
+  key: string;
+  id: string;
+  parent: string;
+  forkPoint: number;
+  started: string;
+  title: string;
+  model: string;
+  provider: string;
+  /** Source size and modification time when exported (the incremental check). */
+  size: number;
+  mtimeMs: number;
+  /** Rows in the export, header included. */
+  rows: number;
+  /** Size of the export. */
+  bytes: number;
+  sha256: string;
+  /** The source is gone; its export is kept. */
+  sourceDeleted?: boolean;
+}
+
+export interface ExportManifest {
+  format: 'zotpack-export';
+  version: 1;
+  zotpack: string;
+  updated: string;
+  sessions: ManifestEntry[];
+}
+
+export function readManifest(out: string): ExportManifest | undefined {
+  const path = join(out, MANIFEST_NAME);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const m = JSON.parse(text) as ExportManifest;
+    if (m.format !== 'zotpack-export' || !Array.isArray(m.sessions)) throw new Error('not a zotpack export manifest');
+    return m;
+  } catch (err) {
+    throw new ZotpackError('E_BAD_META', `cannot read the export manifest: ${(err as Error).message}`, { path, cause: err });
+  }
+}
+
+export function writeManifest(out: string, manifest: ExportManifest, durable: boolean): void {
+  manifest.sessions.sort((a, b) => (a.output < b.output ? -1 : a.output > b.output ? 1 : 0));
+  const file = AtomicFile.create(join(out, MANIFEST_NAME), { overwrite: true, durable });
+  try {
+    file.write(Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
+    file.commit();
+  } catch (err) {
+    file.abort();
+    throw err;
+  }
+}

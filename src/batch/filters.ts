@@ -1,0 +1,57 @@
+/**
+ * Which sessions a run selects: by project (a cwd or a project key), by start
+ * time, by id prefix.
+ */
+import { isProjectKey, projectKey } from '../format/project-key.js';
+import { ZotpackError } from '../errors.js';
+
+export interface SessionFilter {
+  /** Project cwds or 16-hex project keys; empty: every project. */
+  projects?: readonly string[];
+  /** Sessions started at or after this time. */
+  since?: Date;
+  /** Sessions started before this time. */
+  until?: Date;
+  /** Session ids starting with this. */
+  idPrefix?: string;
+}
+
+/** The project keys a filter names (cwds hashed as zot hashes them), or undefined for all. */
+export function projectKeys(filter: SessionFilter): Set<string> | undefined {
+  if (!filter.projects || filter.projects.length === 0) return undefined;
+  return new Set(
+    filter.projects.map((p) => {
+      if (isProjectKey(p)) return p;
+      // zot records cwd as the OS gives it: no trailing separator.
+      const cwd = p.length > 1 ? p.replace(/\/+$/, '') : p;
+      return projectKey(cwd);
+    }),
+  );
+}
+
+/** True when a filter needs each session's meta row (time or id), not only its folder. */
+export function needsMeta(filter: SessionFilter): boolean {
+  return filter.since !== undefined || filter.until !== undefined || (filter.idPrefix ?? '') !== '';
+}
+
+/** Whether a session passes the time and id parts of a filter. */
+export function matchesMeta(filter: SessionFilter, meta: { id: string; started: string | undefined }): boolean {
+  if (filter.idPrefix && !meta.id.startsWith(filter.idPrefix)) return false;
+  if (filter.since || filter.until) {
+    const t = meta.started === undefined ? NaN : Date.parse(meta.started);
+    if (Number.isNaN(t)) return false;
+    if (filter.since && t < filter.since.getTime()) return false;
+    if (filter.until && t >= filter.until.getTime()) return false;
+  }
+  return true;
+}
+
+/** A --since/--until value: an RFC 3339 time or a YYYY-MM-DD date (midnight UTC). */
+export function parseWhen(value: string, option: string): Date {
+  const iso = /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value;
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) {
+    throw new ZotpackError('E_USAGE', `${option} takes a date (2026-05-06) or a time (2026-05-06T18:46:29Z), got '${value}'`);
+  }
+  return new Date(t);
+}

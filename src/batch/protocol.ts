@@ -1,0 +1,66 @@
+/**
+ * What the coordinator and the pool workers say to each other: one job is
+ * one op over a few files; one outcome comes back per file, in job order.
+ * Everything here must survive structured cloning.
+ */
+import type { ZotpackErrorCode } from '../errors.js';
+import type { ExportResult } from '../session/export-session.js';
+import type { ImportResult } from '../session/import-session.js';
+import type { SessionDescription } from '../session/describe-session.js';
+
+export interface ExportFile {
+  path: string;
+  /** The output file path. */
+  destination: string;
+  /** Replace an earlier export of this session (incremental runs). */
+  replace: boolean;
+}
+
+export interface ImportFile {
+  path: string;
+}
+
+/** The first meta's fields, enough to filter and find. */
+export interface MetaPeek {
+  id: string;
+  parent: string;
+  forkPoint: number;
+  cwd: string;
+  started: string | undefined;
+}
+
+export type Job =
+  | { op: 'export'; files: ExportFile[]; durable: boolean }
+  | { op: 'describe'; files: Array<{ path: string }> }
+  | { op: 'meta'; files: Array<{ path: string }> }
+  | {
+      op: 'import';
+      files: ImportFile[];
+      home: string;
+      cwd: string | undefined;
+      fallbackCwd: string | undefined;
+      freshId: boolean;
+      durable: boolean;
+      /** The coordinator already skipped ids present in the home. */
+      checkDuplicates: boolean;
+    };
+
+export interface OpValue {
+  export: ExportResult;
+  describe: SessionDescription;
+  meta: MetaPeek;
+  import: ImportResult;
+}
+
+/** An error as it crosses the thread boundary. */
+export interface JobError {
+  code: ZotpackErrorCode;
+  message: string;
+  path: string | undefined;
+}
+
+export type Outcome<T> = { ok: true; value: T } | { ok: false; error: JobError };
+
+export interface JobResult<T = unknown> {
+  outcomes: Array<Outcome<T>>;
+}

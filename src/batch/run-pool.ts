@@ -1,0 +1,93 @@
+/**
+ * Runs jobs on a Piscina pool of worker threads and gives back one outcome
+ * per file, in the caller's order.
+ *
+ * A job whose worker dies (a crash, an out-of-memory kill) is not the end of
+ * the run: a shared job is split and its files retried one by one; a single
+ * file is retried once and, if its worker dies again, fails alone with
+ * E_WORKER. An abort stops scheduling, stops the running workers, and marks
+ * every unfinished file E_ABORTED.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import pLimit from 'p-limit';
+import type { Job, JobResult, Outcome } from './protocol.js';
+
+export interface PoolOptions {
+  /** Worker threads. */
+  jobs: number;
+  /** Stops the run; unfinished files get E_ABORTED outcomes. */
+  signal?: AbortSignal;
+  /** The worker module; default the compiled workers/session-worker.js. */
+  workerFile?: string;
+  /** Called after each job with the files it finished. */
+  onFilesDone?: (indexes: number[], outcomes: Array<Outcome<unknown>>) => void;
+}
+
+/** One unit for the pool: a job and the caller's index of each of its files. */
+export interface IndexedJob {
+  job: Job;
+  indexes: number[];
+}
+
+/** The compiled worker, both from dist/ (installed) and from src/ (tests run the sources). */
+export function defaultWorkerFile(): string {
+  const candidates = ['../../workers/session-worker.js', '../../dist/workers/session-worker.js'];
+  for (const c of candidates) {
+    const path = fileURLToPath(new URL(c, import.meta.url));
+    if (existsSync(path)) return path;
+  }
+  throw new Error('zotpack: the compiled worker is missing; run `npm run build`');
+}
+
+function single(job: Job, k: number): Job {
+  // The same op and settings, with only the k-th file.
+  return { ...job, files: [job.files[k]!] } as Job;
+}
+
+export async function runPool<T>(units: readonly IndexedJob[], total: number, options: PoolOptions): Promise<Array<Outcome<T>>> {
+  const outcomes: Array<Outcome<T> | undefined> = new Array(total);
+  const pool = new Piscina({
+    filename: options.workerFile ?? defaultWorkerFile(),
+    minThreads: options.jobs,
+    maxThreads: options.jobs,
+    idleTimeout: 5_000,
+    concurrentTasksPerWorker: 1,
+  });
+  const signal = options.signal;
+  // Enough queued to keep every thread busy, no more: an abort then has little to drain.
+  const limit = pLimit(options.jobs * 2);
+  const settle = (indexes: number[], results: Array<Outcome<T>>) => {
+    indexes.forEach((i, k) => (outcomes[i] = results[k]));
+    options.onFilesDone?.(indexes, results);
+  };
+  const aborted = (n: number): Array<Outcome<T>> =>
+    Array.from({ length: n }, () => ({ ok: false, error: { code: 'E_ABORTED', message: 'interrupted', path: undefined } }) as const);
+
+  const run = async (unit: IndexedJob, retried: boolean): Promise<void> => {
+    if (signal?.aborted) return settle(unit.indexes, aborted(unit.indexes.length));
+    try {
+      const result = (await pool.run(unit.job, { signal })) as JobResult<T>;
+      settle(unit.indexes, result.outcomes);
+    } catch (err) {
+      if (signal?.aborted) return settle(unit.indexes, aborted(unit.indexes.length));
+      if (unit.indexes.length > 1) {
+        // Find the file that killed the worker: run each alone.
+        await Promise.all(unit.indexes.map((index, k) => run({ job: single(unit.job, k), indexes: [index] }, false)));
+      } else if (!retried) {
+        await run(unit, true);
+      } else {
+        const message = `the worker died twice on this file: ${err instanceof Error ? err.message : String(err)}`;
+        settle(unit.indexes, [{ ok: false, error: { code: 'E_WORKER', message, path: unit.job.files[0]?.path } }]);
+      }
+    }
+  };
+
+  try {
+    await Promise.all(units.map((u) => limit(() => run(u, false))));
+  } finally {
+    await pool.destroy();
+  }
+  return outcomes.map((o) => o ?? { ok: false, error: { code: 'E_ABORTED', message: 'interrupted', path: undefined } });
+}

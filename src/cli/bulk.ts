@@ -1,0 +1,92 @@
+/**
+ * What every bulk command shares on the command line: the source and filter
+ * flags, the progress bar, Ctrl-C, and the closing report.
+ */
+import type { BatchOptions } from '../batch/batch-options.js';
+import type { BatchReport } from '../batch/batch-report.js';
+import { parseWhen } from '../batch/filters.js';
+import { intFlag, homeOf } from './command.js';
+import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, printWarnings, type CliIo } from './io.js';
+import { progressBar } from './progress.js';
+import { renderReport } from './render-report.js';
+
+export const BULK_OPTIONS = {
+  from: { type: 'string', multiple: true },
+  project: { type: 'string', multiple: true },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  id: { type: 'string' },
+  jobs: { type: 'string', short: 'j' },
+  'dry-run': { type: 'boolean' },
+} as const;
+
+export const BULK_HELP = `  --from PATH     a zot home, sessions/ folder, project folder or file (repeatable;
+                  default: the zot home)
+  --project P     only the project with cwd P or key P (repeatable)
+  --since T       only sessions started at or after T (2026-05-06 or RFC 3339)
+  --until T       only sessions started before T
+  --id PREFIX     only sessions whose id starts with PREFIX
+  -j, --jobs N    worker threads (default: the number of CPUs)
+  --home DIR      the zot home (default: $ZOT_HOME or the platform's)
+  --json          one JSON report on stdout
+  -q, --quiet     no progress bar, warnings or report on stderr`;
+
+interface BulkValues {
+  from?: string[];
+  project?: string[];
+  since?: string;
+  until?: string;
+  id?: string;
+  jobs?: string;
+  home?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export interface BulkRun {
+  options: BatchOptions;
+  /** Stops the bar and the signal handlers; prints the report; gives the exit code. */
+  finish(report: BatchReport): number;
+}
+
+/** Options from flags, with Ctrl-C wired to abort the run and a progress bar when a person watches. */
+export function startBulk(values: BulkValues, io: CliIo, label: string): BulkRun {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(EXIT_INTERRUPTED); // a second Ctrl-C: stop now
+    if (!values.quiet) io.stderr.write('\ninterrupted: stopping, cleaning up…\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const bar = progressBar(io, !values.json && !values.quiet, label);
+  const options: BatchOptions = {
+    sources: values.from && values.from.length > 0 ? values.from : [homeOf(values, io)],
+    filter: {
+      projects: values.project,
+      since: values.since === undefined ? undefined : parseWhen(values.since, '--since'),
+      until: values.until === undefined ? undefined : parseWhen(values.until, '--until'),
+      idPrefix: values.id,
+    },
+    jobs: intFlag(values.jobs, 'jobs'),
+    signal: controller.signal,
+    onProgress: (p) => bar.update(p),
+  };
+  return {
+    options,
+    finish(report) {
+      bar.stop();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      if (!values.json && !values.quiet) {
+        printWarnings(io, report.warnings);
+        for (const line of renderReport(report)) io.stderr.write(`${line}\n`);
+      }
+      if (report.interrupted) return EXIT_INTERRUPTED;
+      return report.failed > 0 ? EXIT_FAILED : EXIT_OK;
+    },
+  };
+}
+

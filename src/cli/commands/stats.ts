@@ -1,0 +1,52 @@
+import { archiveStats, type StatsFigures } from '../../batch/archive-stats.js';
+import { parse, positionals, type Command } from '../command.js';
+import { BULK_HELP, BULK_OPTIONS, startBulk } from '../bulk.js';
+import { print, printJson } from '../io.js';
+import { formatCost } from '../render-tree.js';
+
+function mb(n: number): string {
+  return `${(n / 1e6).toFixed(1)} MB`;
+}
+
+function line(name: string, f: StatsFigures): string {
+  const rows = Object.values(f.rows).reduce((a, b) => a + b, 0);
+  return [
+    name,
+    String(f.sessions),
+    mb(f.bytes),
+    String(rows),
+    mb(f.largestRow),
+    String(f.messages),
+    formatCost(f.cost),
+    f.firstActivity.slice(0, 10),
+    f.lastActivity.slice(0, 10),
+  ].join('\t');
+}
+
+export const statsCommand: Command = {
+  name: 'stats',
+  summary: 'sessions, bytes, rows, messages and cost per project',
+  help: `zotpack stats [--from PATH ...] [--project P ...] [--json]
+
+Per project and in total: sessions, bytes, rows (by type with --json),
+largest row, messages, cost, first activity (earliest start) and last
+activity (latest write). Tab-separated, one project a line.
+
+${BULK_HELP}
+
+Example:
+  zotpack stats --since 2026-01-01`,
+  async run(argv, io) {
+    const { values, positionals: pos } = parse(argv, { ...BULK_OPTIONS });
+    positionals(pos, 0, 0, 'no arguments (sources go in --from)');
+    const bulk = startBulk(values, io, 'stats');
+    const result = await archiveStats(bulk.options);
+    if (values.json) printJson(io, result);
+    else {
+      print(io, ['project', 'sessions', 'bytes', 'rows', 'largest row', 'messages', 'cost', 'first', 'last'].join('\t'));
+      for (const p of result.projects) print(io, line(p.cwd || p.key, p));
+      print(io, line('total', result.total));
+    }
+    return bulk.finish(result.report);
+  },
+};

@@ -1,0 +1,51 @@
+/**
+ * The progress bar of bulk commands: drawn on stderr, only for a person
+ * watching (a TTY, no --json, no --quiet), without colour under NO_COLOR.
+ */
+import cliProgress from 'cli-progress';
+import type { Progress } from '../batch/batch-options.js';
+import type { CliIo } from './io.js';
+
+export interface ProgressSink {
+  update(p: Progress): void;
+  stop(): void;
+}
+
+const NONE: ProgressSink = { update() {}, stop() {} };
+
+function mb(n: number): string {
+  return (n / 1e6).toFixed(n >= 1e8 ? 0 : 1);
+}
+
+export function progressBar(io: CliIo, enabled: boolean, label: string): ProgressSink {
+  if (!enabled || !io.stderr.isTTY) return NONE;
+  const plain = io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '';
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: io.stderr as NodeJS.WriteStream,
+      format: `${label} {bar} {percentage}% | {value}/{total} files | {mbDone}/{mbTotal} MB | {errors} errors | {eta_formatted}`,
+      barCompleteChar: plain ? '#' : '\u2588',
+      barIncompleteChar: plain ? '-' : '\u2591',
+      hideCursor: true,
+      clearOnComplete: true,
+      etaBuffer: 50,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    update(p) {
+      const payload = { mbDone: mb(p.bytesDone), mbTotal: mb(p.bytesTotal), errors: p.errors };
+      if (!started) {
+        bar.start(p.filesTotal, p.filesDone, payload);
+        started = true;
+      } else {
+        bar.setTotal(p.filesTotal);
+        bar.update(p.filesDone, payload);
+      }
+    },
+    stop() {
+      if (started) bar.stop();
+    },
+  };
+}

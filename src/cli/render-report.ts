@@ -1,0 +1,35 @@
+/**
+ * The short table at the end of a bulk run.
+ */
+import type { BatchReport } from '../batch/batch-report.js';
+
+function size(bytes: number): string {
+  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`;
+  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
+  if (bytes >= 1e3) return `${(bytes / 1e3).toFixed(1)} kB`;
+  return `${bytes} B`;
+}
+
+export function renderReport(r: BatchReport): string[] {
+  const lines: string[] = [];
+  for (const e of r.errors.slice(0, 50)) lines.push(`error: ${e.path ?? ''}: ${e.message} [${e.code}]`);
+  if (r.errors.length > 50) lines.push(`error: … and ${r.errors.length - 50} more (see --json)`);
+  const parts = [`${r.succeeded} ok`];
+  if (r.failed) parts.push(`${r.failed} failed`);
+  if (r.skipped) parts.push(`${r.skipped} ${r.command === 'import' ? 'already present' : 'unchanged'}`);
+  const rows: Array<[string, string]> = [
+    ['files', `${r.files} (${parts.join(', ')})`],
+    ['bytes', `${size(r.bytes)} at ${r.mbPerSec} MB/s in ${(r.elapsedMs / 1000).toFixed(2)} s`],
+  ];
+  if (r.command === 'export' || r.command === 'import') {
+    const d = r.rowsDropped;
+    rows.push(['rows kept', String(r.rowsKept)]);
+    rows.push(['rows dropped', `${d.invalid} invalid, ${d.undecodable} undecodable, ${d.meta} extra meta folded into headers`]);
+  }
+  const codes = Object.entries(r.errorsByCode);
+  if (codes.length) rows.push(['errors', codes.map(([c, n]) => `${c} ${n}`).join(', ')]);
+  if (r.warningCount) rows.push(['warnings', String(r.warningCount)]);
+  if (r.interrupted) rows.push(['interrupted', 'yes: run the same command again to finish']);
+  for (const [k, v] of rows) lines.push(`${k.padEnd(13)}${v}`);
+  return lines;
+}

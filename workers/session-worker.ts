@@ -1,0 +1,63 @@
+/**
+ * The Piscina worker: runs one job's op over its files with the same library
+ * functions the single-file commands use, and returns one outcome per file.
+ * A failing file fails alone; the rest of the job goes on.
+ */
+import { ZotpackError } from '../src/errors.js';
+import { readFirstMeta } from '../src/session/first-meta.js';
+import { describeSession } from '../src/session/describe-session.js';
+import { exportSession } from '../src/session/export-session.js';
+import { importSession, recordedCwd } from '../src/session/import-session.js';
+import type { Job, JobError, JobResult, Outcome } from '../src/batch/protocol.js';
+
+function attempt<T>(path: string, fn: () => T): Outcome<T> {
+  try {
+    return { ok: true, value: fn() };
+  } catch (err) {
+    const error: JobError =
+      err instanceof ZotpackError
+        ? { code: err.code, message: err.reason, path: err.path ?? path }
+        : { code: 'E_WORKER', message: err instanceof Error ? err.message : String(err), path };
+    return { ok: false, error };
+  }
+}
+
+export default function runJob(job: Job): JobResult {
+  switch (job.op) {
+    case 'export':
+      return {
+        outcomes: job.files.map((f) =>
+          attempt(f.path, () =>
+            exportSession({ source: f.path, destination: f.destination, replace: f.replace, durable: job.durable, sha256: true }),
+          ),
+        ),
+      };
+    case 'describe':
+      return { outcomes: job.files.map((f) => attempt(f.path, () => describeSession(f.path))) };
+    case 'meta':
+      return {
+        outcomes: job.files.map((f) =>
+          attempt(f.path, () => {
+            const m = readFirstMeta(f.path).meta;
+            return { id: m.id, parent: m.parent, forkPoint: m.forkPoint, cwd: recordedCwd(m), started: m.started };
+          }),
+        ),
+      };
+    case 'import':
+      return {
+        outcomes: job.files.map((f) =>
+          attempt(f.path, () =>
+            importSession({
+              source: f.path,
+              home: job.home,
+              cwd: job.cwd,
+              fallbackCwd: job.fallbackCwd,
+              freshId: job.freshId,
+              durable: job.durable,
+              checkDuplicates: job.checkDuplicates,
+            }),
+          ),
+        ),
+      };
+  }
+}
