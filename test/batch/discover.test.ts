@@ -1,0 +1,54 @@
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { discoverSessions } from '../../src/batch/discover.js';
+import { buildSampleArchive, cleanupTempDirs, makeTempDir } from '../helpers/zot-archive.js';
+
+afterAll(cleanupTempDirs);
+
+describe('discoverSessions', () => {
+  const home = makeTempDir();
+  const sample = buildSampleArchive(home, { bigRowBytes: 10_000 });
+  const all = sample.projects.flatMap((p) => p.sessions).sort();
+
+  it('finds the same files from a zot home, its sessions folder, and its project folders', async () => {
+    const fromHome = await discoverSessions([home]);
+    expect(fromHome.entries.map((e) => e.path)).toEqual(all);
+    const fromSessions = await discoverSessions([join(home, 'sessions')]);
+    expect(fromSessions.entries.map((e) => e.path)).toEqual(all);
+    const fromProjects = await discoverSessions(sample.projects.map((p) => join(home, 'sessions', p.key)));
+    expect(fromProjects.entries.map((e) => e.path)).toEqual(all);
+    expect(fromHome.entries.every((e) => sample.projects.some((p) => p.key === e.folderKey))).toBe(true);
+  });
+
+  it('counts a file reached by two sources once, and takes single files', async () => {
+    const one = sample.named.root;
+    const r = await discoverSessions([home, one]);
+    expect(r.entries.map((e) => e.path)).toEqual(all);
+    const single = await discoverSessions([one]);
+    expect(single.entries.map((e) => e.path)).toEqual([one]);
+  });
+
+  it('does not follow a link out of the source, and says so', async () => {
+    const outside = makeTempDir();
+    const target = join(outside, 'stolen.jsonl');
+    writeFileSync(target, '{"type":"meta","meta":{"id":"x"}}\n');
+    const link = join(home, 'sessions', sample.projects[0]!.key, 'zz-link.jsonl');
+    symlinkSync(target, link);
+    const r = await discoverSessions([home]);
+    expect(r.entries.map((e) => e.path)).not.toContain(link);
+    expect(r.warnings.some((w) => w.path === link && /out of the source/.test(w.message))).toBe(true);
+  });
+
+  it('reports a missing source and goes on with the others', async () => {
+    const r = await discoverSessions([join(home, 'nope'), sample.named.root]);
+    expect(r.entries.map((e) => e.path)).toEqual([sample.named.root]);
+    expect(r.warnings[0]!.path).toBe(join(home, 'nope'));
+  });
+
+  it('skips folders named like sessions', async () => {
+    const h = makeTempDir();
+    mkdirSync(join(h, 'p', 'dir.jsonl'), { recursive: true });
+    expect((await discoverSessions([h])).entries).toEqual([]);
+  });
+});

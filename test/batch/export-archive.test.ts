@@ -1,0 +1,116 @@
+import { appendFileSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportArchive } from '../../src/batch/export-archive.js';
+import { readManifest } from '../../src/batch/export-manifest.js';
+import { exportSession } from '../../src/session/export-session.js';
+import { buildSampleArchive, cleanupTempDirs, makeTempDir, type SampleArchive } from '../helpers/zot-archive.js';
+import { listTree, snapshot, tempFiles } from '../helpers/fs-snapshot.js';
+
+afterAll(cleanupTempDirs);
+
+describe('exportArchive', () => {
+  let sample: SampleArchive;
+  let out: string;
+  let first: Awaited<ReturnType<typeof exportArchive>>;
+  const refusedPaths = () => sample.bad.filter((b) => b.code.startsWith('E_')).map((b) => b.path).sort();
+
+  beforeAll(async () => {
+    sample = buildSampleArchive(makeTempDir(), { bigRowBytes: 3_000_000 });
+    out = join(makeTempDir(), 'export');
+    first = await exportArchive({ sources: [sample.home], out, jobs: 2 });
+  });
+
+  it('exports every readable session and fails each bad file alone', () => {
+    const refused = sample.bad.filter((b) => b.code.startsWith('E_'));
+    expect(first.report.failed).toBe(refused.length);
+    expect(first.report.errors.map((e) => [basename(e.path!), e.code]).sort()).toEqual(
+      refused.map((b) => [basename(b.path), b.code]).sort(),
+    );
+    const readable = sample.good.length + sample.bad.length - refused.length;
+    expect(first.report.succeeded).toBe(readable);
+    expect(first.report.rowsDropped.invalid).toBe(2); // the damaged session's middle row and cut-off last row
+    expect(tempFiles(out)).toEqual([]);
+  });
+
+  it('writes each export exactly as the single-file export does', () => {
+    const single = makeTempDir();
+    const manifest = readManifest(out)!;
+    expect(manifest.sessions).toHaveLength(first.report.succeeded);
+    for (const entry of manifest.sessions) {
+      const dst = join(single, entry.key, basename(entry.output));
+      exportSession({ source: entry.source, destination: dst });
+      expect(readFileSync(join(out, entry.output)).equals(readFileSync(dst))).toBe(true);
+    }
+  });
+
+  it('records each session in the manifest', () => {
+    const manifest = readManifest(out)!;
+    const root = manifest.sessions.find((e) => e.source === sample.named.root)!;
+    expect(root.output).toBe(`${sample.projects[0]!.key}/${basename(sample.named.root, '.jsonl')}.zotsession`);
+    expect(root.cwd).toBe(sample.projects[0]!.cwd);
+    expect(root.size).toBe(statSync(sample.named.root).size);
+    expect(root.bytes).toBe(statSync(join(out, root.output)).size);
+    expect(root.sha256).toMatch(/^[0-9a-f]{64}$/);
+    const branch = manifest.sessions.find((e) => e.source === sample.named.branch1)!;
+    expect(branch.parent).toBe(root.id);
+    expect(branch.forkPoint).toBe(5);
+    const switched = manifest.sessions.find((e) => e.source === sample.named.switched)!;
+    expect(switched.model).toBe('gpt-5');
+    const renamed = manifest.sessions.find((e) => e.source === sample.named.renamed)!;
+    expect(renamed.title).toBe('Renamed <by> user & co');
+  });
+
+  it('writes nothing on a second run over an unchanged archive', async () => {
+    const before = snapshot(out);
+    const again = await exportArchive({ sources: [sample.home], out, jobs: 2 });
+    expect(snapshot(out)).toEqual(before);
+    expect(again.report.skipped).toBe(first.report.succeeded);
+    expect(again.report.succeeded).toBe(0);
+    // Only the files that failed are tried again (and fail again, writing nothing).
+    const retried = again.plan.filter((p) => p.status !== 'unchanged').map((p) => p.source);
+    expect(retried.sort()).toEqual(refusedPaths());
+  });
+
+  it('exports a grown session again and reports a deleted one', async () => {
+    appendFileSync(
+      sample.named.plain,
+      '{"type":"message","message":{"role":"user","content":[{"text":"one more"}],"time":"2026-02-01T00:00:00Z"}}\n',
+    );
+    rmSync(sample.named.sibling);
+    const r = await exportArchive({ sources: [sample.home], out, jobs: 2 });
+    const redone = r.plan.filter((p) => p.status !== 'unchanged').map((p) => p.source);
+    expect(redone.filter((p) => !refusedPaths().includes(p))).toEqual([sample.named.plain]);
+    expect(r.deleted).toEqual([sample.named.sibling]);
+    const manifest = readManifest(out)!;
+    const plain = manifest.sessions.find((e) => e.source === sample.named.plain)!;
+    expect(readFileSync(join(out, plain.output), 'utf8')).toContain('one more');
+    const sibling = manifest.sessions.find((e) => e.source === sample.named.sibling)!;
+    expect(sibling.sourceDeleted).toBe(true);
+    expect(statSync(join(out, sibling.output)).isFile()).toBe(true);
+  });
+
+  it('plans without writing on a dry run', async () => {
+    const fresh = join(makeTempDir(), 'dry');
+    const r = await exportArchive({ sources: [sample.home], out: fresh, jobs: 2, dryRun: true });
+    expect(listTree(fresh)).toEqual([]);
+    expect(r.plan.length).toBeGreaterThan(0);
+    expect(r.plan.every((p) => p.status === 'new')).toBe(true);
+  });
+
+  it('exports only the selected project and time range', async () => {
+    const dst = join(makeTempDir(), 'filtered');
+    const web = sample.projects[1]!;
+    const r = await exportArchive({ sources: [sample.home], out: dst, jobs: 2, filter: { projects: [web.cwd] } });
+    const m = readManifest(dst)!;
+    expect(m.sessions.every((e) => e.key === web.key)).toBe(true);
+    expect(r.report.succeeded).toBe(m.sessions.length);
+    const none = await exportArchive({
+      sources: [sample.home],
+      out: join(makeTempDir(), 'none'),
+      jobs: 2,
+      filter: { since: new Date('2030-01-01T00:00:00Z') },
+    });
+    expect(none.report.succeeded).toBe(0);
+  });
+});

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { matchesMeta, needsMeta, parseWhen, projectKeys } from '../../src/batch/filters.js';
+import { ZotpackError } from '../../src/errors.js';
+
+describe('filters', () => {
+  it('maps a cwd to its project key, keeps keys, ignores a trailing slash', () => {
+    const keys = projectKeys({ projects: ['/home/dev/src/api/', '9d9de448cb935a51'] })!;
+    expect([...keys].sort()).toEqual(['9d9de448cb935a51', 'ea93126eefee3546']);
+    expect(projectKeys({})).toBeUndefined();
+  });
+
+  it('selects by start time (since inclusive, until exclusive) and id prefix', () => {
+    const f = { since: parseWhen('2026-05-06', '--since'), until: parseWhen('2026-05-07T00:00:00Z', '--until'), idPrefix: 'ab' };
+    expect(needsMeta(f)).toBe(true);
+    expect(matchesMeta(f, { id: 'abc', started: '2026-05-06T00:00:00Z' })).toBe(true);
+    expect(matchesMeta(f, { id: 'abc', started: '2026-05-06T23:59:59.999999999Z' })).toBe(true);
+    expect(matchesMeta(f, { id: 'abc', started: '2026-05-07T00:00:00Z' })).toBe(false);
+    expect(matchesMeta(f, { id: 'abc', started: '2026-05-05T23:59:59Z' })).toBe(false);
+    expect(matchesMeta(f, { id: 'xbc', started: '2026-05-06T12:00:00Z' })).toBe(false);
+    expect(matchesMeta(f, { id: 'abc', started: undefined })).toBe(false);
+  });
+
+  it('rejects a time it cannot read, naming the option', () => {
+    expect(() => parseWhen('last tuesday', '--since')).toThrow(ZotpackError);
+    expect(() => parseWhen('last tuesday', '--since')).toThrow(/--since/);
+  });
+});

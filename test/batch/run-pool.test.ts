@@ -1,0 +1,61 @@
+import { copyFileSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { exportArchive } from '../../src/batch/export-archive.js';
+import { readManifest } from '../../src/batch/export-manifest.js';
+import { buildSampleArchive, cleanupTempDirs, makeTempDir } from '../helpers/zot-archive.js';
+import { tempFiles } from '../helpers/fs-snapshot.js';
+
+afterAll(cleanupTempDirs);
+
+const crashingWorker = join(dirname(fileURLToPath(import.meta.url)), '..', 'helpers', 'crashing-worker.mjs');
+
+describe('the pool', () => {
+  it('fails only the file whose worker dies, in a shared job and alone', async () => {
+    const sample = buildSampleArchive(makeTempDir(), { bigRowBytes: 100_000 });
+    // A readable session under a name that kills its worker.
+    const victim = join(dirname(sample.named.plain), `20260101-000000-crash-me.jsonl`);
+    copyFileSync(sample.named.plain, victim);
+    const out = makeTempDir();
+    const r = await exportArchive({ sources: [sample.home], out, jobs: 2, workerFile: crashingWorker });
+    const workerErrors = r.report.errors.filter((e) => e.code === 'E_WORKER');
+    expect(workerErrors.map((e) => e.path)).toEqual([victim]);
+    const exported = readManifest(out)!.sessions.map((e) => e.source);
+    expect(exported).not.toContain(victim);
+    for (const good of sample.good) expect(exported).toContain(good);
+    expect(tempFiles(out)).toEqual([]);
+  });
+
+  it('stops on abort, cleans its temp files, and a re-run finishes the rest', async () => {
+    const sample = buildSampleArchive(makeTempDir(), { bigRowBytes: 40_000_000 });
+    const out = makeTempDir();
+    const controller = new AbortController();
+    let aborted = false;
+    const r = await exportArchive({
+      sources: [sample.home],
+      out,
+      jobs: 1,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (!aborted && p.filesDone >= 1) {
+          aborted = true;
+          controller.abort();
+        }
+      },
+    });
+    expect(r.report.interrupted).toBe(true);
+    expect(tempFiles(out)).toEqual([]);
+    const done = readManifest(out)?.sessions.length ?? 0;
+    expect(done).toBeLessThan(sample.good.length);
+    const rerun = await exportArchive({ sources: [sample.home], out, jobs: 2 });
+    expect(rerun.report.interrupted).toBe(false);
+    const full = makeTempDir();
+    await exportArchive({ sources: [sample.home], out: full, jobs: 2 });
+    const a = readManifest(out)!.sessions;
+    const b = readManifest(full)!.sessions;
+    expect(a.map((e) => [e.output, e.sha256])).toEqual(b.map((e) => [e.output, e.sha256]));
+    for (const e of a) expect(readFileSync(join(out, e.output)).equals(readFileSync(join(full, e.output)))).toBe(true);
+    expect(basename(out)).not.toBe('');
+  });
+});

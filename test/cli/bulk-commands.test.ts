@@ -1,0 +1,121 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildSampleArchive, cleanupTempDirs, makeTempDir, type SampleArchive } from '../helpers/zot-archive.js';
+import { listTree, tempFiles } from '../helpers/fs-snapshot.js';
+
+const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'zotpack.js');
+
+function zotpack(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+afterAll(cleanupTempDirs);
+
+describe('bulk commands through the binary', () => {
+  let sample: SampleArchive;
+  beforeAll(() => {
+    sample = buildSampleArchive(makeTempDir(), { bigRowBytes: 500_000 });
+  });
+
+  it('export --out: exit 1 when some files fail, one JSON report, bad files named', () => {
+    const out = makeTempDir();
+    const r = zotpack(['export', '--out', out, '--json', '--jobs', '2'], { ZOT_HOME: sample.home });
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.report.command).toBe('export');
+    expect(doc.report.failed).toBe(3);
+    expect(Object.keys(doc.report.errorsByCode).sort()).toEqual(['E_BOM', 'E_EMPTY', 'E_NOT_META']);
+    expect(doc.report).toHaveProperty('mbPerSec');
+    expect(doc.report.rowsDropped).toEqual({ invalid: 2, undecodable: 0, meta: 1 });
+    expect(existsSync(join(out, 'manifest.json'))).toBe(true);
+  });
+
+  it('export --out of good sessions only exits 0; the table goes to stderr, no bar without a TTY', () => {
+    const out = makeTempDir();
+    const r = zotpack(['export', '--out', out, '--project', sample.projects[0]!.cwd, '--from', sample.home]);
+    // The api project holds two bad files too.
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^files +\d+/m);
+    expect(r.stderr).not.toMatch(/[\u2588\u2591\r]/);
+    const good = makeTempDir();
+    const ok = zotpack(['export', '--out', good, '--project', sample.projects[2]!.cwd, '--from', sample.home, '-q']);
+    expect(ok.code).toBe(0);
+    expect(ok.stderr).toBe('');
+  });
+
+  it('--dry-run writes nothing', () => {
+    const out = join(makeTempDir(), 'never');
+    const r = zotpack(['export', '--out', out, '--dry-run', '--from', sample.home]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/new +\//);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('tree, stats and find print one JSON document each with --json', () => {
+    for (const args of [['tree'], ['stats'], ['find', '']]) {
+      const r = zotpack([...args, '--json', '--from', sample.home]);
+      expect(() => JSON.parse(r.stdout)).not.toThrow();
+    }
+    const tree = JSON.parse(zotpack(['tree', '--json', '--from', sample.home]).stdout);
+    expect(tree.projects).toHaveLength(3);
+  });
+
+  it('usage errors exit 2', () => {
+    expect(zotpack(['export', '--out']).code).toBe(2);
+    expect(zotpack(['tree', '--jobs', 'many']).code).toBe(2);
+    expect(zotpack(['stats', '--since', 'yesterday-ish']).code).toBe(2);
+    expect(zotpack(['tree', '--bogus']).code).toBe(2);
+  });
+
+  it('Ctrl-C mid-export leaves no temp file; a re-run ends equal to an uninterrupted run', async () => {
+    const big = buildSampleArchive(makeTempDir(), { bigRowBytes: 60_000_000 });
+    const out = makeTempDir();
+    const child = spawn(process.execPath, [BIN, 'export', '--out', out, '--from', big.home, '--jobs', '1', '--json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    // Interrupt once the first output (or its temp file) is on disk.
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (listTree(out).some((p) => p.includes('.zotsession') || p.includes('.zotpack-tmp'))) {
+          clearInterval(poll);
+          child.kill('SIGINT');
+          resolve();
+        }
+      }, 5);
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(130);
+    expect(JSON.parse(stdout).report.interrupted).toBe(true);
+    expect(tempFiles(out)).toEqual([]);
+    const rerun = zotpack(['export', '--out', out, '--from', big.home, '-q']);
+    expect(rerun.code).toBe(1); // the sample's bad files
+    const full = makeTempDir();
+    zotpack(['export', '--out', full, '--from', big.home, '-q']);
+    const files = (dir: string) => listTree(dir).filter((p) => p.endsWith('.zotsession'));
+    expect(files(out)).toEqual(files(full));
+    for (const f of files(full)) expect(readFileSync(join(out, f)).equals(readFileSync(join(full, f)))).toBe(true);
+    expect(readdirSync(out)).toContain('manifest.json');
+  }, 120_000);
+
+  it('import of an export folder twice adds nothing the second time', () => {
+    const out = makeTempDir();
+    zotpack(['export', '--out', out, '--from', sample.home, '-q']);
+    const home = makeTempDir();
+    const first = zotpack(['import', out, '--home', home, '--json']);
+    expect(first.code).toBe(0);
+    const n = JSON.parse(first.stdout).imported.length;
+    expect(n).toBeGreaterThan(5);
+    const second = zotpack(['import', out, '--home', home, '--json']);
+    expect(second.code).toBe(0);
+    const doc = JSON.parse(second.stdout);
+    expect(doc.imported).toEqual([]);
+    expect(doc.present).toHaveLength(n);
+  });
+});
