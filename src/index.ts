@@ -18,3 +18,12 @@ export { findSessions, listSessionFiles, type FindResult, type FoundSession } fr
 export { readFirstMeta } from './session/first-meta.js';
 export type { SessionSummary, RowCounts } from './session/session-scan.js';
 export type { DroppedRows } from './session/copy-session.js';
+export { exportArchive, type ExportArchiveOptions, type ExportArchiveResult, type ExportPlanItem } from './batch/export-archive.js';
+export { importArchive, type ImportArchiveOptions, type ImportArchiveResult } from './batch/import-archive.js';
+export { archiveTrees, type ArchiveTrees, type ArchiveProject } from './batch/archive-trees.js';
+export { archiveStats, type ArchiveStats, type ProjectStats, type StatsFigures } from './batch/archive-stats.js';
+export { findInArchive, type ArchiveFind, type ArchiveMatch } from './batch/find-in-archive.js';
+export { readManifest, type ExportManifest, type ManifestEntry } from './batch/export-manifest.js';
+export type { BatchOptions, Progress } from './batch/batch-options.js';
+export type { BatchReport } from './batch/batch-report.js';
+export type { SessionFilter } from './batch/filters.js';

@@ -73,7 +73,7 @@ export function* readRows(path: string, options: RowReaderOptions = {}): Generat
   try {
     fd = openSync(path, 'r');
   } catch (err) {
-    throw fromFsError(err, path, 'cannot open');
+    throw fromFsError(err, options.path ?? path, 'cannot open');
   }
   try {
     yield* readRowsFd(fd, chunk, options.path ?? path, options.onRefill);

@@ -90,15 +90,17 @@ export function importSession(options: ImportOptions): ImportResult {
       dir: (scan) => (placed ??= place(options, scan.firstMeta!.meta)).dir,
       check: (_scan, dir) => {
         const { id, name } = placed!;
-        if (existsSync(join(dir, name))) {
-          throw new ZotpackError('E_EXISTS', 'a session file of this name is already there; zotpack never overwrites', {
-            path: join(dir, name),
-          });
-        }
+        // The id first: a second import of one file meets its own earlier
+        // copy under the same name, and that is a duplicate, not a name clash.
         const twin = options.checkDuplicates === false ? undefined : findSessions(dir, id).matches.find((m) => m.id === id);
         if (twin) {
           throw new ZotpackError('E_DUPLICATE_ID', `session ${id} is already there as ${twin.path} (a fresh id imports a copy)`, {
             path: options.source,
+          });
+        }
+        if (existsSync(join(dir, name))) {
+          throw new ZotpackError('E_EXISTS', 'a session file of this name is already there; zotpack never overwrites', {
+            path: join(dir, name),
           });
         }
       },

@@ -50,6 +50,11 @@ export function linkTree(sessions: SessionDescription[]): { roots: TreeNode[]; w
       n.orphan = true;
       warnings.push({ code: 'W_ORPHAN', message: `parent ${n.parent} is not in the archive`, path: n.path });
     }
+    if (parent === n) {
+      // Its own parent: a loop of one, which zot never reaches from a root either.
+      n.cycle = true;
+      warnings.push({ code: 'W_ORPHAN', message: `parent chain loops back to this session (parent ${n.parent})`, path: n.path });
+    }
     if (parent === undefined || parent === n) roots.push(n);
     else parent.children.push(n);
   }
