@@ -25,6 +25,10 @@ export interface PoolOptions {
   onFilesDone?: (indexes: number[], outcomes: Array<Outcome<unknown>>) => void;
 }
 
+const REQUIRE_ESM_OFF = process.allowedNodeEnvironmentFlags.has('--no-experimental-require-module')
+  ? [...process.execArgv, '--no-experimental-require-module']
+  : process.execArgv;
+
 /** One unit for the pool: a job and the caller's index of each of its files. */
 export interface IndexedJob {
   job: Job;
@@ -54,6 +58,9 @@ export async function runPool<T>(units: readonly IndexedJob[], total: number, op
     maxThreads: options.jobs,
     idleTimeout: 5_000,
     concurrentTasksPerWorker: 1,
+    // Node 20 can abort (v8::Module::IsGraphAsync) when several threads
+    // require() an ES module at once, which piscina tries before import().
+    execArgv: REQUIRE_ESM_OFF,
   });
   const signal = options.signal;
   // Enough queued to keep every thread busy, no more: an abort then has little to drain.

@@ -82,7 +82,7 @@ export function firstNonEmptyText(b: Buffer, msg: MessageView): string {
   return '';
 }
 
-/** The message objects of a compaction row, each decoded. Throws GoTypeError as zot's decode would fail. */
+/** The message objects of a compaction row that zot can decode. Throws GoTypeError when `messages` holds a non-object. */
 export function compactionMessages(b: Buffer, top: ScannedObject): Array<{ span: [number, number]; msg: MessageView }> {
   const items = arrayField(b, top, 'messages') ?? [];
   const out: Array<{ span: [number, number]; msg: MessageView }> = [];
@@ -90,7 +90,12 @@ export function compactionMessages(b: Buffer, top: ScannedObject): Array<{ span:
     if (b[span[0]] === 0x6e) continue; // null: a zero message, never content
     const obj = scanObject(b, span[0]);
     if (!obj) throw new GoTypeError('messages');
-    out.push({ span, msg: readMessage(b, obj) });
+    // zot's reader skips a checkpoint message it cannot decode, not the checkpoint.
+    try {
+      out.push({ span, msg: readMessage(b, obj) });
+    } catch (err) {
+      if (!(err instanceof GoTypeError)) throw err;
+    }
   }
   return out;
 }

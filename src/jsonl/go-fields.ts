@@ -99,20 +99,29 @@ export function arrayField(b: Buffer, obj: ScannedObject, name: string): Array<[
   return m && (scanArray(b, m.valueStart) ?? undefined);
 }
 
-// RFC 3339 as Go's time.Time.UnmarshalJSON accepts it.
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+// RFC 3339 as Go's time.Time.UnmarshalJSON accepts it (any number of fraction digits; Go keeps nine).
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+function daysIn(month: number, year: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
 
 /** True when Go's time.Time would accept `s`. */
 export function isGoTime(s: string): boolean {
   const m = RFC3339.exec(s);
   if (!m) return false;
-  const [, , mo, d, h, mi, se] = m.map(Number) as number[];
-  return mo! >= 1 && mo! <= 12 && d! >= 1 && d! <= 31 && h! < 24 && mi! < 60 && se! < 60;
+  const [, y, mo, d, h, mi, se] = m.map(Number) as number[];
+  return mo! >= 1 && mo! <= 12 && d! >= 1 && d! <= daysIn(mo!, y!) && h! < 24 && mi! < 60 && se! < 60;
 }
 
 /** A time field: the raw RFC 3339 string Go would accept, or undefined. */
 export function timeField(b: Buffer, obj: ScannedObject, name: string): string | undefined {
-  const s = stringField(b, obj, name);
-  if (s !== undefined && !isGoTime(s)) throw new GoTypeError(name);
+  const m = field(b, obj, name, 'string');
+  if (!m) return undefined;
+  // Go's Time.UnmarshalJSON parses the bytes between the quotes without
+  // decoding escapes, so a time written with an escape fails there too.
+  const s = b.toString('latin1', m.valueStart + 1, m.valueEnd - 1);
+  if (!isGoTime(s)) throw new GoTypeError(name);
   return s;
 }

@@ -10,7 +10,7 @@
  */
 import { join } from 'node:path';
 import { v4 as uuidv4 } from 'uuid';
-import { ZotpackError } from '../errors.js';
+import { ZotpackError, type Warning } from '../errors.js';
 import { GoTypeError, objectField } from '../jsonl/go-fields.js';
 import type { ScannedObject } from '../jsonl/object-members.js';
 import { readRows } from '../jsonl/row-reader.js';
@@ -51,6 +51,8 @@ export interface BranchResult {
   transcriptLength: number;
   /** Rows written after the header (messages and usage). */
   rowsWritten: number;
+  /** What the source's scan noticed (rows zot skips, a meta row without id). */
+  warnings: Warning[];
 }
 
 /** True when a message row's message survives zot's decoding with content. */
@@ -158,6 +160,6 @@ export function branchSession(options: BranchOptions): BranchResult {
     out.abort();
     throw err;
   }
-  return { source, output: target, id, parent: first.id, forkPoint: at, cwd, transcriptLength: length, rowsWritten: written };
+  return { source, output: target, id, parent: first.id, forkPoint: at, cwd, transcriptLength: length, rowsWritten: written, warnings: scan.warnings };
 }
 

@@ -127,8 +127,14 @@ export class SessionScan {
     } catch (err) {
       if (!(err instanceof GoTypeError)) throw err;
       if (first) throw new ZotpackError('E_BAD_META', `the meta row cannot be read by zot: ${err.message}`, { path: this.path });
-      c.byType[head.type]!--;
-      return this.skip(row, 'undecodable', err.message);
+      if (head.type === 'meta') {
+        c.byType[head.type]!--;
+        return this.skip(row, 'undecodable', err.message);
+      }
+      // zot's export keeps any row whose type it can read, so zotpack keeps
+      // it too; only the summary passes over the field it cannot decode.
+      this.warn({ code: 'W_UNDECODABLE_ROW', message: `zot's reader cannot decode ${err.message}; kept as is`, row: row.line });
+      return 'keep';
     }
     if (first) throw this.notMeta(`the first row is a "${head.type}" row, not a meta row`);
     return 'keep';

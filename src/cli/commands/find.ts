@@ -29,10 +29,12 @@ Example:
       printJson(io, { prefix, matches, report });
       return matches.length === 1 ? code : EXIT_FAILED;
     }
-    if (matches.length === 0) throw new ZotpackError('E_NOT_IN_ARCHIVE', `no session id starts with '${prefix}'`);
+    // The error names where it looked, as every zotpack error names its path.
+    const where = { path: bulk.options.sources.join(', ') };
+    if (matches.length === 0) throw new ZotpackError('E_NOT_IN_ARCHIVE', `no session id starts with '${prefix}'`, where);
     if (matches.length > 1) {
       for (const m of matches) print(io, `${m.id}  ${m.path}`);
-      throw new ZotpackError('E_AMBIGUOUS', `${matches.length} sessions match '${prefix}'; give more of the id`);
+      throw new ZotpackError('E_AMBIGUOUS', `${matches.length} sessions match '${prefix}'; give more of the id`, where);
     }
     print(io, matches[0]!.path);
     return code;

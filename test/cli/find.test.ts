@@ -1,0 +1,53 @@
+import { afterAll, describe, expect, test } from 'vitest';
+import { FIXTURE_HOME, FX, IDS } from '../helpers/zot-fixtures.js';
+import { errorLine, jsonOf, linesOf, zotpack } from '../helpers/run-cli.js';
+import { cleanupTempDirs, makeTempDir } from '../helpers/zot-archive.js';
+
+afterAll(cleanupTempDirs);
+
+describe('zotpack find ID', () => {
+  const cwd = makeTempDir();
+  const home = FIXTURE_HOME; // read only
+
+  test('an exact id and a unique prefix print the path, exit 0', () => {
+    for (const id of [IDS.branch3at2, '31bc']) {
+      const r = zotpack(['find', id], { cwd, home });
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe(`${FX.branch3at2}\n`);
+    }
+  });
+
+  test('--json: one document with the match', () => {
+    const r = zotpack(['find', '--json', 'f689'], { cwd, home });
+    expect(r.status).toBe(0);
+    expect(jsonOf(r).matches).toEqual([{ id: IDS.webImage, path: FX.webImage, cwd: '/home/dev/src/web' }]);
+  });
+
+  test('an ambiguous prefix lists the candidates and exits 1 with E_AMBIGUOUS', () => {
+    const r = zotpack(['find', 'd9'], { cwd, home });
+    expect(r.status).toBe(1);
+    expect(linesOf(r.stdout).sort()).toEqual([`${IDS.long}  ${FX.long}`, `${IDS.branch3}  ${FX.branch3}`].sort());
+    expect(errorLine(r)).toMatch(/\[E_AMBIGUOUS\]$/);
+    expect(errorLine(r)).toContain(home);
+    const j = zotpack(['find', '--json', 'd9'], { cwd, home });
+    expect(j.status).toBe(1);
+    expect(jsonOf(j).matches.map((m: { id: string }) => m.id).sort()).toEqual([IDS.long, IDS.branch3].sort());
+  });
+
+  test('no match: exit 1, one error line naming where it looked and E_NOT_IN_ARCHIVE', () => {
+    const r = zotpack(['find', 'ffff'], { cwd, home });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(linesOf(r.stderr)).toHaveLength(1);
+    expect(errorLine(r)).toContain(home);
+    expect(errorLine(r)).toMatch(/\[E_NOT_IN_ARCHIVE\]$/);
+    const j = zotpack(['find', '--json', 'ffff'], { cwd, home });
+    expect(j.status).toBe(1);
+    expect(jsonOf(j).matches).toEqual([]);
+  });
+
+  test('--cwd limits the search to one project', () => {
+    const r = zotpack(['find', '--json', 'd9', '--cwd', '/home/dev/src/web'], { cwd, home });
+    expect(jsonOf(r).matches).toEqual([]);
+  });
+});

@@ -1,0 +1,90 @@
+import { afterAll, describe, expect, test } from 'vitest';
+import { errorLine, jsonOf, linesOf, packageVersion, zotpack } from '../helpers/run-cli.js';
+import { cleanupTempDirs, makeTempDir } from '../helpers/zot-archive.js';
+
+afterAll(cleanupTempDirs);
+
+const COMMANDS = ['tree', 'export', 'import', 'branch', 'find', 'describe'];
+
+describe('zotpack (the built binary)', () => {
+  const cwd = makeTempDir();
+
+  test('--help lists every command and exits 0', () => {
+    const r = zotpack(['--help'], { cwd });
+    expect(r.status).toBe(0);
+    const listed = r.stdout.slice(r.stdout.indexOf('Commands:'), r.stdout.indexOf('Options every command takes:'));
+    for (const c of COMMANDS) expect(listed).toMatch(new RegExp(`^  ${c} +\\S`, 'm'));
+    expect(r.stderr).toBe('');
+  });
+
+  test('--version prints the version of package.json', () => {
+    const r = zotpack(['--version'], { cwd });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`${packageVersion()}\n`);
+  });
+
+  test('no command: usage on stdout, exit 2', () => {
+    const r = zotpack([], { cwd });
+    expect(r.status).toBe(2);
+    expect(r.stdout).toContain('Usage: zotpack <command>');
+  });
+
+  test('an unknown command: exit 2, named on stderr', () => {
+    const r = zotpack(['frobnicate'], { cwd });
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(linesOf(r.stderr)[0]).toBe("zotpack: unknown command 'frobnicate'");
+  });
+
+  test.each(COMMANDS)('%s --help and help %s print the command help, exit 0', (c) => {
+    const a = zotpack([c, '--help'], { cwd });
+    const b = zotpack(['help', c], { cwd });
+    expect(a.status).toBe(0);
+    expect(b.status).toBe(0);
+    expect(a.stdout).toMatch(new RegExp(`^zotpack ${c} `));
+    expect(b.stdout).toBe(a.stdout);
+  });
+
+  test.each(COMMANDS)('%s with an unknown flag: exit 2, the flag named on stderr, nothing on stdout', (c) => {
+    const r = zotpack([c, 'x', '--no-such-flag'], { cwd, home: makeTempDir() });
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(errorLine(r)).toContain('--no-such-flag');
+  });
+
+  test.each([
+    ['export', []],
+    ['import', []],
+    ['branch', []],
+    ['branch', ['some.jsonl']],
+    ['branch', ['some.jsonl', '--at', 'three']],
+    ['find', []],
+    ['describe', []],
+    ['describe', ['a.jsonl', 'b.jsonl']],
+    ['tree', ['unexpected']],
+  ] as Array<[string, string[]]>)('%s %j: a usage error, exit 2', (c, args) => {
+    const r = zotpack([c, ...args], { cwd, home: makeTempDir() });
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(errorLine(r)).toMatch(/^zotpack: \S/);
+  });
+
+  test('--json on a usage error still leaves stdout empty', () => {
+    const r = zotpack(['describe', '--json'], { cwd });
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+  });
+
+  test('stats --json: one document', () => {
+    const r = zotpack(['stats', '--json'], { cwd, home: makeTempDir() });
+    expect(r.status).toBe(0);
+    expect(jsonOf(r)).toHaveProperty('total');
+  });
+
+  test('an empty home: tree exits 0 and --json is one document with no projects', () => {
+    const home = makeTempDir();
+    const r = zotpack(['tree', '--json'], { cwd, home });
+    expect(r.status).toBe(0);
+    expect(jsonOf(r).projects).toEqual([]);
+  });
+});

@@ -1,0 +1,57 @@
+import { afterAll, describe, expect, test } from 'vitest';
+import { FIXTURE_HOME, IDS } from '../helpers/zot-fixtures.js';
+import { jsonOf, linesOf, zotpack } from '../helpers/run-cli.js';
+import { buildSampleArchive, cleanupTempDirs, makeTempDir } from '../helpers/zot-archive.js';
+
+afterAll(cleanupTempDirs);
+
+describe('zotpack tree', () => {
+  const cwd = makeTempDir();
+
+  test('draws every project of ZOT_HOME with its branches', () => {
+    const r = zotpack(['tree'], { cwd, home: FIXTURE_HOME });
+    expect(r.status).toBe(0);
+    const lines = linesOf(r.stdout);
+    expect(lines[0]).toBe('/home/dev/src/api  (ea93126eefee3546, 4 sessions)');
+    expect(lines[1]).toMatch(/^└─ Fix failing npm test · d907c305 · gpt-5 · 4 msgs · \$0\.0749 · 2026-11-25 00:33$/);
+    expect(lines[2]).toMatch(/^   ├─ @3 .* · d98930a4 · /);
+    expect(lines[3]).toMatch(/^   │  └─ @2 .* · 31bcf161 · /);
+    expect(lines[4]).toMatch(/^   └─ @1 .* · a8cf0992 · /);
+    expect(lines[5]).toBe('/home/dev/src/web  (9d9de448cb935a51, 2 sessions)');
+  });
+
+  test('--json: one document with the linked trees', () => {
+    const r = zotpack(['tree', '--json', '--cwd', '/home/dev/src/api'], { cwd, home: FIXTURE_HOME });
+    expect(r.status).toBe(0);
+    const j = jsonOf(r);
+    expect(j.projects).toHaveLength(1);
+    const [root] = j.projects[0].roots;
+    expect(root.id).toBe(IDS.long);
+    expect(root.children.map((c: { id: string; forkPoint: number }) => [c.id, c.forkPoint])).toEqual([
+      [IDS.branch3, 3],
+      [IDS.branch1, 1],
+    ]);
+    expect(root.children[0].children.map((c: { id: string }) => c.id)).toEqual([IDS.branch3at2]);
+  });
+
+  test('files zot cannot read are reported on stderr, one line each with path and code; the trees still print', () => {
+    const home = makeTempDir();
+    const s = buildSampleArchive(home, { bigRowBytes: 10_000 });
+    const r = zotpack(['tree'], { cwd, home });
+    // A bulk run with files that failed exits 1, after printing everything it could read.
+    expect(r.status).toBe(1);
+    for (const b of s.bad.filter((x) => x.code.startsWith('E_'))) {
+      expect(linesOf(r.stderr).filter((l) => l.includes(b.path))).toEqual([expect.stringMatching(new RegExp(`^error: .*\\[${b.code}\\]$`))]);
+    }
+    expect(linesOf(r.stdout).filter((l) => l.endsWith('[orphan]'))).toHaveLength(s.orphans.length);
+    expect(linesOf(r.stdout).filter((l) => l.endsWith('[hidden]'))).toHaveLength(1);
+    expect(linesOf(r.stdout).filter((l) => / \(\w{16}, \d+ sessions\)$/.test(l))).toHaveLength(s.projects.length);
+    const j = zotpack(['tree', '--json'], { cwd, home });
+    expect(j.status).toBe(1);
+    const doc = jsonOf(j);
+    expect(doc.projects.flatMap((p: { warnings: Array<{ path: string }> }) => p.warnings.map((w) => w.path))).toEqual(expect.arrayContaining(s.orphans));
+    expect(doc.report.errors.map((e: { path: string; code: string }) => [e.path, e.code]).sort()).toEqual(
+      s.bad.filter((x) => x.code.startsWith('E_')).map((x) => [x.path, x.code]).sort(),
+    );
+  });
+});

@@ -1,0 +1,192 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { describeSession } from '../../src/session/describe-session.js';
+import { API_CWD, FX, IDS, WEB_CWD } from '../helpers/zot-fixtures.js';
+import { buildSampleArchive, cleanupTempDirs, makeTempDir, type RowSpec, writeSession } from '../helpers/zot-archive.js';
+
+afterAll(cleanupTempDirs);
+
+const T = '2026-01-01T00:00:00Z';
+const meta = (fields: string) => `{"type":"meta","meta":{"id":"aaaaaaaa-1111-4222-8333-444444444444","cwd":"/d",${fields}"started":"${T}","version":"1"}}`;
+const mobj = (role: string, content: string) => `{"role":"${role}","content":${content},"time":"${T}"}`;
+const msg = (role: string, content: string) => `{"type":"message","message":${mobj(role, content)}}`;
+
+function describeRows(rows: RowSpec[], title?: string) {
+  const home = makeTempDir();
+  return describeSession(writeSession(home, { cwd: '/d', title, rows }));
+}
+
+describe("describe follows zot's summary rules", () => {
+  test('every meta row overwrites started, model, provider and title: a later meta without a title clears it', () => {
+    const d = describeRows(
+      [
+        { user: 'hi' },
+        { raw: `{"type":"meta","meta":{"id":"x","cwd":"/d","model":"m2","provider":"p2","started":"2027-02-02T00:00:00Z","version":"1"}}` },
+      ],
+      'Set in the first meta',
+    );
+    expect(d.summary).toMatchObject({ title: '', model: 'm2', provider: 'p2', started: '2027-02-02T00:00:00Z' });
+    // The identity stays the first meta's.
+    expect(d.id).not.toBe('x');
+    expect(d.extraMetas).toBe(1);
+  });
+
+  test('a rename with a non-empty title sets it; an empty one does not; a later meta still overwrites', () => {
+    expect(describeRows([{ user: 'a' }, { rename: 'Named' }, { rename: '' }]).summary.title).toBe('Named');
+    const d = describeRows([{ rename: 'Named' }, { modelSwitch: { model: 'gpt-5', provider: 'openai' } }], 'Meta title');
+    // The model switch writes the full meta again, title included.
+    expect(d.summary).toMatchObject({ title: 'Meta title', model: 'gpt-5', provider: 'openai' });
+  });
+
+  test('every message row counts, even one with empty content; first user text skips empty ones', () => {
+    const d = describeRows([
+      { raw: msg('user', '[]') },
+      { raw: msg('user', '[{"text":""},{"mime_type":"image/png","data":"AAAA"}]') },
+      { assistant: 'not a user' },
+      { raw: msg('user', '[{"mime_type":"image/png","data":"AAAA"},{"text":"the first text"}]') },
+      { user: 'later' },
+    ]);
+    expect(d.summary.messages).toBe(5);
+    expect(d.summary.firstUserText).toBe('the first text');
+  });
+
+  test('a compaction sets the count to its messages with content and keeps an earlier first user text', () => {
+    const d = describeRows([
+      { user: 'original question' },
+      { assistant: 'a' },
+      { user: 'b' },
+      {
+        raw:
+          `{"type":"compaction","messages":[${mobj('user', '[{"text":"S"}]')},` +
+          `${mobj('assistant', '[]')},${mobj('assistant', '[{"text":"ok"}]')}]}`,
+      },
+      { user: 'after' },
+    ]);
+    expect(d.summary.messages).toBe(3);
+    expect(d.summary.firstUserText).toBe('original question');
+  });
+
+  test("with no user text yet, a compaction gives the first text block of its first message, whatever its role", () => {
+    const d = describeRows([
+      { assistant: 'before' },
+      {
+        compaction: [
+          { role: 'assistant', text: 'Summary from the assistant' },
+          { role: 'user', text: 'user text' },
+        ],
+      },
+    ]);
+    expect(d.summary.firstUserText).toBe('Summary from the assistant');
+    expect(d.summary.messages).toBe(2);
+  });
+
+  test('usage rows set the cost from cumulative.cost_usd; the last one wins', () => {
+    const d = describeRows([{ usage: { cost: 0.5, cumulative: 2.5 } }, { usage: { cost: 0.1, cumulative: 0.75 } }]);
+    expect(d.summary.cost).toBe(0.75);
+  });
+
+  test('rows that are not valid JSON are skipped and counted', () => {
+    const d = describeRows([
+      { user: 'one' },
+      { raw: '{"type":"message","message":{"role":"user"' },
+      { raw: '{"type":"usage","cumulative":{"cost_usd":9}' },
+      { raw: 'not json' },
+      { assistant: 'two' },
+    ]);
+    expect(d.summary.messages).toBe(2);
+    expect(d.summary.cost).toBe(0);
+    expect(d.counts.invalid).toBe(3);
+    expect(d.warnings.map((w) => [w.code, w.row])).toEqual([
+      ['W_INVALID_ROW', 3],
+      ['W_INVALID_ROW', 4],
+      ['W_INVALID_ROW', 5],
+    ]);
+  });
+
+  test('a meta row without an id is accepted with a W_NO_ID warning', () => {
+    const home = makeTempDir();
+    const p = join(home, 'noid.jsonl');
+    writeFileSync(p, `{"type":"meta","meta":{"cwd":"/d","model":"m","provider":"p","started":"${T}","version":"1"}}\n${msg('user', '[{"text":"q"}]')}\n`);
+    const d = describeSession(p);
+    expect(d.id).toBe('');
+    expect(d.summary.messages).toBe(1);
+    expect(d.warnings.map((w) => [w.code, w.path])).toEqual([['W_NO_ID', p]]);
+  });
+
+  test('hidden comes from hide_from_sessions', () => {
+    expect(describeRows([{ user: 'x' }]).hidden).toBe(false);
+    const home = makeTempDir();
+    expect(describeSession(writeSession(home, { cwd: '/d', hidden: true, rows: [{ user: 'x' }] })).hidden).toBe(true);
+  });
+
+  test('the meta fields are read as Go reads them: keys in any case, the last duplicate wins', () => {
+    const home = makeTempDir();
+    const p = join(home, 'keys.jsonl');
+    writeFileSync(p, `${meta('"MODEL":"first","model":"second","Provider":"P",')}\n`);
+    const d = describeSession(p);
+    expect(d.summary.model).toBe('second');
+    expect(d.summary.provider).toBe('P');
+  });
+});
+
+describe('describe on the sessions zot wrote', () => {
+  test('the long session', () => {
+    const d = describeSession(FX.long);
+    expect(d.summary).toEqual({
+      started: '2026-11-25T00:33:05.746894346Z',
+      model: 'gpt-5',
+      provider: 'openai',
+      title: 'Fix failing npm test',
+      messages: 4,
+      firstUserText: 'Why does `npm test` fail with <ENOENT> & exit 1?',
+      cost: 0.07490000000000001,
+    });
+    expect(d).toMatchObject({ id: IDS.long, parent: '', forkPoint: 0, cwd: API_CWD, hidden: false, extraMetas: 1 });
+    expect(d.counts).toMatchObject({ rows: 19, invalid: 0, undecodable: 0 });
+    expect(d.counts.byType).toEqual({ meta: 2, message: 11, usage: 4, compaction: 1, rename: 1 });
+    expect(d.counts.largestRow).toBeGreaterThan(1024 * 1024);
+    expect(d.warnings).toEqual([]);
+  });
+
+  test('the branches', () => {
+    expect(describeSession(FX.branch3)).toMatchObject({
+      id: IDS.branch3,
+      parent: IDS.long,
+      forkPoint: 3,
+      summary: { model: 'claude-sonnet-4-5', title: '', messages: 3, cost: 0, firstUserText: 'Summary: fixtures were missing; created them; tests pass.' },
+    });
+    expect(describeSession(FX.branch1)).toMatchObject({ id: IDS.branch1, parent: IDS.long, forkPoint: 1, summary: { messages: 1 } });
+    expect(describeSession(FX.branch3at2)).toMatchObject({ id: IDS.branch3at2, parent: IDS.branch3, forkPoint: 2, summary: { messages: 2 } });
+  });
+
+  test('the web project', () => {
+    expect(describeSession(FX.webShort)).toMatchObject({
+      id: IDS.webShort,
+      cwd: WEB_CWD,
+      summary: { messages: 2, cost: 0.07590000000000001, firstUserText: 'Center the header.', model: 'claude-haiku-4-5' },
+    });
+    expect(describeSession(FX.webImage)).toMatchObject({ id: IDS.webImage, summary: { messages: 2, firstUserText: 'What is wrong here?' } });
+  });
+
+  test("zot's export: the cwd is empty and recorded nowhere", () => {
+    expect(describeSession(FX.exportLong)).toMatchObject({ id: IDS.long, cwd: '', summary: { model: 'claude-sonnet-4-5', messages: 4 } });
+  });
+
+  test('a session read in tiny chunks describes the same', () => {
+    expect(describeSession(FX.long, { chunkSize: 5 })).toEqual(describeSession(FX.long));
+  });
+
+  test('the sample archive: compaction, rename, hidden, model switch, damaged rows', () => {
+    const s = buildSampleArchive(makeTempDir(), { bigRowBytes: 100_000 });
+    expect(describeSession(s.named.compacted).summary).toMatchObject({ messages: 4, cost: 0.004, firstUserText: 'Center the header.' });
+    expect(describeSession(s.named.renamed).summary).toMatchObject({ title: 'Renamed <by> user & co', cost: 1.25 });
+    expect(describeSession(s.named.hidden).hidden).toBe(true);
+    expect(describeSession(s.named.switched)).toMatchObject({ extraMetas: 1, summary: { model: 'gpt-5', provider: 'openai', messages: 4, cost: 0.03 } });
+    expect(describeSession(s.named.big).counts.largestRow).toBeGreaterThan(100_000);
+    const damaged = describeSession(s.named.damaged);
+    expect(damaged.summary.messages).toBe(2);
+    expect(damaged.counts.invalid).toBe(2);
+    expect(damaged.warnings.map((w) => w.code)).toEqual(['W_INVALID_ROW', 'W_TRUNCATED']);
+  });
+});
