@@ -11,6 +11,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
 import { ZotpackError, fromFsError } from '../errors.js';
+import { wasmBuffer, type WasmRegion } from './wasm-scanner.js';
 
 const NL = 0x0a;
 const CR = 0x0d;
@@ -92,7 +93,18 @@ function read(fd: number, buf: Buffer, offset: number, length: number, position:
 
 /** Rows of an open file descriptor, from offset 0. */
 export function* readRowsFd(fd: number, chunk: number, path: string, onRefill?: () => void): Generator<Row> {
-  let buf: Buffer = Buffer.allocUnsafe(chunk);
+  // Read into the WebAssembly scanner's memory when there is room, so rows
+  // are scanned where they were read.
+  const region = wasmBuffer(chunk);
+  try {
+    yield* readInto(fd, region, chunk, path, onRefill);
+  } finally {
+    region?.release();
+  }
+}
+
+function* readInto(fd: number, region: WasmRegion | undefined, chunk: number, path: string, onRefill?: () => void): Generator<Row> {
+  let buf: Buffer = region?.buf ?? Buffer.allocUnsafe(chunk);
   let base = 0; // file offset of buf[0]
   let len = 0; // valid bytes in buf
   let pos = 0; // start of the unconsumed row in buf
@@ -120,7 +132,10 @@ export function* readRowsFd(fd: number, chunk: number, path: string, onRefill?: 
     // Keep the unfinished row, move it to the front, and make room for more.
     const partial = len - pos;
     if (partial === buf.length) {
-      buf = grownFor(fd, buf, base, len, chunk, path);
+      const size = rowSize(fd, base, len, chunk, path) + chunk;
+      // In place when the buffer is the scanner's newest region: no copy.
+      const inPlace = buf === region?.buf || buf.buffer === region?.buf.buffer ? region?.grow(size) : undefined;
+      buf = inPlace ?? grownCopy(buf, len, size, base, path);
     } else if (pos > 0) {
       buf.copyWithin(0, pos, len);
     }
@@ -134,31 +149,29 @@ export function* readRowsFd(fd: number, chunk: number, path: string, onRefill?: 
 }
 
 /**
- * A buffer big enough for the row that fills `buf` entirely. The row's end is
- * found first with small look-ahead reads, so the new buffer is allocated
- * once at the row's exact size: doubling would peak at up to 3x the row
- * (old and new buffers alive during the copy), this stays near 1x.
+ * The size of the row that starts at file offset `base` and fills the buffer
+ * (`len` bytes read so far), found with small look-ahead reads, so the buffer
+ * is grown once to the row's exact size: doubling would peak at up to 3x
+ * the row (old and new buffers alive during the copy); this stays near 1x.
  */
-function grownFor(fd: number, buf: Buffer, base: number, len: number, chunk: number, path: string): Buffer {
+function rowSize(fd: number, base: number, len: number, chunk: number, path: string): number {
   const probe = Buffer.allocUnsafe(Math.min(chunk, 1 << 20));
   let at = base + len;
-  let rowEnd = -1;
   for (;;) {
     const n = read(fd, probe, 0, probe.length, at, path);
-    if (n === 0) break;
+    if (n === 0) return at - base;
     const nl = probe.subarray(0, n).indexOf(NL);
-    if (nl >= 0) {
-      rowEnd = at + nl + 1;
-      break;
-    }
+    if (nl >= 0) return at + nl + 1 - base;
     at += n;
   }
-  const rowBytes = (rowEnd < 0 ? at : rowEnd) - base;
-  const size = rowBytes + chunk;
+}
+
+/** A new Buffer of `size` bytes holding the first `len` bytes of `buf`. */
+function grownCopy(buf: Buffer, len: number, size: number, base: number, path: string): Buffer {
   if (size > bufferConstants.MAX_LENGTH) {
     throw new ZotpackError(
       'E_ROW_TOO_LARGE',
-      `row at byte ${base} is ${rowBytes} bytes, more than the ${bufferConstants.MAX_LENGTH} bytes one Node.js Buffer can hold`,
+      `row at byte ${base} is over ${size} bytes, more than the ${bufferConstants.MAX_LENGTH} bytes one Node.js Buffer can hold`,
       { path },
     );
   }

@@ -13,6 +13,7 @@
  */
 import { scanValue, skipWs } from './json-scan.js';
 import { keyMatches, scanObject, type ScannedObject } from './object-members.js';
+import { scanRowInPlace } from './wasm-scanner.js';
 
 export type RowHead =
   /** Not valid JSON: zot skips it. */
@@ -28,13 +29,17 @@ const UNDECODABLE: RowHead = { kind: 'undecodable' };
 /** Reads a row's head: validity and the `type` Go would decode. */
 export function readRowHead(row: Buffer): RowHead {
   const start = skipWs(row, 0);
-  if (row[start] !== 0x7b) {
-    const end = scanValue(row, start);
-    if (end < 0 || skipWs(row, end) !== row.length) return INVALID;
+  const inPlace = scanRowInPlace(row);
+  if (inPlace === 'invalid') return INVALID;
+  if (inPlace === 'not-object' || (inPlace === undefined && row[start] !== 0x7b)) {
+    if (inPlace === undefined) {
+      const end = scanValue(row, start);
+      if (end < 0 || skipWs(row, end) !== row.length) return INVALID;
+    }
     // Go decodes `null` into a struct as a no-op: a row with an empty type.
     return row[start] === 0x6e ? { kind: 'row', type: '', object: null } : UNDECODABLE;
   }
-  const object = scanObject(row, start);
+  const object = inPlace ?? scanObject(row, start);
   if (object === null || skipWs(row, object.end) !== row.length) return INVALID;
   let type = '';
   for (const m of object.members) {
