@@ -5,7 +5,7 @@
  */
 import { ZotpackError } from '../src/errors.js';
 import { readFirstMeta } from '../src/session/first-meta.js';
-import { describeSession } from '../src/session/describe-session.js';
+import { describeSession, type SessionDescription } from '../src/session/describe-session.js';
 import { exportSession } from '../src/session/export-session.js';
 import { importSession, recordedCwd } from '../src/session/import-session.js';
 import type { Job, JobError, JobResult, Outcome } from '../src/batch/protocol.js';
@@ -22,6 +22,15 @@ function attempt<T>(path: string, fn: () => T): Outcome<T> {
   }
 }
 
+/** Bulk summaries keep the start of the first prompt: 100,000 sessions' full prompts would not fit the memory budget. */
+export const FIRST_TEXT_CHARS = 200;
+
+function lean(d: SessionDescription): SessionDescription {
+  const text = d.summary.firstUserText;
+  if (text.length > FIRST_TEXT_CHARS) d.summary.firstUserText = text.slice(0, FIRST_TEXT_CHARS);
+  return d;
+}
+
 export default function runJob(job: Job): JobResult {
   switch (job.op) {
     case 'export':
@@ -33,7 +42,7 @@ export default function runJob(job: Job): JobResult {
         ),
       };
     case 'describe':
-      return { outcomes: job.files.map((f) => attempt(f.path, () => describeSession(f.path))) };
+      return { outcomes: job.files.map((f) => attempt(f.path, () => lean(describeSession(f.path)))) };
     case 'meta':
       return {
         outcomes: job.files.map((f) =>

@@ -4,6 +4,7 @@
  */
 import { basename } from 'node:path';
 import type { Warning } from '../errors.js';
+import { sortByBytes } from '../format/byte-order.js';
 import { projectKey } from '../format/project-key.js';
 import type { SessionDescription } from '../session/describe-session.js';
 import { linkTree, type TreeNode } from '../session/session-tree.js';
@@ -45,9 +46,8 @@ export function groupByProject(sessions: ReadonlyArray<{ folderKey: string; desc
     if (!g) groups.set(key, (g = []));
     g.push(s.description);
   }
-  for (const g of groups.values()) {
-    g.sort((a, b) => Buffer.compare(Buffer.from(basename(a.path)), Buffer.from(basename(b.path))) || (a.path < b.path ? -1 : 1));
-  }
+  // zot's order: by file name (then path, for one project gathered from several sources).
+  for (const [key, g] of groups) groups.set(key, sortByBytes(g, (d) => `${basename(d.path)}\0${d.path}`));
   return groups;
 }
 

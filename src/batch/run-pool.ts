@@ -19,15 +19,11 @@ export interface PoolOptions {
   jobs: number;
   /** Stops the run; unfinished files get E_ABORTED outcomes. */
   signal?: AbortSignal;
-  /** The worker module; default the compiled workers/session-worker.js. */
+  /** The worker module; default the compiled workers/session-worker-entry.cjs. */
   workerFile?: string;
   /** Called after each job with the files it finished. */
   onFilesDone?: (indexes: number[], outcomes: Array<Outcome<unknown>>) => void;
 }
-
-const REQUIRE_ESM_OFF = process.allowedNodeEnvironmentFlags.has('--no-experimental-require-module')
-  ? [...process.execArgv, '--no-experimental-require-module']
-  : process.execArgv;
 
 /** One unit for the pool: a job and the caller's index of each of its files. */
 export interface IndexedJob {
@@ -37,7 +33,7 @@ export interface IndexedJob {
 
 /** The compiled worker, both from dist/ (installed) and from src/ (tests run the sources). */
 export function defaultWorkerFile(): string {
-  const candidates = ['../../workers/session-worker.js', '../../dist/workers/session-worker.js'];
+  const candidates = ['../../workers/session-worker-entry.cjs', '../../dist/workers/session-worker-entry.cjs'];
   for (const c of candidates) {
     const path = fileURLToPath(new URL(c, import.meta.url));
     if (existsSync(path)) return path;
@@ -58,9 +54,6 @@ export async function runPool<T>(units: readonly IndexedJob[], total: number, op
     maxThreads: options.jobs,
     idleTimeout: 5_000,
     concurrentTasksPerWorker: 1,
-    // Node 20 can abort (v8::Module::IsGraphAsync) when several threads
-    // require() an ES module at once, which piscina tries before import().
-    execArgv: REQUIRE_ESM_OFF,
   });
   const signal = options.signal;
   // Enough queued to keep every thread busy, no more: an abort then has little to drain.

@@ -5,6 +5,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ZotpackError, fromFsError, type Warning } from '../errors.js';
+import { sortByBytes } from '../format/byte-order.js';
 import { isSessionFileName } from '../format/session-names.js';
 import { readFirstMeta } from './first-meta.js';
 
@@ -22,11 +23,8 @@ export function listSessionFiles(dir: string): string[] {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw fromFsError(err, dir, 'cannot list');
   }
-  return entries
-    .filter((e) => !e.isDirectory() && isSessionFileName(e.name))
-    .map((e) => e.name)
-    .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
-    .map((name) => join(dir, name));
+  const names = entries.filter((e) => !e.isDirectory() && isSessionFileName(e.name)).map((e) => e.name);
+  return sortByBytes(names, (name) => name).map((name) => join(dir, name));
 }
 
 export interface FindResult {

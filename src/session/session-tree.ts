@@ -33,7 +33,23 @@ export interface ProjectTree {
 /** Links described sessions (in file order) into a forest. */
 export function linkTree(sessions: SessionDescription[]): { roots: TreeNode[]; warnings: Warning[] } {
   const warnings: Warning[] = [];
-  const nodes: TreeNode[] = sessions.map((s) => ({ ...s, orphan: false, duplicate: false, cycle: false, children: [] }));
+  // Built field by field: spreading 100,000 descriptions is several times slower.
+  const nodes: TreeNode[] = sessions.map((s) => ({
+    path: s.path,
+    id: s.id,
+    parent: s.parent,
+    forkPoint: s.forkPoint,
+    cwd: s.cwd,
+    hidden: s.hidden,
+    summary: s.summary,
+    counts: s.counts,
+    extraMetas: s.extraMetas,
+    warnings: s.warnings,
+    orphan: false,
+    duplicate: false,
+    cycle: false,
+    children: [],
+  }));
   const byId = new Map<string, TreeNode>();
   for (const n of nodes) {
     if (byId.has(n.id)) {

@@ -9,7 +9,7 @@ import { tempFiles } from '../helpers/fs-snapshot.js';
 
 afterAll(cleanupTempDirs);
 
-const crashingWorker = join(dirname(fileURLToPath(import.meta.url)), '..', 'helpers', 'crashing-worker.mjs');
+const crashingWorker = join(dirname(fileURLToPath(import.meta.url)), '..', 'helpers', 'crashing-worker.cjs');
 
 describe('the pool', () => {
   it('fails only the file whose worker dies, in a shared job and alone', async () => {

@@ -2,7 +2,7 @@ import { archiveTrees } from '../../batch/archive-trees.js';
 import { projectKey } from '../../format/project-key.js';
 import { parse, positionals, type Command } from '../command.js';
 import { BULK_HELP, BULK_OPTIONS, startBulk } from '../bulk.js';
-import { print, printJson } from '../io.js';
+import { print } from '../io.js';
 import { renderTree } from '../render-tree.js';
 
 export const treeCommand: Command = {
@@ -27,8 +27,12 @@ Examples:
     if (values.cwd !== undefined) values.project = [...(values.project ?? []), values.cwd];
     const bulk = startBulk(values, io, 'tree');
     const result = await archiveTrees(bulk.options);
-    if (values.json) printJson(io, { projects: result.projects, report: result.report });
-    else {
+    if (values.json) {
+      // One project at a time: one string for 100,000 sessions would cost hundreds of MB.
+      io.stdout.write('{"projects":[');
+      result.projects.forEach((p, i) => io.stdout.write(`${i > 0 ? ',' : ''}\n${JSON.stringify(p)}`));
+      io.stdout.write(`\n],"report":${JSON.stringify(result.report)}}\n`);
+    } else {
       for (const p of result.projects) {
         const mismatch = p.cwd !== '' && projectKey(p.cwd) !== p.key ? ' [folder does not match cwd]' : '';
         print(io, `${p.cwd || '(unknown cwd)'}  (${p.key}, ${p.sessions} sessions)${mismatch}`);

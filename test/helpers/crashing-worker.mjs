@@ -1,9 +1,0 @@
-// A pool worker for crash tests: the real session worker, except that a job
-// touching a file whose name contains "crash-me" kills its thread mid-job,
-// as an out-of-memory kill or a native crash would.
-import runJob from '../../dist/workers/session-worker.js';
-
-export default function crashingJob(job) {
-  if (job.files.some((f) => f.path.includes('crash-me'))) process.exit(70);
-  return runJob(job);
-}
