@@ -119,3 +119,20 @@ describe('bulk commands through the binary', () => {
     expect(doc.present).toHaveLength(n);
   });
 });
+
+describe('the progress bar', () => {
+  const hasScript = existsSync('/usr/bin/script');
+  if (!hasScript) console.warn('skipping the TTY progress-bar test: /usr/bin/script (util-linux) is not installed');
+
+  it.skipIf(!hasScript)('is drawn on a terminal, in plain characters under NO_COLOR, never with --quiet', () => {
+    const home = makeTempDir();
+    buildSampleArchive(home, { bigRowBytes: 10_000 });
+    // `script` gives the command a pseudo-terminal, as a person's shell would.
+    const onTty = (cmd: string) =>
+      spawnSync('/usr/bin/script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8' }).stdout.replace(/\r/g, '\n');
+    const run = `${process.execPath} ${BIN} tree --from ${home}`;
+    expect(onTty(`${run} > /dev/null`)).toMatch(/tree [\u2588\u2591]+ \d+% \| \d+\/\d+ files/);
+    expect(onTty(`NO_COLOR=1 ${run} > /dev/null`)).toMatch(/tree [#-]+ \d+% \| \d+\/\d+ files/);
+    expect(onTty(`${run} -q > /dev/null`)).not.toMatch(/% \|/);
+  });
+});
