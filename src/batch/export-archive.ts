@@ -82,11 +82,20 @@ export async function exportArchive(options: ExportArchiveOptions): Promise<Expo
   });
   const plan: ExportPlanItem[] = [];
   const todo: Array<Selected & { destination: string; replace: boolean }> = [];
+  // Which source owns each output path: two sources (say, two homes given
+  // with --from) with one project and file name must not share an export.
+  const owners = new Map((previous?.sessions ?? []).map((e) => [e.output, e.source]));
   for (const s of selection.sessions) {
     const key = s.folderKey || (s.meta ? projectKey(s.meta.cwd) : keys.get(s.path));
     if (key === undefined) continue; // its meta row failed: reported by the job below
     const prev = bySource.get(s.path);
     const output = prev?.output ?? outputFor(s, key);
+    const owner = owners.get(output);
+    if (owner !== undefined && owner !== s.path) {
+      report.fail({ code: 'E_EXISTS', message: `its export ${output} belongs to another session (${owner})`, path: s.path });
+      continue;
+    }
+    owners.set(output, s.path);
     const status: PlanStatus = unchanged(out, s, prev) ? 'unchanged' : prev ? 'changed' : 'new';
     plan.push({ source: s.path, output, status });
     if (status === 'unchanged') continue;

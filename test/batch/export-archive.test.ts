@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportArchive } from '../../src/batch/export-archive.js';
 import { readManifest } from '../../src/batch/export-manifest.js';
 import { exportSession } from '../../src/session/export-session.js';
-import { buildSampleArchive, cleanupTempDirs, makeTempDir, type SampleArchive } from '../helpers/zot-archive.js';
+import { buildSampleArchive, cleanupTempDirs, makeTempDir, testId, writeSession, type SampleArchive } from '../helpers/zot-archive.js';
 import { listTree, snapshot, tempFiles } from '../helpers/fs-snapshot.js';
 
 afterAll(cleanupTempDirs);
@@ -112,5 +112,23 @@ describe('exportArchive', () => {
       filter: { since: new Date('2030-01-01T00:00:00Z') },
     });
     expect(none.report.succeeded).toBe(0);
+  });
+});
+
+describe('exportArchive with two homes', () => {
+  it('refuses a second session whose export path is taken, and keeps the first', async () => {
+    const a = makeTempDir();
+    const b = makeTempDir();
+    const spec = { cwd: '/same/project', fileName: '20260101-000000-samename.jsonl', rows: [{ user: 'from A' }] };
+    const pa = writeSession(a, { ...spec, id: testId('home-a') });
+    const pb = writeSession(b, { ...spec, id: testId('home-b'), rows: [{ user: 'from B' }] });
+    const out = makeTempDir();
+    const r = await exportArchive({ sources: [a, b], out, jobs: 2 });
+    expect(r.report.succeeded).toBe(1);
+    const [first, second] = [pa, pb].sort(); // sessions are taken in path order
+    expect(r.report.errors.map((e) => [e.code, e.path])).toEqual([['E_EXISTS', second]]);
+    const m = readManifest(out)!;
+    expect(m.sessions.map((e) => e.source)).toEqual([first]);
+    expect(readFileSync(join(out, m.sessions[0]!.output), 'utf8')).toContain(first === pa ? 'from A' : 'from B');
   });
 });
