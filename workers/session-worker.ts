@@ -37,7 +37,14 @@ export default function runJob(job: Job): JobResult {
       return {
         outcomes: job.files.map((f) =>
           attempt(f.path, () =>
-            exportSession({ source: f.path, destination: f.destination, replace: f.replace, durable: job.durable, sha256: true }),
+            exportSession({
+              source: f.path,
+              destination: f.destination,
+              replace: f.replace,
+              durable: job.durable,
+              defer: job.defer,
+              sha256: true,
+            }),
           ),
         ),
       };

@@ -20,6 +20,8 @@ import { MANIFEST_NAME, readManifest, writeManifest, type ExportManifest, type M
 import { runOp } from './run-op.js';
 import { selectSessions, startReport, type Selected } from './select-sessions.js';
 import { removeTempFiles } from './temp-files.js';
+import { publishDurably } from './publish-durably.js';
+import type { ExportResult } from '../session/export-session.js';
 
 export interface ExportArchiveOptions extends BatchOptions {
   /** The export folder. */
@@ -47,6 +49,30 @@ export interface ExportArchiveResult {
   /** Sources in the manifest that no longer exist (their exports are kept). */
   deleted: string[];
   report: BatchReport;
+}
+
+/** Durable runs sync and publish once this many output bytes are waiting. */
+const PUBLISH_BATCH_BYTES = 512 << 20;
+
+function manifestEntry(out: string, s: Selected, r: ExportResult): ManifestEntry {
+  return {
+    source: s.path,
+    output: relative(out, r.output).split(sep).join('/'),
+    cwd: r.cwd,
+    key: basename(join(r.output, '..')),
+    id: r.id,
+    parent: r.parent,
+    forkPoint: r.forkPoint,
+    started: r.summary.started ?? '',
+    title: r.summary.title,
+    model: r.summary.model,
+    provider: r.summary.provider,
+    size: s.size,
+    mtimeMs: s.mtimeMs,
+    rows: r.rowsKept + 1,
+    bytes: r.bytesOut,
+    sha256: r.sha256 ?? '',
+  };
 }
 
 function outputFor(s: Selected, key: string): string {
@@ -113,7 +139,6 @@ export async function exportArchive(options: ExportArchiveOptions): Promise<Expo
   if (options.dryRun) {
     return { out, manifest: join(out, MANIFEST_NAME), plan, deleted, report: report.finish() };
   }
-  const outcomes = await runOp(resolved, 'export', todo, { durable });
   const manifest: ExportManifest = previous ?? {
     format: 'zotpack-export',
     version: 1,
@@ -123,13 +148,15 @@ export async function exportArchive(options: ExportArchiveOptions): Promise<Expo
   };
   const entries = new Map(manifest.sessions.map((e) => [e.source, e]));
   let changedManifest = false;
-  todo.forEach((s, i) => {
-    const o = outcomes[i]!;
-    if (!o.ok) {
-      if (o.error.code !== 'E_ABORTED') report.fail(o.error);
-      return;
-    }
-    const r = o.value;
+  const saveManifest = () => {
+    if (!changedManifest) return;
+    manifest.sessions = [...entries.values()];
+    manifest.updated = new Date().toISOString();
+    if (options.version) manifest.zotpack = options.version;
+    writeManifest(out, manifest, durable);
+    changedManifest = false;
+  };
+  const record = (s: Selected, r: ExportResult) => {
     const r2 = report.report;
     r2.succeeded++;
     r2.bytes += s.size;
@@ -137,25 +164,44 @@ export async function exportArchive(options: ExportArchiveOptions): Promise<Expo
     report.drop(r.dropped);
     report.warn(r.warnings);
     changedManifest = true;
-    entries.set(s.path, {
-      source: s.path,
-      output: relative(out, r.output).split(sep).join('/'),
-      cwd: r.cwd,
-      key: basename(join(r.output, '..')),
-      id: r.id,
-      parent: r.parent,
-      forkPoint: r.forkPoint,
-      started: r.summary.started ?? '',
-      title: r.summary.title,
-      model: r.summary.model,
-      provider: r.summary.provider,
-      size: s.size,
-      mtimeMs: s.mtimeMs,
-      rows: r.rowsKept + 1,
-      bytes: r.bytesOut,
-      sha256: r.sha256 ?? '',
+    entries.set(s.path, manifestEntry(out, s, r));
+  };
+  // Durable runs publish in batches: one file-system sync per batch, then the
+  // batch's files appear and the manifest records them (a crash loses at
+  // most the batch in flight).
+  let batch: Array<{ s: Selected; r: ExportResult }> = [];
+  let batchBytes = 0;
+  const publishBatch = () => {
+    const errors = publishDurably(
+      batch.map((b) => b.r.pending!),
+      out,
+    );
+    batch.forEach((b, k) => {
+      const err = errors[k];
+      if (err) report.fail({ code: err.code, message: err.reason, path: b.s.path });
+      else record(b.s, b.r);
     });
+    batch = [];
+    batchBytes = 0;
+    saveManifest();
+  };
+  await runOp(resolved, 'export', todo, { durable: false, defer: durable }, (indexes, outcomes) => {
+    indexes.forEach((i, k) => {
+      const o = outcomes[k]!;
+      const s = todo[i]!;
+      if (!o.ok) {
+        if (o.error.code !== 'E_ABORTED') report.fail(o.error);
+      } else if (o.value.pending) {
+        batch.push({ s, r: o.value });
+        batchBytes += o.value.bytesOut;
+      } else {
+        record(s, o.value);
+      }
+    });
+    if (batchBytes >= PUBLISH_BATCH_BYTES) publishBatch();
   });
+  // What finished before an interrupt is published too, so a re-run does only the rest.
+  publishBatch();
   for (const source of deleted) {
     const e = entries.get(source);
     if (e && !e.sourceDeleted) {
@@ -165,12 +211,6 @@ export async function exportArchive(options: ExportArchiveOptions): Promise<Expo
   }
   const interrupted = resolved.signal?.aborted === true;
   if (interrupted) await removeTempFiles(out);
-  // Written even after an interrupt: what finished is recorded, so a re-run does the rest.
-  if (changedManifest) {
-    manifest.sessions = [...entries.values()];
-    manifest.updated = new Date().toISOString();
-    if (options.version) manifest.zotpack = options.version;
-    writeManifest(out, manifest, durable);
-  }
+  saveManifest();
   return { out, manifest: join(out, MANIFEST_NAME), plan, deleted, report: report.finish(interrupted) };
 }

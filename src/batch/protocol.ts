@@ -30,7 +30,8 @@ export interface MetaPeek {
 }
 
 export type Job =
-  | { op: 'export'; files: ExportFile[]; durable: boolean }
+  /** `defer`: leave outputs as finished temp files for the coordinator to sync and publish. */
+  | { op: 'export'; files: ExportFile[]; durable: boolean; defer: boolean }
   | { op: 'describe'; files: Array<{ path: string }> }
   | { op: 'meta'; files: Array<{ path: string }> }
   | {

@@ -14,6 +14,8 @@ export async function runOp<O extends Job['op']>(
   op: O,
   files: ReadonlyArray<FileOf<O> & { size: number }>,
   settings: Omit<Extract<Job, { op: O }>, 'op' | 'files'>,
+  /** Called as each job's files finish, before the run ends. */
+  onOutcomes?: (indexes: number[], outcomes: Array<Outcome<OpValue[O]>>) => void,
 ): Promise<Array<Outcome<OpValue[O]>>> {
   const planned = files.map((f, index) => ({ index, size: f.size, file: f }));
   const units: IndexedJob[] = planJobs(planned).map((group) => ({
@@ -28,6 +30,7 @@ export async function runOp<O extends Job['op']>(
     signal: options.signal,
     workerFile: options.workerFile,
     onFilesDone: (indexes, outcomes) => {
+      onOutcomes?.(indexes, outcomes as Array<Outcome<OpValue[O]>>);
       progress.filesDone += indexes.length;
       for (const i of indexes) progress.bytesDone += files[i]!.size;
       progress.errors += outcomes.filter((o) => !o.ok).length;

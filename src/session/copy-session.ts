@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { ZotpackError, type Warning } from '../errors.js';
 import { readRows } from '../jsonl/row-reader.js';
 import { metaRow, type MetaObject } from '../format/session-meta.js';
-import { AtomicFile } from './atomic-file.js';
+import { AtomicFile, type PendingFile } from './atomic-file.js';
 import { RowSink } from './row-sink.js';
 import { SessionScan } from './session-scan.js';
 
@@ -39,6 +39,12 @@ export interface CopyOptions {
   chunkSize?: number;
   /** Replace an existing output (an earlier export of the same session). Default false. */
   overwrite?: boolean;
+  /**
+   * Leave the output as a finished temp file and return it as `pending`
+   * instead of publishing it: the bulk engine makes many outputs durable
+   * with one file-system sync, then publishes them. Default false.
+   */
+  defer?: boolean;
 }
 
 /** Rows left out of an output, by reason. */
@@ -60,6 +66,8 @@ export interface CopyResult {
   bytesOut: number;
   sha256: string | undefined;
   warnings: Warning[];
+  /** With `defer`: the finished temp file, not yet at `output`. */
+  pending?: PendingFile;
 }
 
 export function copySession(source: string, plan: CopyPlan, options: CopyOptions = {}): CopyResult {
@@ -93,9 +101,11 @@ export function copySession(source: string, plan: CopyPlan, options: CopyOptions
       sha256 = rewritten.sha256;
     }
     out!.target = target;
-    out!.commit();
+    let pending: PendingFile | undefined;
+    if (options.defer) pending = out!.finish();
+    else out!.commit();
     const dropped = { invalid: scan.counts.invalid, undecodable: scan.counts.undecodable, meta: scan.extraMetas };
-    return { output: target, scan, rowsKept, dropped, bytesOut: out!.bytesWritten, sha256, warnings: scan.warnings };
+    return { output: target, scan, rowsKept, dropped, bytesOut: out!.bytesWritten, sha256, warnings: scan.warnings, pending };
   } catch (err) {
     out?.abort();
     throw err;

@@ -9,6 +9,7 @@ import { ZotpackError, type Warning } from '../errors.js';
 import { goString } from '../format/go-json.js';
 import { ORIGIN_FIELD, originJson, type MetaObject } from '../format/session-meta.js';
 import { exportFileName, PORTABLE_EXT } from '../format/session-names.js';
+import type { PendingFile } from './atomic-file.js';
 import { copySession, type CopyOptions, type DroppedRows } from './copy-session.js';
 import { currentHeader } from './header.js';
 import type { SessionSummary } from './session-scan.js';
@@ -40,6 +41,8 @@ export interface ExportResult {
   bytesOut: number;
   sha256: string | undefined;
   warnings: Warning[];
+  /** With `defer`: the finished temp file, published later with publishFile. */
+  pending?: PendingFile;
 }
 
 function statOrUndefined(path: string) {
@@ -104,5 +107,6 @@ export function exportSession(options: ExportOptions): ExportResult {
     bytesOut: result.bytesOut,
     sha256: result.sha256,
     warnings: result.warnings,
+    pending: result.pending,
   };
 }

@@ -132,3 +132,20 @@ describe('exportArchive with two homes', () => {
     expect(readFileSync(join(out, m.sessions[0]!.output), 'utf8')).toContain(first === pa ? 'from A' : 'from B');
   });
 });
+
+describe('exportArchive durability modes', () => {
+  it('writes the same exports with one sync per batch (default) and without fsync', async () => {
+    const home = makeTempDir();
+    buildSampleArchive(home, { bigRowBytes: 200_000 });
+    const synced = makeTempDir();
+    const unsynced = makeTempDir();
+    await exportArchive({ sources: [home], out: synced, jobs: 2 });
+    await exportArchive({ sources: [home], out: unsynced, jobs: 2, durable: false });
+    const a = readManifest(synced)!.sessions;
+    const b = readManifest(unsynced)!.sessions;
+    expect(a.length).toBeGreaterThan(5);
+    expect(a.map((e) => [e.output, e.sha256])).toEqual(b.map((e) => [e.output, e.sha256]));
+    expect(tempFiles(synced)).toEqual([]);
+    expect(tempFiles(unsynced)).toEqual([]);
+  });
+});
