@@ -34,29 +34,47 @@ static inline int is_hex(u8 c) {
 
 static inline int is_digit(u32 i, u32 n, const u8 *b) { return i < n && b[i] >= '0' && b[i] <= '9'; }
 
-// Index just past the string whose quote is at i, or FAIL.
+static inline u32 specials(const u8 *p) {
+  const v128_t v = wasm_v128_load(p);
+  const v128_t hit = wasm_v128_or(wasm_v128_or(wasm_i8x16_eq(v, wasm_i8x16_splat('"')), wasm_i8x16_eq(v, wasm_i8x16_splat('\\'))),
+                                  wasm_u8x16_lt(v, wasm_i8x16_splat(0x20)));
+  return wasm_i8x16_bitmask(hit);
+}
+
+// Index just past the string whose quote is at i, or FAIL. A block's mask
+// of special bytes (quote, backslash, control) is kept across the escapes
+// inside it: escape-dense text (tool output) is handled without reloading.
 static u32 scan_string(const u8 *b, u32 i, u32 n) {
-  const v128_t quote = wasm_i8x16_splat('"');
-  const v128_t bslash = wasm_i8x16_splat('\\');
-  const v128_t space = wasm_i8x16_splat(0x20);
   i++;
+  u32 block = i; // start of the 16 bytes `mask` describes
+  u32 mask = 0;
+  int have = 0;
   for (;;) {
-    for (;;) {
-      if (i + 16 <= n) {
-        v128_t v = wasm_v128_load(b + i);
-        v128_t hit = wasm_v128_or(wasm_v128_or(wasm_i8x16_eq(v, quote), wasm_i8x16_eq(v, bslash)), wasm_u8x16_lt(v, space));
-        u32 mask = wasm_i8x16_bitmask(hit);
-        if (mask) {
-          i += __builtin_ctz(mask);
-          break;
+    if (!have || i >= block + 16) {
+      // Find the next block holding a special byte.
+      for (;;) {
+        if (i + 16 > n) {
+          while (i < n && b[i] != '"' && b[i] != '\\' && b[i] >= 0x20) i++;
+          if (i >= n) return FAIL;
+          have = 0;
+          goto special;
         }
+        mask = specials(b + i);
+        if (mask) break;
         i += 16;
-      } else {
-        while (i < n && b[i] != '"' && b[i] != '\\' && b[i] >= 0x20) i++;
-        if (i >= n) return FAIL;
-        break;
+      }
+      block = i;
+      have = 1;
+    } else {
+      mask &= ~0u << (i - block);
+      if (!mask) {
+        i = block + 16;
+        have = 0;
+        continue;
       }
     }
+    i = block + __builtin_ctz(mask);
+  special:;
     u8 c = b[i];
     if (c == '"') return i + 1;
     if (c < 0x20) return FAIL;
