@@ -54,6 +54,10 @@ export async function runPool<T>(units: readonly IndexedJob[], total: number, op
     maxThreads: options.jobs,
     idleTimeout: 5_000,
     concurrentTasksPerWorker: 1,
+    // Workers allocate short-lived views and results at a high rate; V8's
+    // default young generation (up to 48 MB a thread) would be most of the
+    // memory budget. 8 MB costs a few more scavenges and no measurable time.
+    resourceLimits: { maxYoungGenerationSizeMb: 8 },
   });
   const signal = options.signal;
   // Enough queued to keep every thread busy, no more: an abort then has little to drain.

@@ -20,8 +20,18 @@ import {
   writevSync,
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { threadId } from 'node:worker_threads';
 import { basename, dirname, join } from 'node:path';
 import { ZotpackError, fromFsError } from '../errors.js';
+
+// Unique per process and thread without a random draw per file: a random
+// prefix once, then a counter.
+const TEMP_PREFIX = `${randomBytes(4).toString('hex')}${process.pid.toString(36)}${threadId.toString(36)}`;
+let tempCounter = 0;
+
+function tempSuffix(): string {
+  return `${TEMP_PREFIX}${(tempCounter++).toString(36)}`;
+}
 
 /** Marks zotpack's temp files, so an interrupted run's leftovers can be found and removed. */
 export const TEMP_MARK = '.zotpack-tmp';
@@ -62,16 +72,22 @@ export class AtomicFile {
   /** Opens a temp file beside `target`, creating the folder (0755) if needed. */
   static create(target: string, options: AtomicFileOptions = {}): AtomicFile {
     const dir = dirname(target);
+    const tempPath = join(dir, `.${basename(target)}.${tempSuffix()}${TEMP_MARK}`);
+    // 'wx' is O_CREAT|O_EXCL: never follows or reuses whatever sits at the path.
+    const open = () => openSync(tempPath, 'wx', options.mode ?? 0o644);
+    try {
+      return new AtomicFile(target, tempPath, open(), options);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fromFsError(err, tempPath, 'cannot create temp file');
+    }
+    // The folder is missing: make it (0755, as zot does) and try once more.
     try {
       mkdirSync(dir, { recursive: true, mode: 0o755 });
     } catch (err) {
       throw fromFsError(err, dir, 'cannot create folder');
     }
-    const tempPath = join(dir, `.${basename(target)}.${randomBytes(6).toString('hex')}${TEMP_MARK}`);
     try {
-      // 'wx' is O_CREAT|O_EXCL: never follows or reuses whatever sits at the path.
-      const fd = openSync(tempPath, 'wx', options.mode ?? 0o644);
-      return new AtomicFile(target, tempPath, fd, options);
+      return new AtomicFile(target, tempPath, open(), options);
     } catch (err) {
       throw fromFsError(err, tempPath, 'cannot create temp file');
     }

@@ -46,8 +46,10 @@ export interface ExportResult {
 }
 
 function statOrUndefined(path: string) {
+  // throwIfNoEntry: a missing destination is the common case, and a thrown
+  // ENOENT (with its stack) costs more than the stat itself.
   try {
-    return statSync(path);
+    return statSync(path, { throwIfNoEntry: false });
   } catch {
     return undefined;
   }
@@ -75,7 +77,7 @@ export function exportSession(options: ExportOptions): ExportResult {
   if (!toFolder) {
     file = resolve(dst.toLowerCase().endsWith(PORTABLE_EXT) ? dst : dst + PORTABLE_EXT);
     const existing = statOrUndefined(file);
-    const src = statOrUndefined(source);
+    const src = existing && statOrUndefined(source);
     if (existing && src && existing.ino === src.ino && existing.dev === src.dev) {
       throw new ZotpackError('E_SAME_FILE', 'the destination is the source file itself', { path: file });
     }
