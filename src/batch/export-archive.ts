@@ -51,8 +51,11 @@ export interface ExportArchiveResult {
   report: BatchReport;
 }
 
-/** Durable runs sync and publish once this many output bytes are waiting. */
+/** Durable runs sync and publish once this many output bytes, or files, are waiting. */
 const PUBLISH_BATCH_BYTES = 512 << 20;
+const PUBLISH_BATCH_FILES = 4096;
+/** How often a long run records its progress in the manifest. */
+const MANIFEST_SAVE_MS = 10_000;
 
 function manifestEntry(out: string, s: Selected, r: ExportResult): ManifestEntry {
   return {
@@ -156,34 +159,48 @@ export async function exportArchive(options: ExportArchiveOptions): Promise<Expo
     writeManifest(out, manifest, durable);
     changedManifest = false;
   };
-  const record = (s: Selected, r: ExportResult) => {
+  // A finished export, reduced to what the report and manifest need: a run
+  // over 100,000 files must not keep 100,000 full results.
+  interface Done {
+    size: number;
+    entry: ManifestEntry;
+    rowsKept: number;
+    dropped: ExportResult['dropped'];
+    warnings: ExportResult['warnings'];
+    pending: ExportResult['pending'];
+  }
+  const record = (d: Done) => {
     const r2 = report.report;
     r2.succeeded++;
-    r2.bytes += s.size;
-    r2.rowsKept += r.rowsKept;
-    report.drop(r.dropped);
-    report.warn(r.warnings);
+    r2.bytes += d.size;
+    r2.rowsKept += d.rowsKept;
+    report.drop(d.dropped);
+    report.warn(d.warnings);
     changedManifest = true;
-    entries.set(s.path, manifestEntry(out, s, r));
+    entries.set(d.entry.source, d.entry);
   };
   // Durable runs publish in batches: one file-system sync per batch, then the
-  // batch's files appear and the manifest records them (a crash loses at
-  // most the batch in flight).
-  let batch: Array<{ s: Selected; r: ExportResult }> = [];
+  // batch's files appear. The manifest is saved every few seconds and at the
+  // end; a crash loses at most what it did not record, which the next run redoes.
+  let batch: Done[] = [];
   let batchBytes = 0;
+  let savedAt = performance.now();
   const publishBatch = () => {
     const errors = publishDurably(
-      batch.map((b) => b.r.pending!),
+      batch.map((d) => d.pending!),
       out,
     );
-    batch.forEach((b, k) => {
+    batch.forEach((d, k) => {
       const err = errors[k];
-      if (err) report.fail({ code: err.code, message: err.reason, path: b.s.path });
-      else record(b.s, b.r);
+      if (err) report.fail({ code: err.code, message: err.reason, path: d.entry.source });
+      else record(d);
     });
     batch = [];
     batchBytes = 0;
-    saveManifest();
+    if (performance.now() - savedAt > MANIFEST_SAVE_MS) {
+      saveManifest();
+      savedAt = performance.now();
+    }
   };
   await runOp(resolved, 'export', todo, { durable: false, defer: durable }, (indexes, outcomes) => {
     indexes.forEach((i, k) => {
@@ -191,14 +208,18 @@ export async function exportArchive(options: ExportArchiveOptions): Promise<Expo
       const s = todo[i]!;
       if (!o.ok) {
         if (o.error.code !== 'E_ABORTED') report.fail(o.error);
-      } else if (o.value.pending) {
-        batch.push({ s, r: o.value });
-        batchBytes += o.value.bytesOut;
+        return;
+      }
+      const r = o.value;
+      const d: Done = { size: s.size, entry: manifestEntry(out, s, r), rowsKept: r.rowsKept, dropped: r.dropped, warnings: r.warnings, pending: r.pending };
+      if (d.pending) {
+        batch.push(d);
+        batchBytes += r.bytesOut;
       } else {
-        record(s, o.value);
+        record(d);
       }
     });
-    if (batchBytes >= PUBLISH_BATCH_BYTES) publishBatch();
+    if (batchBytes >= PUBLISH_BATCH_BYTES || batch.length >= PUBLISH_BATCH_FILES) publishBatch();
   });
   // What finished before an interrupt is published too, so a re-run does only the rest.
   publishBatch();

@@ -14,7 +14,7 @@ export async function runOp<O extends Job['op']>(
   op: O,
   files: ReadonlyArray<FileOf<O> & { size: number }>,
   settings: Omit<Extract<Job, { op: O }>, 'op' | 'files'>,
-  /** Called as each job's files finish, before the run ends. */
+  /** Called as each job's files finish; when given, the outcomes are not also returned at the end. */
   onOutcomes?: (indexes: number[], outcomes: Array<Outcome<OpValue[O]>>) => void,
 ): Promise<Array<Outcome<OpValue[O]>>> {
   const planned = files.map((f, index) => ({ index, size: f.size, file: f }));
@@ -26,6 +26,8 @@ export async function runOp<O extends Job['op']>(
   for (const f of files) progress.bytesTotal += f.size;
   options.onProgress?.({ ...progress });
   return runPool<OpValue[O]>(units, files.length, {
+    // A caller that takes outcomes as they come does not need them kept.
+    retain: onOutcomes === undefined,
     jobs: options.jobs,
     signal: options.signal,
     workerFile: options.workerFile,

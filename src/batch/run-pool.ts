@@ -8,6 +8,7 @@
  * E_WORKER. An abort stops scheduling, stops the running workers, and marks
  * every unfinished file E_ABORTED.
  */
+import { setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
@@ -23,6 +24,12 @@ export interface PoolOptions {
   workerFile?: string;
   /** Called after each job with the files it finished. */
   onFilesDone?: (indexes: number[], outcomes: Array<Outcome<unknown>>) => void;
+  /**
+   * Keep every outcome and return them all (default true). A caller that
+   * consumes outcomes in onFilesDone passes false, so memory does not grow
+   * with the number of files.
+   */
+  retain?: boolean;
 }
 
 /** One unit for the pool: a job and the caller's index of each of its files. */
@@ -47,7 +54,8 @@ function single(job: Job, k: number): Job {
 }
 
 export async function runPool<T>(units: readonly IndexedJob[], total: number, options: PoolOptions): Promise<Array<Outcome<T>>> {
-  const outcomes: Array<Outcome<T> | undefined> = new Array(total);
+  const retain = options.retain ?? true;
+  const outcomes: Array<Outcome<T> | undefined> = new Array(retain ? total : 0);
   const pool = new Piscina({
     filename: options.workerFile ?? defaultWorkerFile(),
     minThreads: options.jobs,
@@ -60,10 +68,12 @@ export async function runPool<T>(units: readonly IndexedJob[], total: number, op
     resourceLimits: { maxYoungGenerationSizeMb: 8 },
   });
   const signal = options.signal;
+  // piscina adds one abort listener per queued task: more than Node's default warning threshold of 10.
+  if (signal) setMaxListeners(0, signal);
   // Enough queued to keep every thread busy, no more: an abort then has little to drain.
   const limit = pLimit(options.jobs * 2);
   const settle = (indexes: number[], results: Array<Outcome<T>>) => {
-    indexes.forEach((i, k) => (outcomes[i] = results[k]));
+    if (retain) indexes.forEach((i, k) => (outcomes[i] = results[k]));
     options.onFilesDone?.(indexes, results);
   };
   const aborted = (n: number): Array<Outcome<T>> =>
@@ -93,5 +103,6 @@ export async function runPool<T>(units: readonly IndexedJob[], total: number, op
   } finally {
     await pool.destroy();
   }
-  return outcomes.map((o) => o ?? { ok: false, error: { code: 'E_ABORTED', message: 'interrupted', path: undefined } });
+  if (!retain) return [];
+  return Array.from(outcomes, (o) => o ?? { ok: false, error: { code: 'E_ABORTED', message: 'interrupted', path: undefined } });
 }

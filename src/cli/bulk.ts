@@ -83,6 +83,9 @@ export function startBulk(values: BulkValues, io: CliIo, label: string): BulkRun
       if (!values.json && !values.quiet) {
         printWarnings(io, report.warnings);
         for (const line of renderReport(report)) io.stderr.write(`${line}\n`);
+      } else if (!values.json) {
+        // Quiet drops the table and warnings, never the names of failed files.
+        for (const e of report.errors) io.stderr.write(`error: ${e.path ?? ''}: ${e.message} [${e.code}]\n`);
       }
       if (report.interrupted) return EXIT_INTERRUPTED;
       return report.failed > 0 ? EXIT_FAILED : EXIT_OK;

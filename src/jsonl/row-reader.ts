@@ -154,8 +154,11 @@ function* readInto(fd: number, region: WasmRegion | undefined, chunk: number, pa
  * is grown once to the row's exact size: doubling would peak at up to 3x
  * the row (old and new buffers alive during the copy); this stays near 1x.
  */
+// One look-ahead buffer per thread: allocating one per big row costs page faults each time.
+const PROBE = Buffer.allocUnsafe(256 << 10);
+
 function rowSize(fd: number, base: number, len: number, chunk: number, path: string): number {
-  const probe = Buffer.allocUnsafe(Math.min(chunk, 1 << 20));
+  const probe = chunk < PROBE.length ? PROBE.subarray(0, chunk) : PROBE;
   let at = base + len;
   for (;;) {
     const n = read(fd, probe, 0, probe.length, at, path);

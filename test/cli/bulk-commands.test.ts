@@ -48,6 +48,16 @@ describe('bulk commands through the binary', () => {
     expect(ok.stderr).toBe('');
   });
 
+  it('-q keeps the names of failed files on stderr, and nothing else', () => {
+    const r = zotpack(['export', '--out', makeTempDir(), '--from', sample.home, '-q']);
+    expect(r.code).toBe(1);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(3);
+    for (const bad of sample.bad.filter((b) => b.code.startsWith('E_'))) {
+      expect(lines.some((l) => l.startsWith(`error: ${bad.path}: `) && l.endsWith(`[${bad.code}]`))).toBe(true);
+    }
+  });
+
   it('--dry-run writes nothing', () => {
     const out = join(makeTempDir(), 'never');
     const r = zotpack(['export', '--out', out, '--dry-run', '--from', sample.home]);
