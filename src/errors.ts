@@ -22,7 +22,11 @@ export type ZotpackErrorCode =
   | 'E_WRITE' // writing the output failed
   | 'E_USAGE' // bad options or arguments
   | 'E_WORKER' // a pool worker died while running the job
-  | 'E_ABORTED'; // the run was interrupted
+  | 'E_ABORTED' // the run was interrupted
+  | 'E_BAD_BUNDLE' // not a zotpack bundle, or one that is cut short, corrupt or incomplete
+  | 'E_HASH_MISMATCH' // a bundled session's size or sha256 differs from its manifest entry
+  | 'E_CONFLICT' // a session changed on both machines since they last agreed
+  | 'E_CHANGED'; // a source file changed (not by appending) while it was being packed
 
 /** The one error family of zotpack: a stable `code`, the `path`, the `cause`. */
 export class ZotpackError extends Error {
@@ -80,4 +84,5 @@ export type WarningCode =
   | 'W_TRUNCATED' // the last row has no newline and is not valid JSON: a crash mid-write
   | 'W_ORPHAN' // a session whose parent is not in the archive
   | 'W_DUPLICATE_ID' // two files claim one id
-  | 'W_UNREADABLE'; // an entry that could not be read during discovery
+  | 'W_UNREADABLE' // an entry that could not be read during discovery
+  | 'W_CONFLICT'; // a bundled session that diverged from the local one, left as it was

@@ -27,3 +27,10 @@ export { readManifest, type ExportManifest, type ManifestEntry } from './batch/e
 export type { BatchOptions, Progress } from './batch/batch-options.js';
 export type { BatchReport } from './batch/batch-report.js';
 export type { SessionFilter } from './batch/filters.js';
+export { packArchive, type PackArchiveOptions, type PackArchiveResult } from './batch/pack-archive.js';
+export { unpackArchive, type UnpackArchiveOptions, type UnpackArchiveResult } from './batch/unpack-archive.js';
+export type { UnpackedSession, UnpackProject, UnpackStatus } from './batch/unpack-result.js';
+export { verifyArchive, type VerifyArchiveOptions, type VerifyArchiveResult } from './batch/verify-archive.js';
+export type { BundleManifest, BundleSession } from './batch/bundle-manifest.js';
+export type { ConflictPolicy } from './batch/twin-sink.js';
+export { CwdMap, parseCwdRule, type CwdRule } from './format/cwd-map.js';

@@ -8,21 +8,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ZotpackError } from '../errors.js';
 import { AtomicFile } from '../session/atomic-file.js';
+import type { SessionRecord } from './session-record.js';
 
 export const MANIFEST_NAME = 'manifest.json';
 
-export interface ManifestEntry {
+export interface ManifestEntry extends SessionRecord {
   /** Absolute path of the session file exported. */
   source: string;
   /** The export, relative to the export folder, with `/` separators. */
   output: string;
-  cwd: string;
-  key: string;
-  id: string;
-  parent: string;
-  forkPoint: number;
-  started: string;
-  title: string;
   model: string;
   provider: string;
   /** Source size and modification time when exported (the incremental check). */

@@ -7,6 +7,7 @@ import type { ZotpackErrorCode } from '../errors.js';
 import type { ExportResult } from '../session/export-session.js';
 import type { ImportResult } from '../session/import-session.js';
 import type { SessionDescription } from '../session/describe-session.js';
+import type { SessionDigest } from '../session/digest-session.js';
 
 export interface ExportFile {
   path: string;
@@ -32,8 +33,15 @@ export interface MetaPeek {
 export type Job =
   /** `defer`: leave outputs as finished temp files for the coordinator to sync and publish. */
   | { op: 'export'; files: ExportFile[]; durable: boolean; defer: boolean }
-  | { op: 'describe'; files: Array<{ path: string }> }
+  /**
+   * `for`: what the summary is for, so a worker returns only that: tree (the
+   * first prompt cut to 100 characters, no row counts by type) or stats (no
+   * first prompt). 100,000 sessions must fit the memory budget.
+   */
+  | { op: 'describe'; files: Array<{ path: string }>; for: 'tree' | 'stats' }
   | { op: 'meta'; files: Array<{ path: string }> }
+  /** sha256 and identity of exactly the first `bytes` bytes of each file (pack). */
+  | { op: 'hash'; files: Array<{ path: string; bytes: number }> }
   | {
       op: 'import';
       files: ImportFile[];
@@ -50,6 +58,7 @@ export interface OpValue {
   export: ExportResult;
   describe: SessionDescription;
   meta: MetaPeek;
+  hash: SessionDigest;
   import: ImportResult;
 }
 

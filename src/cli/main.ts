@@ -8,12 +8,26 @@ import { describeCommand } from './commands/describe.js';
 import { exportCommand } from './commands/export.js';
 import { findCommand } from './commands/find.js';
 import { importCommand } from './commands/import.js';
+import { packCommand } from './commands/pack.js';
 import { statsCommand } from './commands/stats.js';
 import { treeCommand } from './commands/tree.js';
+import { unpackCommand } from './commands/unpack.js';
+import { verifyCommand } from './commands/verify.js';
 import { version } from './version.js';
 import { EXIT_OK, EXIT_USAGE, reportError, type CliIo } from './io.js';
 
-const COMMANDS: Command[] = [treeCommand, exportCommand, importCommand, statsCommand, findCommand, branchCommand, describeCommand];
+const COMMANDS: Command[] = [
+  treeCommand,
+  exportCommand,
+  importCommand,
+  packCommand,
+  unpackCommand,
+  verifyCommand,
+  statsCommand,
+  findCommand,
+  branchCommand,
+  describeCommand,
+];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

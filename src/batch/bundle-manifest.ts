@@ -1,0 +1,120 @@
+/**
+ * `manifest.json`, the first entry of a bundle: what it holds, so that an
+ * unpack can plan (and a dry run answer) from the first entry alone, and
+ * check every session's bytes against their sha256 before it writes any.
+ */
+import { ZotpackError } from '../errors.js';
+import { sessionEntryPath } from './bundle-entry.js';
+import type { SessionRecord } from './session-record.js';
+
+export const BUNDLE_FORMAT = 'zotpack-bundle';
+export const BUNDLE_VERSION = 1;
+/** The manifest is read whole: a bound against a hostile one (about 2 million sessions). */
+export const MAX_MANIFEST_BYTES = 512 << 20;
+
+/** One session in a bundle. */
+export interface BundleSession extends SessionRecord {
+  /** The tar entry: `sessions/<key>/<file name>`. */
+  path: string;
+  hidden: boolean;
+  /** Bytes in the bundle: the session as it was when packed. */
+  size: number;
+  sha256: string;
+}
+
+export interface BundleManifest {
+  format: typeof BUNDLE_FORMAT;
+  version: typeof BUNDLE_VERSION;
+  /** When the bundle was made (RFC 3339). */
+  created: string;
+  /** The zotpack that made it. */
+  zotpack: string;
+  /** In the bundle's entry order: each project's sessions, parents before children. */
+  sessions: BundleSession[];
+}
+
+/** A manifest entry that cannot be used, and why. */
+export interface RejectedSession {
+  path: string;
+  error: ZotpackError;
+}
+
+function bad(reason: string): ZotpackError {
+  return new ZotpackError('E_BAD_BUNDLE', `the manifest ${reason}`, { path: 'manifest.json' });
+}
+
+const STRING_FIELDS = ['path', 'cwd', 'key', 'id', 'parent', 'started', 'title', 'sha256'] as const;
+
+function checkSession(raw: unknown, k: number): BundleSession {
+  if (typeof raw !== 'object' || raw === null) throw bad(`entry ${k} is not an object`);
+  const s = raw as Record<string, unknown>;
+  for (const f of STRING_FIELDS) if (typeof s[f] !== 'string') throw bad(`entry ${k} has no string "${f}"`);
+  const path = s.path as string;
+  const where = sessionEntryPath(path); // E_UNSAFE_PATH
+  if (where.key !== s.key) throw new ZotpackError('E_BAD_BUNDLE', `the manifest gives key ${String(s.key)} for an entry in ${where.key}`, { path });
+  if (!Number.isSafeInteger(s.size) || (s.size as number) < 0) throw new ZotpackError('E_BAD_BUNDLE', 'the manifest gives no valid size', { path });
+  if (!/^[0-9a-f]{64}$/.test(s.sha256 as string)) throw new ZotpackError('E_BAD_BUNDLE', 'the manifest gives no valid sha256', { path });
+  if (s.forkPoint !== undefined && !Number.isSafeInteger(s.forkPoint)) throw new ZotpackError('E_BAD_BUNDLE', 'the manifest gives a bad forkPoint', { path });
+  return {
+    path,
+    cwd: s.cwd as string,
+    key: s.key as string,
+    id: s.id as string,
+    parent: s.parent as string,
+    forkPoint: (s.forkPoint as number | undefined) ?? 0,
+    started: s.started as string,
+    title: s.title as string,
+    hidden: s.hidden === true,
+    size: s.size as number,
+    sha256: s.sha256 as string,
+  };
+}
+
+/**
+ * Reads a manifest. Throws E_BAD_BUNDLE when it is not one; a session entry
+ * that cannot be used (an unsafe path, a missing field, a second entry for
+ * one path) is returned in `rejected`, and the rest stay usable.
+ */
+export function parseManifest(bytes: Buffer): { manifest: BundleManifest; rejected: RejectedSession[] } {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    throw bad(`is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof doc !== 'object' || doc === null) throw bad('is not a JSON object');
+  const m = doc as Record<string, unknown>;
+  if (m.format !== BUNDLE_FORMAT) throw bad(`is not a zotpack bundle manifest (format ${JSON.stringify(m.format)})`);
+  if (m.version !== BUNDLE_VERSION) {
+    throw bad(`has version ${JSON.stringify(m.version)}; this zotpack reads version ${BUNDLE_VERSION} (a newer zotpack made the bundle?)`);
+  }
+  if (!Array.isArray(m.sessions)) throw bad('has no sessions list');
+  const sessions: BundleSession[] = [];
+  const rejected: RejectedSession[] = [];
+  const paths = new Set<string>();
+  m.sessions.forEach((raw, k) => {
+    const path = typeof (raw as { path?: unknown } | null)?.path === 'string' ? (raw as { path: string }).path : `#${k}`;
+    try {
+      const s = checkSession(raw, k);
+      if (paths.has(s.path)) throw new ZotpackError('E_BAD_BUNDLE', 'the manifest lists this entry twice', { path: s.path });
+      paths.add(s.path);
+      sessions.push(s);
+    } catch (err) {
+      if (!(err instanceof ZotpackError)) throw err;
+      rejected.push({ path, error: err });
+    }
+  });
+  const manifest: BundleManifest = {
+    format: BUNDLE_FORMAT,
+    version: BUNDLE_VERSION,
+    created: typeof m.created === 'string' ? m.created : '',
+    zotpack: typeof m.zotpack === 'string' ? m.zotpack : '',
+    sessions,
+  };
+  return { manifest, rejected };
+}
+
+/** The manifest as written into a bundle. */
+export function manifestBytes(manifest: BundleManifest): Buffer {
+  return Buffer.from(`${JSON.stringify(manifest, null, 1)}\n`);
+}

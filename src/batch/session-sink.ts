@@ -1,0 +1,103 @@
+/**
+ * Where an unpacked session's bytes go. A sink takes the session's bytes as
+ * they arrive from the bundle and publishes nothing until `finish` — called
+ * only once the entry's size and sha256 have been checked — or drops
+ * everything on `abort`. Sinks compose: a RewriteSink rewrites meta rows on
+ * the way to another sink; a TwinSink (twin-sink.ts) compares with the
+ * session already there.
+ */
+import { AtomicFile } from '../session/atomic-file.js';
+import type { Publisher } from './publisher.js';
+import { RowStream } from '../session/row-stream.js';
+import { metaRewriter, type MetaRewrite } from '../session/meta-rewrite.js';
+
+/** What became of a bundled session. */
+export type SinkOutcome =
+  /** Written as a new session file. */
+  | { status: 'new'; path: string; bytes: number }
+  /** Already there, byte for byte; `localAhead`: the local file goes on beyond the bundled bytes. */
+  | { status: 'present'; path: string; localAhead: boolean }
+  /** The local file was a prefix: the rest was appended. */
+  | { status: 'appended'; path: string; bytes: number }
+  /** Changed on both sides since they last agreed (from byte `at`): left as it was. */
+  | { status: 'conflict'; path: string; at: number; reason: string }
+  /** A conflict kept as a new session with a new id, next to the local one. */
+  | { status: 'copied'; path: string; at: number; copy: SinkOutcome };
+
+export interface SessionSink {
+  write(bytes: Buffer): void;
+  /** The bytes were verified: publish them. */
+  finish(): SinkOutcome;
+  /** Drop whatever was written; publish nothing. Safe to call twice. */
+  abort(): void;
+}
+
+export interface SinkOptions {
+  /** Decide, write nothing. */
+  dryRun: boolean;
+  /** fsync before publishing. */
+  durable: boolean;
+  /** Publishes new files in durable batches (when durable); without it each is fsynced and published at once. */
+  publisher?: Publisher;
+}
+
+/** A new session file at `target`, which must not exist (published with link: never overwrites). */
+export class NewSink implements SessionSink {
+  private file: AtomicFile | undefined;
+  private bytes = 0;
+
+  constructor(
+    private readonly target: string,
+    private readonly options: SinkOptions,
+  ) {}
+
+  write(bytes: Buffer): void {
+    this.bytes += bytes.length;
+    if (this.options.dryRun) return;
+    this.open().write(bytes);
+  }
+
+  private open(): AtomicFile {
+    // A batch's file is synced with the batch, not alone.
+    this.file ??= AtomicFile.create(this.target, { durable: this.options.durable && this.options.publisher === undefined });
+    return this.file;
+  }
+
+  finish(): SinkOutcome {
+    if (!this.options.dryRun) {
+      const publisher = this.options.publisher;
+      if (publisher) publisher.add(this.open().finish(), this.bytes);
+      else this.open().commit(); // E_EXISTS if a file appeared there meanwhile
+    }
+    return { status: 'new', path: this.target, bytes: this.bytes };
+  }
+
+  abort(): void {
+    this.file?.abort();
+  }
+}
+
+/** Rewrites meta rows (cwd, ids) on the way to `inner`, every other byte untouched. */
+export class RewriteSink implements SessionSink {
+  private readonly rows: RowStream;
+
+  constructor(
+    rewrite: MetaRewrite,
+    private readonly inner: SessionSink,
+  ) {
+    this.rows = new RowStream(metaRewriter(rewrite), (b) => inner.write(b));
+  }
+
+  write(bytes: Buffer): void {
+    this.rows.push(bytes);
+  }
+
+  finish(): SinkOutcome {
+    this.rows.end();
+    return this.inner.finish();
+  }
+
+  abort(): void {
+    this.inner.abort();
+  }
+}

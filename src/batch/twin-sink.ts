@@ -1,0 +1,191 @@
+/**
+ * A bundled session whose id is already in the home: compared with the
+ * local file as its bytes arrive, so that unpacking the same bundle again
+ * writes nothing.
+ *
+ * - Same bytes to the end: present (nothing written). A bundled session
+ *   shorter than the local one but equal to its start is present too: the
+ *   local one went on since.
+ * - The local file ends first, equal so far: it is a prefix — the session
+ *   grew on the other machine. The grown file is written to a temp file
+ *   (the local bytes, then the new ones) and renamed over the local file once
+ *   the bundle's sha256 checks out: readers see the old file or the new one,
+ *   never a half-appended row, and a crash leaves the old one. The rename
+ *   happens only if the local file is still the one compared (same inode,
+ *   size and mtime).
+ * - The bytes differ: a conflict, handled by the policy — skip (left as it
+ *   was), fail (E_CONFLICT at once), or copy: the bundled session is
+ *   written through `copy()` (a new id, see unpack-session.ts); its bytes
+ *   so far equal the local file's, so they are read back from there.
+ */
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { ZotpackError, fromFsError } from '../errors.js';
+import { AtomicFile } from '../session/atomic-file.js';
+import type { SessionSink, SinkOptions, SinkOutcome } from './session-sink.js';
+
+export type ConflictPolicy = 'skip' | 'copy' | 'fail';
+
+export interface TwinOptions extends SinkOptions {
+  onConflict: ConflictPolicy;
+  /** The sink for a copy of a conflicting session (policy copy). */
+  copy?: () => SessionSink;
+  /** A conflict known before any byte (a different session holds the file name): the local file is not read. */
+  conflict?: string;
+  /** What a divergence means here, when more is known than that the bytes differ. */
+  reason?: string;
+}
+
+const PIECE = 1 << 20;
+
+export class TwinSink implements SessionSink {
+  private fd: number | undefined;
+  private stat: Stats | undefined;
+  private state: 'same' | 'extend' | 'conflict' = 'same';
+  /** Bytes of the bundled session seen. */
+  private offset = 0;
+  private conflictAt = 0;
+  private reason = '';
+  private out: AtomicFile | undefined;
+  private copySink: SessionSink | undefined;
+  private readonly scratch = Buffer.allocUnsafe(PIECE);
+
+  constructor(
+    private readonly path: string,
+    private readonly options: TwinOptions,
+  ) {
+    if (options.conflict !== undefined) {
+      this.diverge(0, options.conflict);
+      return;
+    }
+    try {
+      // Never through a link: a link in a home is not the session to append to.
+      this.fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+      this.stat = fstatSync(this.fd);
+      if (!this.stat.isFile()) this.diverge(0, 'the local session is not a regular file');
+    } catch (err) {
+      if (err instanceof ZotpackError) throw err;
+      this.diverge(0, `the local session cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+  }
+
+  private get localSize(): number {
+    return this.stat?.size ?? 0;
+  }
+
+  write(bytes: Buffer): void {
+    if (this.state === 'same') return this.compare(bytes);
+    this.offset += bytes.length;
+    if (this.state === 'extend') this.out?.write(bytes);
+    else this.copySink?.write(bytes);
+  }
+
+  private compare(b: Buffer): void {
+    let i = 0;
+    while (i < b.length) {
+      if (this.offset >= this.localSize) return this.extend(b.subarray(i));
+      const n = Math.min(b.length - i, this.localSize - this.offset, PIECE);
+      const local = this.scratch.subarray(0, this.readLocal(this.scratch, n, this.offset));
+      const theirs = b.subarray(i, i + local.length);
+      if (local.length < n || !local.equals(theirs)) {
+        let d = 0;
+        while (d < local.length && local[d] === theirs[d]) d++;
+        return this.diverge(this.offset + d, this.options.reason ?? 'the session changed on both sides', b.subarray(i + d));
+      }
+      this.offset += n;
+      i += n;
+    }
+  }
+
+  private extend(rest: Buffer): void {
+    this.state = 'extend';
+    if (!this.options.dryRun) {
+      this.out = AtomicFile.create(this.path, { overwrite: true, durable: this.options.durable });
+      for (let at = 0; at < this.localSize; ) {
+        const n = this.readLocal(this.scratch, Math.min(PIECE, this.localSize - at), at);
+        if (n === 0) throw new ZotpackError('E_CONFLICT', 'the local session shrank during the unpack', { path: this.path });
+        this.out.write(this.scratch.subarray(0, n));
+        at += n;
+      }
+    }
+    this.write(rest);
+  }
+
+  private diverge(at: number, reason: string, rest?: Buffer): void {
+    this.state = 'conflict';
+    this.conflictAt = at;
+    this.reason = reason;
+    if (this.options.onConflict === 'fail') {
+      throw new ZotpackError('E_CONFLICT', `${reason} (they differ from byte ${at}); --on-conflict skip or copy to go on`, { path: this.path });
+    }
+    if (this.options.onConflict === 'copy' && this.options.copy) {
+      this.copySink = this.options.copy();
+      // The bundled bytes before `at` equal the local ones: replay them from there.
+      for (let p = 0; p < at; ) {
+        const n = this.readLocal(this.scratch, Math.min(PIECE, at - p), p);
+        this.copySink.write(Buffer.from(this.scratch.subarray(0, n)));
+        p += n;
+      }
+    }
+    this.offset = at;
+    if (rest) this.write(rest);
+  }
+
+  finish(): SinkOutcome {
+    try {
+      switch (this.state) {
+        case 'same':
+          return { status: 'present', path: this.path, localAhead: this.offset < this.localSize };
+        case 'extend':
+          if (!this.options.dryRun) {
+            if (!this.unchanged()) {
+              this.out!.abort();
+              return { status: 'conflict', path: this.path, at: this.localSize, reason: 'the local session changed during the unpack' };
+            }
+            this.out!.commit();
+          }
+          return { status: 'appended', path: this.path, bytes: this.offset - this.localSize };
+        case 'conflict':
+          if (this.copySink) return { status: 'copied', path: this.path, at: this.conflictAt, copy: this.copySink.finish() };
+          return { status: 'conflict', path: this.path, at: this.conflictAt, reason: this.reason };
+      }
+    } finally {
+      this.close();
+    }
+  }
+
+  abort(): void {
+    this.out?.abort();
+    this.copySink?.abort();
+    this.close();
+  }
+
+  /** The local file is still the one compared: same inode, size and mtime. */
+  private unchanged(): boolean {
+    try {
+      const now = lstatSync(this.path);
+      const then = this.stat!;
+      return now.isFile() && now.ino === then.ino && now.dev === then.dev && now.size === then.size && now.mtimeMs === then.mtimeMs;
+    } catch {
+      return false;
+    }
+  }
+
+  private readLocal(buf: Buffer, length: number, position: number): number {
+    let done = 0;
+    try {
+      while (done < length) {
+        const n = readSync(this.fd!, buf, done, length - done, position + done);
+        if (n === 0) break;
+        done += n;
+      }
+    } catch (err) {
+      throw fromFsError(err, this.path, 'cannot read the local session');
+    }
+    return done;
+  }
+
+  private close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}

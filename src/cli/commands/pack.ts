@@ -1,0 +1,76 @@
+import { packArchive } from '../../batch/pack-archive.js';
+import { intFlag, parse, positionals, type Command } from '../command.js';
+import { BULK_HELP, BULK_OPTIONS, startBulk } from '../bulk.js';
+import { print, printJson, UsageError } from '../io.js';
+import { progressBar } from '../progress.js';
+import { version } from '../version.js';
+
+function mb(n: number): string {
+  return `${(n / 1e6).toFixed(1)} MB`;
+}
+
+export const packCommand: Command = {
+  name: 'pack',
+  summary: 'pack sessions into one bundle file, to move them to another machine',
+  help: `zotpack pack -o FILE [--from PATH ...] [--project P ...] [--since T] [--no-gzip]
+
+Writes the selected sessions (default: the whole zot home) into FILE: a
+standard tar (gzipped unless --no-gzip; \`tar -tf FILE\` lists it) holding
+manifest.json — each session's project cwd and key, id, parent, fork point,
+start, title, size and sha256 — and every session file byte for byte as
+sessions/<project key>/<file>. Sessions zot is still writing are packed as
+they were when the run began. Unpack it with \`zotpack unpack FILE\`.
+
+  -o, --out FILE  the bundle to write (never overwritten without --force)
+  --no-gzip       a plain tar: faster, larger
+  --level N       gzip level, 1 (fast, default) to 9 (small)
+  --force         replace FILE if it exists
+  --no-fsync      skip fsync (faster; a crash may lose the bundle)
+${BULK_HELP}
+
+Examples:
+  zotpack pack -o all.zotpack
+  zotpack pack -o api.zotpack --project ~/src/api --since 2026-01-01`,
+  async run(argv, io) {
+    const { values, positionals: pos } = parse(argv, {
+      ...BULK_OPTIONS,
+      out: { type: 'string', short: 'o' },
+      'no-gzip': { type: 'boolean' },
+      level: { type: 'string' },
+      force: { type: 'boolean' },
+      'no-fsync': { type: 'boolean' },
+    });
+    positionals(pos, 0, 0, 'no arguments (sources go in --from, the bundle in -o)');
+    if (values.out === undefined) throw new UsageError('pack needs -o FILE, the bundle to write');
+    if (values['dry-run']) throw new UsageError('pack has no --dry-run (unpack has)');
+    const bulk = startBulk(values, io, 'pack');
+    // Two bars: hashing (on all cores), then writing the bundle.
+    const show = !values.json && !values.quiet;
+    const bars = { hash: progressBar(io, show, 'hashing'), pack: progressBar(io, show, 'packing') };
+    let phase: keyof typeof bars = 'hash';
+    const result = await packArchive({
+      ...bulk.options,
+      onProgress: (p) => bars[phase].update(p),
+      onPhase: (next) => {
+        bars[phase].stop();
+        phase = next;
+      },
+      out: values.out,
+      gzip: !values['no-gzip'],
+      level: intFlag(values.level, 'level'),
+      force: values.force,
+      durable: !values['no-fsync'],
+      version: version(),
+    });
+    bars[phase].stop();
+    if (values.json) printJson(io, result);
+    else if (!result.report.interrupted) {
+      print(io, result.out);
+      if (!values.quiet) {
+        const n = result.manifest.sessions.length;
+        io.stderr.write(`packed ${n} session${n === 1 ? '' : 's'}: ${mb(result.report.bytes)} -> ${mb(result.bytesOut)}${result.gzip ? ' (gzip)' : ''}\n`);
+      }
+    }
+    return bulk.finish(result.report);
+  },
+};

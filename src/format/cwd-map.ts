@@ -1,0 +1,81 @@
+/**
+ * Moving project folders: `OLD=NEW` prefix rules that turn a session's cwd
+ * on one machine into its cwd on another (`/Users/ann/src` ->
+ * `/home/ann/code`). The project key follows from the new cwd.
+ *
+ * A rule matches a cwd equal to OLD or below it (the next character is a
+ * path separator), never a sibling that merely starts with the same
+ * characters (`/src/api` does not match `/src/api2`). The longest matching
+ * OLD wins. A rule from a Windows path to a POSIX one (or back) converts the
+ * separators of the part below OLD.
+ */
+import { ZotpackError } from '../errors.js';
+
+export interface CwdRule {
+  from: string;
+  to: string;
+}
+
+/** A path without trailing separators, except a root (`/`, `C:\`). */
+function trimSeparators(p: string): string {
+  const t = p.replace(/[/\\]+$/, '');
+  if (t === '') return p.slice(0, 1);
+  if (/^[A-Za-z]:$/.test(t)) return `${t}${p[2] ?? '\\'}`;
+  return t;
+}
+
+function isWindowsPath(p: string): boolean {
+  return /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\');
+}
+
+/** One `OLD=NEW` rule, split at the first `=`. `option` names the flag in errors. */
+export function parseCwdRule(spec: string, option = '--map-cwd'): CwdRule {
+  const eq = spec.indexOf('=');
+  if (eq <= 0 || eq === spec.length - 1) {
+    throw new ZotpackError('E_USAGE', `${option} takes OLD=NEW (two non-empty paths), got '${spec}'`);
+  }
+  return { from: trimSeparators(spec.slice(0, eq)), to: trimSeparators(spec.slice(eq + 1)) };
+}
+
+export class CwdMap {
+  private readonly rules: CwdRule[];
+
+  constructor(rules: readonly CwdRule[]) {
+    const seen = new Map<string, string>();
+    for (const r of rules) {
+      if (r.from === '' || r.to === '') throw new ZotpackError('E_USAGE', 'a cwd mapping needs two non-empty paths');
+      const other = seen.get(r.from);
+      if (other !== undefined && other !== r.to) {
+        throw new ZotpackError('E_USAGE', `'${r.from}' is mapped twice: to '${other}' and to '${r.to}'`);
+      }
+      seen.set(r.from, r.to);
+    }
+    // Longest first: the most specific rule wins.
+    this.rules = [...seen].map(([from, to]) => ({ from, to })).sort((a, b) => b.from.length - a.from.length);
+  }
+
+  get size(): number {
+    return this.rules.length;
+  }
+
+  /** The new cwd, or undefined when no rule matches. */
+  map(cwd: string): string | undefined {
+    for (const { from, to } of this.rules) {
+      if (!cwd.startsWith(from)) continue;
+      const rest = cwd.slice(from.length);
+      const rooted = /[/\\]$/.test(from); // `/` or `C:\`: the rest starts right after it
+      if (rest !== '' && !rooted && rest[0] !== '/' && rest[0] !== '\\') continue;
+      return join(to, rest, isWindowsPath(from) !== isWindowsPath(to));
+    }
+    return undefined;
+  }
+}
+
+function join(to: string, rest: string, convert: boolean): string {
+  if (rest === '') return to;
+  let tail = rest.replace(/^[/\\]+/, '');
+  const sep = isWindowsPath(to) ? '\\' : '/';
+  if (convert) tail = tail.replace(/[/\\]/g, sep);
+  if (tail === '') return to;
+  return /[/\\]$/.test(to) ? `${to}${tail}` : `${to}${sep}${tail}`;
+}

@@ -1,0 +1,165 @@
+import { appendFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { basename, join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import tar from 'tar-stream';
+import { packArchive } from '../../src/batch/pack-archive.js';
+import { parseManifest, type BundleManifest } from '../../src/batch/bundle-manifest.js';
+import { describeSession } from '../../src/session/describe-session.js';
+import { buildSampleArchive, cleanupTempDirs, makeTempDir, type SampleArchive } from '../helpers/zot-archive.js';
+import { tempFiles } from '../helpers/fs-snapshot.js';
+
+afterAll(cleanupTempDirs);
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** Every entry of a tar, in order, with its bytes. */
+async function entries(bundle: Buffer): Promise<Array<{ name: string; type: string; data: Buffer }>> {
+  const plain = bundle[0] === 0x1f ? gunzipSync(bundle) : bundle;
+  const extract = tar.extract();
+  const out: Array<{ name: string; type: string; data: Buffer }> = [];
+  const done = (async () => {
+    for await (const e of extract) {
+      const parts: Buffer[] = [];
+      for await (const c of e) parts.push(c as Buffer);
+      out.push({ name: e.header.name, type: e.header.type, data: Buffer.concat(parts) });
+    }
+  })();
+  extract.end(plain);
+  await done;
+  return out;
+}
+
+describe('packArchive', () => {
+  let sample: SampleArchive;
+  let out: string;
+  let result: Awaited<ReturnType<typeof packArchive>>;
+  let manifest: BundleManifest;
+
+  beforeAll(async () => {
+    sample = buildSampleArchive(makeTempDir(), { bigRowBytes: 2_000_000 });
+    out = join(makeTempDir(), 'all.zotpack');
+    result = await packArchive({ sources: [sample.home], out, jobs: 2, version: '9.9.9', durable: false });
+    manifest = parseManifest((await entries(readFileSync(out)))[0]!.data).manifest;
+  });
+
+  it('writes a gzipped tar that tar itself lists: the manifest first, then each session', async () => {
+    expect(readFileSync(out).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+    const listed = execFileSync('tar', ['-tzf', out], { encoding: 'utf8' }).trim().split('\n');
+    expect(listed[0]).toBe('manifest.json');
+    expect(listed.slice(1)).toEqual(manifest.sessions.map((s) => s.path));
+    expect(result.bytesOut).toBe(statSync(out).size);
+    expect(tempFiles(join(out, '..'))).toEqual([]);
+  });
+
+  it('packs every readable session byte for byte, and reports each file zot cannot open', async () => {
+    const refused = sample.bad.filter((b) => b.code.startsWith('E_'));
+    expect(result.report.errors.map((e) => [basename(e.path!), e.code]).sort()).toEqual(refused.map((b) => [basename(b.path), b.code]).sort());
+    const readable = [...sample.good, sample.named.damaged];
+    expect(manifest.sessions).toHaveLength(readable.length);
+    const all = await entries(readFileSync(out));
+    for (const path of readable) {
+      const key = basename(join(path, '..'));
+      const e = all.find((x) => x.name === `sessions/${key}/${basename(path)}`)!;
+      expect(e.type).toBe('file');
+      expect(e.data.equals(readFileSync(path))).toBe(true);
+    }
+  });
+
+  it('records each session in the manifest: cwd, key, id, parent, fork point, start, title, size, sha256', () => {
+    expect([manifest.format, manifest.version, manifest.zotpack]).toEqual(['zotpack-bundle', 1, '9.9.9']);
+    expect(Date.parse(manifest.created)).not.toBeNaN();
+    for (const s of manifest.sessions) {
+      const path = join(sample.home, s.path);
+      const d = describeSession(path);
+      const bytes = readFileSync(path);
+      expect(s).toEqual({
+        path: s.path,
+        key: basename(join(path, '..')),
+        cwd: d.cwd,
+        id: d.id,
+        parent: d.parent,
+        forkPoint: d.forkPoint,
+        started: d.summary.started,
+        title: d.summary.title,
+        hidden: d.hidden,
+        size: bytes.length,
+        sha256: sha(bytes),
+      });
+    }
+  });
+
+  it('orders each project parents first', () => {
+    const index = (p: string) => manifest.sessions.findIndex((s) => join(sample.home, s.path) === p);
+    const { root, branch1, branch2, branch3, sibling } = sample.named;
+    expect(index(root)).toBeLessThan(index(branch1));
+    expect(index(branch1)).toBeLessThan(index(branch2));
+    expect(index(branch2)).toBeLessThan(index(branch3));
+    expect(index(root)).toBeLessThan(index(sibling));
+    const keys = manifest.sessions.map((s) => s.key);
+    expect(keys).toEqual([...keys].sort());
+  });
+
+  it('writes a plain tar with gzip off, and never overwrites a bundle without force', async () => {
+    const plain = join(makeTempDir(), 'plain.tar');
+    await packArchive({ sources: [sample.named.root, sample.named.branch1], out: plain, gzip: false, jobs: 1, durable: false });
+    expect(execFileSync('tar', ['-tf', plain], { encoding: 'utf8' }).trim().split('\n')).toHaveLength(3);
+    const before = readFileSync(plain);
+    await expect(packArchive({ sources: [sample.named.root], out: plain, jobs: 1 })).rejects.toMatchObject({ code: 'E_EXISTS' });
+    expect(readFileSync(plain).equals(before)).toBe(true);
+    await packArchive({ sources: [sample.named.root], out: plain, gzip: false, force: true, jobs: 1, durable: false });
+    expect(execFileSync('tar', ['-tf', plain], { encoding: 'utf8' }).trim().split('\n')).toHaveLength(2);
+  });
+
+  it('packs a session that zot appends to meanwhile as it was when hashed', async () => {
+    const home = makeTempDir();
+    const src = join(home, 'sessions', sample.projects[2]!.key);
+    const path = join(src, basename(sample.named.plain));
+    mkdirSync(src, { recursive: true });
+    writeFileSync(path, readFileSync(sample.named.plain));
+    const before = readFileSync(path);
+    const bundle = join(makeTempDir(), 'b.zotpack');
+    let grown = false;
+    await packArchive({
+      sources: [home],
+      out: bundle,
+      jobs: 1,
+      durable: false,
+      onPhase: (phase) => {
+        if (phase === 'pack') {
+          appendFileSync(path, '{"title":"later","type":"rename"}\n');
+          grown = true;
+        }
+      },
+    });
+    expect(grown).toBe(true);
+    const all = await entries(readFileSync(bundle));
+    expect(all[1]!.data.equals(before)).toBe(true);
+    expect(parseManifest(all[0]!.data).manifest.sessions[0]!.sha256).toBe(sha(before));
+  });
+
+  it('fails with E_CHANGED, publishing nothing, when a session changes other than by appending', async () => {
+    const home = makeTempDir();
+    const path = join(home, 'sessions', sample.projects[2]!.key, basename(sample.named.plain));
+    mkdirSync(join(path, '..'), { recursive: true });
+    writeFileSync(path, readFileSync(sample.named.plain));
+    const bundle = join(makeTempDir(), 'b.zotpack');
+    const run = packArchive({
+      sources: [home],
+      out: bundle,
+      jobs: 1,
+      onPhase: (phase) => {
+        if (phase === 'pack') {
+          const b = readFileSync(path);
+          b[b.length - 3] ^= 0x20;
+          writeFileSync(path, b);
+        }
+      },
+    });
+    await expect(run).rejects.toMatchObject({ code: 'E_CHANGED', path });
+    expect(() => statSync(bundle)).toThrow();
+    expect(tempFiles(join(bundle, '..'))).toEqual([]);
+  });
+});

@@ -1,0 +1,387 @@
+import { appendFileSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { archiveTrees } from '../../src/batch/archive-trees.js';
+import { packArchive } from '../../src/batch/pack-archive.js';
+import { unpackArchive, type UnpackArchiveOptions } from '../../src/batch/unpack-archive.js';
+import { CwdMap, parseCwdRule } from '../../src/format/cwd-map.js';
+import { derivedId } from '../../src/format/derived-id.js';
+import { projectKey } from '../../src/format/project-key.js';
+import { describeSession } from '../../src/session/describe-session.js';
+import { readFirstMeta } from '../../src/session/first-meta.js';
+import type { TreeNode } from '../../src/session/session-tree.js';
+import { buildSampleArchive, cleanupTempDirs, effectiveTranscript, makeTempDir, renderSession, testId, type SampleArchive } from '../helpers/zot-archive.js';
+import { listTree, snapshot, tempFiles } from '../helpers/fs-snapshot.js';
+import { manifestEntry, manifestText, tarBytes, writeTar, type TarEntrySpec } from '../helpers/tar-builder.js';
+
+afterAll(cleanupTempDirs);
+
+const MAP = '/home/dev/src=/home/ann/code';
+const cwdMap = new CwdMap([parseCwdRule(MAP)]);
+const unpack = (o: Omit<UnpackArchiveOptions, 'jobs' | 'durable'>) => unpackArchive({ jobs: 2, durable: false, ...o });
+
+/** A tree by id, with each session's summary and links: what must survive a move. */
+function shape(nodes: readonly TreeNode[], id = (x: string) => x): unknown[] {
+  return nodes.map((n) => [id(n.id), n.forkPoint, n.orphan, n.hidden, n.summary, shape(n.children, id)]);
+}
+
+/** The bytes zot reads, with every meta row's cwd moved as --map-cwd moves it (no other row names one). */
+function moved(path: string): Buffer {
+  return Buffer.from(readFileSync(path, 'latin1').replaceAll('"cwd":"/home/dev/src', '"cwd":"/home/ann/code'), 'latin1');
+}
+
+/** Every session file under a home, by id. */
+function filesById(home: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const p of listTree(join(home, 'sessions'))) {
+    if (!p.endsWith('.jsonl')) continue;
+    out.set(readFirstMeta(join(home, 'sessions', p)).meta.id, join(home, 'sessions', p));
+  }
+  return out;
+}
+
+async function pack(sources: string[], gzip = true): Promise<string> {
+  const out = join(makeTempDir(), gzip ? 'b.zotpack' : 'b.tar');
+  await packArchive({ sources, out, jobs: 2, gzip, durable: false });
+  return out;
+}
+
+describe('unpackArchive', () => {
+  let sample: SampleArchive;
+  let bundle: string;
+  let home: string;
+  let first: Awaited<ReturnType<typeof unpackArchive>>;
+
+  beforeAll(async () => {
+    sample = buildSampleArchive(makeTempDir(), { bigRowBytes: 2_000_000 });
+    bundle = await pack([sample.home]);
+    home = join(makeTempDir(), 'zot');
+    first = await unpack({ bundle, home, mapCwd: [MAP] });
+  });
+
+  it('round trip: the same trees per project after mapping, the same transcripts and summaries', async () => {
+    expect(first.report.failed).toBe(0);
+    expect(first.sessions.every((s) => s.status === 'new')).toBe(true);
+    const before = await archiveTrees({ sources: [sample.home], jobs: 2 });
+    const after = await archiveTrees({ sources: [home], jobs: 2 });
+    const expected = before.projects.map((p) => {
+      const cwd = cwdMap.map(p.cwd) ?? p.cwd;
+      return [cwd, projectKey(cwd)];
+    });
+    expect(after.projects.map((p) => [p.cwd, p.key]).sort()).toEqual(expected.sort());
+    for (const p of before.projects) {
+      const q = after.projects.find((x) => x.cwd === (cwdMap.map(p.cwd) ?? p.cwd))!;
+      expect(shape(q.roots)).toEqual(shape(p.roots));
+    }
+    const byId = filesById(home);
+    for (const src of [...sample.good, sample.named.damaged]) {
+      const d = describeSession(src);
+      const dst = byId.get(d.id)!;
+      expect(basename(dst)).toBe(basename(src));
+      expect(effectiveTranscript(dst)).toEqual(effectiveTranscript(src));
+      expect(describeSession(dst).summary).toEqual(d.summary);
+      expect(describeSession(dst).cwd).toBe(cwdMap.map(d.cwd) ?? d.cwd);
+      expect(readFileSync(dst).equals(moved(src))).toBe(true);
+    }
+    expect(tempFiles(home)).toEqual([]);
+  });
+
+  it('keeps a project no rule maps in the folder it came from, byte for byte', () => {
+    const uni = sample.projects[2]!;
+    for (const src of uni.sessions.filter((p) => sample.good.includes(p) || p === sample.named.damaged)) {
+      expect(readFileSync(join(home, 'sessions', uni.key, basename(src))).equals(readFileSync(src))).toBe(true);
+    }
+  });
+
+  it('unpacking the same bundle twice writes nothing the second time', async () => {
+    const before = snapshot(home);
+    const again = await unpack({ bundle, home, mapCwd: [MAP] });
+    expect(snapshot(home)).toEqual(before);
+    expect(again.sessions.map((s) => s.status)).toEqual(first.sessions.map(() => 'present'));
+    expect(again.report.failed).toBe(0);
+    expect(again.report.skipped).toBe(first.sessions.length);
+  });
+
+  it('calls a session unpacked before with another --map-cwd a conflict, and says so', async () => {
+    const before = snapshot(home);
+    const other = await unpack({ bundle, home, mapCwd: ['/home/dev/src=/elsewhere'] });
+    const moved = other.sessions.filter((s) => s.cwd.startsWith('/elsewhere'));
+    expect(moved.length).toBeGreaterThan(0);
+    for (const s of moved) expect([s.status, s.conflict?.reason]).toEqual(['conflict', expect.stringMatching(/already in .*another --map-cwd/)]);
+    expect(snapshot(home)).toEqual(before);
+  });
+
+  it('plans a dry run per project — old cwd, new cwd and folder, new / present / conflicting — and writes nothing', async () => {
+    const empty = join(makeTempDir(), 'empty');
+    const plan = await unpack({ bundle, home: empty, mapCwd: [MAP], dryRun: true });
+    expect(existsSync(empty)).toBe(false);
+    expect(plan.dryRun).toBe(true);
+    const api = plan.projects.find((p) => p.fromKey === sample.projects[0]!.key)!;
+    expect(api).toMatchObject({ fromCwd: '/home/dev/src/api', toCwd: '/home/ann/code/api', key: projectKey('/home/ann/code/api') });
+    expect(api.folder).toBe(join(empty, 'sessions', projectKey('/home/ann/code/api')));
+    expect([api.new, api.present, api.conflict]).toEqual([api.sessions, 0, 0]);
+    const before = snapshot(home);
+    const there = await unpack({ bundle, home, mapCwd: [MAP], dryRun: true });
+    expect(there.projects.every((p) => p.present === p.sessions)).toBe(true);
+    expect(snapshot(home)).toEqual(before);
+  });
+
+  it('--fresh-ids: every session a new id, every parent in the bundle rewritten to match; again: nothing written', async () => {
+    const fresh = join(makeTempDir(), 'fresh');
+    const r = await unpack({ bundle, home: fresh, mapCwd: [MAP], freshIds: true });
+    expect(r.report.failed).toBe(0);
+    const ids = new Set(first.sessions.map((s) => s.sourceId));
+    for (const s of r.sessions) {
+      expect(s.id).toBe(derivedId('fresh', s.sourceId));
+      const meta = readFirstMeta(s.path).meta;
+      expect(meta.id).toBe(s.id);
+      const src = describeSession(join(sample.home, s.entry));
+      expect(meta.parent).toBe(src.parent === '' ? '' : ids.has(src.parent) ? derivedId('fresh', src.parent) : src.parent);
+    }
+    const before = await archiveTrees({ sources: [sample.home], jobs: 2 });
+    const after = await archiveTrees({ sources: [fresh], jobs: 2 });
+    for (const p of before.projects) {
+      const q = after.projects.find((x) => x.cwd === (cwdMap.map(p.cwd) ?? p.cwd))!;
+      expect(shape(q.roots)).toEqual(shape(p.roots, (id) => derivedId('fresh', id)));
+    }
+    const snap = snapshot(fresh);
+    await unpack({ bundle, home: fresh, mapCwd: [MAP], freshIds: true });
+    expect(snapshot(fresh)).toEqual(snap);
+    // Next to the originals: a second copy, no conflict.
+    const both = await unpack({ bundle, home, mapCwd: [MAP], freshIds: true, dryRun: true });
+    expect(both.sessions.every((s) => s.status === 'new')).toBe(true);
+  });
+
+  it('refuses to write through a project folder that is a symbolic link', async () => {
+    const h = join(makeTempDir(), 'linked');
+    const elsewhere = makeTempDir();
+    mkdirSync(join(h, 'sessions'), { recursive: true });
+    symlinkSync(elsewhere, join(h, 'sessions', projectKey('/home/ann/code/api')));
+    const r = await unpack({ bundle, home: h, mapCwd: [MAP] });
+    const linked = r.sessions.filter((s) => s.key === projectKey('/home/ann/code/api'));
+    expect(linked.length).toBeGreaterThan(0);
+    for (const s of linked) expect([s.status, s.error?.code]).toEqual(['failed', 'E_UNSAFE_PATH']);
+    expect(r.sessions.filter((s) => s.status === 'new')).toHaveLength(r.sessions.length - linked.length);
+    expect(readdirSync(elsewhere)).toEqual([]);
+  });
+
+  it("tells a session file from a bundle, pointing at import", async () => {
+    await expect(unpack({ bundle: sample.named.root, home: makeTempDir() })).rejects.toMatchObject({ code: 'E_BAD_BUNDLE', message: /zotpack import/ });
+  });
+});
+
+describe('unpackArchive on a session that moved on', () => {
+  let sample: SampleArchive;
+  let home: string;
+  let grownPaths: string[];
+
+  beforeAll(async () => {
+    sample = buildSampleArchive(makeTempDir(), { bigRowBytes: 200_000 });
+    home = join(makeTempDir(), 'zot');
+    await unpack({ bundle: await pack([sample.home]), home, mapCwd: [MAP] });
+    grownPaths = [sample.named.switched, sample.named.big];
+  });
+
+  const local = (src: string) => join(home, 'sessions', projectKey(cwdMap.map(describeSession(src).cwd)!), basename(src));
+  const newRows = '{"type":"message","message":{"role":"user","content":[{"text":"more"}],"time":"2026-02-01T00:00:00Z"}}\n';
+
+  it('appends only the new rows of a session that grew, atomically, and leaves the rest alone', async () => {
+    for (const p of grownPaths) appendFileSync(p, newRows);
+    const oldBytes = new Map(grownPaths.map((p) => [p, readFileSync(local(p))]));
+    const before = snapshot(home);
+    const r = await unpack({ bundle: await pack([sample.home]), home, mapCwd: [MAP] });
+    expect(r.report.failed).toBe(0);
+    const appended = r.sessions.filter((s) => s.status === 'appended');
+    expect(appended.map((s) => s.path).sort()).toEqual(grownPaths.map(local).sort());
+    for (const s of appended) expect(s.bytes).toBe(newRows.length);
+    for (const p of grownPaths) expect(readFileSync(local(p)).equals(Buffer.concat([oldBytes.get(p)!, Buffer.from(newRows)]))).toBe(true);
+    const changed = new Set(grownPaths.map((p) => relative(home, local(p))));
+    const unchanged = (snap: string[]) => snap.filter((line) => !changed.has(line.split(' ')[0]!));
+    expect(unchanged(snapshot(home))).toEqual(unchanged(before));
+    expect(tempFiles(home)).toEqual([]);
+  });
+
+  it('a session changed on both sides: skip leaves it and reports it, copy keeps both, fail writes nothing', async () => {
+    const src = sample.named.renamed;
+    appendFileSync(src, '{"title":"renamed on the old machine","type":"rename"}\n');
+    appendFileSync(local(src), '{"title":"renamed on the new machine","type":"rename"}\n');
+    appendFileSync(sample.named.plain, newRows); // an unrelated session that grew
+    const b2 = await pack([sample.home]);
+    const homeCopy = (name: string) => {
+      const h = join(makeTempDir(), name);
+      cpSync(home, h, { recursive: true });
+      return h;
+    };
+    const failHome = homeCopy('fail');
+    const copyHome = homeCopy('copy');
+
+    const localBefore = readFileSync(local(src));
+    const skipped = await unpack({ bundle: b2, home, mapCwd: [MAP] });
+    const conflict = skipped.sessions.find((s) => s.status === 'conflict')!;
+    expect(conflict.path).toBe(local(src));
+    expect(readFileSync(local(src)).equals(localBefore)).toBe(true);
+    expect(skipped.report.warnings.map((w) => w.code)).toContain('W_CONFLICT');
+    expect(skipped.report.failed).toBe(0);
+    expect(skipped.sessions.find((s) => s.entry.endsWith(basename(sample.named.plain)))!.status).toBe('appended');
+
+    const failBefore = snapshot(failHome);
+    const failed = await unpack({ bundle: b2, home: failHome, mapCwd: [MAP], onConflict: 'fail' });
+    expect(failed.written).toBe(false);
+    expect(failed.report.errorsByCode.E_CONFLICT).toBe(1);
+    expect(snapshot(failHome)).toEqual(failBefore);
+
+    const copied = await unpack({ bundle: b2, home: copyHome, mapCwd: [MAP], onConflict: 'copy' });
+    const c = copied.sessions.find((s) => s.status === 'copied')!;
+    const id = describeSession(src).id;
+    expect(c.copy!.id).toBe(derivedId('copy', id));
+    expect(c.copy!.status).toBe('new');
+    const copyMeta = describeSession(c.copy!.path);
+    expect([copyMeta.id, copyMeta.parent, copyMeta.summary.title]).toEqual([derivedId('copy', id), describeSession(src).parent, 'renamed on the old machine']);
+    expect(readFileSync(c.copy!.path, 'latin1')).toBe(moved(src).toString('latin1').replaceAll(id, derivedId('copy', id)));
+    expect(describeSession(join(copyHome, relative(home, local(src)))).summary.title).toBe('renamed on the new machine');
+    const snap = snapshot(copyHome);
+    const again = await unpack({ bundle: b2, home: copyHome, mapCwd: [MAP], onConflict: 'copy' });
+    expect(again.sessions.find((s) => s.status === 'copied')!.copy!.status).toBe('present');
+    expect(snapshot(copyHome)).toEqual(snap);
+  });
+});
+
+describe('hostile bundles', () => {
+  const KEY = projectKey('/hostile');
+  const session = renderSession({ cwd: '/hostile', id: testId('hostile-good'), rows: [{ user: 'hi' }, { assistant: 'hello' }] }).text;
+  const goodPath = `sessions/${KEY}/20260101-000000-good0000.jsonl`;
+  let root: string;
+  let home: string;
+
+  /** A bundle of `extra` entries plus one good session, its manifest listing `listed` too. */
+  async function hostile(extra: TarEntrySpec[], listed: Array<Record<string, unknown>> = [], options: { gzip?: boolean } = {}) {
+    root = makeTempDir();
+    home = join(root, 'home');
+    const bundlePath = join(root, 'bundle.zotpack');
+    const manifest = manifestText([manifestEntry(goodPath, session), ...listed]);
+    await writeTar(bundlePath, [{ name: 'manifest.json', data: manifest }, ...extra, { name: goodPath, data: session }], options);
+    return unpack({ bundle: bundlePath, home });
+  }
+
+  /** Everything under the temp root that is not the bundle or inside the home. */
+  const outside = () => listTree(root).filter((p) => p !== 'bundle.zotpack' && p !== 'home/' && !p.startsWith('home/'));
+  const goodUnpacked = () => readFileSync(join(home, goodPath)).toString() === session;
+
+  it('path traversal', async () => {
+    const evil = `sessions/${KEY}/../../../evil.jsonl`;
+    const r = await hostile([{ name: evil, data: session }, { name: '../escape.jsonl', data: session }], [manifestEntry(evil, session)]);
+    expect(r.report.errors.filter((e) => e.code === 'E_UNSAFE_PATH').map((e) => e.path).sort()).toEqual(['../escape.jsonl', evil, evil].sort());
+    expect(outside()).toEqual([]);
+    expect(listTree(home).filter((p) => p.includes('evil') || p.includes('escape'))).toEqual([]);
+    expect(goodUnpacked()).toBe(true);
+  });
+
+  it('absolute path', async () => {
+    const target = join(makeTempDir(), 'abs-evil.jsonl');
+    const r = await hostile([{ name: target, data: session }], [manifestEntry(target, session)]);
+    expect(r.report.errorsByCode.E_UNSAFE_PATH).toBe(2);
+    expect(existsSync(target)).toBe(false);
+    expect(goodUnpacked()).toBe(true);
+  });
+
+  it('symlink entry', async () => {
+    const victim = join(makeTempDir(), 'victim.jsonl');
+    writeFileSync(victim, 'untouched');
+    const name = `sessions/${KEY}/20260101-000001-link0000.jsonl`;
+    // A link, then a file of the same name that would be written through it.
+    const r = await hostile([{ name, type: 'symlink', linkname: victim }, { name, data: session }], [manifestEntry(name, session)]);
+    expect(r.report.errors.some((e) => e.code === 'E_UNSAFE_PATH' && e.path === name && /symbolic link/.test(e.message))).toBe(true);
+    expect(readFileSync(victim, 'utf8')).toBe('untouched');
+    expect(lstatSync(join(home, name)).isFile()).toBe(true);
+    expect(outside()).toEqual([]);
+  });
+
+  it('hard link', async () => {
+    const victim = join(makeTempDir(), 'victim.jsonl');
+    writeFileSync(victim, 'untouched');
+    const name = `sessions/${KEY}/20260101-000002-hard0000.jsonl`;
+    const r = await hostile(
+      [
+        { name, type: 'link', linkname: victim },
+        { name: `sessions/${KEY}/x.jsonl`, type: 'link', linkname: 'manifest.json' },
+        { name: `sessions/${KEY}/dev.jsonl`, type: 'character-device' },
+      ],
+      [manifestEntry(name, session)],
+    );
+    expect(r.report.errors.filter((e) => e.code === 'E_UNSAFE_PATH')).toHaveLength(3);
+    expect(r.report.errors.some((e) => e.code === 'E_BAD_BUNDLE' && e.path === name)).toBe(true); // listed, never delivered
+    expect(existsSync(join(home, name))).toBe(false);
+    expect(statSync(victim).nlink).toBe(1);
+    expect(goodUnpacked()).toBe(true);
+  });
+
+  it('a sha256 mismatch', async () => {
+    const name = `sessions/${KEY}/20260101-000003-flip0000.jsonl`;
+    const flipped = session.replace('hello', 'HELLO');
+    const r = await hostile([{ name, data: flipped }], [manifestEntry(name, session)]);
+    expect(r.report.errors).toEqual([expect.objectContaining({ code: 'E_HASH_MISMATCH', path: name })]);
+    expect(existsSync(join(home, name))).toBe(false);
+    expect(tempFiles(home)).toEqual([]);
+    expect(goodUnpacked()).toBe(true);
+  });
+
+  it('a size that disagrees with the manifest, and an entry the manifest does not list', async () => {
+    const name = `sessions/${KEY}/20260101-000004-size0000.jsonl`;
+    const stray = `sessions/${KEY}/20260101-000005-stray000.jsonl`;
+    const r = await hostile([{ name, data: `${session}{}\n` }, { name: stray, data: session }], [manifestEntry(name, session)]);
+    expect(r.report.errors.map((e) => [e.code, e.path]).sort()).toEqual(
+      [
+        ['E_HASH_MISMATCH', name],
+        ['E_BAD_BUNDLE', stray],
+        ['E_BAD_BUNDLE', name], // listed, never delivered
+      ].sort(),
+    );
+    expect(existsSync(join(home, name)) || existsSync(join(home, stray))).toBe(false);
+  });
+
+  it('truncation', async () => {
+    const sample = buildSampleArchive(makeTempDir(), { bigRowBytes: 3_000_000 });
+    const full = await pack([sample.home]);
+    const clean = join(makeTempDir(), 'clean');
+    await unpack({ bundle: full, home: clean });
+    const bytes = readFileSync(full);
+    for (const cut of [0.15, 0.5, 0.9]) {
+      const dir = makeTempDir();
+      const cutPath = join(dir, 'cut.zotpack');
+      writeFileSync(cutPath, bytes.subarray(0, Math.floor(bytes.length * cut)));
+      const h = join(dir, 'home');
+      const r = await unpack({ bundle: cutPath, home: h });
+      expect(r.report.errors.some((e) => e.code === 'E_BAD_BUNDLE' && e.path === cutPath && /cut short or corrupt/.test(e.message))).toBe(true);
+      expect(r.sessions.filter((s) => s.status !== 'new').length).toBeGreaterThan(0);
+      // Whatever was published is whole: equal to a clean run's file.
+      for (const p of listTree(h).filter((x) => !x.endsWith('/'))) expect(readFileSync(join(h, p)).equals(readFileSync(join(clean, p)))).toBe(true);
+      expect(tempFiles(h)).toEqual([]);
+      // And a run of the whole bundle finishes the job.
+      await unpack({ bundle: full, home: h });
+      expect(listTree(h)).toEqual(listTree(clean));
+    }
+  });
+
+  it('a manifest naming files that are missing', async () => {
+    const missing = [`sessions/${KEY}/20260101-000006-gone0000.jsonl`, `sessions/${KEY}/20260101-000007-gone0001.jsonl`];
+    const r = await hostile([], missing.map((m) => manifestEntry(m, session)));
+    expect(r.report.errors.map((e) => [e.code, e.path]).sort()).toEqual(missing.map((m) => ['E_BAD_BUNDLE', m]));
+    expect(r.sessions.find((s) => s.entry === goodPath)!.status).toBe('new');
+    expect(goodUnpacked()).toBe(true);
+  });
+
+  it('not a bundle: a tar without a manifest first, a corrupt header', async () => {
+    root = makeTempDir();
+    const noManifest = join(root, 'a.tar');
+    writeFileSync(noManifest, await tarBytes([{ name: goodPath, data: session }]));
+    const r = await unpack({ bundle: noManifest, home: join(root, 'h') });
+    expect(r.report.errors).toEqual([expect.objectContaining({ code: 'E_BAD_BUNDLE', message: expect.stringMatching(/first entry/) })]);
+    const corrupt = Buffer.from(await tarBytes([{ name: 'manifest.json', data: manifestText([]) }]));
+    corrupt[20] ^= 0xff;
+    writeFileSync(noManifest, corrupt);
+    const r2 = await unpack({ bundle: noManifest, home: join(root, 'h') });
+    expect(r2.report.errorsByCode.E_BAD_BUNDLE).toBe(1);
+    expect(existsSync(join(root, 'h', 'sessions'))).toBe(false);
+    expect(dirname(noManifest)).toBe(root);
+  });
+});

@@ -1,0 +1,98 @@
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportArchive } from '../../src/batch/export-archive.js';
+import { packArchive } from '../../src/batch/pack-archive.js';
+import { verifyArchive } from '../../src/batch/verify-archive.js';
+import { projectKey } from '../../src/format/project-key.js';
+import { buildSampleArchive, cleanupTempDirs, makeTempDir, renderSession, testId, writeSession, type SampleArchive } from '../helpers/zot-archive.js';
+import { manifestEntry, manifestText, writeTar } from '../helpers/tar-builder.js';
+
+afterAll(cleanupTempDirs);
+
+describe('verifyArchive', () => {
+  let sample: SampleArchive;
+  let bundle: string;
+  let plain: string;
+
+  beforeAll(async () => {
+    sample = buildSampleArchive(makeTempDir(), { bigRowBytes: 1_000_000 });
+    bundle = join(makeTempDir(), 'all.zotpack');
+    await packArchive({ sources: [sample.home], out: bundle, jobs: 2, durable: false });
+    plain = join(makeTempDir(), 'all.tar');
+    await packArchive({ sources: [sample.home], out: plain, gzip: false, jobs: 2, durable: false });
+  });
+
+  it('passes a good bundle, with the damaged rows and the orphan as warnings', async () => {
+    const r = await verifyArchive({ path: bundle, jobs: 2 });
+    expect(r.kind).toBe('bundle');
+    expect(r.problems).toEqual([]);
+    expect(r.ok).toBe(true);
+    expect(r.manifest!.sessions).toBe(sample.good.length + 1);
+    expect(r.warnings.map((w) => w.code).sort()).toEqual(['W_INVALID_ROW', 'W_ORPHAN', 'W_TRUNCATED']);
+    expect(r.projects.map((p) => p.sessions).reduce((a, b) => a + b)).toBe(sample.good.length + 1);
+    expect(r.projects.find((p) => p.cwd === sample.projects[2]!.cwd)!.invalidRows).toBe(2);
+    const strict = await verifyArchive({ path: bundle, strict: true, jobs: 2 });
+    expect(strict.ok).toBe(false);
+  });
+
+  it('finds a flipped byte (sha256), and names the entry', async () => {
+    const bytes = readFileSync(plain);
+    const at = bytes.indexOf('The margin collapses.');
+    bytes[at] ^= 0x01;
+    const bad = join(makeTempDir(), 'flipped.tar');
+    writeFileSync(bad, bytes);
+    const r = await verifyArchive({ path: bad, jobs: 2 });
+    expect(r.ok).toBe(false);
+    expect(r.problems).toEqual([expect.objectContaining({ code: 'E_HASH_MISMATCH', path: expect.stringMatching(new RegExp(`^sessions/${sample.projects[1]!.key}/`)) })]);
+  });
+
+  it('finds a bundle cut short, and what it no longer holds', async () => {
+    const bytes = readFileSync(bundle);
+    const cut = join(makeTempDir(), 'cut.zotpack');
+    writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+    const r = await verifyArchive({ path: cut, jobs: 2 });
+    expect(r.ok).toBe(false);
+    expect(r.problems.some((p) => p.code === 'E_BAD_BUNDLE' && /cut short/.test(p.message))).toBe(true);
+    expect(r.problems.some((p) => p.code === 'E_BAD_BUNDLE' && /missing from the bundle/.test(p.message))).toBe(true);
+  });
+
+  it('finds two sessions with one id, a file that is not a session, and a manifest that disagrees with a file', async () => {
+    const key = projectKey('/v');
+    const id = testId('verify-dup');
+    const a = renderSession({ cwd: '/v', id, rows: [{ user: 'a' }] }).text;
+    const b = renderSession({ cwd: '/v', id, rows: [{ user: 'b' }] }).text;
+    const notSession = '{"type":"message"}\n';
+    const path = join(makeTempDir(), 'dup.tar');
+    const names = [`sessions/${key}/a.jsonl`, `sessions/${key}/b.jsonl`, `sessions/${key}/c.jsonl`];
+    await writeTar(path, [
+      { name: 'manifest.json', data: manifestText([manifestEntry(names[0]!, a, { id }), manifestEntry(names[1]!, b, { id: 'not-the-id' }), manifestEntry(names[2]!, notSession)]) },
+      { name: names[0]!, data: a },
+      { name: names[1]!, data: b },
+      { name: names[2]!, data: notSession },
+    ]);
+    const r = await verifyArchive({ path, jobs: 1 });
+    expect(r.problems.map((p) => [p.code, p.path]).sort()).toEqual(
+      [
+        ['E_BAD_BUNDLE', names[1]],
+        ['E_DUPLICATE_ID', names[1]],
+        ['E_NOT_META', names[2]],
+      ].sort(),
+    );
+  });
+
+  it('checks a folder: a zot home, and an export folder against its manifest', async () => {
+    const home = makeTempDir();
+    writeSession(home, { cwd: '/f', rows: [{ user: 'x' }] });
+    const ok = await verifyArchive({ path: home, jobs: 2 });
+    expect([ok.kind, ok.ok, ok.problems]).toEqual(['folder', true, []]);
+    const archive = await verifyArchive({ path: sample.home, jobs: 2 });
+    expect(archive.problems.map((p) => p.code).sort()).toEqual(sample.bad.filter((b) => b.code.startsWith('E_')).map((b) => b.code).sort());
+    const out = makeTempDir();
+    const exported = await exportArchive({ sources: [home], out, jobs: 1 });
+    expect((await verifyArchive({ path: out, jobs: 1 })).ok).toBe(true);
+    appendFileSync(join(out, exported.plan[0]!.output), '{}\n');
+    const r = await verifyArchive({ path: out, jobs: 1 });
+    expect(r.problems).toEqual([expect.objectContaining({ code: 'E_HASH_MISMATCH' })]);
+  });
+});

@@ -1,0 +1,229 @@
+/**
+ * pack → unpack → tree through the real binary, as a person moving an
+ * archive to another machine would run them; and an unpack killed with
+ * SIGKILL again and again, each time run anew, ending as a clean run ends.
+ */
+import { spawn } from 'node:child_process';
+import { appendFileSync, cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CwdMap, parseCwdRule } from '../../src/format/cwd-map.js';
+import { projectKey } from '../../src/format/project-key.js';
+import { BIN, errorLine, jsonOf, linesOf, zotpack } from '../helpers/run-cli.js';
+import { listTree, tempFiles } from '../helpers/fs-snapshot.js';
+import { seededRandom } from '../helpers/seeded-random.js';
+import { buildSampleArchive, cleanupTempDirs, makeTempDir, writeSession, type SampleArchive } from '../helpers/zot-archive.js';
+
+afterAll(cleanupTempDirs);
+
+const MAP = '/home/dev/src=/home/ann/code';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+const cwdMap = new CwdMap([parseCwdRule(MAP)]);
+
+interface Node {
+  id: string;
+  path: string;
+  forkPoint: number;
+  cwd: string;
+  orphan: boolean;
+  summary: unknown;
+  children: Node[];
+}
+
+function kept(nodes: Node[]): unknown[] {
+  return nodes.map((n) => ({ file: basename(n.path), id: n.id, forkPoint: n.forkPoint, cwd: n.cwd, orphan: n.orphan, summary: n.summary, children: kept(n.children) }));
+}
+
+/** `zotpack tree --json` of a home, projects by cwd. */
+function trees(home: string): Map<string, { key: string; roots: unknown[] }> {
+  const projects = jsonOf(zotpack(['tree', '--json'], { cwd: makeTempDir(), home })).projects as Array<{ cwd: string; key: string; roots: Node[] }>;
+  return new Map(projects.map((p) => [p.cwd, { key: p.key, roots: kept(p.roots) }]));
+}
+
+/** A sample archive without the files zot cannot open, so that a pack succeeds. */
+function cleanArchive(bigRowBytes: number): SampleArchive {
+  const sample = buildSampleArchive(makeTempDir(), { bigRowBytes });
+  for (const b of sample.bad) if (b.code.startsWith('E_')) rmSync(b.path);
+  return sample;
+}
+
+describe('pack and unpack through the binary', () => {
+  let sample: SampleArchive;
+  let work: string;
+
+  beforeAll(() => {
+    sample = cleanArchive(2_000_000);
+    work = makeTempDir();
+  });
+
+  it('moves an archive: pack -o all.zotpack, unpack --map-cwd OLD=NEW, and tree shows the same trees', () => {
+    const packed = zotpack(['pack', '-o', 'all.zotpack'], { cwd: work, home: sample.home });
+    expect(packed.status).toBe(0);
+    expect(packed.stdout.trim()).toBe(join(work, 'all.zotpack'));
+    expect(packed.stderr).toMatch(/^packed \d+ sessions: /m);
+
+    const home = join(makeTempDir(), 'new-machine');
+    const dry = zotpack(['unpack', 'all.zotpack', '--map-cwd', MAP, '--dry-run'], { cwd: work, home });
+    expect(dry.status).toBe(0);
+    expect(dry.stdout).toContain('/home/dev/src/api -> /home/ann/code/api');
+    expect(dry.stdout).toMatch(new RegExp(`sessions/${sample.projects[0]!.key} -> .*${projectKey('/home/ann/code/api')}: \\d+ new, 0 already present`));
+    expect(existsSync(home)).toBe(false);
+
+    const unpacked = zotpack(['unpack', 'all.zotpack', '--map-cwd', MAP], { cwd: work, home });
+    expect(unpacked.status).toBe(0);
+    const before = trees(sample.home);
+    const after = trees(home);
+    expect(after.size).toBe(before.size);
+    for (const [cwd, p] of before) {
+      const to = cwdMap.map(cwd) ?? cwd;
+      const mapped = JSON.parse(JSON.stringify(p.roots).replaceAll(`"cwd":${JSON.stringify(cwd)}`, `"cwd":${JSON.stringify(to)}`));
+      expect(after.get(to)).toEqual({ key: projectKey(to), roots: mapped });
+    }
+
+    const again = zotpack(['unpack', 'all.zotpack', '--map-cwd', MAP, '--json'], { cwd: work, home });
+    expect(again.status).toBe(0);
+    expect(new Set(jsonOf(again).sessions.map((s: { status: string }) => s.status))).toEqual(new Set(['present']));
+  });
+
+  it('verifies a bundle: 0 when whole, 1 with --strict on warnings, 1 with the entry named when a byte is off', () => {
+    const ok = zotpack(['verify', 'all.zotpack'], { cwd: work });
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/^project +key +sessions +MB +rows/m);
+    expect(ok.stdout).toMatch(/: ok$/m);
+    expect(zotpack(['verify', 'all.zotpack', '--strict', '-q'], { cwd: work }).status).toBe(1);
+    const doc = jsonOf(zotpack(['verify', 'all.zotpack', '--json'], { cwd: work }));
+    expect(doc.ok).toBe(true);
+
+    const plain = zotpack(['pack', '-o', 'plain.tar', '--no-gzip', '-q'], { cwd: work, home: sample.home });
+    expect(plain.status).toBe(0);
+    const bytes = readFileSync(join(work, 'plain.tar'));
+    bytes[bytes.indexOf('Lint is clean.')] ^= 0x01;
+    writeFileSync(join(work, 'bad.tar'), bytes);
+    const bad = zotpack(['verify', 'bad.tar'], { cwd: work });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/error: sessions\/[0-9a-f]{16}\/[^:]+\.jsonl: .* \[E_HASH_MISMATCH\]/);
+    const home = makeTempDir();
+    const refused = zotpack(['unpack', 'bad.tar', '--to', home], { cwd: work });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/\[E_HASH_MISMATCH\]/);
+  });
+
+  it('exits 1 naming the files a pack cannot carry, and 2 on usage errors', () => {
+    const withBad = buildSampleArchive(makeTempDir(), { bigRowBytes: 1000 });
+    const r = zotpack(['pack', '-o', 'bad.zotpack', '--json'], { cwd: work, home: withBad.home });
+    expect(r.status).toBe(1);
+    expect(Object.keys(jsonOf(r).report.errorsByCode).sort()).toEqual(['E_BOM', 'E_EMPTY', 'E_NOT_META']);
+    expect(zotpack(['pack'], { cwd: work }).status).toBe(2);
+    expect(zotpack(['unpack'], { cwd: work }).status).toBe(2);
+    expect(zotpack(['unpack', 'all.zotpack', '--on-conflict', 'merge'], { cwd: work }).status).toBe(2);
+    expect(zotpack(['unpack', 'all.zotpack', '--map-cwd', 'no-equals-sign'], { cwd: work }).status).toBe(2);
+    expect(zotpack(['verify'], { cwd: work }).status).toBe(2);
+    const exists = zotpack(['pack', '-o', 'all.zotpack'], { cwd: work, home: sample.home });
+    expect(exists.status).toBe(1);
+    expect(errorLine(exists)).toMatch(/all\.zotpack: .*\[E_EXISTS\]/);
+    expect(linesOf(zotpack(['--help'], { cwd: work }).stdout).some((l) => /^ {2}unpack +unpack a bundle/.test(l))).toBe(true);
+  });
+});
+
+describe('an unpack killed with SIGKILL', () => {
+  it('ends, run again after every kill, with the home a clean run makes and no temp file', async () => {
+    const sample = cleanArchive(1_500_000);
+    for (let k = 0; k < 30; k++) {
+      writeSession(sample.home, { cwd: `/home/dev/src/p${k % 4}`, rows: [{ user: `session ${k}` }, { image: { bytes: 150_000 + k * 15_000 } }, { assistant: 'ok' }] });
+    }
+    const work = makeTempDir();
+    const run = (args: string[], home: string) => zotpack(args, { cwd: work, home });
+    expect(run(['pack', '-o', 'old.zotpack', '-q'], sample.home).status).toBe(0);
+    // The archive moves on: some sessions grow, so the second unpack appends as well as adds.
+    for (const p of [sample.named.switched, sample.named.big, sample.named.plain]) {
+      appendFileSync(p, '{"type":"message","message":{"role":"user","content":[{"text":"later"}],"time":"2026-02-01T00:00:00Z"}}\n');
+    }
+    expect(run(['pack', '-o', 'new.zotpack', '-q'], sample.home).status).toBe(0);
+    const unpack = ['unpack', join(work, 'new.zotpack'), '--map-cwd', MAP, '-q'];
+
+    // The first machine state: the old bundle unpacked. A clean run of the new one from there.
+    const start = join(makeTempDir(), 'start');
+    expect(run(['unpack', 'old.zotpack', '--map-cwd', MAP, '-q'], start).status).toBe(0);
+    const clean = join(makeTempDir(), 'clean');
+    cpSync(start, clean, { recursive: true });
+    const t0 = performance.now();
+    expect(run(unpack, clean).status).toBe(0);
+    const cleanMs = performance.now() - t0;
+    const files = (home: string) => listTree(home).filter((p) => p.endsWith('.jsonl'));
+    const bytesOf = (home: string, p: string) => readFileSync(join(home, p));
+
+    const r = seededRandom(20261125);
+    let kills = 0;
+    let midWrite = 0; // kills that left a temp file: the run was writing
+    // Rounds: from the first machine's state, kill the unpack and run it
+    // again until a run gets to its end; then the home must be a clean run's.
+    for (let round = 0; kills < 20 && round < 12; round++) {
+      const home = join(makeTempDir(), `round-${round}`);
+      cpSync(start, home, { recursive: true });
+      for (let attempt = 0; ; attempt++) {
+        expect(attempt, 'an unpack that never gets to its end').toBeLessThan(30);
+        const child = spawn(process.execPath, [BIN, ...unpack], { cwd: work, env: { ...process.env, ZOT_HOME: home }, stdio: 'ignore' });
+        const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (code, sig) => resolve([code, sig])));
+        let running = true;
+        void exited.then(() => (running = false));
+        // Every other kill anywhere from start-up to the end of a whole clean
+        // run; the others within milliseconds of a temp file showing that the
+        // run is writing.
+        let delay = 40 + r.next() * cleanMs;
+        if (attempt % 2 === 1) {
+          const t = performance.now();
+          while (running && tempFiles(home).length === 0) await sleep(1);
+          delay = performance.now() - t + r.next() * 4;
+          await sleep(delay - (performance.now() - t));
+        } else {
+          await Promise.race([sleep(delay), exited]);
+        }
+        child.kill('SIGKILL');
+        const [code, signal] = await exited;
+        if (signal !== 'SIGKILL') {
+          expect(code).toBe(0);
+          break;
+        }
+        kills++;
+        if (tempFiles(home).length > 0) midWrite++;
+        // Whatever is published is whole: each session file is as it was, or as a clean run leaves it.
+        for (const p of files(home)) {
+          const now = bytesOf(home, p);
+          const ok = (existsSync(join(start, p)) && now.equals(bytesOf(start, p))) || now.equals(bytesOf(clean, p));
+          expect(ok, `${p} after a kill at ${delay.toFixed(0)} ms`).toBe(true);
+        }
+      }
+      expect(files(home)).toEqual(files(clean));
+      for (const p of files(clean)) expect(bytesOf(home, p).equals(bytesOf(clean, p)), p).toBe(true);
+      expect(listTree(home)).toEqual(listTree(clean));
+      expect(tempFiles(home)).toEqual([]);
+    }
+    expect(kills).toBeGreaterThanOrEqual(20);
+    expect(midWrite).toBeGreaterThanOrEqual(3);
+  }, 120_000);
+
+  it('on Ctrl-C stops, removes its temp files and exits 130; run again, it finishes', async () => {
+    const sample = cleanArchive(40_000_000);
+    const work = makeTempDir();
+    expect(zotpack(['pack', '-o', 'big.zotpack', '--no-gzip', '-q'], { cwd: work, home: sample.home }).status).toBe(0);
+    const home = join(makeTempDir(), 'h');
+    const child = spawn(process.execPath, [BIN, 'unpack', join(work, 'big.zotpack'), '--json'], { cwd: work, env: { ...process.env, ZOT_HOME: home } });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (tempFiles(home).length > 0) {
+          clearInterval(poll);
+          child.kill('SIGINT');
+          resolve();
+        }
+      }, 2);
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(130);
+    expect(JSON.parse(stdout).report.interrupted).toBe(true);
+    expect(tempFiles(home)).toEqual([]);
+    expect(zotpack(['unpack', join(work, 'big.zotpack'), '-q'], { cwd: work, home }).status).toBe(0);
+    expect(jsonOf(zotpack(['verify', home, '--json'], { cwd: work })).problems).toEqual([]);
+  }, 60_000);
+});
