@@ -1,0 +1,66 @@
+/**
+ * Question: how fast is a bulk export of a realistic archive, against the
+ * copy ceiling (`cp -r`), the read ceiling (`cat`) and a naive Node script,
+ * all measured in this run on the same corpus?
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { corpusLabel, corpusSpecs, ensureCorpus } from './corpus.js';
+import { catArgv, measureInterleaved, removeDir, warmCache, type Variant } from './measure.js';
+import { isMain, NAIVE_EXPORT, zotpack } from './paths.js';
+import { standalone, type BenchOptions } from './script-main.js';
+import { addCheck, linesOf, setRatio, type BenchResult } from './table.js';
+import { atLeast, rssCheck, TARGETS, vsNaiveCheck } from './targets.js';
+
+export async function benchExport(o: BenchOptions): Promise<BenchResult> {
+  const c = ensureCorpus(corpusSpecs(o.quick).main);
+  const dir = join(o.scratch, 'export');
+  mkdirSync(dir, { recursive: true });
+  const out = (name: string) => join(dir, name);
+  const exportTo = (name: string, ...flags: string[]): Variant => ({
+    name: ['zotpack export', ...flags].join(' '),
+    kind: 'zotpack',
+    argv: zotpack('export', '--out', out(name), '--from', c.dir, '-q', ...flags),
+    clean: removeDir(out(name)), // a fresh target each time: a second export into it would be incremental
+  });
+  const z = exportTo('z');
+  const noFsync = exportTo('z-nofsync', '--no-fsync');
+  const jobs1 = exportTo('z-jobs1', '--jobs', '1');
+  const cp: Variant = { name: 'cp -r', kind: 'ceiling', argv: ['cp', '-r', c.dir, out('cp')], clean: removeDir(out('cp')) };
+  const cpSync: Variant = {
+    name: 'cp -r && sync',
+    kind: 'ceiling',
+    argv: ['sh', '-c', 'cp -r "$1" "$2" && sync', 'sh', c.dir, out('cps')],
+    clean: removeDir(out('cps')),
+  };
+  const cat: Variant = { name: 'cat', kind: 'ceiling', argv: catArgv(c.dir) };
+  const naive: Variant = {
+    name: 'naive (readline + JSON.parse/stringify)',
+    kind: 'naive',
+    argv: [process.execPath, NAIVE_EXPORT, '--from', c.dir, '--out', out('naive')],
+    clean: removeDir(out('naive')),
+  };
+  const variants = [z, noFsync, jobs1, cp, cpSync, cat, naive];
+  warmCache(c.dir);
+  const { lines, line } = linesOf(variants, (await measureInterleaved('export', variants, o.reps)).measurements, c);
+  rmSync(dir, { recursive: true, force: true });
+  for (const v of [z, noFsync, jobs1, cpSync, cat]) setRatio(line(v), line(cp), 'cp -r');
+  line(cp).ratioOf = 'copy ceiling';
+  setRatio(line(naive), line(z), 'zotpack');
+  for (const v of [z, noFsync]) addCheck(line(v), atLeast(`>= ${TARGETS.exportVsCp}x cp -r`, line(v).ratio, TARGETS.exportVsCp));
+  addCheck(line(z), vsNaiveCheck(line(z), line(naive)));
+  for (const v of [z, noFsync, jobs1]) addCheck(line(v), rssCheck(line(v).rssMB, c.largestRow));
+  return {
+    name: 'export',
+    question: 'bulk export of a whole archive vs the copy and read ceilings and a naive script',
+    setup: `${corpusLabel(c.spec)}: ${c.files} files, ${(c.bytes / 1e6).toFixed(0)} MB, cache warm`,
+    reps: o.reps,
+    lines,
+    notes: [
+      'ratio: throughput over `cp -r`\'s (> 1 is faster); for the naive line, over zotpack\'s.',
+      'zotpack export (default) makes its output durable inside its time; `cp -r` and `--no-fsync` leave writeback to the kernel. `sync` runs (untimed) before every timed run so no run pays for the previous one\'s writeback; `cp -r && sync` is the durable copy (its sync flushes the whole machine).',
+    ],
+  };
+}
+
+if (isMain(import.meta.url)) await standalone(benchExport);

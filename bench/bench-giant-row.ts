@@ -1,0 +1,57 @@
+/**
+ * Question: does a row too big for a JavaScript string (over 512 MB) go
+ * through tree and export, and within what memory? The naive scripts die on
+ * it (V8's string limit); the table says so rather than leaving it out.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { corpusLabel, corpusSpecs, ensureCorpus } from './corpus.js';
+import { catArgv, measureInterleaved, removeDir, warmCache, type Variant } from './measure.js';
+import { isMain, NAIVE_EXPORT, NAIVE_TREE, zotpack } from './paths.js';
+import { standalone, type BenchOptions } from './script-main.js';
+import { addCheck, linesOf, setRatio, type BenchResult } from './table.js';
+import { rssCheck } from './targets.js';
+
+export async function benchGiantRow(o: BenchOptions): Promise<BenchResult> {
+  const c = ensureCorpus(corpusSpecs(o.quick).giant);
+  const dir = join(o.scratch, 'giant-row');
+  mkdirSync(dir, { recursive: true });
+  const out = (name: string) => join(dir, name);
+  const tree: Variant = { name: 'zotpack tree', kind: 'zotpack', argv: zotpack('tree', '--from', c.dir, '-q') };
+  const exp: Variant = {
+    name: 'zotpack export',
+    kind: 'zotpack',
+    argv: zotpack('export', '--out', out('z'), '--from', c.dir, '-q'),
+    clean: removeDir(out('z')),
+  };
+  const cat: Variant = { name: 'cat', kind: 'ceiling', argv: catArgv(c.dir) };
+  const cp: Variant = { name: 'cp -r', kind: 'ceiling', argv: ['cp', '-r', c.dir, out('cp')], clean: removeDir(out('cp')) };
+  const naiveTree: Variant = { name: 'naive tree', kind: 'naive', argv: [process.execPath, NAIVE_TREE, '--from', c.dir] };
+  const naiveExport: Variant = {
+    name: 'naive export',
+    kind: 'naive',
+    argv: [process.execPath, NAIVE_EXPORT, '--from', c.dir, '--out', out('naive')],
+    clean: removeDir(out('naive')),
+  };
+  const variants = [tree, exp, cat, cp, naiveTree, naiveExport];
+  warmCache(c.dir);
+  const { lines, line } = linesOf(variants, (await measureInterleaved('giant row', variants, o.secondaryReps)).measurements, c);
+  rmSync(dir, { recursive: true, force: true });
+  setRatio(line(tree), line(cat), 'cat');
+  setRatio(line(exp), line(cp), 'cp -r');
+  setRatio(line(naiveTree), line(tree), 'zotpack tree');
+  setRatio(line(naiveExport), line(exp), 'zotpack export');
+  for (const v of [tree, exp]) addCheck(line(v), rssCheck(line(v).rssMB, c.largestRow));
+  return {
+    name: 'giant row',
+    question: 'a row over 512 MB through tree and export, and the memory it takes',
+    setup: `${corpusLabel(c.spec)}: one session, one row of ${(c.largestRow / 1e6).toFixed(0)} MB, cache warm`,
+    reps: o.secondaryReps,
+    lines,
+    notes: [
+      'A naive line that "failed on 1 of 1 files" did not finish the job: its seconds are the time to die.',
+    ],
+  };
+}
+
+if (isMain(import.meta.url)) await standalone(benchGiantRow);

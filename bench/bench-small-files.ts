@@ -1,0 +1,70 @@
+/**
+ * Question: how many files per second do tree and export sustain over a
+ * hundred thousand (quick: twenty thousand) sessions of about 4 KB, where
+ * per-file costs dominate, against `cat`, `cp -r` and the naive scripts
+ * measured in this run?
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { corpusLabel, corpusSpecs, ensureCorpus } from './corpus.js';
+import { catArgv, measureInterleaved, removeDir, warmCache, type Variant } from './measure.js';
+import { isMain, NAIVE_EXPORT, NAIVE_TREE, zotpack } from './paths.js';
+import { standalone, type BenchOptions } from './script-main.js';
+import { addCheck, linesOf, setRatio, type BenchResult } from './table.js';
+import { atLeast, rssCheck, TARGETS } from './targets.js';
+
+export async function benchSmallFiles(o: BenchOptions): Promise<BenchResult> {
+  const c = ensureCorpus(corpusSpecs(o.quick).small);
+  const dir = join(o.scratch, 'small-files');
+  mkdirSync(dir, { recursive: true });
+  const out = (name: string) => join(dir, name);
+  const tree: Variant = { name: 'zotpack tree', kind: 'zotpack', argv: zotpack('tree', '--from', c.dir, '-q') };
+  const cat: Variant = { name: 'cat', kind: 'ceiling', argv: catArgv(c.dir) };
+  const naiveTree: Variant = { name: 'naive tree', kind: 'naive', argv: [process.execPath, NAIVE_TREE, '--from', c.dir] };
+  const exportTo = (name: string, ...flags: string[]): Variant => ({
+    name: ['zotpack export', ...flags].join(' '),
+    kind: 'zotpack',
+    argv: zotpack('export', '--out', out(name), '--from', c.dir, '-q', ...flags),
+    clean: removeDir(out(name)),
+  });
+  const exp = exportTo('z');
+  const expNoFsync = exportTo('z-nofsync', '--no-fsync');
+  const cp: Variant = { name: 'cp -r', kind: 'ceiling', argv: ['cp', '-r', c.dir, out('cp')], clean: removeDir(out('cp')) };
+  const naiveExport: Variant = {
+    name: 'naive export',
+    kind: 'naive',
+    argv: [process.execPath, NAIVE_EXPORT, '--from', c.dir, '--out', out('naive')],
+    clean: removeDir(out('naive')),
+  };
+  // The naive scripts take two thirds of this script's time and --no-fsync a sixth; quick mode leaves them out to stay under 2 minutes.
+  const variants = o.quick ? [tree, cat, exp, cp] : [tree, cat, naiveTree, exp, expNoFsync, cp, naiveExport];
+  // A target hangs on the tree's files/s, so best of 2 even in quick mode, if a second round fits in 40 s (file creation
+  // here swings tenfold with the machine's load); not 3 in full: 100,000 files take minutes a round.
+  warmCache(c.dir);
+  const { measurements, rounds: reps } = await measureInterleaved('small files', variants, Math.min(o.reps, 2), o.quick ? 40 : Infinity);
+  const { lines, line } = linesOf(variants, measurements, c);
+  rmSync(dir, { recursive: true, force: true });
+  const ran = (...vs: Variant[]) => vs.filter((v) => variants.includes(v));
+  setRatio(line(tree), line(cat), 'cat');
+  line(cat).ratioOf = 'read ceiling';
+  for (const v of ran(naiveTree)) setRatio(line(v), line(tree), 'zotpack tree');
+  for (const v of ran(exp, expNoFsync)) setRatio(line(v), line(cp), 'cp -r');
+  line(cp).ratioOf = 'copy ceiling';
+  for (const v of ran(naiveExport)) setRatio(line(v), line(exp), 'zotpack export');
+  addCheck(line(tree), atLeast(`>= ${TARGETS.smallTreeFilesPerS} files/s`, line(tree).filesPerS, TARGETS.smallTreeFilesPerS));
+  for (const v of ran(tree, exp, expNoFsync)) addCheck(line(v), rssCheck(line(v).rssMB, c.largestRow));
+  return {
+    name: 'small files',
+    question: 'files/s for tree and export over many ~4 KB sessions',
+    setup: `${corpusLabel(c.spec)}: ${c.files} files, ${(c.bytes / 1e6).toFixed(0)} MB, cache warm`,
+    reps,
+    lines,
+    notes: [
+      `ratio: tree over \`cat\`, export over \`cp -r\`${o.quick ? '' : ', each naive line over the zotpack line it mirrors'}.`,
+      ...(o.quick ? ['Quick mode leaves out the naive scripts and `--no-fsync` here (`npm run bench` has them).'] : []),
+      'zotpack export (default) makes its output durable inside its time; `--no-fsync` and `cp -r` do not (sync runs, untimed, before every run). Creating many files varies several-fold from run to run on this VM (ext4 mounted with `discard`); bench/results.jsonl keeps every run\'s seconds.',
+    ],
+  };
+}
+
+if (isMain(import.meta.url)) await standalone(benchSmallFiles);

@@ -1,0 +1,171 @@
+/**
+ * Timing commands fairly: each variant runs as a child process, best of N,
+ * with the variants interleaved round by round so that a slow minute of the
+ * machine (writeback, another job) lands on every variant alike rather than
+ * on whichever ran during it.
+ *
+ * Wall clock: `performance.now()` around spawn → exit, so Node's start-up is
+ * billed to the Node variants, as a user pays it.
+ *
+ * Peak RSS: each command runs under `/usr/bin/time -f %M -o FILE` (GNU
+ * time), which reports the child's ru_maxrss: the peak of the largest single
+ * process in its tree (the kernel keeps a maximum, not a sum). zotpack's
+ * workers are threads of one process, so for zotpack and the naive scripts
+ * this is the whole tree; for shell pipelines (`find | xargs cat`) it is the
+ * largest member, a few MB either way. Without /usr/bin/time RSS is unknown.
+ *
+ * `sync` before every timed run (untimed): the previous run's dirty pages
+ * (a 2 GB `cp -r` leaves seconds of writeback) would otherwise be flushed
+ * during — and billed to — whichever variant runs next. The cost of this
+ * choice: `cp -r` and `--no-fsync` are timed without their own writeback
+ * (the time a user waits for them), while the default export and import
+ * make their output durable inside their time; the export table shows
+ * `cp -r && sync` for that.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const TIME = '/usr/bin/time';
+const HAS_TIME = existsSync(TIME);
+
+/** One way of doing the job under test. */
+export interface Variant {
+  name: string;
+  /** zotpack itself, a hardware ceiling (cp, cat), or the naive Node baseline. */
+  kind: 'zotpack' | 'ceiling' | 'naive';
+  /** The command; stdout is discarded (/dev/null), stderr kept. */
+  argv: string[];
+  /**
+   * Untimed, before and after each run: removes the run's output, so every
+   * run starts from the same state and outputs do not pile up (six 2 GB
+   * copies would push the warm corpus out of the page cache).
+   */
+  clean?: () => void;
+}
+
+/** One run of one command. */
+export interface Run {
+  seconds: number;
+  /** Peak RSS in MB (10^6 bytes), or null when unknown. */
+  rssMB: number | null;
+  code: number | null;
+  signal: string | null;
+  stderr: string;
+}
+
+/** A variant's figures over all rounds. */
+export interface Measurement {
+  variant: Variant;
+  /** The fastest successful run, or null if none succeeded. */
+  best: Run | null;
+  /** Every run's seconds, in order, failed ones included. */
+  seconds: number[];
+  /** Highest peak RSS over all runs (MB), or null when unknown. */
+  rssMB: number | null;
+  /** Why runs failed (exit code and the tail of stderr), one entry per failed run. */
+  failures: string[];
+}
+
+/** Runs `argv` once; stdout to /dev/null, stderr captured (its last 64 KB). */
+export function runOnce(argv: string[]): Promise<Run> {
+  const rssDir = HAS_TIME ? mkdtempSync(join(tmpdir(), 'zotpack-bench-')) : '';
+  const rssFile = join(rssDir, 'rss');
+  const full = HAS_TIME ? [TIME, '-f', '%M', '-o', rssFile, ...argv] : argv;
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const child = spawn(full[0]!, full.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (s: string) => {
+      stderr = (stderr + s).slice(-65536);
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      const seconds = (performance.now() - start) / 1000;
+      let rssMB: number | null = null;
+      if (HAS_TIME) {
+        // GNU time writes "Command exited with non-zero status N" before the figure.
+        const lines = readFileSync(rssFile, 'utf8').trim().split('\n');
+        const kb = Number(lines[lines.length - 1]);
+        if (Number.isFinite(kb) && kb > 0) rssMB = (kb * 1024) / 1e6; // KiB to MB, as every figure here
+        rmSync(rssDir, { recursive: true, force: true });
+      }
+      resolve({ seconds, rssMB, code, signal, stderr });
+    });
+  });
+}
+
+/** Flushes dirty pages so the next timed run does not pay for the last one's writeback. */
+export function sync(): void {
+  spawnSync('sync', { stdio: 'ignore' });
+}
+
+/** Reads every file under `dir` named `*.<ext>` once, so timed runs start with a warm page cache. */
+export function warmCache(dir: string, ext = 'jsonl'): void {
+  spawnSync('sh', ['-c', `find "$1" -type f -name '*.${ext}' -print0 | xargs -0 cat > /dev/null`, 'sh', dir], { stdio: 'ignore' });
+}
+
+/** `find DIR -name '*.EXT' | xargs cat > /dev/null`: the read ceiling (xargs keeps clear of argument limits). */
+export function catArgv(dir: string, ext = 'jsonl'): string[] {
+  return ['sh', '-c', `find "$1" -type f -name '*.${ext}' -print0 | xargs -0 cat`, 'sh', dir];
+}
+
+/** Removes a run's output folder (a `clean` step). */
+export function removeDir(dir: string): () => void {
+  return () => rmSync(dir, { recursive: true, force: true });
+}
+
+/** Exit status and why: lines naming an error code if any, else the tail of stderr. */
+function failure(run: Run): string {
+  const lines = run.stderr.trim().split('\n');
+  const coded = lines.filter((l) => /\bE_[A-Z_]+\b|Error\b/.test(l));
+  const tail = (coded.length > 0 ? coded.slice(0, 3) : lines.slice(-3)).join(' | ').slice(0, 300);
+  return `${run.signal ? `killed by ${run.signal}` : `exit ${run.code}`}${tail ? `: ${tail}` : ''}`;
+}
+
+/**
+ * Best of `reps` per variant, interleaved: for each round, for each variant,
+ * clean and sync (untimed), run (timed), clean (untimed). With `maxSeconds`,
+ * a round after the first starts only if one more round like the last fits
+ * in it (quick mode's time box); `rounds` says how many ran.
+ */
+export async function measureInterleaved(
+  label: string,
+  variants: Variant[],
+  reps: number,
+  maxSeconds = Infinity,
+): Promise<{ measurements: Map<string, Measurement>; rounds: number }> {
+  const out = new Map<string, Measurement>(
+    variants.map((v) => [v.name, { variant: v, best: null, seconds: [], rssMB: null, failures: [] }]),
+  );
+  const start = performance.now();
+  let round = 1;
+  for (; round <= reps; round++) {
+    const elapsed = (performance.now() - start) / 1000;
+    if (round > 1 && elapsed + elapsed / (round - 1) > maxSeconds) {
+      process.stderr.write(`  ${label}: stopping after ${round - 1} round(s), another would pass the ${maxSeconds} s time box\n`);
+      break;
+    }
+    for (const v of variants) {
+      const t = performance.now();
+      v.clean?.();
+      sync();
+      const untimed = (performance.now() - t) / 1000;
+      const run = await runOnce(v.argv);
+      v.clean?.();
+      const m = out.get(v.name)!;
+      m.seconds.push(run.seconds);
+      if (run.rssMB !== null) m.rssMB = Math.max(m.rssMB ?? 0, run.rssMB);
+      const ok = run.code === 0;
+      if (!ok) m.failures.push(failure(run));
+      else if (m.best === null || run.seconds < m.best.seconds) m.best = run;
+      process.stderr.write(
+        `  ${label} ${round}/${reps} ${v.name}: ${run.seconds.toFixed(2)} s${run.rssMB === null ? '' : `, ${Math.round(run.rssMB)} MB`}` +
+          ` (untimed clean + sync before: ${untimed.toFixed(2)} s)${ok ? '' : ` ${failure(run)}`}\n`,
+      );
+    }
+  }
+  return { measurements: out, rounds: round - 1 };
+}
