@@ -6,6 +6,7 @@
 import { ZotpackError } from '../src/errors.js';
 import { readFirstMeta } from '../src/session/first-meta.js';
 import { describeSession, type SessionDescription } from '../src/session/describe-session.js';
+import { digestSession } from '../src/session/digest-session.js';
 import { exportSession } from '../src/session/export-session.js';
 import { importSession, recordedCwd } from '../src/session/import-session.js';
 import type { Job, JobError, JobResult, Outcome } from '../src/batch/protocol.js';
@@ -22,12 +23,17 @@ function attempt<T>(path: string, fn: () => T): Outcome<T> {
   }
 }
 
-/** Bulk summaries keep the start of the first prompt: 100,000 sessions' full prompts would not fit the memory budget. */
-export const FIRST_TEXT_CHARS = 200;
+/** Tree summaries keep this much of the first prompt. */
+export const FIRST_TEXT_CHARS = 100;
 
-function lean(d: SessionDescription): SessionDescription {
-  const text = d.summary.firstUserText;
-  if (text.length > FIRST_TEXT_CHARS) d.summary.firstUserText = text.slice(0, FIRST_TEXT_CHARS);
+const NO_COUNTS: Record<string, number> = {};
+
+function lean(d: SessionDescription, purpose: 'tree' | 'stats'): SessionDescription {
+  if (purpose === 'stats') d.summary.firstUserText = '';
+  else {
+    d.summary.firstUserText = d.summary.firstUserText.slice(0, FIRST_TEXT_CHARS);
+    d.counts.byType = NO_COUNTS;
+  }
   return d;
 }
 
@@ -49,7 +55,7 @@ export default function runJob(job: Job): JobResult {
         ),
       };
     case 'describe':
-      return { outcomes: job.files.map((f) => attempt(f.path, () => lean(describeSession(f.path)))) };
+      return { outcomes: job.files.map((f) => attempt(f.path, () => lean(describeSession(f.path), job.for))) };
     case 'meta':
       return {
         outcomes: job.files.map((f) =>
@@ -59,6 +65,8 @@ export default function runJob(job: Job): JobResult {
           }),
         ),
       };
+    case 'hash':
+      return { outcomes: job.files.map((f) => attempt(f.path, () => digestSession(f.path, f.bytes))) };
     case 'import':
       return {
         outcomes: job.files.map((f) =>
