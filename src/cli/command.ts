@@ -7,8 +7,6 @@ import { UsageError, type CliIo } from './io.js';
 
 export interface Command {
   name: string;
-  /** One line for the command list. */
-  summary: string;
   /** Usage lines, flags and an example, for `zotpack help <command>`. */
   help: string;
   run(argv: string[], io: CliIo): Promise<number> | number;

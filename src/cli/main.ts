@@ -3,33 +3,28 @@
  * exit codes (0 ok, 1 failed, 2 usage, 130 interrupted).
  */
 import type { Command } from './command.js';
-import { branchCommand } from './commands/branch.js';
-import { describeCommand } from './commands/describe.js';
-import { exportCommand } from './commands/export.js';
-import { findCommand } from './commands/find.js';
-import { importCommand } from './commands/import.js';
-import { packCommand } from './commands/pack.js';
-import { statsCommand } from './commands/stats.js';
-import { treeCommand } from './commands/tree.js';
-import { unpackCommand } from './commands/unpack.js';
-import { verifyCommand } from './commands/verify.js';
 import { version } from './version.js';
 import { EXIT_OK, EXIT_USAGE, reportError, type CliIo } from './io.js';
 
-const COMMANDS: Command[] = [
-  treeCommand,
-  exportCommand,
-  importCommand,
-  packCommand,
-  unpackCommand,
-  verifyCommand,
-  statsCommand,
-  findCommand,
-  branchCommand,
-  describeCommand,
+/**
+ * Commands are loaded when used: a command's libraries (the pool, tar,
+ * globbing) cost start-up time that `--version` or `describe` should not pay.
+ */
+const COMMANDS: Array<{ name: string; summary: string; load: () => Promise<Command> }> = [
+  { name: 'tree', summary: 'draw the branch trees of every project at once', load: async () => (await import('./commands/tree.js')).treeCommand },
+  { name: 'export', summary: 'export sessions to portable .zotsession files (one, or a whole archive)', load: async () => (await import('./commands/export.js')).exportCommand },
+  { name: 'import', summary: 'import .zotsession files or export folders into the zot home', load: async () => (await import('./commands/import.js')).importCommand },
+  { name: 'pack', summary: 'pack sessions into one bundle file, to move them to another machine', load: async () => (await import('./commands/pack.js')).packCommand },
+  { name: 'unpack', summary: 'unpack a bundle into a zot home, remapping project folders; safe to repeat', load: async () => (await import('./commands/unpack.js')).unpackCommand },
+  { name: 'verify', summary: 'check a bundle (or a folder of sessions): hashes, rows, ids, parents', load: async () => (await import('./commands/verify.js')).verifyCommand },
+  { name: 'stats', summary: 'sessions, bytes, rows, messages and cost per project', load: async () => (await import('./commands/stats.js')).statsCommand },
+  { name: 'find', summary: 'find a session file by id or id prefix, across all projects', load: async () => (await import('./commands/find.js')).findCommand },
+  { name: 'branch', summary: 'start a new session from the first N messages of one', load: async () => (await import('./commands/branch.js')).branchCommand },
+  { name: 'describe', summary: "show zot's summary of one session file", load: async () => (await import('./commands/describe.js')).describeCommand },
 ];
 
-function usage(): string {
+async function usage(): Promise<string> {
+  const helps = await Promise.all(COMMANDS.map(async (c) => (await c.load()).help));
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   return `zotpack ${version()} — bulk export, import, branch and trees for zot session archives
 
@@ -51,13 +46,13 @@ Examples:
   zotpack import backup/             back into a zot home, trees intact
   zotpack export SESSION.jsonl out/  one session to out/<name>.zotsession
   zotpack help export                a command's flags and examples
-${COMMANDS.map((c) => `\n${c.help}`).join('\n')}`;
+${helps.map((h) => `\n${h}`).join('\n')}`;
 }
 
 export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
   const [first, ...rest] = argv;
   if (first === undefined || first === '--help' || first === '-h') {
-    io.stdout.write(`${usage()}\n`);
+    io.stdout.write(`${await usage()}\n`);
     return first === undefined ? EXIT_USAGE : EXIT_OK;
   }
   if (first === '--version' || first === '-v') {
@@ -65,16 +60,17 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     return EXIT_OK;
   }
   const name = first === 'help' ? rest[0] : first;
-  const command = COMMANDS.find((c) => c.name === name);
-  if (command === undefined) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (entry === undefined) {
     io.stderr.write(`zotpack: unknown command '${name ?? ''}'\nRun 'zotpack --help' for usage.\n`);
     return EXIT_USAGE;
   }
-  if (first === 'help' || rest.includes('--help') || rest.includes('-h')) {
-    io.stdout.write(`${command.help}\n`);
-    return EXIT_OK;
-  }
   try {
+    const command = await entry.load();
+    if (first === 'help' || rest.includes('--help') || rest.includes('-h')) {
+      io.stdout.write(`${command.help}\n`);
+      return EXIT_OK;
+    }
     return await command.run(rest, io);
   } catch (err) {
     return reportError(io, err);

@@ -4,7 +4,6 @@ import { EXIT_OK, print, printJson, UsageError } from '../io.js';
 
 export const branchCommand: Command = {
   name: 'branch',
-  summary: 'start a new session from the first N messages of one',
   help: `zotpack branch SRC --at N [--cwd DIR] [--home ZOT_HOME]
 
 Creates a session holding the first N messages of SRC's effective transcript

@@ -5,7 +5,6 @@ import { formatCost } from '../render-tree.js';
 
 export const describeCommand: Command = {
   name: 'describe',
-  summary: "show zot's summary of one session file",
   help: `zotpack describe FILE [--json]
 
 Title, current model, message count, first prompt, cost and row counts, as

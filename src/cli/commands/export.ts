@@ -7,7 +7,6 @@ import { version } from '../version.js';
 
 export const exportCommand: Command = {
   name: 'export',
-  summary: 'export sessions to portable .zotsession files (one, or a whole archive)',
   help: `zotpack export --out DIR [--from PATH ...] [--project P ...] [--dry-run]
 zotpack export SRC [DST]
 

@@ -6,7 +6,6 @@ import { EXIT_FAILED, print, printJson } from '../io.js';
 
 export const findCommand: Command = {
   name: 'find',
-  summary: 'find a session file by id or id prefix, across all projects',
   help: `zotpack find ID-PREFIX [--cwd DIR] [--from PATH ...] [--json]
 
 Prints the path of the session whose id is ID-PREFIX or starts with it. An

@@ -15,7 +15,6 @@ function isFile(path: string): boolean {
 
 export const importCommand: Command = {
   name: 'import',
-  summary: 'import .zotsession files or export folders into the zot home',
   help: `zotpack import SRC... [--cwd DIR] [--fresh-id] [--home ZOT_HOME]
 
 Copies sessions into <home>/sessions/<project>/. SRC may be .zotsession

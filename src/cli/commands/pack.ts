@@ -11,7 +11,6 @@ function mb(n: number): string {
 
 export const packCommand: Command = {
   name: 'pack',
-  summary: 'pack sessions into one bundle file, to move them to another machine',
   help: `zotpack pack -o FILE [--from PATH ...] [--project P ...] [--since T] [--no-gzip]
 
 Writes the selected sessions (default: the whole zot home) into FILE: a

@@ -25,7 +25,6 @@ function line(name: string, f: StatsFigures): string {
 
 export const statsCommand: Command = {
   name: 'stats',
-  summary: 'sessions, bytes, rows, messages and cost per project',
   help: `zotpack stats [--from PATH ...] [--project P ...] [--json]
 
 Per project and in total: sessions, bytes, rows (by type with --json),

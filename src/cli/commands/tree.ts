@@ -7,7 +7,6 @@ import { renderTree } from '../render-tree.js';
 
 export const treeCommand: Command = {
   name: 'tree',
-  summary: 'draw the branch trees of every project at once',
   help: `zotpack tree [--cwd DIR] [--from PATH ...] [--project P ...] [--json]
 
 Every project's sessions linked into their branch trees, grouped by project,

@@ -27,7 +27,6 @@ function printPlan(io: CliIo, r: UnpackArchiveResult): void {
 
 export const unpackCommand: Command = {
   name: 'unpack',
-  summary: 'unpack a bundle into a zot home, remapping project folders; safe to repeat',
   help: `zotpack unpack FILE [--map-cwd OLD=NEW ...] [--to ZOT_HOME] [--dry-run]
                     [--fresh-ids] [--on-conflict skip|copy|fail]
 

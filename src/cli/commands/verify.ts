@@ -5,7 +5,6 @@ import { EXIT_FAILED, EXIT_OK, print, printJson } from '../io.js';
 
 export const verifyCommand: Command = {
   name: 'verify',
-  summary: 'check a bundle (or a folder of sessions): hashes, rows, ids, parents',
   help: `zotpack verify FILE|DIR [--strict] [--json]
 
 A bundle: its manifest, every entry's name, type, size and sha256, every
