@@ -3,7 +3,8 @@
  */
 import type { BatchReport } from '../batch/batch-report.js';
 
-function size(bytes: number): string {
+/** A byte count for people: 31.7 kB, 2.80 MB, 1.95 GB. */
+export function size(bytes: number): string {
   if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`;
   if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
   if (bytes >= 1e3) return `${(bytes / 1e3).toFixed(1)} kB`;

@@ -4,10 +4,7 @@ import { BULK_HELP, BULK_OPTIONS, startBulk } from '../bulk.js';
 import { print, printJson, UsageError } from '../io.js';
 import { progressBar } from '../progress.js';
 import { version } from '../version.js';
-
-function mb(n: number): string {
-  return `${(n / 1e6).toFixed(1)} MB`;
-}
+import { size } from '../render-report.js';
 
 export const packCommand: Command = {
   name: 'pack',
@@ -67,7 +64,7 @@ Examples:
       print(io, result.out);
       if (!values.quiet) {
         const n = result.manifest.sessions.length;
-        io.stderr.write(`packed ${n} session${n === 1 ? '' : 's'}: ${mb(result.report.bytes)} -> ${mb(result.bytesOut)}${result.gzip ? ' (gzip)' : ''}\n`);
+        io.stderr.write(`packed ${n} session${n === 1 ? '' : 's'}: ${size(result.report.bytes)} -> ${size(result.bytesOut)}${result.gzip ? ' (gzip)' : ''}\n`);
       }
     }
     return bulk.finish(result.report);
