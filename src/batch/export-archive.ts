@@ -57,19 +57,23 @@ const PUBLISH_BATCH_FILES = 4096;
 /** How often a long run records its progress in the manifest. */
 const MANIFEST_SAVE_MS = 10_000;
 
+// One copy of each cwd, key, model and provider across 100,000 entries.
+const strings = new Map<string, string>();
+const intern = (s: string) => strings.get(s) ?? (strings.set(s, s), s);
+
 function manifestEntry(out: string, s: Selected, r: ExportResult): ManifestEntry {
   return {
     source: s.path,
     output: relative(out, r.output).split(sep).join('/'),
-    cwd: r.cwd,
-    key: basename(join(r.output, '..')),
+    cwd: intern(r.cwd),
+    key: intern(basename(join(r.output, '..'))),
     id: r.id,
     parent: r.parent,
     forkPoint: r.forkPoint,
     started: r.summary.started ?? '',
     title: r.summary.title,
-    model: r.summary.model,
-    provider: r.summary.provider,
+    model: intern(r.summary.model),
+    provider: intern(r.summary.provider),
     size: s.size,
     mtimeMs: s.mtimeMs,
     rows: r.rowsKept + 1,

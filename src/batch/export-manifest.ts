@@ -56,11 +56,25 @@ export function readManifest(out: string): ExportManifest | undefined {
   }
 }
 
+/**
+ * Writes the manifest, one session a line, in slices: the text of 100,000
+ * sessions as one string (and its Buffer) would be the largest thing in memory.
+ */
 export function writeManifest(out: string, manifest: ExportManifest, durable: boolean): void {
   manifest.sessions.sort((a, b) => (a.output < b.output ? -1 : a.output > b.output ? 1 : 0));
   const file = AtomicFile.create(join(out, MANIFEST_NAME), { overwrite: true, durable });
   try {
-    file.write(Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
+    const { sessions, ...head } = manifest;
+    const opening = JSON.stringify(head, null, 2).replace(/\n}$/, ',\n  "sessions": [');
+    let text = opening;
+    sessions.forEach((e, i) => {
+      text += `${i > 0 ? ',' : ''}\n    ${JSON.stringify(e)}`;
+      if (text.length >= 1 << 20) {
+        file.write(Buffer.from(text));
+        text = '';
+      }
+    });
+    file.write(Buffer.from(`${text}${sessions.length > 0 ? '\n  ' : ''}]\n}\n`));
     file.commit();
   } catch (err) {
     file.abort();

@@ -5,7 +5,7 @@
  * is refused, missing, cut short or whose size or sha256 differs from the
  * manifest; a file zot cannot open as a session (empty, a BOM, no meta
  * row); two sessions with one id. Warnings — facts about the sessions that
- * zot lives with, reported, failing the run only with `strict`: rows that
+ * zot lives with, reported, failing the run unless `lenient`: rows that
  * are not valid JSON (zot skips them; a crash leaves a cut-off last row) and
  * parents that are not there (the session is a root in zot's tree).
  *
@@ -31,8 +31,11 @@ import { checkBundle, type CheckedSession } from './verify-bundle.js';
 export interface VerifyArchiveOptions {
   /** A bundle file, or a folder. */
   path: string;
-  /** Warnings (invalid rows, missing parents) fail the run too. */
-  strict?: boolean;
+  /**
+   * Pass a run whose only findings are what zot lives with: rows it skips
+   * and parents that are not there. Default false: any finding fails it.
+   */
+  lenient?: boolean;
   jobs?: number;
   signal?: AbortSignal;
   onProgress?: (progress: Progress) => void;
@@ -53,7 +56,7 @@ export interface VerifiedProject {
 export interface VerifyArchiveResult {
   path: string;
   kind: 'bundle' | 'folder';
-  /** No problem (and, with strict, no warning). */
+  /** No problem, and no warning unless lenient. */
   ok: boolean;
   manifest?: { created: string; zotpack: string; sessions: number };
   projects: VerifiedProject[];
@@ -99,7 +102,7 @@ export async function verifyArchive(options: VerifyArchiveOptions): Promise<Veri
   }
   for (const p of problems) report.fail(p);
   report.warn(warnings);
-  const ok = problems.length === 0 && (!options.strict || warnings.length === 0);
+  const ok = problems.length === 0 && (options.lenient === true || warnings.length === 0);
   return { path, kind: isDir ? 'folder' : 'bundle', ok, manifest, projects: projectsOf(checked, problems, warnings), problems, warnings, report: report.finish(resolved.signal?.aborted) };
 }
 

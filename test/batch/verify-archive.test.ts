@@ -23,8 +23,8 @@ describe('verifyArchive', () => {
     await packArchive({ sources: [sample.home], out: plain, gzip: false, jobs: 2, durable: false });
   });
 
-  it('passes a good bundle, with the damaged rows and the orphan as warnings', async () => {
-    const r = await verifyArchive({ path: bundle, jobs: 2 });
+  it('fails on the damaged rows and the orphan by default, and passes them as warnings when lenient', async () => {
+    const r = await verifyArchive({ path: bundle, jobs: 2, lenient: true });
     expect(r.kind).toBe('bundle');
     expect(r.problems).toEqual([]);
     expect(r.ok).toBe(true);
@@ -32,8 +32,9 @@ describe('verifyArchive', () => {
     expect(r.warnings.map((w) => w.code).sort()).toEqual(['W_INVALID_ROW', 'W_ORPHAN', 'W_TRUNCATED']);
     expect(r.projects.map((p) => p.sessions).reduce((a, b) => a + b)).toBe(sample.good.length + 1);
     expect(r.projects.find((p) => p.cwd === sample.projects[2]!.cwd)!.invalidRows).toBe(2);
-    const strict = await verifyArchive({ path: bundle, strict: true, jobs: 2 });
+    const strict = await verifyArchive({ path: bundle, jobs: 2 });
     expect(strict.ok).toBe(false);
+    expect(strict.warnings).toEqual(r.warnings);
   });
 
   it('finds a flipped byte (sha256), and names the entry', async () => {

@@ -5,7 +5,7 @@ import { EXIT_FAILED, EXIT_OK, print, printJson } from '../io.js';
 
 export const verifyCommand: Command = {
   name: 'verify',
-  help: `zotpack verify FILE|DIR [--strict] [--json]
+  help: `zotpack verify FILE|DIR [--lenient] [--json]
 
 A bundle: its manifest, every entry's name, type, size and sha256, every
 row of every session (valid JSON, a meta row first, the id the manifest
@@ -13,24 +13,25 @@ names), no two sessions with one id, every parent present. A folder (a zot
 home, a project folder, or a zotpack export folder, whose manifest hashes
 are checked too): the same for its session files.
 
-Problems exit 1: a bad or missing entry, a size or sha256 that differs, a
-file zot cannot open as a session, two sessions with one id. Rows that are
-not valid JSON (zot skips them) and parents that are not there (zot shows a
-root) are warnings; with --strict they exit 1 too.
+Any finding exits 1: a bad or missing entry, a size or sha256 that
+differs, a file zot cannot open as a session, two sessions with one id
+(problems); rows that are not valid JSON and parents that are not there
+(warnings: zot lives with both, skipping the rows and showing a root).
+With --lenient only problems exit 1.
 
-  --strict        warnings fail the check too
+  --lenient       warnings alone do not fail the check
   -j, --jobs N    worker threads (folders)
   --json          one JSON report on stdout
   -q, --quiet     only the exit code and problems
 
 Examples:
   zotpack verify all.zotpack
-  zotpack verify ~/.local/state/zot --strict`,
+  zotpack verify ~/.local/state/zot --lenient`,
   async run(argv, io) {
-    const { values, positionals: pos } = parse(argv, { strict: { type: 'boolean' }, jobs: { type: 'string', short: 'j' } });
+    const { values, positionals: pos } = parse(argv, { lenient: { type: 'boolean' }, jobs: { type: 'string', short: 'j' } });
     const [path] = positionals(pos, 1, 1, 'one bundle FILE or folder DIR');
     const bulk = startBulk({ jobs: values.jobs, json: values.json, quiet: values.quiet }, io, 'verifying');
-    const result = await verifyArchive({ path: path!, strict: values.strict, jobs: bulk.options.jobs, signal: bulk.options.signal, onProgress: bulk.options.onProgress });
+    const result = await verifyArchive({ path: path!, lenient: values.lenient, jobs: bulk.options.jobs, signal: bulk.options.signal, onProgress: bulk.options.onProgress });
     if (values.json) printJson(io, result);
     else if (!result.report.interrupted) {
       const rows = [['project', 'key', 'sessions', 'MB', 'rows', 'invalid rows', 'problems', 'warnings']];
@@ -41,7 +42,9 @@ Examples:
       for (const r of rows) print(io, r.map((c, k) => (k < 2 ? c.padEnd(widths[k]!) : c.padStart(widths[k]!))).join('  ').trimEnd());
       const m = result.manifest;
       const what = result.kind === 'bundle' ? `bundle made ${m?.created || 'at an unknown time'} by zotpack ${m?.zotpack || '?'}` : 'folder';
-      const verdict = result.ok ? 'ok' : `${result.problems.length} problem(s)${values.strict && result.warnings.length ? `, ${result.warnings.length} warning(s) (--strict)` : ''}`;
+      const verdict = result.ok
+        ? `ok${result.warnings.length ? ` (${result.warnings.length} warning(s) zot lives with, --lenient)` : ''}`
+        : `${result.problems.length} problem(s), ${result.warnings.length} warning(s)`;
       print(io, `${what}: ${verdict}`);
     }
     const code = bulk.finish(result.report);
