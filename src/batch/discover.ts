@@ -32,8 +32,12 @@ function isInside(root: string, target: string): boolean {
   return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !rel.startsWith(sep));
 }
 
+// One string per project folder name, shared by its (possibly 100,000) sessions.
+const folderNames = new Map<string, string>();
+
 function entryOf(path: string, st: Stats): SessionEntry {
-  const folder = basename(dirname(path));
+  let folder = basename(dirname(path));
+  folder = folderNames.get(folder) ?? (folderNames.set(folder, folder), folder);
   return { path, size: st.size, mtimeMs: st.mtimeMs, folderKey: isProjectKey(folder) ? folder : '' };
 }
 
