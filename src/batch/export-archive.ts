@@ -206,27 +206,35 @@ export async function exportArchive(options: ExportArchiveOptions): Promise<Expo
       savedAt = performance.now();
     }
   };
-  await runOp(resolved, 'export', todo, { durable: false, defer: durable }, (indexes, outcomes) => {
-    indexes.forEach((i, k) => {
-      const o = outcomes[k]!;
-      const s = todo[i]!;
-      if (!o.ok) {
-        if (o.error.code !== 'E_ABORTED') report.fail(o.error);
-        return;
-      }
-      const r = o.value;
-      const d: Done = { size: s.size, entry: manifestEntry(out, s, r), rowsKept: r.rowsKept, dropped: r.dropped, warnings: r.warnings, pending: r.pending };
-      if (d.pending) {
-        batch.push(d);
-        batchBytes += r.bytesOut;
-      } else {
-        record(d);
-      }
+  // Temp files a killed run left (its workers could not remove them) go first.
+  await removeTempFiles(out);
+  try {
+    await runOp(resolved, 'export', todo, { durable: false, defer: durable }, (indexes, outcomes) => {
+      indexes.forEach((i, k) => {
+        const o = outcomes[k]!;
+        const s = todo[i]!;
+        if (!o.ok) {
+          if (o.error.code !== 'E_ABORTED') report.fail(o.error);
+          return;
+        }
+        const r = o.value;
+        const d: Done = { size: s.size, entry: manifestEntry(out, s, r), rowsKept: r.rowsKept, dropped: r.dropped, warnings: r.warnings, pending: r.pending };
+        if (d.pending) {
+          batch.push(d);
+          batchBytes += r.bytesOut;
+        } else {
+          record(d);
+        }
+      });
+      if (batchBytes >= PUBLISH_BATCH_BYTES || batch.length >= PUBLISH_BATCH_FILES) publishBatch();
     });
-    if (batchBytes >= PUBLISH_BATCH_BYTES || batch.length >= PUBLISH_BATCH_FILES) publishBatch();
-  });
-  // What finished before an interrupt is published too, so a re-run does only the rest.
-  publishBatch();
+  } finally {
+    // Whatever happened, what finished is published (a re-run then does only
+    // the rest), and no temp file outlives the run: a worker that died or was
+    // stopped leaves its partial ones behind.
+    publishBatch();
+    await removeTempFiles(out);
+  }
   for (const source of deleted) {
     const e = entries.get(source);
     if (e && !e.sourceDeleted) {
@@ -235,7 +243,6 @@ export async function exportArchive(options: ExportArchiveOptions): Promise<Expo
     }
   }
   const interrupted = resolved.signal?.aborted === true;
-  if (interrupted) await removeTempFiles(out);
   saveManifest();
   return { out, manifest: join(out, MANIFEST_NAME), plan, deleted, report: report.finish(interrupted) };
 }

@@ -107,6 +107,7 @@ export async function importArchive(options: ImportArchiveOptions): Promise<Impo
     imported.push({ source: s.path, output: o.value.output, id: o.value.id, cwd: o.value.cwd });
   });
   const interrupted = resolved.signal?.aborted === true;
-  if (interrupted) await removeTempFiles(sessionsRoot(home));
+  // A worker that died or was stopped cannot remove its temp files.
+  await removeTempFiles(sessionsRoot(home));
   return { imported, present, report: report.finish(interrupted) };
 }

@@ -9,7 +9,7 @@
  * run), never a published file whose data is not on disk.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, fsyncSync, openSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ZotpackError, fromFsError } from '../errors.js';
 import { fsyncDir, publishFile, type PendingFile } from '../session/atomic-file.js';
@@ -33,6 +33,11 @@ export function publishDurably(files: readonly PendingFile[], dir: string): Arra
         fsyncSync(fd);
       } catch (err) {
         errors[i] = fromFsError(err, f.target, 'cannot sync');
+        try {
+          unlinkSync(f.temp);
+        } catch {
+          // already gone
+        }
       } finally {
         if (fd !== undefined) closeSync(fd);
       }

@@ -81,9 +81,9 @@ export async function runPool<T>(units: readonly IndexedJob[], total: number, op
 
   const run = async (unit: IndexedJob, retried: boolean): Promise<void> => {
     if (signal?.aborted) return settle(unit.indexes, aborted(unit.indexes.length));
+    let result: JobResult<T>;
     try {
-      const result = (await pool.run(unit.job, { signal })) as JobResult<T>;
-      settle(unit.indexes, result.outcomes);
+      result = (await pool.run(unit.job, { signal })) as JobResult<T>;
     } catch (err) {
       if (signal?.aborted) return settle(unit.indexes, aborted(unit.indexes.length));
       if (unit.indexes.length > 1) {
@@ -95,7 +95,10 @@ export async function runPool<T>(units: readonly IndexedJob[], total: number, op
         const message = `the worker died twice on this file: ${err instanceof Error ? err.message : String(err)}`;
         settle(unit.indexes, [{ ok: false, error: { code: 'E_WORKER', message, path: unit.job.files[0]?.path } }]);
       }
+      return;
     }
+    // Outside the try: a failing consumer is not a dead worker.
+    settle(unit.indexes, result.outcomes);
   };
 
   try {

@@ -25,8 +25,8 @@ export interface RowReaderOptions {
   /** Named in errors. */
   path?: string;
   /**
-   * Called just before the read buffer is reused: every row yielded so far
-   * becomes invalid then. A writer that queues row slices (to send them in
+   * Called just before the read buffer is reused or, at the end, released:
+   * every row yielded so far becomes invalid then. A writer that queues row slices (to send them in
    * one writev) flushes here.
    */
   onRefill?: () => void;
@@ -126,6 +126,8 @@ function* readInto(fd: number, region: WasmRegion | undefined, chunk: number, pa
         const e = trimmedEnd(view, pos, len);
         if (e > pos) yield { bytes: view.subarray(pos, e), line, start: base + pos, end: base + len, terminated: false };
       }
+      // The buffer is released next: whatever still points into it goes now.
+      onRefill?.();
       return;
     }
     onRefill?.();

@@ -141,8 +141,10 @@ export class AtomicFile {
   finish(): PendingFile {
     try {
       if (this.options.durable ?? true) fsyncSync(this.fd);
-      closeSync(this.fd);
+      // Marked closed first: a close that fails has still freed the number,
+      // which another thread may reuse, so it must never be closed twice.
       this.open = false;
+      closeSync(this.fd);
     } catch (err) {
       this.abort();
       throw fromFsError(err, this.target, 'cannot write');
@@ -153,12 +155,12 @@ export class AtomicFile {
   /** Drops the temp file; the target is untouched. Safe to call twice. */
   abort(): void {
     if (this.open) {
+      this.open = false;
       try {
         closeSync(this.fd);
       } catch {
-        // already closed by the failure being handled
+        // the number is freed either way
       }
-      this.open = false;
     }
     try {
       unlinkSync(this.tempPath);

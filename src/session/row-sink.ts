@@ -36,7 +36,9 @@ export class RowSink {
   row(r: Row): void {
     this.rows++;
     const b = r.bytes;
-    if (r.end - r.start === b.length + 1) {
+    // Only a terminated row's next byte is its `\n`: the last row of a file
+    // with no newline may end in a trimmed `\r` that must not be copied.
+    if (r.terminated && r.end - r.start === b.length + 1) {
       // The source has exactly this row then `\n`: send both as one view.
       this.push(Buffer.from(b.buffer, b.byteOffset, b.length + 1));
     } else {

@@ -1,4 +1,4 @@
-import { appendFileSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportArchive } from '../../src/batch/export-archive.js';
@@ -147,5 +147,18 @@ describe('exportArchive durability modes', () => {
     expect(a.map((e) => [e.output, e.sha256])).toEqual(b.map((e) => [e.output, e.sha256]));
     expect(tempFiles(synced)).toEqual([]);
     expect(tempFiles(unsynced)).toEqual([]);
+  });
+});
+
+describe('exportArchive and leftovers', () => {
+  it('removes temp files a killed run left in the export folder', async () => {
+    const home = makeTempDir();
+    writeSession(home, { cwd: '/left/over', rows: [{ user: 'x' }] });
+    const out = makeTempDir();
+    await exportArchive({ sources: [home], out, jobs: 1 });
+    const key = readManifest(out)!.sessions[0]!.key;
+    writeFileSync(join(out, key, '.20260101-000000-dead.zotsession.abc.zotpack-tmp'), 'half a row');
+    await exportArchive({ sources: [home], out, jobs: 1 });
+    expect(tempFiles(out)).toEqual([]);
   });
 });

@@ -331,3 +331,16 @@ describe('export keeps rows zot keeps', () => {
     expect(r.warnings.filter((w) => w.code === 'W_UNDECODABLE_ROW').map((w) => w.row)).toEqual([2]);
   });
 });
+
+describe('export framing', () => {
+  test('a last row that ends in \\r with no newline is written whole, then a newline', () => {
+    const home = makeTempDir();
+    const src = writeSession(home, { cwd: '/p', rows: [{ user: 'hi' }] });
+    const last = '{"type":"message","message":{"role":"assistant","content":[{"text":"bye"}],"time":"2026-01-01T00:00:00Z"}}';
+    writeFileSync(src, `${readFileSync(src, 'utf8')}${last}\r`);
+    const r = exportSession({ source: src, destination: makeTempDir(), durable: false });
+    const text = readFileSync(r.output, 'utf8');
+    expect(text.endsWith(`${last}\n`)).toBe(true);
+    expect(text).not.toContain('\r');
+  });
+});
