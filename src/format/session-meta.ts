@@ -7,7 +7,7 @@
  * they were written.
  */
 import { boolField, field, intField, stringField, timeField } from '../jsonl/go-fields.js';
-import { keyMatches, scanObject, type Member, type ScannedObject } from '../jsonl/object-members.js';
+import { findMember, keyMatches, scanObject, type Member, type ScannedObject } from '../jsonl/object-members.js';
 import { goString } from './go-json.js';
 
 /** The meta fields zotpack reads. Absent strings are ''. */
@@ -50,7 +50,7 @@ export interface MetaObject {
 }
 
 function readOrigin(b: Buffer, obj: ScannedObject): ExportOrigin | undefined {
-  const m = obj.members.findLast((x) => keyMatches(b, x, ORIGIN_FIELD));
+  const m = findMember(b, obj.members, ORIGIN_FIELD);
   if (!m || b[m.valueStart] !== 0x7b) return undefined;
   const o = scanObject(b, m.valueStart);
   if (!o) return undefined;
