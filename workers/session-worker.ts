@@ -7,7 +7,7 @@ import { ZotpackError } from '../src/errors.js';
 import { readFirstMeta } from '../src/session/first-meta.js';
 import { describeSession, type SessionDescription } from '../src/session/describe-session.js';
 import { digestSession } from '../src/session/digest-session.js';
-import { exportSession } from '../src/session/export-session.js';
+import { exportSession, type ExportResult } from '../src/session/export-session.js';
 import { importSession, recordedCwd } from '../src/session/import-session.js';
 import type { Job, JobError, JobResult, Outcome } from '../src/batch/protocol.js';
 
@@ -37,20 +37,28 @@ function lean(d: SessionDescription, purpose: 'tree' | 'stats'): SessionDescript
   return d;
 }
 
+/** What the coordinator records of an export: not the first prompt, which can be any size. */
+function leanExport(r: ExportResult): ExportResult {
+  r.summary.firstUserText = '';
+  return r;
+}
+
 export default function runJob(job: Job): JobResult {
   switch (job.op) {
     case 'export':
       return {
         outcomes: job.files.map((f) =>
           attempt(f.path, () =>
-            exportSession({
-              source: f.path,
-              destination: f.destination,
-              replace: f.replace,
-              durable: job.durable,
-              defer: job.defer,
-              sha256: true,
-            }),
+            leanExport(
+              exportSession({
+                source: f.path,
+                destination: f.destination,
+                replace: f.replace,
+                durable: job.durable,
+                defer: job.defer,
+                sha256: true,
+              }),
+            ),
           ),
         ),
       };

@@ -55,7 +55,13 @@ export async function archiveTrees(options: BatchOptions): Promise<ArchiveTrees>
   const resolved = resolveBatchOptions(options);
   const { described, report } = await describeArchive(resolved, 'tree');
   const projects: ArchiveProject[] = [];
-  for (const [key, group] of groupByProject(described)) {
+  const groups = groupByProject(described);
+  // From here each description is held by its group only, and each group is
+  // let go once linked: descriptions and tree nodes of 100,000 sessions are
+  // never in memory together.
+  described.length = 0;
+  for (const [key, group] of groups) {
+    groups.delete(key);
     const warnings: Warning[] = [];
     const withId = group.filter((d) => {
       if (d.id !== '') return true;

@@ -2,12 +2,17 @@
  * Every selected session described on the pool: the shared first step of
  * tree and stats.
  */
+import type { Warning } from '../errors.js';
 import type { SessionDescription } from '../session/describe-session.js';
 import type { ResolvedBatchOptions } from './batch-options.js';
 import type { ReportBuilder } from './batch-report.js';
 import { runOp } from './run-op.js';
 import { selectSessions, startReport } from './select-sessions.js';
 import { matchesMeta } from './filters.js';
+
+// Shared by every session with nothing to say; never written to.
+const NO_COUNTS: Record<string, number> = Object.freeze({}) as Record<string, number>;
+const NO_WARNINGS = Object.freeze([]) as unknown as Warning[];
 
 export interface DescribedSession {
   folderKey: string;
@@ -23,10 +28,42 @@ export async function describeArchive(
   const { filter } = options;
   const selection = await selectSessions({ ...options, filter: { projects: filter.projects } });
   const report = startReport(command, selection);
-  const described: DescribedSession[] = [];
   // One copy of each model, provider and cwd: results arrive as fresh strings.
   const strings = new Map<string, string>();
   const intern = (s: string) => strings.get(s) ?? (strings.set(s, s), s);
+  // Kept for the whole run, so rebuilt as object literals: a cloned object
+  // keeps its fields in a separate property array (about twice the memory).
+  const keep = (d: SessionDescription, path: string): SessionDescription => {
+    const { summary: m, counts: c } = d;
+    return {
+      path,
+      id: d.id,
+      parent: d.parent,
+      forkPoint: d.forkPoint,
+      cwd: intern(d.cwd),
+      hidden: d.hidden,
+      summary: {
+        started: m.started,
+        model: intern(m.model),
+        provider: intern(m.provider),
+        title: m.title,
+        messages: m.messages,
+        firstUserText: m.firstUserText,
+        cost: m.cost,
+      },
+      counts: {
+        rows: c.rows,
+        bytes: c.bytes,
+        byType: Object.keys(c.byType).length > 0 ? c.byType : NO_COUNTS,
+        invalid: c.invalid,
+        undecodable: c.undecodable,
+        largestRow: c.largestRow,
+      },
+      extraMetas: d.extraMetas,
+      warnings: d.warnings.length > 0 ? d.warnings : NO_WARNINGS,
+    };
+  };
+  const slots = new Array<DescribedSession | undefined>(selection.sessions.length);
   await runOp(options, 'describe', selection.sessions, { for: command }, (indexes, outcomes) => {
     indexes.forEach((i, k) => {
       const o = outcomes[k]!;
@@ -40,16 +77,11 @@ export async function describeArchive(
       report.report.succeeded++;
       report.report.bytes += s.size;
       report.warn(d.warnings);
-      d.path = s.path;
-      d.cwd = intern(d.cwd);
-      d.summary.model = intern(d.summary.model);
-      d.summary.provider = intern(d.summary.provider);
-      described.push({ folderKey: s.folderKey, mtimeMs: s.mtimeMs, description: d });
+      // At the session's place in the selection (sorted paths), whatever order jobs finish in.
+      slots[i] = { folderKey: s.folderKey, mtimeMs: s.mtimeMs, description: keep(d, s.path) };
     });
   });
-  // The order of the selection (sorted paths), whatever order jobs finished in.
-  const order = new Map(selection.sessions.map((s, i) => [s.path, i]));
-  described.sort((a, b) => order.get(a.description.path)! - order.get(b.description.path)!);
+  const described = slots.filter((d) => d !== undefined);
   report.report.files = described.length + report.report.failed;
   return { described, report };
 }

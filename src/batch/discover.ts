@@ -58,11 +58,13 @@ function globBase(dir: string): string {
 export async function discoverSessions(sources: readonly string[], ext = '.jsonl'): Promise<Discovery> {
   const warnings: Warning[] = [];
   const found = new Map<string, SessionEntry>();
-  const seen = new Set<string>(); // dev:ino, so one file reached twice counts once
+  // Inodes by device, so one file reached twice counts once (numbers: no string per file).
+  const seen = new Map<number, Set<number>>();
   const add = (path: string, st: Stats) => {
-    const id = `${st.dev}:${st.ino}`;
-    if (seen.has(id)) return;
-    seen.add(id);
+    let inodes = seen.get(st.dev);
+    if (!inodes) seen.set(st.dev, (inodes = new Set()));
+    if (inodes.has(st.ino)) return;
+    inodes.add(st.ino);
     found.set(path, entryOf(path, st));
   };
   for (const source of sources) {
@@ -98,7 +100,8 @@ export async function discoverSessions(sources: readonly string[], ext = '.jsonl
       }
     }
     // Names only: fast-glob's own stats cost 3x the walk; one lstat each is enough.
-    const hits = await fg([`*${ext}`, `*/*${ext}`], {
+    // The sync walk: the async one keeps about 40 MB per 100,000 files reachable after it returns.
+    const hits = fg.sync([`*${ext}`, `*/*${ext}`], {
       cwd: base,
       absolute: true,
       onlyFiles: false,

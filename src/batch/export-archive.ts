@@ -11,14 +11,14 @@
  * its export kept.
  */
 import { existsSync, statSync } from 'node:fs';
-import { basename, join, relative, resolve, sep } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { projectKey } from '../format/project-key.js';
 import { PORTABLE_EXT, SESSION_EXT } from '../format/session-names.js';
-import { resolveBatchOptions, type BatchOptions } from './batch-options.js';
-import type { BatchReport } from './batch-report.js';
+import { resolveBatchOptions, type BatchOptions, type ResolvedBatchOptions } from './batch-options.js';
+import type { BatchReport, ReportBuilder } from './batch-report.js';
 import { MANIFEST_NAME, readManifest, writeManifest, type ExportManifest, type ManifestEntry } from './export-manifest.js';
-import { runOp } from './run-op.js';
-import { selectSessions, startReport, type Selected } from './select-sessions.js';
+import { runOp, runOpOn } from './run-op.js';
+import { selectSessions, startReport, type Selected, type Selection } from './select-sessions.js';
 import { removeTempFiles } from './temp-files.js';
 import { publishDurably } from './publish-durably.js';
 import type { ExportResult } from '../session/export-session.js';
@@ -61,12 +61,12 @@ const MANIFEST_SAVE_MS = 10_000;
 const strings = new Map<string, string>();
 const intern = (s: string) => strings.get(s) ?? (strings.set(s, s), s);
 
-function manifestEntry(out: string, s: Selected, r: ExportResult): ManifestEntry {
+function manifestEntry({ session: s, output }: ExportItem, r: ExportResult): ManifestEntry {
   return {
     source: s.path,
-    output: relative(out, r.output).split(sep).join('/'),
+    output,
     cwd: intern(r.cwd),
-    key: intern(basename(join(r.output, '..'))),
+    key: intern(output.slice(0, output.indexOf('/'))),
     id: r.id,
     parent: r.parent,
     forkPoint: r.forkPoint,
@@ -82,9 +82,17 @@ function manifestEntry(out: string, s: Selected, r: ExportResult): ManifestEntry
   };
 }
 
+/** Where a session's export goes, relative to the export folder, with `/` separators (as the manifest records it). */
 function outputFor(s: Selected, key: string): string {
-  const name = basename(s.path, SESSION_EXT) + PORTABLE_EXT;
-  return join(key, name);
+  return `${key}/${basename(s.path, SESSION_EXT)}${PORTABLE_EXT}`;
+}
+
+/** One session to export (100,000 of these stay in memory: two fields). */
+interface ExportItem {
+  session: Selected;
+  size: number;
+  /** As outputFor gives it, or as the manifest recorded it. */
+  output: string;
 }
 
 function unchanged(out: string, s: Selected, prev: ManifestEntry | undefined): boolean {
@@ -96,31 +104,40 @@ function unchanged(out: string, s: Selected, prev: ManifestEntry | undefined): b
   }
 }
 
-export async function exportArchive(options: ExportArchiveOptions): Promise<ExportArchiveResult> {
-  const resolved = resolveBatchOptions(options);
-  const out = resolve(options.out);
-  const durable = options.durable ?? true;
-  const previous = readManifest(out);
-  const bySource = new Map((previous?.sessions ?? []).map((e) => [e.source, e]));
-  const selection = await selectSessions(resolved);
-  const report = startReport('export', selection);
-
-  // Sessions outside a project folder need their meta row to know their project.
-  const keyless = selection.sessions.filter((s) => s.folderKey === '' && s.meta === undefined);
-  const keylessMeta = keyless.length > 0 ? await runOp({ ...resolved, onProgress: undefined }, 'meta', keyless, {}) : [];
+/** The project key of each session outside a project folder, from its meta row (read on the pool). */
+async function keysOfKeyless(options: ResolvedBatchOptions, selection: Selection, report: ReportBuilder): Promise<Map<string, string>> {
   const keys = new Map<string, string>();
+  const keyless = selection.sessions.filter((s) => s.folderKey === '' && s.meta === undefined);
+  if (keyless.length === 0) return keys;
+  const metas = await runOp({ ...options, onProgress: undefined }, 'meta', keyless, {});
   keyless.forEach((s, i) => {
-    const o = keylessMeta[i]!;
+    const o = metas[i]!;
     if (o.ok) keys.set(s.path, projectKey(o.value.cwd));
+    else report.fail(o.error);
   });
+  return keys;
+}
+
+/**
+ * What to export and where. A function of its own so that its lookup maps
+ * (100,000 entries each) are garbage before the first job starts.
+ */
+function planExport(
+  out: string,
+  sessions: readonly Selected[],
+  previous: ExportManifest | undefined,
+  keys: ReadonlyMap<string, string>,
+  report: ReportBuilder,
+): { plan: ExportPlanItem[]; todo: ExportItem[]; deleted: string[] } {
+  const bySource = new Map((previous?.sessions ?? []).map((e) => [e.source, e]));
   const plan: ExportPlanItem[] = [];
-  const todo: Array<Selected & { destination: string; replace: boolean }> = [];
+  const todo: ExportItem[] = [];
   // Which source owns each output path: two sources (say, two homes given
   // with --from) with one project and file name must not share an export.
   const owners = new Map((previous?.sessions ?? []).map((e) => [e.output, e.source]));
-  for (const s of selection.sessions) {
+  for (const s of sessions) {
     const key = s.folderKey || (s.meta ? projectKey(s.meta.cwd) : keys.get(s.path));
-    if (key === undefined) continue; // its meta row failed: reported by the job below
+    if (key === undefined) continue; // its meta row failed: already reported
     const prev = bySource.get(s.path);
     const output = prev?.output ?? outputFor(s, key);
     const owner = owners.get(output);
@@ -132,16 +149,23 @@ export async function exportArchive(options: ExportArchiveOptions): Promise<Expo
     const status: PlanStatus = unchanged(out, s, prev) ? 'unchanged' : prev ? 'changed' : 'new';
     plan.push({ source: s.path, output, status });
     if (status === 'unchanged') continue;
-    // The export folder is zotpack's: an output left by an interrupted run
-    // (written, but not yet in the manifest) is replaced by a fresh export.
-    todo.push({ ...s, destination: join(out, output), replace: true });
+    todo.push({ session: s, size: s.size, output });
   }
-  keyless.forEach((s, i) => {
-    const o = keylessMeta[i]!;
-    if (!o.ok) report.fail(o.error);
-  });
   const deleted = [...bySource.values()].filter((e) => !existsSync(e.source)).map((e) => e.source);
   report.report.skipped = plan.filter((p) => p.status === 'unchanged').length;
+  return { plan, todo, deleted };
+}
+
+export async function exportArchive(options: ExportArchiveOptions): Promise<ExportArchiveResult> {
+  const resolved = resolveBatchOptions(options);
+  const out = resolve(options.out);
+  const durable = options.durable ?? true;
+  const previous = readManifest(out);
+  const selection = await selectSessions(resolved);
+  const report = startReport('export', selection);
+
+  const keys = await keysOfKeyless(resolved, selection, report);
+  const { plan, todo, deleted } = planExport(out, selection.sessions, previous, keys, report);
 
   if (options.dryRun) {
     return { out, manifest: join(out, MANIFEST_NAME), plan, deleted, report: report.finish() };
@@ -209,16 +233,20 @@ export async function exportArchive(options: ExportArchiveOptions): Promise<Expo
   // Temp files a killed run left (its workers could not remove them) go first.
   await removeTempFiles(out);
   try {
-    await runOp(resolved, 'export', todo, { durable: false, defer: durable }, (indexes, outcomes) => {
+    // The export folder is zotpack's: an output left by an interrupted run
+    // (written, but not yet in the manifest) is replaced by a fresh export.
+    const fileOf = (t: ExportItem) => ({ path: t.session.path, destination: join(out, t.output), replace: true });
+    const settings = { durable: false, defer: durable };
+    await runOpOn(resolved, 'export', todo, fileOf, settings, (indexes, outcomes) => {
       indexes.forEach((i, k) => {
         const o = outcomes[k]!;
-        const s = todo[i]!;
+        const t = todo[i]!;
         if (!o.ok) {
           if (o.error.code !== 'E_ABORTED') report.fail(o.error);
           return;
         }
         const r = o.value;
-        const d: Done = { size: s.size, entry: manifestEntry(out, s, r), rowsKept: r.rowsKept, dropped: r.dropped, warnings: r.warnings, pending: r.pending };
+        const d: Done = { size: t.size, entry: manifestEntry(t, r), rowsKept: r.rowsKept, dropped: r.dropped, warnings: r.warnings, pending: r.pending };
         if (d.pending) {
           batch.push(d);
           batchBytes += r.bytesOut;

@@ -6,8 +6,12 @@
 
 /** A key whose `<` order is the UTF-8 byte order of `name`. */
 export function byteOrderKey(name: string): string {
-  return Buffer.from(name, 'utf8').toString('latin1');
+  // An ASCII name's UTF-8 bytes are its characters: it is its own key, and
+  // still compares right against the latin1 keys of other names.
+  return NON_ASCII.test(name) ? Buffer.from(name, 'utf8').toString('latin1') : name;
 }
+
+const NON_ASCII = /[^\x00-\x7f]/;
 
 /** `items` sorted by the UTF-8 bytes of `nameOf(item)`, each key computed once. */
 export function sortByBytes<T>(items: readonly T[], nameOf: (item: T) => string): T[] {
