@@ -9,6 +9,7 @@ import type { ReportBuilder } from './batch-report.js';
 import { runOp } from './run-op.js';
 import { selectSessions, startReport } from './select-sessions.js';
 import { matchesMeta } from './filters.js';
+import { interner } from '../format/interner.js';
 
 // Shared by every session with nothing to say; never written to.
 const NO_COUNTS: Record<string, number> = Object.freeze({}) as Record<string, number>;
@@ -28,9 +29,7 @@ export async function describeArchive(
   const { filter } = options;
   const selection = await selectSessions({ ...options, filter: { projects: filter.projects } });
   const report = startReport(command, selection);
-  // One copy of each model, provider and cwd: results arrive as fresh strings.
-  const strings = new Map<string, string>();
-  const intern = (s: string) => strings.get(s) ?? (strings.set(s, s), s);
+  const intern = interner();
   // Kept for the whole run, so rebuilt as object literals: a cloned object
   // keeps its fields in a separate property array (about twice the memory).
   const keep = (d: SessionDescription, path: string): SessionDescription => {

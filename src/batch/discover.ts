@@ -12,6 +12,7 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import fg from 'fast-glob';
 import type { Warning } from '../errors.js';
 import { isProjectKey } from '../format/project-key.js';
+import { interner } from '../format/interner.js';
 
 export interface SessionEntry {
   /** Absolute path as found (a link's own path when it is a link). */
@@ -33,11 +34,10 @@ function isInside(root: string, target: string): boolean {
 }
 
 // One string per project folder name, shared by its (possibly 100,000) sessions.
-const folderNames = new Map<string, string>();
+const folderName = interner();
 
 function entryOf(path: string, st: Stats): SessionEntry {
-  let folder = basename(dirname(path));
-  folder = folderNames.get(folder) ?? (folderNames.set(folder, folder), folder);
+  const folder = folderName(basename(dirname(path)));
   return { path, size: st.size, mtimeMs: st.mtimeMs, folderKey: isProjectKey(folder) ? folder : '' };
 }
 

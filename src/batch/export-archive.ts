@@ -22,6 +22,7 @@ import { selectSessions, startReport, type Selected, type Selection } from './se
 import { removeTempFiles } from './temp-files.js';
 import { publishDurably } from './publish-durably.js';
 import type { ExportResult } from '../session/export-session.js';
+import { interner } from '../format/interner.js';
 
 export interface ExportArchiveOptions extends BatchOptions {
   /** The export folder. */
@@ -58,8 +59,7 @@ const PUBLISH_BATCH_FILES = 4096;
 const MANIFEST_SAVE_MS = 10_000;
 
 // One copy of each cwd, key, model and provider across 100,000 entries.
-const strings = new Map<string, string>();
-const intern = (s: string) => strings.get(s) ?? (strings.set(s, s), s);
+const intern = interner();
 
 function manifestEntry({ session: s, output }: ExportItem, r: ExportResult): ManifestEntry {
   return {

@@ -4,11 +4,13 @@
  * has the size and modification time recorded here, and whose output is
  * still there at the recorded size, is not read again.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { readRows } from '../jsonl/row-reader.js';
 import { join } from 'node:path';
 import { ZotpackError } from '../errors.js';
 import { AtomicFile } from '../session/atomic-file.js';
 import type { SessionRecord } from './session-record.js';
+import { interner } from '../format/interner.js';
 
 export const MANIFEST_NAME = 'manifest.json';
 
@@ -41,18 +43,65 @@ export interface ExportManifest {
 
 export function readManifest(out: string): ExportManifest | undefined {
   const path = join(out, MANIFEST_NAME);
-  let text: string;
+  if (!existsSync(path)) return undefined;
   try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-  try {
-    const m = JSON.parse(text) as ExportManifest;
+    const m = readByLine(path) ?? (JSON.parse(readFileSync(path, 'utf8')) as ExportManifest);
     if (m.format !== 'zotpack-export' || !Array.isArray(m.sessions)) throw new Error('not a zotpack export manifest');
     return m;
   } catch (err) {
     throw new ZotpackError('E_BAD_META', `cannot read the export manifest: ${(err as Error).message}`, { path, cause: err });
+  }
+}
+
+const SESSIONS_OPEN = Buffer.from('  "sessions": [');
+
+/**
+ * The manifest as writeManifest lays it out (one session a line), read a
+ * line at a time: parsing 100,000 sessions' text as one string would take
+ * several times its size. undefined when the file is laid out otherwise
+ * (edited by hand, say); the caller then parses it whole.
+ */
+function readByLine(path: string): ExportManifest | undefined {
+  const intern = interner();
+  let head = '';
+  let sessions: ManifestEntry[] | undefined;
+  let closed = false;
+  let tail = '';
+  for (const { bytes } of readRows(path)) {
+    if (closed) {
+      tail += bytes.toString('utf8');
+    } else if (sessions === undefined) {
+      if (bytes.equals(SESSIONS_OPEN)) sessions = [];
+      else head += `${bytes.toString('utf8')}\n`;
+    } else if (bytes.equals(SESSIONS_CLOSE)) {
+      closed = true;
+    } else {
+      const end = bytes[bytes.length - 1] === 0x2c ? bytes.length - 1 : bytes.length; // a trailing ','
+      const text = bytes.toString('utf8', 0, end).trim();
+      if (!text.startsWith('{')) return undefined;
+      const e = tryParse<ManifestEntry>(text);
+      if (!e) return undefined;
+      e.cwd = intern(e.cwd);
+      e.key = intern(e.key);
+      e.model = intern(e.model);
+      e.provider = intern(e.provider);
+      sessions.push(e);
+    }
+  }
+  if (!closed || tail.trim() !== '}' || !head.trimEnd().endsWith(',')) return undefined;
+  const m = tryParse<ExportManifest>(`${head.trimEnd().slice(0, -1)}}`);
+  if (m) m.sessions = sessions!;
+  return m;
+}
+
+const SESSIONS_CLOSE = Buffer.from('  ]');
+
+/** The JSON value of `text`, or undefined when it is not JSON (then the layout is not ours). */
+function tryParse<T>(text: string): T | undefined {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
   }
 }
 

@@ -53,6 +53,8 @@ export async function runPool<T>(
   options: PoolOptions,
 ): Promise<Array<Outcome<T>>> {
   const retain = options.retain ?? true;
+  // Nothing to do (say, an incremental export of an unchanged archive): no threads to start.
+  if (units.length === 0) return [];
   const outcomes: Array<Outcome<T> | undefined> = new Array(retain ? total : 0);
   const pool = new Piscina({
     filename: options.workerFile ?? defaultWorkerFile(),

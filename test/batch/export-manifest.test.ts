@@ -1,0 +1,71 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MANIFEST_NAME, readManifest, writeManifest, type ExportManifest, type ManifestEntry } from '../../src/batch/export-manifest.js';
+import { expectCode } from '../helpers/expect-code.js';
+import { cleanupTempDirs, makeTempDir } from '../helpers/zot-archive.js';
+
+afterAll(cleanupTempDirs);
+
+function entry(k: number, extra: Partial<ManifestEntry> = {}): ManifestEntry {
+  return {
+    source: `/home/u/.zot/sessions/0123456789abcdef/2026010${k}-000000-a.jsonl`,
+    output: `0123456789abcdef/2026010${k}-000000-a.zotsession`,
+    cwd: '/home/u/src/api',
+    key: '0123456789abcdef',
+    id: `id-${k}`,
+    parent: k > 0 ? 'id-0' : '',
+    forkPoint: k,
+    started: '2026-01-01T00:00:00.123456789Z',
+    // Text that must survive line-by-line reading: a comma at the end, brackets, newlines, non-ASCII.
+    title: k === 1 ? 'ends with a comma,' : k === 2 ? '  ],\n  "sessions": [ é 😀' : '',
+    model: 'gpt-5',
+    provider: 'openai',
+    size: 100 + k,
+    mtimeMs: 1795596780949.5159 + k,
+    rows: 3,
+    bytes: 120 + k,
+    sha256: 'ab'.repeat(32),
+    ...extra,
+  };
+}
+
+function manifest(sessions: ManifestEntry[]): ExportManifest {
+  return { format: 'zotpack-export', version: 1, zotpack: '0.1.0', updated: '2026-11-25T10:00:00.000Z', sessions };
+}
+
+describe('export manifest', () => {
+  it('reads back what it wrote, entry for entry', () => {
+    const out = makeTempDir();
+    const m = manifest([0, 1, 2, 3].map((k) => entry(k, k === 3 ? { sourceDeleted: true } : {})));
+    writeManifest(out, structuredClone(m), false);
+    expect(readManifest(out)).toEqual(m);
+  });
+
+  it('reads an empty manifest and a missing one', () => {
+    const out = makeTempDir();
+    expect(readManifest(out)).toBeUndefined();
+    writeManifest(out, manifest([]), false);
+    expect(readManifest(out)).toEqual(manifest([]));
+  });
+
+  it('reads a manifest laid out another way (edited by hand) as a whole', () => {
+    const out = makeTempDir();
+    const m = manifest([entry(0), entry(1)]);
+    writeFileSync(join(out, MANIFEST_NAME), JSON.stringify(m, null, 2));
+    expect(readManifest(out)).toEqual(m);
+    writeFileSync(join(out, MANIFEST_NAME), JSON.stringify(m));
+    expect(readManifest(out)).toEqual(m);
+  });
+
+  it('refuses a cut-short or foreign manifest with E_BAD_META naming the file', () => {
+    const out = makeTempDir();
+    writeManifest(out, manifest([entry(0), entry(1)]), false);
+    const path = join(out, MANIFEST_NAME);
+    const text = JSON.stringify(manifest([entry(0)]), null, 2);
+    writeFileSync(path, text.slice(0, text.length - 40));
+    expect(expectCode(() => readManifest(out), 'E_BAD_META').path).toBe(path);
+    writeFileSync(path, JSON.stringify({ format: 'something-else', sessions: [] }));
+    expect(expectCode(() => readManifest(out), 'E_BAD_META').path).toBe(path);
+  });
+});
