@@ -9,7 +9,8 @@ import { describeSession, type SessionDescription } from '../src/session/describ
 import { digestSession } from '../src/session/digest-session.js';
 import { exportSession, type ExportResult } from '../src/session/export-session.js';
 import { importSession, recordedCwd } from '../src/session/import-session.js';
-import type { Job, JobError, JobResult, Outcome } from '../src/batch/protocol.js';
+import type { Job, JobError, JobResult, Outcome, PoolWorkerData } from '../src/batch/protocol.js';
+import { useBigRowShare } from '../src/jsonl/big-row-buffer.js';
 
 function attempt<T>(path: string, fn: () => T): Outcome<T> {
   try {
@@ -41,6 +42,15 @@ function lean(d: SessionDescription, purpose: 'tree' | 'stats'): SessionDescript
 function leanExport(r: ExportResult): ExportResult {
   r.summary.firstUserText = '';
   return r;
+}
+
+let started = false;
+
+/** Once per worker: takes up what the coordinator shares with every worker. */
+export function start(data: PoolWorkerData | undefined): void {
+  if (started) return;
+  started = true;
+  useBigRowShare(data?.bigRows);
 }
 
 export default function runJob(job: Job): JobResult {

@@ -4,6 +4,7 @@
  * Everything here must survive structured cloning.
  */
 import type { ZotpackErrorCode } from '../errors.js';
+import type { BigRowShare } from '../jsonl/big-row-buffer.js';
 import type { ExportResult } from '../session/export-session.js';
 import type { ImportResult } from '../session/import-session.js';
 import type { SessionDescription } from '../session/describe-session.js';
@@ -70,6 +71,11 @@ export interface JobError {
 }
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: JobError };
+
+/** What every worker is given when it starts (piscina's workerData). */
+export interface PoolWorkerData {
+  bigRows: BigRowShare;
+}
 
 export interface JobResult<T = unknown> {
   outcomes: Array<Outcome<T>>;

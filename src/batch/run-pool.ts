@@ -13,7 +13,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import pLimit from 'p-limit';
-import type { Job, JobResult, Outcome } from './protocol.js';
+import { newBigRowShare } from '../jsonl/big-row-buffer.js';
+import type { Job, JobResult, Outcome, PoolWorkerData } from './protocol.js';
 
 export interface PoolOptions {
   /** Worker threads. */
@@ -67,6 +68,8 @@ export async function runPool<T>(
     // memory budget. 4 MB costs a few more scavenges and no measurable time
     // (tree of 2 GB: 1.94 s of worker CPU at 4 MB, 2.03 s at 8 MB).
     resourceLimits: { maxYoungGenerationSizeMb: 4 },
+    // One buffer, one worker at a time, for rows bigger than a reader's own (see big-row-buffer.ts).
+    workerData: { bigRows: newBigRowShare() } satisfies PoolWorkerData,
   });
   const signal = options.signal;
   // piscina adds one abort listener per queued task: more than Node's default warning threshold of 10.

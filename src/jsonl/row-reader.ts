@@ -11,6 +11,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
 import { ZotpackError, fromFsError } from '../errors.js';
+import { takeBigRowBuffer, type BigRowBuffer } from './big-row-buffer.js';
 import { wasmBuffer, type WasmRegion } from './wasm-scanner.js';
 
 const NL = 0x0a;
@@ -104,49 +105,78 @@ export function* readRowsFd(fd: number, chunk: number, path: string, onRefill?: 
 }
 
 function* readInto(fd: number, region: WasmRegion | undefined, chunk: number, path: string, onRefill?: () => void): Generator<Row> {
-  let buf: Buffer = region?.buf ?? Buffer.allocUnsafe(chunk);
+  // The reader's own buffer (the scanner's memory when there was room). A row
+  // too big for it goes to the pool's big-row buffer, and the reader comes
+  // back here after it: the rows after a big one are scanned in place again.
+  let home: Buffer = region?.buf ?? Buffer.allocUnsafe(chunk);
+  let buf = home;
+  let big: BigRowBuffer | undefined;
   let base = 0; // file offset of buf[0]
   let len = 0; // valid bytes in buf
   let pos = 0; // start of the unconsumed row in buf
   let line = 0;
   let eof = false;
-  for (;;) {
-    // Only [0, len) is data; searching a view keeps indexOf out of stale bytes.
-    const view = buf.subarray(0, len);
-    let nl: number;
-    while ((nl = view.indexOf(NL, pos)) >= 0) {
-      line++;
-      const e = trimmedEnd(view, pos, nl);
-      if (e > pos) yield { bytes: view.subarray(pos, e), line, start: base + pos, end: base + nl + 1, terminated: true };
-      pos = nl + 1;
-    }
-    if (eof) {
-      if (pos < len) {
+  try {
+    for (;;) {
+      // Only [0, len) is data; searching a view keeps indexOf out of stale bytes.
+      const view = buf.subarray(0, len);
+      let nl: number;
+      while ((nl = view.indexOf(NL, pos)) >= 0) {
         line++;
-        const e = trimmedEnd(view, pos, len);
-        if (e > pos) yield { bytes: view.subarray(pos, e), line, start: base + pos, end: base + len, terminated: false };
+        const e = trimmedEnd(view, pos, nl);
+        if (e > pos) yield { bytes: view.subarray(pos, e), line, start: base + pos, end: base + nl + 1, terminated: true };
+        pos = nl + 1;
       }
-      // The buffer is released next: whatever still points into it goes now.
+      if (eof) {
+        if (pos < len) {
+          line++;
+          const e = trimmedEnd(view, pos, len);
+          if (e > pos) yield { bytes: view.subarray(pos, e), line, start: base + pos, end: base + len, terminated: false };
+        }
+        // The buffer is released next: whatever still points into it goes now.
+        onRefill?.();
+        return;
+      }
       onRefill?.();
-      return;
+      // Keep the unfinished row, move it to the front, and make room for more.
+      const partial = len - pos;
+      if (big && partial < home.length) {
+        buf.copy(home, 0, pos, len);
+        buf = home;
+        big.release();
+        big = undefined;
+      } else if (partial === buf.length) {
+        const size = rowSize(fd, base, len, chunk, path);
+        // (Not bigger: a last row without a newline is all here; the read below finds the file's end.)
+        if (size > buf.length) {
+          // In place when the buffer is the scanner's newest region: no copy.
+          const inPlace = buf === home && region ? region.grow(size + chunk) : undefined;
+          if (inPlace) {
+            buf = home = inPlace;
+          } else {
+            checkRowSize(size, base, path);
+            // Exactly the row: the read stops at its end, and the next refill comes home.
+            if (big) {
+              buf = big.grow(size);
+            } else {
+              big = takeBigRowBuffer(size);
+              buf.copy(big.buf, 0, 0, len);
+              buf = big.buf;
+            }
+          }
+        }
+      } else if (pos > 0) {
+        buf.copyWithin(0, pos, len);
+      }
+      base += pos;
+      len = partial;
+      pos = 0;
+      const n = read(fd, buf, len, buf.length - len, base + len, path);
+      if (n === 0) eof = true;
+      len += n;
     }
-    onRefill?.();
-    // Keep the unfinished row, move it to the front, and make room for more.
-    const partial = len - pos;
-    if (partial === buf.length) {
-      const size = rowSize(fd, base, len, chunk, path) + chunk;
-      // In place when the buffer is the scanner's newest region: no copy.
-      const inPlace = buf === region?.buf || buf.buffer === region?.buf.buffer ? region?.grow(size) : undefined;
-      buf = inPlace ?? grownCopy(buf, len, size, base, path);
-    } else if (pos > 0) {
-      buf.copyWithin(0, pos, len);
-    }
-    base += pos;
-    len = partial;
-    pos = 0;
-    const n = read(fd, buf, len, buf.length - len, base + len, path);
-    if (n === 0) eof = true;
-    len += n;
+  } finally {
+    big?.release();
   }
 }
 
@@ -171,8 +201,8 @@ function rowSize(fd: number, base: number, len: number, chunk: number, path: str
   }
 }
 
-/** A new Buffer of `size` bytes holding the first `len` bytes of `buf`. */
-function grownCopy(buf: Buffer, len: number, size: number, base: number, path: string): Buffer {
+/** A row Node.js cannot hold in one Buffer is an error, not a crash. */
+function checkRowSize(size: number, base: number, path: string): void {
   if (size > bufferConstants.MAX_LENGTH) {
     throw new ZotpackError(
       'E_ROW_TOO_LARGE',
@@ -180,7 +210,4 @@ function grownCopy(buf: Buffer, len: number, size: number, base: number, path: s
       { path },
     );
   }
-  const grown = Buffer.allocUnsafe(size);
-  buf.copy(grown, 0, 0, len);
-  return grown;
 }

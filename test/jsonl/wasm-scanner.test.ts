@@ -62,6 +62,30 @@ describe('the WebAssembly row scanner', () => {
     }
   });
 
+  it('agrees with the TypeScript scanner on escape-dense strings: backslash runs, \\u and quotes across 64-byte blocks', () => {
+    const r = seededRandom(64);
+    // Mostly the bytes escapes are made of, so runs and escapes straddle every block boundary.
+    const alphabet = ['\\', '\\', '\\', '"', 'u', 'a', 'F', '0', '9', 'n', 't', '/', 'x', 'g', ' ', '\x01', '\x1f', 'é', '\xff'];
+    let checked = 0;
+    for (let n = 0; n < 4000; n++) {
+      const len = r.int(n % 3 === 0 ? 200 : 70);
+      let body = '';
+      for (let k = 0; k < len; k++) body += r.pick(alphabet);
+      // Often a valid escape sequence, so that long strings get past their first bytes.
+      if (r.chance(0.5)) body = body.replace(/\\(?=[^"\\/bfnrtu]|$)/g, '\\\\').replace(/"/g, '\\"').replace(/[\x00-\x1f]/g, ' ');
+      const pad = 'p'.repeat(r.int(64));
+      const text = Buffer.concat([Buffer.from(`{"${pad}":"`), Buffer.from(body, 'latin1'), Buffer.from(r.chance(0.8) ? '"}' : '')]);
+      const { row, release } = inWasm(text, n % 16);
+      const got = scanRowInPlace(row);
+      const want = reference(Buffer.from(text));
+      if (want === 'invalid' || want === 'not-object') expect(got, text.toString('latin1')).toBe(want);
+      else expect((got as { members: unknown }).members, text.toString('latin1')).toEqual(want);
+      release();
+      checked++;
+    }
+    expect(checked).toBe(4000);
+  });
+
   it('accepts nesting 10,000 deep and rejects 10,001, like Go', () => {
     for (const [depth, want] of [
       [9_999, 1],
@@ -104,18 +128,24 @@ describe('the WebAssembly row scanner', () => {
   });
 });
 
+/** Each row's type, and whether it was read into the scanner memory (scanned in place). */
+function typesAndInPlace(path: string, chunkSize?: number): Array<[string, boolean]> {
+  const seen: Array<[string, boolean]> = [];
+  // Inside the loop: a row's bytes are valid only until the reader moves on.
+  for (const r of readRows(path, { chunkSize })) {
+    const head = readRowHead(r.bytes);
+    seen.push([head.kind === 'row' ? head.type : head.kind, scanRowInPlace(r.bytes) !== undefined]);
+  }
+  return seen;
+}
+
 describe('the row reader and the scanner memory', () => {
   it('reads rows into the scanner memory, growing in place for a row bigger than the read size', () => {
     const dir = makeTempDir();
     const path = join(dir, 's.jsonl');
     const big = `{"type":"message","message":{"role":"tool","content":[{"text":"${'x\\n'.repeat(400_000)}"}]}}`;
     writeFileSync(path, `{"type":"meta","meta":{"id":"a"}}\n${big}\n{"type":"usage"}\n`);
-    const seen: Array<[string, boolean]> = [];
-    for (const r of readRows(path, { chunkSize: 64 << 10 })) {
-      const head = readRowHead(r.bytes);
-      seen.push([head.kind === 'row' ? head.type : head.kind, scanRowInPlace(r.bytes) !== undefined]);
-    }
-    expect(seen).toEqual([
+    expect(typesAndInPlace(path, 64 << 10)).toEqual([
       ['meta', true],
       ['message', true],
       ['usage', true],
@@ -132,5 +162,19 @@ describe('the row reader and the scanner memory', () => {
     rest?.release();
     hog.release();
     expect(rows).toEqual(['row', 'row', 'invalid']);
+  });
+
+  it('comes back to the scanner memory after a row too big for it, and scans the rows after it in place', () => {
+    const dir = makeTempDir();
+    const path = join(dir, 's.jsonl');
+    // Bigger than the whole scanner memory (32 MiB): it needs a Buffer of its own.
+    const big = `{"type":"message","message":{"role":"user","content":[{"text":"${'y'.repeat(33 << 20)}"}]}}`;
+    writeFileSync(path, `{"type":"meta","meta":{"id":"a"}}\n${big}\n{"type":"usage"}\n{"type":"message"}\n`);
+    expect(typesAndInPlace(path)).toEqual([
+      ['meta', true],
+      ['message', false],
+      ['usage', true],
+      ['message', true],
+    ]);
   });
 });

@@ -34,62 +34,99 @@ static inline int is_hex(u8 c) {
 
 static inline int is_digit(u32 i, u32 n, const u8 *b) { return i < n && b[i] >= '0' && b[i] <= '9'; }
 
-static inline u32 specials(const u8 *p) {
-  const v128_t v = wasm_v128_load(p);
-  const v128_t hit = wasm_v128_or(wasm_v128_or(wasm_i8x16_eq(v, wasm_i8x16_splat('"')), wasm_i8x16_eq(v, wasm_i8x16_splat('\\'))),
-                                  wasm_u8x16_lt(v, wasm_i8x16_splat(0x20)));
-  return wasm_i8x16_bitmask(hit);
+typedef unsigned long long u64;
+
+// The masks of one 64-byte block, bit k for byte k.
+typedef struct {
+  u64 quote, backslash, control;
+} Block;
+
+static inline u64 bits4(v128_t a, v128_t b, v128_t c, v128_t d) {
+  return (u64)(u32)wasm_i8x16_bitmask(a) | (u64)(u32)wasm_i8x16_bitmask(b) << 16 | (u64)(u32)wasm_i8x16_bitmask(c) << 32 |
+         (u64)(u32)wasm_i8x16_bitmask(d) << 48;
 }
 
-// Index just past the string whose quote is at i, or FAIL. A block's mask
-// of special bytes (quote, backslash, control) is kept across the escapes
-// inside it: escape-dense text (tool output) is handled without reloading.
+#define EQ(v, ch) wasm_i8x16_eq(v, wasm_i8x16_splat(ch))
+#define CTL(v) wasm_u8x16_lt(v, wasm_i8x16_splat(0x20))
+
+// Byte classes by nibble: a byte is in a class when its low-nibble entry and
+// its high-nibble entry share a bit. Bits: 1 `"` `/`; 2 `0-9`; 4 `A-F` `a-f`;
+// 8 `\`; 16 `b` `f` `n`; 32 `r` `t` `u`.
+#define C_ESC (1 | 8 | 16 | 32) // may follow a backslash
+#define C_HEX (2 | 4)
+static inline v128_t classes(v128_t v) {
+  const v128_t lo_table = wasm_i8x16_make(2, 2 | 4, 1 | 2 | 4 | 16 | 32, 2 | 4, 2 | 4 | 32, 2 | 4 | 32, 2 | 4 | 16, 2, 2, 2, 0, 0, 8,
+                                          0, 16, 1);
+  const v128_t hi_table = wasm_i8x16_make(0, 0, 1, 2, 4, 8, 4 | 16, 32, 0, 0, 0, 0, 0, 0, 0, 0);
+  const v128_t lo = wasm_v128_and(v, wasm_i8x16_splat(0x0f));
+  const v128_t hi = wasm_u8x16_shr(v, 4);
+  return wasm_v128_and(wasm_i8x16_swizzle(lo_table, lo), wasm_i8x16_swizzle(hi_table, hi));
+}
+
+static inline v128_t has(v128_t cls, int bits) {
+  return wasm_i8x16_ne(wasm_v128_and(cls, wasm_i8x16_splat(bits)), wasm_i8x16_splat(0));
+}
+
+// Index just past the string whose quote is at i, or FAIL.
+//
+// 64 bytes a step, all as bit masks, in the manner of simdjson: which bytes
+// a backslash escapes (runs of backslashes and runs crossing blocks
+// included), where the closing quote is, and whether every escape before it is
+// one of \" \\ \/ \b \f \n \r \t \uXXXX and no raw control byte comes before
+// it. No branch per escape: escape-dense text (code, tool output with \n
+// and \u003c every few bytes) runs as fast as plain text.
+//
+// The last, partial block is copied into a buffer padded with NUL bytes: a
+// string or escape still open at the row's end then meets a control byte and
+// fails, exactly as a string cut short must.
 static u32 scan_string(const u8 *b, u32 i, u32 n) {
   i++;
-  u32 block = i; // start of the 16 bytes `mask` describes
-  u32 mask = 0;
-  int have = 0;
+  u64 carry_escaped = 0; // 1: the block's first byte is escaped by a backslash ending the last block
+  u64 carry_hex = 0;     // bytes at the block's start that must be hex digits (a \u from the last block)
+  u8 tail[64];
   for (;;) {
-    if (!have || i >= block + 16) {
-      // Find the next block holding a special byte.
-      for (;;) {
-        if (i + 16 > n) {
-          while (i < n && b[i] != '"' && b[i] != '\\' && b[i] >= 0x20) i++;
-          if (i >= n) return FAIL;
-          have = 0;
-          goto special;
-        }
-        mask = specials(b + i);
-        if (mask) break;
-        i += 16;
-      }
-      block = i;
-      have = 1;
-    } else {
-      mask &= ~0u << (i - block);
-      if (!mask) {
-        i = block + 16;
-        have = 0;
-        continue;
-      }
+    const u8 *p = b + i;
+    if (i + 64 > n) {
+      u32 k = 0;
+      for (; i + k < n; k++) tail[k] = b[i + k];
+      for (; k < 64; k++) tail[k] = 0;
+      p = tail;
     }
-    i = block + __builtin_ctz(mask);
-  special:;
-    u8 c = b[i];
-    if (c == '"') return i + 1;
-    if (c < 0x20) return FAIL;
-    if (i + 1 >= n) return FAIL;
-    switch (b[i + 1]) {
-      case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
-        i += 2;
-        break;
-      case 'u':
-        if (i + 5 >= n || !is_hex(b[i + 2]) || !is_hex(b[i + 3]) || !is_hex(b[i + 4]) || !is_hex(b[i + 5])) return FAIL;
-        i += 6;
-        break;
-      default:
-        return FAIL;
+    const v128_t v0 = wasm_v128_load(p), v1 = wasm_v128_load(p + 16), v2 = wasm_v128_load(p + 32), v3 = wasm_v128_load(p + 48);
+    const u64 quote = bits4(EQ(v0, '"'), EQ(v1, '"'), EQ(v2, '"'), EQ(v3, '"'));
+    const u64 control = bits4(CTL(v0), CTL(v1), CTL(v2), CTL(v3));
+    u64 backslash = bits4(EQ(v0, '\\'), EQ(v1, '\\'), EQ(v2, '\\'), EQ(v3, '\\'));
+    if (!(backslash | carry_escaped | carry_hex)) {
+      // Plain text: only the end and control bytes matter.
+      const u64 before = quote ? (quote & -quote) - 1 : ~0ull;
+      if (control & before) return FAIL;
+      if (quote) return i + (u32)__builtin_ctzll(quote) + 1;
+      i += 64;
+      continue;
     }
+    // Escaped bytes: the byte after each backslash that starts an escape
+    // (the odd ones of a run). From simdjson's find_escaped_branchless.
+    backslash &= ~carry_escaped;
+    const u64 follows = backslash << 1 | carry_escaped;
+    const u64 even = 0x5555555555555555ull;
+    const u64 odd_starts = backslash & ~even & ~follows;
+    const u64 sum = odd_starts + backslash;
+    const u64 next_carry = sum < odd_starts; // the run reaches past the block: its next byte is escaped
+    const u64 escaped = (even ^ (sum << 1)) & follows;
+
+    const u64 real_quote = quote & ~escaped;
+    const u64 before = real_quote ? (real_quote & -real_quote) - 1 : ~0ull;
+    const v128_t c0 = classes(v0), c1 = classes(v1), c2 = classes(v2), c3 = classes(v3);
+    const u64 esc_ok = bits4(has(c0, C_ESC), has(c1, C_ESC), has(c2, C_ESC), has(c3, C_ESC));
+    const u64 hex = bits4(has(c0, C_HEX), has(c1, C_HEX), has(c2, C_HEX), has(c3, C_HEX));
+    const u64 u = escaped & bits4(EQ(v0, 'u'), EQ(v1, 'u'), EQ(v2, 'u'), EQ(v3, 'u')) & before;
+    const u64 need_hex = carry_hex | u << 1 | u << 2 | u << 3 | u << 4;
+    if ((control & before) | (escaped & before & ~esc_ok) | (need_hex & ~hex)) return FAIL;
+    if (real_quote) return i + (u32)__builtin_ctzll(real_quote) + 1;
+    if (p == tail) return FAIL; // not reached: the padding is control bytes
+    carry_escaped = next_carry;
+    carry_hex = u >> 63 | u >> 62 | u >> 61 | u >> 60;
+    i += 64;
   }
 }
 
