@@ -20,7 +20,7 @@ import { MANIFEST_NAME, readManifest, writeManifest, type ExportManifest, type M
 import { runOp, runOpOn } from './run-op.js';
 import { selectSessions, startReport, type Selected, type Selection } from './select-sessions.js';
 import { removeTempFiles } from './temp-files.js';
-import { publishDurably } from './publish-durably.js';
+import { publishDurablyAsync } from './publish-durably.js';
 import type { ExportResult } from '../session/export-session.js';
 import { interner } from '../format/interner.js';
 
@@ -213,22 +213,31 @@ export async function exportArchive(options: ExportArchiveOptions): Promise<Expo
   let batch: Done[] = [];
   let batchBytes = 0;
   let savedAt = performance.now();
+  // Batches are synced one after another, while the pool goes on exporting.
+  let publishing: Promise<void> = Promise.resolve();
   const publishBatch = () => {
-    const errors = publishDurably(
-      batch.map((d) => d.pending!),
-      out,
-    );
-    batch.forEach((d, k) => {
-      const err = errors[k];
-      if (err) report.fail({ code: err.code, message: err.reason, path: d.entry.source });
-      else record(d);
-    });
+    const done = batch;
     batch = [];
     batchBytes = 0;
-    if (performance.now() - savedAt > MANIFEST_SAVE_MS) {
-      saveManifest();
-      savedAt = performance.now();
-    }
+    if (done.length === 0) return;
+    publishing = publishing.then(async () => {
+      const errors = await publishDurablyAsync(
+        done.map((d) => d.pending!),
+        out,
+      );
+      done.forEach((d, k) => {
+        const err = errors[k];
+        if (err) report.fail({ code: err.code, message: err.reason, path: d.entry.source });
+        else record(d);
+      });
+      if (performance.now() - savedAt > MANIFEST_SAVE_MS) {
+        saveManifest();
+        savedAt = performance.now();
+      }
+    });
+    // Awaited at the end; until then a failure (say, the manifest cannot be
+    // saved) must not count as an unhandled rejection.
+    publishing.catch(() => {});
   };
   // Temp files a killed run left (its workers could not remove them) go first.
   await removeTempFiles(out);
@@ -261,7 +270,11 @@ export async function exportArchive(options: ExportArchiveOptions): Promise<Expo
     // the rest), and no temp file outlives the run: a worker that died or was
     // stopped leaves its partial ones behind.
     publishBatch();
-    await removeTempFiles(out);
+    try {
+      await publishing;
+    } finally {
+      await removeTempFiles(out);
+    }
   }
   for (const source of deleted) {
     const e = entries.get(source);

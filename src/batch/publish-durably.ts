@@ -8,7 +8,7 @@
  * its name. A crash before the sync leaves temp files (removed by the next
  * run), never a published file whose data is not on disk.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, fsyncSync, openSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ZotpackError, fromFsError } from '../errors.js';
@@ -21,11 +21,35 @@ function syncFileSystem(dir: string): boolean {
   return r.status === 0;
 }
 
+/** The same, without blocking: the pool keeps working while the disk catches up. */
+function syncFileSystemAsync(dir: string): Promise<boolean> {
+  if (process.platform !== 'linux') return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const child = spawn('sync', ['-f', dir], { stdio: 'ignore' });
+    child.once('error', () => resolve(false));
+    child.once('close', (code) => resolve(code === 0));
+  });
+}
+
 /** Syncs then publishes each file; returns, per file, the error that stopped it (or undefined). */
 export function publishDurably(files: readonly PendingFile[], dir: string): Array<ZotpackError | undefined> {
   if (files.length === 0) return [];
+  return publishSynced(files, syncFileSystem(dir));
+}
+
+/**
+ * publishDurably for a coordinator that must stay responsive: the file
+ * system sync runs in a child process while the event loop goes on.
+ */
+export async function publishDurablyAsync(files: readonly PendingFile[], dir: string): Promise<Array<ZotpackError | undefined>> {
+  if (files.length === 0) return [];
+  return publishSynced(files, await syncFileSystemAsync(dir));
+}
+
+/** After a file-system sync (or, where there was none, one fsync per file): every file linked to its name. */
+function publishSynced(files: readonly PendingFile[], synced: boolean): Array<ZotpackError | undefined> {
   const errors: Array<ZotpackError | undefined> = new Array(files.length);
-  if (!syncFileSystem(dir)) {
+  if (!synced) {
     files.forEach((f, i) => {
       let fd: number | undefined;
       try {
