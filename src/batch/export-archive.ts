@@ -84,7 +84,9 @@ function manifestEntry({ session: s, output }: ExportItem, r: ExportResult): Man
 
 /** Where a session's export goes, relative to the export folder, with `/` separators (as the manifest records it). */
 function outputFor(s: Selected, key: string): string {
-  return `${key}/${basename(s.path, SESSION_EXT)}${PORTABLE_EXT}`;
+  // join, not +: a concatenation is a tree of string pieces in V8 (and a flat
+  // copy on top once used as a Map key); join makes one flat string.
+  return [key, '/', basename(s.path, SESSION_EXT), PORTABLE_EXT].join('');
 }
 
 /** One session to export (100,000 of these stay in memory: two fields). */
