@@ -106,27 +106,35 @@ function tryParse<T>(text: string): T | undefined {
 }
 
 /**
- * Writes the manifest, one session a line, in slices: the text of 100,000
- * sessions as one string (and its Buffer) would be the largest thing in memory.
+ * Writes the manifest, one session a line, through one reused buffer: the
+ * text of 100,000 sessions as one string (or as a long chain of pieces) would
+ * be the largest thing in memory, and the garbage of building it more.
  */
 export function writeManifest(out: string, manifest: ExportManifest, durable: boolean): void {
   manifest.sessions.sort((a, b) => (a.output < b.output ? -1 : a.output > b.output ? 1 : 0));
   const file = AtomicFile.create(join(out, MANIFEST_NAME), { overwrite: true, durable });
   try {
     const { sessions, ...head } = manifest;
-    const opening = JSON.stringify(head, null, 2).replace(/\n}$/, ',\n  "sessions": [');
-    let text = opening;
-    sessions.forEach((e, i) => {
-      text += `${i > 0 ? ',' : ''}\n    ${JSON.stringify(e)}`;
-      if (text.length >= 1 << 20) {
-        file.write(Buffer.from(text));
-        text = '';
+    const buf = Buffer.allocUnsafe(WRITE_CHUNK);
+    let used = 0;
+    const put = (text: string) => {
+      // At most 3 bytes per UTF-16 unit: a string this short always fits an emptied buffer.
+      if (used + text.length * 3 > buf.length) {
+        file.write(buf.subarray(0, used));
+        used = 0;
       }
-    });
-    file.write(Buffer.from(`${text}${sessions.length > 0 ? '\n  ' : ''}]\n}\n`));
+      if (text.length * 3 > buf.length) file.write(Buffer.from(text));
+      else used += buf.write(text, used);
+    };
+    put(JSON.stringify(head, null, 2).replace(/\n}$/, ',\n  "sessions": ['));
+    sessions.forEach((e, i) => put(`${i > 0 ? ',' : ''}\n    ${JSON.stringify(e)}`));
+    put(`${sessions.length > 0 ? '\n  ' : ''}]\n}\n`);
+    file.write(buf.subarray(0, used));
     file.commit();
   } catch (err) {
     file.abort();
     throw err;
   }
 }
+
+const WRITE_CHUNK = 1 << 20;

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MANIFEST_NAME, readManifest, writeManifest, type ExportManifest, type ManifestEntry } from '../../src/batch/export-manifest.js';
@@ -40,6 +40,19 @@ describe('export manifest', () => {
     const m = manifest([0, 1, 2, 3].map((k) => entry(k, k === 3 ? { sourceDeleted: true } : {})));
     writeManifest(out, structuredClone(m), false);
     expect(readManifest(out)).toEqual(m);
+  });
+
+  it('writes manifests bigger than its write buffer, and an entry bigger than the buffer, byte for byte', () => {
+    const out = makeTempDir();
+    // 5,000 entries (about 1.7 MB) cross the 1 MiB buffer; one title alone is 1.2 MB of UTF-8.
+    const sessions = Array.from({ length: 5000 }, (_, k) => entry(k % 10, { id: `id-${k}`, output: `k/${String(k).padStart(5, '0')}.zotsession` }));
+    sessions[2500]!.title = 'é😀'.repeat(200_000);
+    const m = manifest(sessions);
+    writeManifest(out, structuredClone(m), false);
+    expect(readManifest(out)).toEqual(m);
+    const text = readFileSync(join(out, MANIFEST_NAME), 'utf8');
+    expect(JSON.parse(text)).toEqual(m);
+    expect(text.split('\n')).toHaveLength(5000 + 9);
   });
 
   it('reads an empty manifest and a missing one', () => {
