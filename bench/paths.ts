@@ -12,6 +12,9 @@ export const ZOTPACK = join(ROOT, 'bin', 'zotpack.js');
 export const NAIVE_EXPORT = join(ROOT, 'dist', 'bench', 'naive-export.js');
 export const NAIVE_TREE = join(ROOT, 'dist', 'bench', 'naive-tree.js');
 
+/** The read and validate floors under tree. */
+export const FLOOR_READ = join(ROOT, 'dist', 'bench', 'floor-read.js');
+
 /** Generated corpora, cached between runs (gitignored). */
 export const CORPUS_DIR = join(ROOT, 'bench', 'corpus');
 
