@@ -11,7 +11,7 @@
  * its export kept.
  */
 import { existsSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { projectKey } from '../format/project-key.js';
 import { PORTABLE_EXT, SESSION_EXT } from '../format/session-names.js';
 import { resolveBatchOptions, type BatchOptions, type ResolvedBatchOptions } from './batch-options.js';
@@ -61,12 +61,16 @@ const MANIFEST_SAVE_MS = 10_000;
 // One copy of each cwd, key, model and provider across 100,000 entries.
 const intern = interner();
 
-function manifestEntry({ session: s, output }: ExportItem, r: ExportResult): ManifestEntry {
+function manifestEntry(out: string, { session: s, output: planned }: ExportItem, r: ExportResult): ManifestEntry {
+  // Where the export really went (as the manifest records it), sharing the
+  // planned string when it is the same, as it nearly always is.
+  const written = relative(out, r.output).split(sep).join('/');
+  const output = written === planned ? planned : written;
   return {
     source: s.path,
     output,
     cwd: intern(r.cwd),
-    key: intern(output.slice(0, output.indexOf('/'))),
+    key: intern(basename(dirname(r.output))),
     id: r.id,
     parent: r.parent,
     forkPoint: r.forkPoint,
@@ -217,6 +221,9 @@ export async function exportArchive(options: ExportArchiveOptions): Promise<Expo
   let savedAt = performance.now();
   // Batches are synced one after another, while the pool goes on exporting.
   let publishing: Promise<void> = Promise.resolve();
+  // A batch that could not be published (say, the manifest cannot be saved)
+  // stops the run at the next finished job, as any failure here would.
+  let publishFailure: { error: unknown } | undefined;
   const publishBatch = () => {
     const done = batch;
     batch = [];
@@ -237,9 +244,10 @@ export async function exportArchive(options: ExportArchiveOptions): Promise<Expo
         savedAt = performance.now();
       }
     });
-    // Awaited at the end; until then a failure (say, the manifest cannot be
-    // saved) must not count as an unhandled rejection.
-    publishing.catch(() => {});
+    // Awaited at the end (which rethrows); until then it is recorded, not unhandled.
+    publishing.catch((error: unknown) => {
+      publishFailure ??= { error };
+    });
   };
   // Temp files a killed run left (its workers could not remove them) go first.
   await removeTempFiles(out);
@@ -249,6 +257,7 @@ export async function exportArchive(options: ExportArchiveOptions): Promise<Expo
     const fileOf = (t: ExportItem) => ({ path: t.session.path, destination: join(out, t.output), replace: true });
     const settings = { durable: false, defer: durable };
     await runOpOn(resolved, 'export', todo, fileOf, settings, (indexes, outcomes) => {
+      if (publishFailure) throw publishFailure.error;
       indexes.forEach((i, k) => {
         const o = outcomes[k]!;
         const t = todo[i]!;
@@ -257,7 +266,7 @@ export async function exportArchive(options: ExportArchiveOptions): Promise<Expo
           return;
         }
         const r = o.value;
-        const d: Done = { size: t.size, entry: manifestEntry(t, r), rowsKept: r.rowsKept, dropped: r.dropped, warnings: r.warnings, pending: r.pending };
+        const d: Done = { size: t.size, entry: manifestEntry(out, t, r), rowsKept: r.rowsKept, dropped: r.dropped, warnings: r.warnings, pending: r.pending };
         if (d.pending) {
           batch.push(d);
           batchBytes += r.bytesOut;

@@ -74,7 +74,7 @@ export type Outcome<T> = { ok: true; value: T } | { ok: false; error: JobError }
 
 /** What every worker is given when it starts (piscina's workerData). */
 export interface PoolWorkerData {
-  bigRows: BigRowShare;
+  bigRows: BigRowShare | undefined;
 }
 
 export interface JobResult<T = unknown> {

@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import pLimit from 'p-limit';
-import { newBigRowShare } from '../jsonl/big-row-buffer.js';
+import { newBigRowShare, releaseHeldBy } from '../jsonl/big-row-buffer.js';
 import type { Job, JobResult, Outcome, PoolWorkerData } from './protocol.js';
 
 export interface PoolOptions {
@@ -57,6 +57,7 @@ export async function runPool<T>(
   // Nothing to do (say, an incremental export of an unchanged archive): no threads to start.
   if (units.length === 0) return [];
   const outcomes: Array<Outcome<T> | undefined> = new Array(retain ? total : 0);
+  const bigRows = newBigRowShare();
   const pool = new Piscina({
     filename: options.workerFile ?? defaultWorkerFile(),
     minThreads: options.jobs,
@@ -69,7 +70,20 @@ export async function runPool<T>(
     // (tree of 2 GB: 1.94 s of worker CPU at 4 MB, 2.03 s at 8 MB).
     resourceLimits: { maxYoungGenerationSizeMb: 4 },
     // One buffer, one worker at a time, for rows bigger than a reader's own (see big-row-buffer.ts).
-    workerData: { bigRows: newBigRowShare() } satisfies PoolWorkerData,
+    workerData: { bigRows } satisfies PoolWorkerData,
+  });
+  // A worker that dies holding the big-row buffer cannot let go of it. Node
+  // reports a thread's id as -1 once it has exited, so the ids are noted as
+  // workers start, and a destroyed worker is whichever of them is gone.
+  const started = new Set<number>();
+  pool.on('workerCreate', (worker: { id: number }) => started.add(worker.id));
+  pool.on('workerDestroy', () => {
+    const live = new Set(pool.threads.map((t) => t.threadId));
+    for (const id of started) {
+      if (live.has(id)) continue;
+      started.delete(id);
+      releaseHeldBy(bigRows, id);
+    }
   });
   const signal = options.signal;
   // piscina adds one abort listener per queued task: more than Node's default warning threshold of 10.

@@ -33,16 +33,20 @@ export interface BigRowBuffer {
   release(): void;
 }
 
-/** A holder that has not let go after this long is taken to be dead (a worker killed mid-row). */
-const MAX_WAIT_MS = 60_000;
 const ME = threadId + 1;
 
 let share: { lock: Int32Array; buffer: SharedArrayBuffer } | undefined;
 let inUse = false;
 
-export function newBigRowShare(): BigRowShare {
+/** A share for a new pool; undefined where growable shared memory cannot be reserved (then big rows get their own Buffers). */
+export function newBigRowShare(): BigRowShare | undefined {
   const growable = SharedArrayBuffer as unknown as new (size: number, options: { maxByteLength: number }) => SharedArrayBuffer;
-  return { lock: new SharedArrayBuffer(4), buffer: new growable(0, { maxByteLength: bufferConstants.MAX_LENGTH }) };
+  try {
+    // Reserves address space only; pages are taken as the buffer grows.
+    return { lock: new SharedArrayBuffer(4), buffer: new growable(0, { maxByteLength: bufferConstants.MAX_LENGTH }) };
+  } catch {
+    return undefined; // say, an address-space limit (ulimit -v) below 4 GiB
+  }
 }
 
 /** Makes this thread's readers use `s` (undefined: each big row gets a Buffer of its own). */
@@ -56,19 +60,34 @@ export function takeBigRowBuffer(size: number): BigRowBuffer {
   const s = share;
   lock(s.lock);
   inUse = true;
+  const release = () => {
+    inUse = false;
+    unlock(s.lock);
+  };
   const grow = (n: number) => {
     const b = s.buffer as unknown as { byteLength: number; grow(n: number): void };
     if (b.byteLength < n) b.grow(n);
     return Buffer.from(s.buffer, 0, n);
   };
-  return {
-    buf: grow(size),
-    grow,
-    release() {
-      inUse = false;
-      unlock(s.lock);
-    },
-  };
+  let buf: Buffer;
+  try {
+    buf = grow(size);
+  } catch (err) {
+    release(); // the memory could not be had: the next worker may fare better with a smaller row
+    throw err;
+  }
+  return { buf, grow, release };
+}
+
+/**
+ * For the coordinator, when a worker thread ends: a worker killed while it
+ * held the buffer (out of memory on one of these very rows, say) cannot let
+ * go itself; this frees the lock for it and wakes whoever waits.
+ */
+export function releaseHeldBy(s: BigRowShare | undefined, threadId: number): void {
+  if (!s) return;
+  const word = new Int32Array(s.lock);
+  if (Atomics.compareExchange(word, 0, threadId + 1, 0) === threadId + 1) Atomics.notify(word, 0);
 }
 
 function ownBuffer(size: number): BigRowBuffer {
@@ -86,12 +105,13 @@ function ownBuffer(size: number): BigRowBuffer {
 }
 
 function lock(word: Int32Array): void {
-  const deadline = Date.now() + MAX_WAIT_MS;
   for (;;) {
     const holder = Atomics.compareExchange(word, 0, 0, ME);
     if (holder === 0) return;
-    if (Date.now() > deadline && Atomics.compareExchange(word, 0, holder, ME) === holder) return;
-    Atomics.wait(word, 0, holder, 1_000);
+    // No time limit: a holder may rightly take long (a row of gigabytes from
+    // a slow disk). A holder that died is let go by the coordinator
+    // (releaseDeadHolder), which wakes the waiters.
+    Atomics.wait(word, 0, holder);
   }
 }
 

@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { runPool } from '../../src/batch/run-pool.js';
 import type { Job } from '../../src/batch/protocol.js';
-import { newBigRowShare, takeBigRowBuffer, useBigRowShare } from '../../src/jsonl/big-row-buffer.js';
+import { newBigRowShare, releaseHeldBy, takeBigRowBuffer, useBigRowShare, type BigRowShare } from '../../src/jsonl/big-row-buffer.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // Worker threads load the compiled module (npm test builds it first).
@@ -36,7 +36,7 @@ import(workerData.module).then((m) => {
 
 describe('the big-row buffer', () => {
   it('is held by one thread at a time, and no other thread writes to it meanwhile', async () => {
-    const share = newBigRowShare();
+    const share = newBigRowShare()!;
     const seen = new SharedArrayBuffer(8);
     const threads = [1, 2, 3].map((me) => new Worker(contender, { eval: true, workerData: { module: compiled, share, seen, rounds: 200, me } }));
     const clobbered = await Promise.all(
@@ -51,7 +51,7 @@ describe('the big-row buffer', () => {
   });
 
   it('grows keeping its first bytes; a reader nested in the holder gets a Buffer of its own', () => {
-    const share = newBigRowShare();
+    const share = newBigRowShare()!;
     useBigRowShare(share);
     try {
       const outer = takeBigRowBuffer(8);
@@ -81,4 +81,42 @@ describe('the big-row buffer', () => {
     // One counter across both threads: 1..40, each once.
     expect(counts).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
   });
+
+  it('gives the lock back when the buffer cannot grow to the row', () => {
+    const growable = SharedArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => SharedArrayBuffer;
+    const share: BigRowShare = { lock: new SharedArrayBuffer(4), buffer: new growable(0, { maxByteLength: 1024 }) };
+    useBigRowShare(share);
+    try {
+      expect(() => takeBigRowBuffer(4096)).toThrow(RangeError);
+      expect(new Int32Array(share.lock)[0]).toBe(0);
+      const next = takeBigRowBuffer(512);
+      expect(next.buf.buffer).toBe(share.buffer);
+      next.release();
+    } finally {
+      useBigRowShare(undefined);
+    }
+  });
+
+  it('is freed by the coordinator for a thread that died holding it, and only for that thread', () => {
+    const share = newBigRowShare()!;
+    const word = new Int32Array(share.lock);
+    Atomics.store(word, 0, 41 + 1); // held by thread 41
+    releaseHeldBy(share, 7);
+    expect(word[0]).toBe(42);
+    releaseHeldBy(share, 41);
+    expect(word[0]).toBe(0);
+  });
+
+  it('does not leave the pool waiting when a worker dies holding it', async () => {
+    const worker = join(here, '..', 'helpers', 'dying-holder-worker.cjs');
+    const paths = ['die-holding', 'a', 'b', 'c', 'd', 'e'];
+    const jobOf = (indexes: readonly number[]) => ({ op: 'meta', files: indexes.map((i) => ({ path: paths[i]! })) }) as Job;
+    const outcomes = await runPool<string>(
+      paths.map((_, i) => [i]),
+      jobOf,
+      paths.length,
+      { jobs: 2, workerFile: worker },
+    );
+    expect(outcomes.map((o) => (o.ok ? o.value : o.error.code))).toEqual(['E_WORKER', 'a', 'b', 'c', 'd', 'e']);
+  }, 20_000);
 });

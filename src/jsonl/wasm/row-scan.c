@@ -28,10 +28,6 @@ static inline u32 skip_ws(const u8 *b, u32 i, u32 n) {
   return i;
 }
 
-static inline int is_hex(u8 c) {
-  return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
-}
-
 static inline int is_digit(u32 i, u32 n, const u8 *b) { return i < n && b[i] >= '0' && b[i] <= '9'; }
 
 typedef unsigned long long u64;
