@@ -5,10 +5,12 @@
  * Rows are read straight into buffers that live in the module's memory
  * (`wasmBuffer`), so scanning them costs no copy; the module checks a row's
  * validity and records its top-level members 16 bytes per step with SIMD,
- * 2.5-3x faster than the TypeScript scanner. The memory has a fixed size and
- * never grows (growing would detach every Buffer over it): rows larger than a
- * read buffer, Buffers from elsewhere, or a runtime without WebAssembly SIMD
- * take the TypeScript path (json-scan.ts), which accepts exactly the same rows.
+ * 2.5-3x faster than the TypeScript scanner. The memory has a fixed size
+ * (64 MiB, see wasm/build.sh) and never grows (growing would detach every
+ * Buffer over it): a reader's buffer grows inside it for a big row, and rows
+ * too big for what is left, Buffers from elsewhere, or a runtime without
+ * WebAssembly SIMD take the TypeScript path (json-scan.ts), which accepts
+ * exactly the same rows.
  */
 import { ROW_SCAN_WASM } from './wasm/row-scan-wasm.js';
 import type { Member, ScannedObject } from './object-members.js';
@@ -65,6 +67,11 @@ function load(): Scanner | null {
 function get(): Scanner | null {
   if (scanner === undefined) scanner = load();
   return scanner;
+}
+
+/** The size of the scanner's memory: the most any row scanned in place can take (0 without WebAssembly SIMD). */
+export function scannerMemoryBytes(): number {
+  return get()?.memory.buffer.byteLength ?? 0;
 }
 
 /** A region of the scanner's memory, handed out in stack order. */

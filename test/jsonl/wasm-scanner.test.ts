@@ -5,7 +5,7 @@ import { isValidJson, skipWs } from '../../src/jsonl/json-scan.js';
 import { scanObject } from '../../src/jsonl/object-members.js';
 import { readRows } from '../../src/jsonl/row-reader.js';
 import { readRowHead } from '../../src/jsonl/row-type.js';
-import { scanRowInPlace, wasmBuffer } from '../../src/jsonl/wasm-scanner.js';
+import { scannerMemoryBytes, scanRowInPlace, wasmBuffer } from '../../src/jsonl/wasm-scanner.js';
 import { mutate, randomJson } from '../helpers/random-json.js';
 import { seededRandom } from '../helpers/seeded-random.js';
 import { cleanupTempDirs, makeTempDir } from '../helpers/zot-archive.js';
@@ -152,12 +152,24 @@ describe('the row reader and the scanner memory', () => {
     ]);
   });
 
+  it('scans an inline image of 60 MB in place, with the default read size', () => {
+    const dir = makeTempDir();
+    const path = join(dir, 's.jsonl');
+    const image = `{"type":"message","message":{"role":"user","content":[{"mime_type":"image/png","data":"${'QUJD'.repeat(15_000_000)}"}]}}`;
+    writeFileSync(path, `{"type":"meta","meta":{"id":"a"}}\n${image}\n{"type":"usage"}\n`);
+    expect(typesAndInPlace(path)).toEqual([
+      ['meta', true],
+      ['message', true],
+      ['usage', true],
+    ]);
+  });
+
   it('falls back to its own Buffer when the scanner memory is full, with the same rows', () => {
     const dir = makeTempDir();
     const path = join(dir, 's.jsonl');
     writeFileSync(path, '{"type":"meta","meta":{"id":"a"}}\n{"type":"x"}\nnot json\n');
     const hog = wasmBuffer(1)!;
-    const rest = wasmBuffer(31 << 20); // most of the memory
+    const rest = wasmBuffer(scannerMemoryBytes() - (1 << 20)); // most of the memory
     const rows = [...readRows(path)].map((r) => readRowHead(r.bytes).kind);
     rest?.release();
     hog.release();
@@ -167,8 +179,8 @@ describe('the row reader and the scanner memory', () => {
   it('comes back to the scanner memory after a row too big for it, and scans the rows after it in place', () => {
     const dir = makeTempDir();
     const path = join(dir, 's.jsonl');
-    // Bigger than the whole scanner memory (32 MiB): it needs a Buffer of its own.
-    const big = `{"type":"message","message":{"role":"user","content":[{"text":"${'y'.repeat(33 << 20)}"}]}}`;
+    // Bigger than the whole scanner memory: it needs a Buffer of its own.
+    const big = `{"type":"message","message":{"role":"user","content":[{"text":"${'y'.repeat(scannerMemoryBytes() + (1 << 20))}"}]}}`;
     writeFileSync(path, `{"type":"meta","meta":{"id":"a"}}\n${big}\n{"type":"usage"}\n{"type":"message"}\n`);
     expect(typesAndInPlace(path)).toEqual([
       ['meta', true],
