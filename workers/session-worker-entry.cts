@@ -8,8 +8,14 @@ import type { Job, JobResult, PoolWorkerData } from '../src/batch/protocol.js';
 // taken when the module loads, which can be before the worker's data is set.
 const { Piscina } = require('piscina') as { Piscina: { workerData: PoolWorkerData | undefined } };
 
+// Loaded as the thread starts, not when its first job comes: the job then
+// waits only for what is left of it.
+const loading = import('./session-worker.js');
+// (A failure is the first job's error, not an unhandled rejection before it.)
+loading.catch(() => {});
+
 export = async function runJob(job: Job): Promise<JobResult> {
-  const worker = await import('./session-worker.js');
+  const worker = await loading;
   worker.start(Piscina.workerData);
   return worker.default(job);
 };

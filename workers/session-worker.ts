@@ -8,7 +8,8 @@ import { readFirstMeta } from '../src/session/first-meta.js';
 import { describeSession, type SessionDescription } from '../src/session/describe-session.js';
 import { digestSession } from '../src/session/digest-session.js';
 import { exportSession, type ExportResult } from '../src/session/export-session.js';
-import { importSession, recordedCwd } from '../src/session/import-session.js';
+import { importSession } from '../src/session/import-session.js';
+import { recordedCwd } from '../src/format/session-meta.js';
 import type { Job, JobError, JobResult, Outcome, PoolWorkerData } from '../src/batch/protocol.js';
 import { useBigRowShare } from '../src/jsonl/big-row-buffer.js';
 

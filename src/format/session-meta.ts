@@ -70,6 +70,11 @@ function readOrigin(b: Buffer, obj: ScannedObject): ExportOrigin | undefined {
  * the row has no meta object (Go: a nil pointer). Throws GoTypeError when a
  * field has a type zot's struct rejects.
  */
+/** The cwd a session file says it belongs to: a zotpack export's origin, else its meta. */
+export function recordedCwd(meta: SessionMeta): string {
+  return meta.cwd !== '' ? meta.cwd : (meta.origin?.cwd ?? '');
+}
+
 export function readMetaObject(row: Buffer, top: ScannedObject): MetaObject | undefined {
   const m = field(row, top, 'meta', 'object');
   if (!m) return undefined;

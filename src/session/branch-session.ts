@@ -18,10 +18,9 @@ import { readRowHead } from '../jsonl/row-type.js';
 import { compactionMessages, hasContent, readMessage } from '../format/message.js';
 import { goTime } from '../format/go-json.js';
 import { sessionsDir } from '../format/project-key.js';
-import { metaRow, newMetaObject } from '../format/session-meta.js';
+import { metaRow, newMetaObject, recordedCwd } from '../format/session-meta.js';
 import { sessionFileName } from '../format/session-names.js';
 import { AtomicFile } from './atomic-file.js';
-import { recordedCwd } from './import-session.js';
 import { SessionScan } from './session-scan.js';
 
 export interface BranchOptions {

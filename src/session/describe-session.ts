@@ -4,7 +4,7 @@
  */
 import type { Warning } from '../errors.js';
 import { readRows } from '../jsonl/row-reader.js';
-import { recordedCwd } from './import-session.js';
+import { recordedCwd } from '../format/session-meta.js';
 import { SessionScan, type RowCounts, type SessionSummary } from './session-scan.js';
 
 export interface SessionDescription {

@@ -19,8 +19,7 @@ import { ZotpackError, fromFsError } from '../errors.js';
 import { readRows } from '../jsonl/row-reader.js';
 import { readRowHead } from '../jsonl/row-type.js';
 import { stringField } from '../jsonl/go-fields.js';
-import { readMetaObject } from '../format/session-meta.js';
-import { recordedCwd } from './import-session.js';
+import { readMetaObject, recordedCwd } from '../format/session-meta.js';
 import { SessionScan } from './session-scan.js';
 
 export interface SessionDigest {

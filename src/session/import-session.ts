@@ -12,7 +12,7 @@ import { v4 as uuidv4 } from 'uuid';
 import { ZotpackError, type Warning } from '../errors.js';
 import { goString, goTime } from '../format/go-json.js';
 import { sessionsDir } from '../format/project-key.js';
-import { ORIGIN_FIELD, type SessionMeta } from '../format/session-meta.js';
+import { ORIGIN_FIELD, recordedCwd, type SessionMeta } from '../format/session-meta.js';
 import { isSessionFileName, sessionFileName } from '../format/session-names.js';
 import { copySession, type CopyOptions, type DroppedRows } from './copy-session.js';
 import { findSessions } from './find-session.js';
@@ -50,11 +50,6 @@ export interface ImportResult {
   rowsKept: number;
   dropped: DroppedRows;
   warnings: Warning[];
-}
-
-/** The cwd a session file says it belongs to: a zotpack export's origin, else its meta. */
-export function recordedCwd(meta: SessionMeta): string {
-  return meta.cwd !== '' ? meta.cwd : (meta.origin?.cwd ?? '');
 }
 
 /** Where and under which identity an imported session lands. */
