@@ -12,6 +12,7 @@ import { importSession } from '../src/session/import-session.js';
 import { recordedCwd } from '../src/format/session-meta.js';
 import type { Job, JobError, JobResult, Outcome, PoolWorkerData } from '../src/batch/protocol.js';
 import { useBigRowShare } from '../src/jsonl/big-row-buffer.js';
+import { setScannerMemoryBytes } from '../src/jsonl/wasm-scanner.js';
 
 function attempt<T>(path: string, fn: () => T): Outcome<T> {
   try {
@@ -51,6 +52,7 @@ let started = false;
 export function start(data: PoolWorkerData | undefined): void {
   if (started) return;
   started = true;
+  if (data) setScannerMemoryBytes(data.scannerBytes);
   useBigRowShare(data?.bigRows);
 }
 

@@ -75,6 +75,8 @@ export type Outcome<T> = { ok: true; value: T } | { ok: false; error: JobError }
 /** What every worker is given when it starts (piscina's workerData). */
 export interface PoolWorkerData {
   bigRows: BigRowShare | undefined;
+  /** Each worker's scanner memory (see scannerBytesForPool). */
+  scannerBytes: number;
 }
 
 export interface JobResult<T = unknown> {

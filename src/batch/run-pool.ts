@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import pLimit from 'p-limit';
 import { newBigRowShare, releaseHeldBy } from '../jsonl/big-row-buffer.js';
+import { scannerBytesForPool } from '../jsonl/wasm-scanner.js';
 import type { Job, JobResult, Outcome, PoolWorkerData } from './protocol.js';
 
 export interface PoolOptions {
@@ -70,8 +71,10 @@ export async function runPool<T>(
     // (tree of 2 GB, 4 runs each: 1.23-1.25 s at 2 MB, 1.19-1.32 s at 4 MB)
     // and saves 8 MB on an export of 100,000 files.
     resourceLimits: { maxYoungGenerationSizeMb: 2 },
-    // One buffer, one worker at a time, for rows bigger than a reader's own (see big-row-buffer.ts).
-    workerData: { bigRows } satisfies PoolWorkerData,
+    // One buffer, one worker at a time, for rows bigger than a reader's own
+    // (see big-row-buffer.ts); each reader's own grows inside its thread's
+    // scanner memory, whose size depends on how many threads there are.
+    workerData: { bigRows, scannerBytes: scannerBytesForPool(options.jobs) } satisfies PoolWorkerData,
   });
   // A worker that dies holding the big-row buffer cannot let go of it. Node
   // reports a thread's id as -1 once it has exited, so the ids are noted as

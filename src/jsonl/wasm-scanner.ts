@@ -6,11 +6,17 @@
  * (`wasmBuffer`), so scanning them costs no copy; the module checks a row's
  * validity and records its top-level members 16 bytes per step with SIMD,
  * 2.5-3x faster than the TypeScript scanner. The memory has a fixed size
- * (64 MiB, see wasm/build.sh) and never grows (growing would detach every
- * Buffer over it): a reader's buffer grows inside it for a big row, and rows
- * too big for what is left, Buffers from elsewhere, or a runtime without
- * WebAssembly SIMD take the TypeScript path (json-scan.ts), which accepts
- * exactly the same rows.
+ * and never grows (growing would detach every Buffer over it): a reader's
+ * buffer grows inside it for a big row, and rows too big for what is left,
+ * Buffers from elsewhere, or a runtime without WebAssembly SIMD take the
+ * TypeScript path (json-scan.ts), which accepts exactly the same rows.
+ *
+ * The size is the largest row a thread scans in place: 64 MiB takes inline
+ * images of up to about 60 MB, and its pages are taken only when such a row
+ * comes. Bigger rows go to the pool's one big-row buffer (big-row-buffer.ts).
+ * Every thread of a pool may fill its own memory at once, so a pool of more
+ * than two workers gives each less (scannerBytesForPool): 128 MiB in all,
+ * never under 32 MiB a thread.
  */
 import { ROW_SCAN_WASM } from './wasm/row-scan-wasm.js';
 import type { Member, ScannedObject } from './object-members.js';
@@ -20,6 +26,7 @@ interface WasmMemory {
   buffer: ArrayBuffer;
 }
 interface WasmApi {
+  Memory: new (descriptor: { initial: number; maximum: number }) => WasmMemory;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
 }
@@ -41,20 +48,45 @@ interface Scanner {
 
 let scanner: Scanner | null | undefined;
 
+const PAGE = 64 << 10;
+/** The sizes the module accepts (build.sh: --initial-memory, --max-memory). */
+const MIN_BYTES = 32 << 20;
+const MAX_BYTES = 64 << 20;
+/** What all the scanner memories of one pool may hold at once. */
+const POOL_BYTES = 128 << 20;
+
+let memoryBytes = MAX_BYTES;
+
+/** The scanner memory for each thread of a pool of `threads`. */
+export function scannerBytesForPool(threads: number): number {
+  const share = Math.floor(POOL_BYTES / Math.max(1, threads) / PAGE) * PAGE;
+  return Math.min(MAX_BYTES, Math.max(MIN_BYTES, share));
+}
+
+/**
+ * Sets this thread's scanner memory size (clamped to what the module
+ * accepts). Effective only before the first row is read: a worker calls it
+ * as it starts.
+ */
+export function setScannerMemoryBytes(bytes: number): void {
+  if (scanner === undefined) memoryBytes = Math.min(MAX_BYTES, Math.max(MIN_BYTES, Math.floor(bytes / PAGE) * PAGE));
+}
+
 function load(): Scanner | null {
   try {
     const module = new WebAssembly.Module(Buffer.from(ROW_SCAN_WASM, 'base64'));
-    const exports = new WebAssembly.Instance(module, {}).exports as {
-      memory: WasmMemory;
+    const pages = memoryBytes / PAGE;
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as {
       scan_row: (ptr: number, len: number) => number;
       members_ptr: () => number;
       __heap_base: { value: number };
     };
     const heapBase = (Number(exports.__heap_base.value) + 63) & ~63;
     return {
-      memory: exports.memory,
+      memory,
       scanRow: exports.scan_row,
-      members: new Uint32Array(exports.memory.buffer, exports.members_ptr(), 256 * 4),
+      members: new Uint32Array(memory.buffer, exports.members_ptr(), 256 * 4),
       heapBase,
       top: heapBase,
       live: [],

@@ -1,16 +1,21 @@
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { Job } from '../../src/batch/protocol.js';
+import { runPool } from '../../src/batch/run-pool.js';
 import { isValidJson, skipWs } from '../../src/jsonl/json-scan.js';
 import { scanObject } from '../../src/jsonl/object-members.js';
 import { readRows } from '../../src/jsonl/row-reader.js';
 import { readRowHead } from '../../src/jsonl/row-type.js';
-import { scannerMemoryBytes, scanRowInPlace, wasmBuffer } from '../../src/jsonl/wasm-scanner.js';
+import { scannerBytesForPool, scannerMemoryBytes, scanRowInPlace, wasmBuffer } from '../../src/jsonl/wasm-scanner.js';
 import { mutate, randomJson } from '../helpers/random-json.js';
 import { seededRandom } from '../helpers/seeded-random.js';
 import { cleanupTempDirs, makeTempDir } from '../helpers/zot-archive.js';
 
 afterAll(cleanupTempDirs);
+
+const here = dirname(fileURLToPath(import.meta.url));
 
 /** `text` copied into the scanner's memory at `offset` bytes past a fresh region's start. */
 function inWasm(text: Buffer, offset = 0): { row: Buffer; release: () => void } {
@@ -125,6 +130,29 @@ describe('the WebAssembly row scanner', () => {
     expect(d.grow(5000)!.byteOffset).toBe(d.buf.byteOffset);
     d.release();
     expect(wasmBuffer(1 << 30)).toBeUndefined();
+  });
+});
+
+describe('the scanner memory of a pool', () => {
+  it('is 64 MiB a thread for up to two threads, and 128 MiB in all beyond, never under 32 MiB', () => {
+    expect(scannerBytesForPool(1)).toBe(64 << 20);
+    expect(scannerBytesForPool(2)).toBe(64 << 20);
+    const three = scannerBytesForPool(3);
+    expect(three % (64 << 10)).toBe(0); // whole WebAssembly pages
+    expect(three).toBeLessThanOrEqual((128 << 20) / 3);
+    expect(three).toBeGreaterThan((128 << 20) / 3 - (64 << 10));
+    expect(scannerBytesForPool(4)).toBe(32 << 20);
+    expect(scannerBytesForPool(64)).toBe(32 << 20);
+  });
+
+  it('is what every worker of the pool scans in', async () => {
+    const worker = join(here, '..', 'helpers', 'scanner-size-worker.cjs');
+    const jobOf = (indexes: readonly number[]) => ({ op: 'meta', files: indexes.map(() => ({ path: 'x' })) }) as Job;
+    for (const jobs of [2, 4]) {
+      const units = Array.from({ length: 4 * jobs }, (_, i) => [i]);
+      const outcomes = await runPool<number>(units, jobOf, units.length, { jobs, workerFile: worker });
+      expect(new Set(outcomes.map((o) => (o.ok ? o.value : -1)))).toEqual(new Set([scannerBytesForPool(jobs)]));
+    }
   });
 });
 

@@ -4,13 +4,11 @@
 # committed, so neither npm ci nor CI needs a C compiler.
 set -euo pipefail
 cd "$(dirname "$0")"
-# The memory never grows (growing would detach every Buffer over it), so its
-# size is the largest row scanned in place: 64 MiB takes inline images of up to
-# about 60 MB, nearly every big row zot writes. Pages are taken only as rows
-# fill them, so the common worker never touches more than its 1 MiB buffer.
+# The memory is made by wasm-scanner.ts (32 to 64 MiB, by the pool's size) and
+# never grows: growing would detach every Buffer over it.
 CLANG=${CLANG:-$(command -v clang-16 || command -v clang)}
 "$CLANG" --target=wasm32 -O3 -msimd128 -nostdlib -fno-builtin \
-  -Wl,--no-entry -Wl,--export-memory -Wl,--initial-memory=67108864 -Wl,--max-memory=67108864 \
+  -Wl,--no-entry -Wl,--import-memory -Wl,--initial-memory=33554432 -Wl,--max-memory=67108864 \
   -Wl,--stack-first -Wl,--export=__heap_base -Wl,-z,stack-size=65536 \
   -o row-scan.wasm row-scan.c
 {
