@@ -3,6 +3,7 @@
  * warnings and errors on stderr as one line each, naming the path.
  */
 import { ZotpackError, type Warning } from '../errors.js';
+import { writeJson } from './json-writer.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -20,8 +21,10 @@ export function print(io: CliIo, line = ''): void {
   io.stdout.write(`${line}\n`);
 }
 
+/** The one JSON document of --json, written in pieces (see json-writer.ts). */
 export function printJson(io: CliIo, value: unknown): void {
-  io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  writeJson(io.stdout, value, 2);
+  io.stdout.write('\n');
 }
 
 /** `warning: path:line: message [CODE]` on stderr. */

