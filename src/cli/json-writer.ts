@@ -44,7 +44,8 @@ export function writeJson(out: JsonSink, value: unknown, indent = 0): void {
   const skipped = (v: unknown) => v === undefined || typeof v === 'function' || typeof v === 'symbol';
 
   const put = (v: unknown, prefix: string): void => {
-    if (v === null || typeof v !== 'object') {
+    // Primitives, and their boxed forms, which JSON.stringify unboxes.
+    if (v === null || typeof v !== 'object' || v instanceof String || v instanceof Number || v instanceof Boolean) {
       emit(JSON.stringify(v));
       return;
     }
@@ -54,12 +55,13 @@ export function writeJson(out: JsonSink, value: unknown, indent = 0): void {
     if (Array.isArray(v)) {
       if (v.length === 0) return emit('[]');
       emit('[');
-      v.forEach((item, i) => {
+      // An index loop, not forEach: a hole in a sparse array is null too.
+      for (let i = 0; i < v.length; i++) {
         emit(i > 0 ? `,${open}` : open);
-        const r = resolve(item, String(i));
+        const r = resolve(v[i], String(i));
         if (skipped(r)) emit('null');
         else put(r, inner);
-      });
+      }
       emit(`${close}]`);
       return;
     }

@@ -31,6 +31,9 @@ describe('writeJson', () => {
       nested: { deep: [{ k: 'v', n: -0, big: 1e21, nan: NaN, inf: -Infinity }] },
       map: new Map([['k', 1]]),
       text: 'quote " backslash \\ line\n control \u0001 \u2028 é 😀',
+      sparse: [1, , 3], // a hole
+      boxed: [Object('s'), Object(2), Object(false)],
+      typed: new Uint8Array([1, 2]),
     };
     for (const indent of [0, 2, 4]) expect(written(value, indent).text).toBe(JSON.stringify(value, null, indent));
     expect(written(undefined).text).toBe('');
