@@ -35,7 +35,10 @@ export async function runOpOn<O extends Job['op'], R extends { size: number }>(
 ): Promise<Array<Outcome<OpValue[O]>>> {
   // Only indexes are kept per job; a job's file list is built when it starts,
   // so 100,000 files are not all copied up front.
-  const units = planJobs(files.map((f, index) => ({ index, size: f.size }))).map((group) => group.map((g) => g.index));
+  const units = planJobs(
+    files.map((f, index) => ({ index, size: f.size })),
+    { workers: options.jobs },
+  ).map((group) => group.map((g) => g.index));
   const jobOf = (indexes: readonly number[]) => ({ op, ...settings, files: indexes.map((i) => fileOf(files[i]!)) }) as Job;
   const progress = { filesDone: 0, filesTotal: files.length, bytesDone: 0, bytesTotal: 0, errors: 0 };
   for (const f of files) progress.bytesTotal += f.size;

@@ -18,6 +18,8 @@ export interface JsonSink {
 }
 
 export function writeJson(out: JsonSink, value: unknown, indent = 0): void {
+  // As JSON.stringify takes its space argument: whole spaces, at most 10.
+  indent = Math.min(10, Math.max(0, Math.floor(indent)));
   const pieces: string[] = [];
   let size = 0;
   const emit = (s: string) => {
@@ -36,7 +38,8 @@ export function writeJson(out: JsonSink, value: unknown, indent = 0): void {
 
   // `key` is what toJSON receives, as with JSON.stringify.
   const resolve = (v: unknown, key: string): unknown => {
-    if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function') {
+    const t = typeof v;
+    if (v !== null && (t === 'object' || t === 'function' || t === 'bigint') && typeof (v as { toJSON?: unknown }).toJSON === 'function') {
       return (v as { toJSON(key: string): unknown }).toJSON(key);
     }
     return v;

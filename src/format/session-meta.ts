@@ -65,16 +65,16 @@ function readOrigin(b: Buffer, obj: ScannedObject): ExportOrigin | undefined {
   }
 }
 
-/**
- * The meta object of a row whose top-level members are `row`; undefined when
- * the row has no meta object (Go: a nil pointer). Throws GoTypeError when a
- * field has a type zot's struct rejects.
- */
 /** The cwd a session file says it belongs to: a zotpack export's origin, else its meta. */
 export function recordedCwd(meta: SessionMeta): string {
   return meta.cwd !== '' ? meta.cwd : (meta.origin?.cwd ?? '');
 }
 
+/**
+ * The meta object of a row whose top-level members are `row`; undefined when
+ * the row has no meta object (Go: a nil pointer). Throws GoTypeError when a
+ * field has a type zot's struct rejects.
+ */
 export function readMetaObject(row: Buffer, top: ScannedObject): MetaObject | undefined {
   const m = field(row, top, 'meta', 'object');
   if (!m) return undefined;

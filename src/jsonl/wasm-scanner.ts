@@ -69,6 +69,7 @@ export function scannerBytesForPool(threads: number): number {
  * as it starts.
  */
 export function setScannerMemoryBytes(bytes: number): void {
+  if (!Number.isFinite(bytes)) return; // (say, data from an older coordinator): keep the default
   if (scanner === undefined) memoryBytes = Math.min(MAX_BYTES, Math.max(MIN_BYTES, Math.floor(bytes / PAGE) * PAGE));
 }
 
@@ -114,21 +115,31 @@ export interface WasmRegion {
   release(): void;
 }
 
+/**
+ * Where a region of `size` bytes from `start` ends, 64-byte aligned, or
+ * undefined past the memory's end. Plain arithmetic, not `& ~63`: a row of
+ * 2 GiB or more would wrap a 32-bit sum and pass the bounds check.
+ */
+function regionEnd(s: Scanner, start: number, size: number): number | undefined {
+  const end = Math.ceil((start + size) / 64) * 64;
+  return end <= s.memory.buffer.byteLength ? end : undefined;
+}
+
 /** A Buffer of `size` bytes inside the scanner's memory, or undefined when there is no room. */
 export function wasmBuffer(size: number): WasmRegion | undefined {
   const s = get();
   if (!s) return undefined;
   const start = s.top;
-  const end = (start + size + 63) & ~63;
-  if (end > s.memory.buffer.byteLength) return undefined;
+  const end = regionEnd(s, start, size);
+  if (end === undefined) return undefined;
   const slot = { start, end, free: false };
   s.live.push(slot);
   s.top = end;
   return {
     buf: Buffer.from(s.memory.buffer, start, size),
     grow(bigger) {
-      const newEnd = (start + bigger + 63) & ~63;
-      if (s.live[s.live.length - 1] !== slot || newEnd > s.memory.buffer.byteLength) return undefined;
+      const newEnd = regionEnd(s, start, bigger);
+      if (s.live[s.live.length - 1] !== slot || newEnd === undefined) return undefined;
       slot.end = newEnd;
       s.top = newEnd;
       return Buffer.from(s.memory.buffer, start, bigger);

@@ -35,7 +35,9 @@ describe('writeJson', () => {
       boxed: [Object('s'), Object(2), Object(false)],
       typed: new Uint8Array([1, 2]),
     };
-    for (const indent of [0, 2, 4]) expect(written(value, indent).text).toBe(JSON.stringify(value, null, indent));
+    const fn = Object.assign(() => 1, { toJSON: (key: string) => `function at ${key}` });
+    Object.assign(value, { fn });
+    for (const indent of [0, 2, 4, 12, -1, 1.5]) expect(written(value, indent).text).toBe(JSON.stringify(value, null, indent));
     expect(written(undefined).text).toBe('');
     expect(written([undefined]).text).toBe('[null]');
   });

@@ -128,8 +128,10 @@ describe('the WebAssembly row scanner', () => {
     const d = wasmBuffer(10)!;
     expect(d.buf.byteOffset).toBe(a.buf.byteOffset);
     expect(d.grow(5000)!.byteOffset).toBe(d.buf.byteOffset);
+    // Rows of 2 GiB and more, whose sizes overflow 32-bit sums: no room, never a wrapped bound.
+    for (const huge of [2 ** 31, 2 ** 32 - 1]) expect(d.grow(huge)).toBeUndefined();
     d.release();
-    expect(wasmBuffer(1 << 30)).toBeUndefined();
+    for (const huge of [1 << 30, 2 ** 31 + 5, 2 ** 32 - 1]) expect(wasmBuffer(huge)).toBeUndefined();
   });
 });
 
@@ -168,24 +170,21 @@ function typesAndInPlace(path: string, chunkSize?: number): Array<[string, boole
 }
 
 describe('the row reader and the scanner memory', () => {
-  it('reads rows into the scanner memory, growing in place for a row bigger than the read size', () => {
-    const dir = makeTempDir();
-    const path = join(dir, 's.jsonl');
-    const big = `{"type":"message","message":{"role":"tool","content":[{"text":"${'x\\n'.repeat(400_000)}"}]}}`;
-    writeFileSync(path, `{"type":"meta","meta":{"id":"a"}}\n${big}\n{"type":"usage"}\n`);
-    expect(typesAndInPlace(path, 64 << 10)).toEqual([
-      ['meta', true],
-      ['message', true],
-      ['usage', true],
-    ]);
-  });
-
-  it('scans an inline image of 60 MB in place, with the default read size', () => {
-    const dir = makeTempDir();
-    const path = join(dir, 's.jsonl');
-    const image = `{"type":"message","message":{"role":"user","content":[{"mime_type":"image/png","data":"${'QUJD'.repeat(15_000_000)}"}]}}`;
-    writeFileSync(path, `{"type":"meta","meta":{"id":"a"}}\n${image}\n{"type":"usage"}\n`);
-    expect(typesAndInPlace(path)).toEqual([
+  it.each([
+    {
+      what: 'a row bigger than the read size (64 KiB reads)',
+      row: () => `{"type":"message","message":{"role":"tool","content":[{"text":"${'x\\n'.repeat(400_000)}"}]}}`,
+      chunkSize: 64 << 10,
+    },
+    {
+      what: 'an inline image of 60 MB (default reads)',
+      row: () => `{"type":"message","message":{"role":"user","content":[{"mime_type":"image/png","data":"${'QUJD'.repeat(15_000_000)}"}]}}`,
+      chunkSize: undefined,
+    },
+  ])('reads rows into the scanner memory, growing in place for $what', ({ row, chunkSize }) => {
+    const path = join(makeTempDir(), 's.jsonl');
+    writeFileSync(path, `{"type":"meta","meta":{"id":"a"}}\n${row()}\n{"type":"usage"}\n`);
+    expect(typesAndInPlace(path, chunkSize)).toEqual([
       ['meta', true],
       ['message', true],
       ['usage', true],
