@@ -110,7 +110,7 @@ function lock(word: Int32Array): void {
     if (holder === 0) return;
     // No time limit: a holder may rightly take long (a row of gigabytes from
     // a slow disk). A holder that died is let go by the coordinator
-    // (releaseDeadHolder), which wakes the waiters.
+    // (releaseHeldBy), which wakes the waiters.
     Atomics.wait(word, 0, holder);
   }
 }

@@ -69,7 +69,7 @@ export function scannerBytesForPool(threads: number): number {
  * as it starts.
  */
 export function setScannerMemoryBytes(bytes: number): void {
-  if (!Number.isFinite(bytes)) return; // (say, data from an older coordinator): keep the default
+  if (!Number.isFinite(bytes)) return; // no size in the pool data (a test pool, say): keep the default
   if (scanner === undefined) memoryBytes = Math.min(MAX_BYTES, Math.max(MIN_BYTES, Math.floor(bytes / PAGE) * PAGE));
 }
 
