@@ -3,8 +3,8 @@
  */
 import { resolveBatchOptions, type BatchOptions } from './batch-options.js';
 import type { BatchReport } from './batch-report.js';
-import { describeArchive } from './describe-archive.js';
-import { groupByProject } from './archive-trees.js';
+import { describeProjects } from './describe-archive.js';
+import { byCwd } from './archive-trees.js';
 
 export interface StatsFigures {
   sessions: number;
@@ -50,13 +50,12 @@ function fold(into: StatsFigures, from: StatsFigures): void {
 
 export async function archiveStats(options: BatchOptions): Promise<ArchiveStats> {
   const resolved = resolveBatchOptions(options);
-  const { described, report } = await describeArchive(resolved, 'stats');
-  const mtimes = new Map(described.map((d) => [d.description.path, d.mtimeMs]));
   const projects: ProjectStats[] = [];
   const total = empty();
-  for (const [key, group] of groupByProject(described)) {
-    const p: ProjectStats = { cwd: group.find((d) => d.cwd)?.cwd ?? '', key, ...empty() };
-    for (const d of group) {
+  // Figures only: each project's sessions are let go once folded.
+  const report = await describeProjects(resolved, 'stats', (key, group) => {
+    const p: ProjectStats = { cwd: group.find((d) => d.description.cwd)?.description.cwd ?? '', key, ...empty() };
+    for (const { description: d, mtimeMs } of group) {
       const rows: Record<string, number> = { ...d.counts.byType };
       if (d.counts.invalid) rows.invalid = d.counts.invalid;
       if (d.counts.undecodable) rows.undecodable = d.counts.undecodable;
@@ -68,12 +67,12 @@ export async function archiveStats(options: BatchOptions): Promise<ArchiveStats>
         messages: d.summary.messages,
         cost: d.summary.cost,
         firstActivity: d.summary.started ?? '',
-        lastActivity: new Date(mtimes.get(d.path)!).toISOString(),
+        lastActivity: new Date(mtimeMs).toISOString(),
       });
     }
     fold(total, p);
     projects.push(p);
-  }
-  projects.sort((a, b) => (a.cwd < b.cwd ? -1 : a.cwd > b.cwd ? 1 : a.key < b.key ? -1 : 1));
+  });
+  projects.sort(byCwd);
   return { projects, total, report: report.finish(resolved.signal?.aborted) };
 }

@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { ZotpackError } from '../errors.js';
 import type { SessionFilter } from './filters.js';
+import type { WorkerPool } from './run-pool.js';
 
 export interface Progress {
   filesDone: number;
@@ -32,6 +33,8 @@ export interface BatchOptions {
 export interface ResolvedBatchOptions extends BatchOptions {
   jobs: number;
   filter: SessionFilter;
+  /** Threads shared by the several passes of one run; without it each pass starts its own. */
+  pool?: WorkerPool;
 }
 
 export function resolveBatchOptions(options: BatchOptions): ResolvedBatchOptions {

@@ -1,13 +1,19 @@
 /**
- * Every selected session described on the pool: the shared first step of
- * tree and stats.
+ * Every selected session described on the pool, handed on a project at a
+ * time: the shared first step of tree and stats. Only the projects of one
+ * slice (see select-slices.ts) are in memory at once, plus what sessions
+ * outside project folders say, which waits for their project.
  */
 import type { Warning } from '../errors.js';
 import type { SessionDescription } from '../session/describe-session.js';
 import type { ResolvedBatchOptions } from './batch-options.js';
-import type { ReportBuilder } from './batch-report.js';
+import { basename } from 'node:path';
+import { sortByBytes } from '../format/byte-order.js';
+import { projectKey } from '../format/project-key.js';
+import { ReportBuilder } from './batch-report.js';
 import { runOp } from './run-op.js';
-import { selectSessions, startReport } from './select-sessions.js';
+import { WorkerPool } from './run-pool.js';
+import { SliceSource, type SliceLimits } from './select-slices.js';
 import { matchesMeta } from './filters.js';
 import { interner } from '../format/interner.js';
 
@@ -21,17 +27,30 @@ export interface DescribedSession {
   description: SessionDescription;
 }
 
-export async function describeArchive(
+/** A project's sessions in zot's file-name order (then path, for one project gathered from several sources). */
+function inZotOrder(sessions: DescribedSession[]): DescribedSession[] {
+  return sortByBytes(sessions, (d) => `${basename(d.description.path)}\0${d.description.path}`);
+}
+
+/**
+ * Describes every selected session and calls `onProject` once per project
+ * (in project-key order) with all of its sessions. Returns the report.
+ */
+export async function describeProjects(
   options: ResolvedBatchOptions,
   command: 'tree' | 'stats',
-): Promise<{ described: DescribedSession[]; report: ReportBuilder }> {
+  /** `report` is the run's, for the caller's own warnings. */
+  onProject: (key: string, sessions: DescribedSession[], report: ReportBuilder) => void,
+  limits: SliceLimits = {},
+): Promise<ReportBuilder> {
   // Describe reads every meta row anyway: filter on its result, not with an extra pass.
   const { filter } = options;
-  const selection = await selectSessions({ ...options, filter: { projects: filter.projects } });
-  const report = startReport(command, selection);
+  const pool = options.pool ?? new WorkerPool(options);
+  const source = new SliceSource({ ...options, pool, filter: { projects: filter.projects } }, '.jsonl', limits);
+  const report = new ReportBuilder(command, 0);
   const intern = interner();
-  // Kept for the whole run, so rebuilt as object literals: a cloned object
-  // keeps its fields in a separate property array (about twice the memory).
+  // Kept until their project is handed on, so rebuilt as object literals: a
+  // cloned object keeps its fields in a separate property array (about twice the memory).
   const keep = (d: SessionDescription, path: string): SessionDescription => {
     const { summary: m, counts: c } = d;
     return {
@@ -62,25 +81,69 @@ export async function describeArchive(
       warnings: d.warnings.length > 0 ? d.warnings : NO_WARNINGS,
     };
   };
-  const slots = new Array<DescribedSession | undefined>(selection.sessions.length);
-  await runOp(options, 'describe', selection.sessions, { for: command }, (indexes, outcomes) => {
-    indexes.forEach((i, k) => {
-      const o = outcomes[k]!;
-      const s = selection.sessions[i]!;
-      if (!o.ok) {
-        if (o.error.code !== 'E_ABORTED') report.fail(o.error);
-        return;
+  // Sessions outside project folders, by the project their cwd names.
+  const waiting = new Map<string, DescribedSession[]>();
+  const progress = { filesDone: 0, filesTotal: source.filesTotal, bytesDone: 0, bytesTotal: 0, errors: 0 };
+  options.onProgress?.({ ...progress });
+  try {
+    for await (const slice of source.slices()) {
+      report.warn(slice.warnings);
+      for (const e of slice.errors) report.fail(e);
+      // Files the filter read and dropped are no longer to do.
+      progress.filesTotal -= slice.errors.length;
+      const before = { ...progress };
+      for (const s of slice.sessions) progress.bytesTotal += s.size;
+      const slots = new Array<DescribedSession | undefined>(slice.sessions.length);
+      const onProgress = options.onProgress && ((p: typeof progress) => {
+        progress.filesDone = before.filesDone + p.filesDone;
+        progress.bytesDone = before.bytesDone + p.bytesDone;
+        progress.errors = before.errors + p.errors;
+        options.onProgress!({ ...progress });
+      });
+      await runOp({ ...options, pool, onProgress }, 'describe', slice.sessions, { for: command }, (indexes, outcomes) => {
+        indexes.forEach((i, k) => {
+          const o = outcomes[k]!;
+          const s = slice.sessions[i]!;
+          if (!o.ok) {
+            if (o.error.code !== 'E_ABORTED') report.fail(o.error);
+            return;
+          }
+          const d = o.value;
+          if (!matchesMeta(filter, { id: d.id, started: d.summary.started })) return;
+          report.report.succeeded++;
+          report.report.bytes += s.size;
+          report.warn(d.warnings);
+          // At the session's place in the slice (sorted paths), whatever order jobs finish in.
+          slots[i] = { folderKey: s.folderKey, mtimeMs: s.mtimeMs, description: keep(d, s.path) };
+        });
+      });
+      if (slice.keyless) {
+        for (const d of slots) {
+          if (!d) continue;
+          const key = projectKey(d.description.cwd);
+          let w = waiting.get(key);
+          if (!w) waiting.set(key, (w = []));
+          w.push(d);
+        }
+        continue;
       }
-      const d = o.value;
-      if (!matchesMeta(filter, { id: d.id, started: d.summary.started })) return;
-      report.report.succeeded++;
-      report.report.bytes += s.size;
-      report.warn(d.warnings);
-      // At the session's place in the selection (sorted paths), whatever order jobs finish in.
-      slots[i] = { folderKey: s.folderKey, mtimeMs: s.mtimeMs, description: keep(d, s.path) };
-    });
-  });
-  const described = slots.filter((d) => d !== undefined);
-  report.report.files = described.length + report.report.failed;
-  return { described, report };
+      // The slice is sorted by key: each run of one key is a whole project.
+      let start = 0;
+      for (let i = 1; i <= slots.length; i++) {
+        if (i < slots.length && slice.sessions[i]!.folderKey === slice.sessions[start]!.folderKey) continue;
+        const key = slice.sessions[start]!.folderKey;
+        const group = slots.slice(start, i).filter((d) => d !== undefined);
+        const joining = waiting.get(key);
+        waiting.delete(key);
+        if (joining) group.push(...joining);
+        if (group.length > 0) onProject(key, inZotOrder(group), report);
+        start = i;
+      }
+    }
+    for (const key of [...waiting.keys()].sort()) onProject(key, inZotOrder(waiting.get(key)!), report);
+  } finally {
+    if (!options.pool) await pool.close();
+  }
+  report.report.files = report.report.succeeded + report.report.failed;
+  return report;
 }

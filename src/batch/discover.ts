@@ -2,10 +2,13 @@
  * Finding the session files of the sources a run is given.
  *
  * A source may be a zot home, its `sessions/` folder, one project folder or
- * a single file. Folders are searched with fast-glob two levels deep (the
- * layout zot writes). Symbolic links are followed only where they stay
- * inside the source; one pointing out of it, an unreadable folder or a
- * missing source is reported as a warning, never fatal.
+ * a single file. A run first finds the folders that hold sessions (the layout
+ * zot writes: a source folder and the folders in it), then lists each folder
+ * with fast-glob when it needs that folder's files, so an archive can be
+ * worked a few projects at a time without ever holding every path. Symbolic
+ * links are followed only where they stay inside the source; one pointing
+ * out of it, an unreadable folder or a missing source is reported as a
+ * warning, never fatal.
  */
 import { lstatSync, opendirSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
@@ -28,6 +31,29 @@ export interface Discovery {
   warnings: Warning[];
 }
 
+/** A folder holding session files. */
+export interface SessionFolder {
+  dir: string;
+  /** Its name when that is a project key, else ''. */
+  key: string;
+  /** The real path of the source it was found in: links are followed only inside it. */
+  root: string;
+}
+
+/** Where the sessions are, before any folder is listed. */
+export interface FolderDiscovery {
+  ext: string;
+  /** Every folder once, sorted by key ('' first), then path. */
+  folders: SessionFolder[];
+  /** Files given as sources themselves, other than those a listed folder holds. */
+  files: SessionEntry[];
+  warnings: Warning[];
+  /** Real paths of the folders: a link to a file one of them holds is that file again. */
+  realDirs: Set<string>;
+  /** Files with more than one name, by device and inode: each is taken once. */
+  multiLinked: Map<number, Set<number>>;
+}
+
 function isInside(root: string, target: string): boolean {
   const rel = relative(root, target);
   return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !rel.startsWith(sep));
@@ -36,12 +62,16 @@ function isInside(root: string, target: string): boolean {
 // One string per project folder name, shared by its (possibly 100,000) sessions.
 const folderName = interner();
 
-function entryOf(path: string, st: Stats): SessionEntry {
-  const folder = folderName(basename(dirname(path)));
-  return { path, size: st.size, mtimeMs: st.mtimeMs, folderKey: isProjectKey(folder) ? folder : '' };
+function keyOf(dir: string): string {
+  const name = folderName(basename(dir));
+  return isProjectKey(name) ? name : '';
 }
 
-/** The folder to glob for a source folder: a zot home's `sessions/`, else the folder itself. */
+function entryOf(path: string, st: Stats): SessionEntry {
+  return { path, size: st.size, mtimeMs: st.mtimeMs, folderKey: keyOf(dirname(path)) };
+}
+
+/** The folder to list for a source folder: a zot home's `sessions/`, else the folder itself. */
 function globBase(dir: string): string {
   try {
     if (statSync(join(dir, 'sessions')).isDirectory()) return join(dir, 'sessions');
@@ -51,21 +81,45 @@ function globBase(dir: string): string {
   return dir;
 }
 
+const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+
+/** True once per file: a file with several names (hard links) is taken under the first. */
+function firstName(d: FolderDiscovery, st: Stats): boolean {
+  if (st.nlink < 2) return true;
+  let inodes = d.multiLinked.get(st.dev);
+  if (!inodes) d.multiLinked.set(st.dev, (inodes = new Set()));
+  if (inodes.has(st.ino)) return false;
+  inodes.add(st.ino);
+  return true;
+}
+
+/** Whether `path` (a real path) is a session file one of the folders lists itself. */
+function listedElsewhere(d: FolderDiscovery, path: string): boolean {
+  const name = basename(path);
+  return d.realDirs.has(dirname(path)) && name.endsWith(d.ext) && !name.startsWith('.');
+}
+
 /**
- * Every session file (by `ext`) under the sources, sorted by path, each file
- * once however many sources reach it.
+ * The folders under the sources (not yet listed) and the single files given.
+ * Costs one directory read per source: 100,000 sessions in 20 projects are
+ * 20 folders here.
  */
-export async function discoverSessions(sources: readonly string[], ext = '.jsonl'): Promise<Discovery> {
-  const warnings: Warning[] = [];
-  const found = new Map<string, SessionEntry>();
-  // Inodes by device, so one file reached twice counts once (numbers: no string per file).
-  const seen = new Map<number, Set<number>>();
-  const add = (path: string, st: Stats) => {
-    let inodes = seen.get(st.dev);
-    if (!inodes) seen.set(st.dev, (inodes = new Set()));
-    if (inodes.has(st.ino)) return;
-    inodes.add(st.ino);
-    found.set(path, entryOf(path, st));
+export function findFolders(sources: readonly string[], ext = '.jsonl'): FolderDiscovery {
+  const d: FolderDiscovery = { ext, folders: [], files: [], warnings: [], realDirs: new Set(), multiLinked: new Map() };
+  const seenDirs = new Set<string>();
+  const singles: Array<{ path: string; st: Stats }> = [];
+  const addFolder = (dir: string, root: string) => {
+    let real: string;
+    try {
+      real = realpathSync(dir);
+    } catch {
+      return;
+    }
+    // One folder reached from two sources (a home and one of its projects) is listed once.
+    if (seenDirs.has(real)) return;
+    seenDirs.add(real);
+    d.realDirs.add(real);
+    d.folders.push({ dir, key: keyOf(dir), root });
   };
   for (const source of sources) {
     const abs = resolve(source);
@@ -73,20 +127,22 @@ export async function discoverSessions(sources: readonly string[], ext = '.jsonl
     try {
       st = statSync(abs);
     } catch (err) {
-      warnings.push({ code: 'W_UNREADABLE', message: `source skipped: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, path: abs });
+      d.warnings.push({ code: 'W_UNREADABLE', message: `source skipped: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, path: abs });
       continue;
     }
     if (st.isFile()) {
-      add(abs, st);
+      singles.push({ path: abs, st });
       continue;
     }
     const base = globBase(abs);
     const root = realpathSync(base);
+    addFolder(base, root);
     for (const e of readdirSync(base, { withFileTypes: true })) {
+      if (e.name.startsWith('.')) continue;
       const p = join(base, e.name);
       if (e.isSymbolicLink()) {
         try {
-          if (statSync(p).isDirectory()) warnings.push({ code: 'W_UNREADABLE', message: 'linked folder not followed', path: p });
+          if (statSync(p).isDirectory()) d.warnings.push({ code: 'W_UNREADABLE', message: 'linked folder not followed', path: p });
         } catch {
           // a dangling link: nothing to follow
         }
@@ -95,45 +151,93 @@ export async function discoverSessions(sources: readonly string[], ext = '.jsonl
         try {
           opendirSync(p).closeSync();
         } catch (err) {
-          warnings.push({ code: 'W_UNREADABLE', message: `folder skipped: ${(err as NodeJS.ErrnoException).code}`, path: p });
+          d.warnings.push({ code: 'W_UNREADABLE', message: `folder skipped: ${(err as NodeJS.ErrnoException).code}`, path: p });
+          continue;
         }
-      }
-    }
-    // Names only: fast-glob's own stats cost 3x the walk; one lstat each is enough.
-    // The sync walk: the async one keeps about 40 MB per 100,000 files reachable after it returns.
-    const hits = fg.sync([`*${ext}`, `*/*${ext}`], {
-      cwd: base,
-      absolute: true,
-      onlyFiles: false,
-      followSymbolicLinks: false,
-      objectMode: true,
-      dot: false,
-      suppressErrors: true,
-    });
-    for (const hit of hits) {
-      if (hit.dirent.isFile()) {
-        try {
-          add(hit.path, lstatSync(hit.path));
-        } catch {
-          warnings.push({ code: 'W_UNREADABLE', message: 'vanished while listing: skipped', path: hit.path });
-        }
-      } else if (hit.dirent.isSymbolicLink()) {
-        try {
-          const target = realpathSync(hit.path);
-          const tst = statSync(target);
-          if (!tst.isFile()) continue;
-          if (!isInside(root, target)) {
-            warnings.push({ code: 'W_UNREADABLE', message: `link points out of the source (${target}): skipped`, path: hit.path });
-            continue;
-          }
-          add(hit.path, tst);
-        } catch {
-          warnings.push({ code: 'W_UNREADABLE', message: 'dangling link: skipped', path: hit.path });
-        }
+        addFolder(p, root);
       }
     }
   }
-  const entries = [...found.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { entries, warnings };
+  const singleInodes = new Map<number, Set<number>>();
+  for (const { path, st } of singles) {
+    let real = path;
+    try {
+      real = realpathSync(path);
+    } catch {
+      // listed as given
+    }
+    if (listedElsewhere(d, real)) continue;
+    let inodes = singleInodes.get(st.dev);
+    if (!inodes) singleInodes.set(st.dev, (inodes = new Set()));
+    if (inodes.has(st.ino)) continue;
+    inodes.add(st.ino);
+    if (firstName(d, st)) d.files.push(entryOf(path, st));
+  }
+  d.files.sort(byPath);
+  d.folders.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : 0));
+  return d;
 }
 
+/** The names of a folder's session files, without a stat: what a progress bar's total needs. */
+export function countFolder(d: FolderDiscovery, folder: SessionFolder): number {
+  try {
+    let n = 0;
+    for (const name of readdirSync(folder.dir)) if (name.endsWith(d.ext) && !name.startsWith('.')) n++;
+    return n;
+  } catch {
+    return 0;
+  }
+}
+
+/** One folder's session files, sorted by path; problems go to `d.warnings`. */
+export function listFolder(d: FolderDiscovery, folder: SessionFolder): SessionEntry[] {
+  const entries: SessionEntry[] = [];
+  // Names only: fast-glob's own stats cost 3x the walk; one lstat each is enough.
+  const hits = fg.sync(`*${d.ext}`, {
+    cwd: folder.dir,
+    absolute: true,
+    onlyFiles: false,
+    followSymbolicLinks: false,
+    objectMode: true,
+    dot: false,
+    suppressErrors: true,
+  }).sort(byPath);
+  // In path order, so that of two names of one file the same one is always taken.
+  for (const hit of hits) {
+    if (hit.dirent.isFile()) {
+      try {
+        const st = lstatSync(hit.path);
+        if (firstName(d, st)) entries.push(entryOf(hit.path, st));
+      } catch {
+        d.warnings.push({ code: 'W_UNREADABLE', message: 'vanished while listing: skipped', path: hit.path });
+      }
+    } else if (hit.dirent.isSymbolicLink()) {
+      try {
+        const target = realpathSync(hit.path);
+        const tst = statSync(target);
+        if (!tst.isFile()) continue;
+        if (!isInside(folder.root, target)) {
+          d.warnings.push({ code: 'W_UNREADABLE', message: `link points out of the source (${target}): skipped`, path: hit.path });
+          continue;
+        }
+        // The file it points to is found under its own name.
+        if (listedElsewhere(d, target)) continue;
+        if (firstName(d, tst)) entries.push(entryOf(hit.path, tst));
+      } catch {
+        d.warnings.push({ code: 'W_UNREADABLE', message: 'dangling link: skipped', path: hit.path });
+      }
+    }
+  }
+  return entries;
+}
+
+/**
+ * Every session file (by `ext`) under the sources, sorted by path, each file
+ * once however many sources reach it.
+ */
+export async function discoverSessions(sources: readonly string[], ext = '.jsonl'): Promise<Discovery> {
+  const d = findFolders(sources, ext);
+  const entries = [...d.files];
+  for (const folder of d.folders) for (const e of listFolder(d, folder)) entries.push(e);
+  return { entries: entries.sort(byPath), warnings: d.warnings };
+}

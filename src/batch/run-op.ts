@@ -5,7 +5,7 @@
 import type { ResolvedBatchOptions } from './batch-options.js';
 import { planJobs } from './plan-jobs.js';
 import type { Job, OpValue, Outcome } from './protocol.js';
-import { runPool } from './run-pool.js';
+import { runPool, type RunOptions } from './run-pool.js';
 
 type FileOf<O extends Job['op']> = Extract<Job, { op: O }>['files'][number];
 
@@ -43,12 +43,9 @@ export async function runOpOn<O extends Job['op'], R extends { size: number }>(
   const progress = { filesDone: 0, filesTotal: files.length, bytesDone: 0, bytesTotal: 0, errors: 0 };
   for (const f of files) progress.bytesTotal += f.size;
   options.onProgress?.({ ...progress });
-  return runPool<OpValue[O]>(units, jobOf, files.length, {
+  const run: RunOptions = {
     // A caller that takes outcomes as they come does not need them kept.
     retain: onOutcomes === undefined,
-    jobs: options.jobs,
-    signal: options.signal,
-    workerFile: options.workerFile,
     onFilesDone: (indexes, outcomes) => {
       onOutcomes?.(indexes, outcomes as Array<Outcome<OpValue[O]>>);
       progress.filesDone += indexes.length;
@@ -56,7 +53,9 @@ export async function runOpOn<O extends Job['op'], R extends { size: number }>(
       progress.errors += outcomes.filter((o) => !o.ok).length;
       options.onProgress?.({ ...progress });
     },
-  });
+  };
+  if (options.pool) return options.pool.run<OpValue[O]>(units, jobOf, files.length, run);
+  return runPool<OpValue[O]>(units, jobOf, files.length, { ...run, jobs: options.jobs, signal: options.signal, workerFile: options.workerFile });
 }
 
 /** The record without its size, which only the coordinator needs. */

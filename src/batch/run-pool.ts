@@ -44,91 +44,135 @@ export function defaultWorkerFile(): string {
   throw new Error('zotpack: the compiled worker is missing; run `npm run build`');
 }
 
+export interface RunOptions {
+  /** Called after each job with the files it finished. */
+  onFilesDone?: (indexes: readonly number[], outcomes: Array<Outcome<unknown>>) => void;
+  /** See PoolOptions.retain. */
+  retain?: boolean;
+}
+
 /**
- * `units`: the caller's file indexes of each job; `jobOf` makes a unit's job
- * when it starts (and a one-file job when a shared one is retried).
+ * A pool of worker threads kept for several runs: an archive worked a few
+ * projects at a time starts its threads once. The threads start with the
+ * first job, so a pool that is never given work costs nothing.
  */
+export class WorkerPool {
+  private pool: Piscina | undefined;
+  private readonly bigRows = newBigRowShare();
+
+  constructor(private readonly options: Pick<PoolOptions, 'jobs' | 'signal' | 'workerFile'>) {}
+
+  private threads(): Piscina {
+    if (this.pool) return this.pool;
+    const { jobs } = this.options;
+    const bigRows = this.bigRows;
+    const pool = new Piscina({
+      filename: this.options.workerFile ?? defaultWorkerFile(),
+      minThreads: jobs,
+      maxThreads: jobs,
+      idleTimeout: 5_000,
+      concurrentTasksPerWorker: 1,
+      // Workers allocate short-lived views and results at a high rate; V8's
+      // default young generation (up to 48 MB a thread) would be most of the
+      // memory budget. 2 MB costs a few more scavenges and no measurable time
+      // (tree of 2 GB, 4 runs each: 1.23-1.25 s at 2 MB, 1.19-1.32 s at 4 MB)
+      // and saves 8 MB on an export of 100,000 files.
+      resourceLimits: { maxYoungGenerationSizeMb: 2 },
+      // One buffer, one worker at a time, for rows bigger than a reader's own
+      // (see big-row-buffer.ts); each reader's own grows inside its thread's
+      // scanner memory, whose size depends on how many threads there are.
+      workerData: { bigRows, scannerBytes: scannerBytesForPool(jobs) } satisfies PoolWorkerData,
+    });
+    // A worker that dies holding the big-row buffer cannot let go of it. Node
+    // reports a thread's id as -1 once it has exited, so the ids are noted as
+    // workers start, and a destroyed worker is whichever of them is gone.
+    const started = new Set<number>();
+    pool.on('workerCreate', (worker: { id: number }) => started.add(worker.id));
+    pool.on('workerDestroy', () => {
+      const live = new Set(pool.threads.map((t) => t.threadId));
+      for (const id of started) {
+        if (live.has(id)) continue;
+        started.delete(id);
+        releaseHeldBy(bigRows, id);
+      }
+    });
+    // piscina adds one abort listener per queued task: more than Node's default warning threshold of 10.
+    if (this.options.signal) setMaxListeners(0, this.options.signal);
+    return (this.pool = pool);
+  }
+
+  /**
+   * `units`: the caller's file indexes of each job; `jobOf` makes a unit's job
+   * when it starts (and a one-file job when a shared one is retried).
+   */
+  async run<T>(
+    units: ReadonlyArray<readonly number[]>,
+    jobOf: (indexes: readonly number[]) => Job,
+    total: number,
+    options: RunOptions = {},
+  ): Promise<Array<Outcome<T>>> {
+    const retain = options.retain ?? true;
+    // Nothing to do (say, an incremental export of an unchanged archive): no threads to start.
+    if (units.length === 0) return [];
+    const pool = this.threads();
+    const outcomes: Array<Outcome<T> | undefined> = new Array(retain ? total : 0);
+    const signal = this.options.signal;
+    // Enough queued to keep every thread busy, no more: an abort then has little to drain.
+    const limit = pLimit(this.options.jobs * 2);
+    const settle = (indexes: readonly number[], results: Array<Outcome<T>>) => {
+      if (retain) indexes.forEach((i, k) => (outcomes[i] = results[k]));
+      options.onFilesDone?.(indexes, results);
+    };
+    const aborted = (n: number): Array<Outcome<T>> =>
+      Array.from({ length: n }, () => ({ ok: false, error: { code: 'E_ABORTED', message: 'interrupted', path: undefined } }) as const);
+
+    const run = async (indexes: readonly number[], retried: boolean): Promise<void> => {
+      if (signal?.aborted) return settle(indexes, aborted(indexes.length));
+      const job = jobOf(indexes);
+      let result: JobResult<T>;
+      try {
+        result = (await pool.run(job, { signal })) as JobResult<T>;
+      } catch (err) {
+        if (signal?.aborted) return settle(indexes, aborted(indexes.length));
+        if (indexes.length > 1) {
+          // Find the file that killed the worker: run each alone.
+          await Promise.all(indexes.map((index) => run([index], false)));
+        } else if (!retried) {
+          await run(indexes, true);
+        } else {
+          const message = `the worker died twice on this file: ${err instanceof Error ? err.message : String(err)}`;
+          settle(indexes, [{ ok: false, error: { code: 'E_WORKER', message, path: job.files[0]?.path } }]);
+        }
+        return;
+      }
+      // Outside the try: a failing consumer is not a dead worker.
+      settle(indexes, result.outcomes);
+    };
+
+    await Promise.all(units.map((u) => limit(() => run(u, false))));
+    if (!retain) return [];
+    return Array.from(outcomes, (o) => o ?? { ok: false, error: { code: 'E_ABORTED', message: 'interrupted', path: undefined } });
+  }
+
+  /** Stops the threads; the pool can be used again after (it starts new ones). */
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.destroy();
+  }
+}
+
+/** One run on a pool of its own. */
 export async function runPool<T>(
   units: ReadonlyArray<readonly number[]>,
   jobOf: (indexes: readonly number[]) => Job,
   total: number,
   options: PoolOptions,
 ): Promise<Array<Outcome<T>>> {
-  const retain = options.retain ?? true;
-  // Nothing to do (say, an incremental export of an unchanged archive): no threads to start.
-  if (units.length === 0) return [];
-  const outcomes: Array<Outcome<T> | undefined> = new Array(retain ? total : 0);
-  const bigRows = newBigRowShare();
-  const pool = new Piscina({
-    filename: options.workerFile ?? defaultWorkerFile(),
-    minThreads: options.jobs,
-    maxThreads: options.jobs,
-    idleTimeout: 5_000,
-    concurrentTasksPerWorker: 1,
-    // Workers allocate short-lived views and results at a high rate; V8's
-    // default young generation (up to 48 MB a thread) would be most of the
-    // memory budget. 2 MB costs a few more scavenges and no measurable time
-    // (tree of 2 GB, 4 runs each: 1.23-1.25 s at 2 MB, 1.19-1.32 s at 4 MB)
-    // and saves 8 MB on an export of 100,000 files.
-    resourceLimits: { maxYoungGenerationSizeMb: 2 },
-    // One buffer, one worker at a time, for rows bigger than a reader's own
-    // (see big-row-buffer.ts); each reader's own grows inside its thread's
-    // scanner memory, whose size depends on how many threads there are.
-    workerData: { bigRows, scannerBytes: scannerBytesForPool(options.jobs) } satisfies PoolWorkerData,
-  });
-  // A worker that dies holding the big-row buffer cannot let go of it. Node
-  // reports a thread's id as -1 once it has exited, so the ids are noted as
-  // workers start, and a destroyed worker is whichever of them is gone.
-  const started = new Set<number>();
-  pool.on('workerCreate', (worker: { id: number }) => started.add(worker.id));
-  pool.on('workerDestroy', () => {
-    const live = new Set(pool.threads.map((t) => t.threadId));
-    for (const id of started) {
-      if (live.has(id)) continue;
-      started.delete(id);
-      releaseHeldBy(bigRows, id);
-    }
-  });
-  const signal = options.signal;
-  // piscina adds one abort listener per queued task: more than Node's default warning threshold of 10.
-  if (signal) setMaxListeners(0, signal);
-  // Enough queued to keep every thread busy, no more: an abort then has little to drain.
-  const limit = pLimit(options.jobs * 2);
-  const settle = (indexes: readonly number[], results: Array<Outcome<T>>) => {
-    if (retain) indexes.forEach((i, k) => (outcomes[i] = results[k]));
-    options.onFilesDone?.(indexes, results);
-  };
-  const aborted = (n: number): Array<Outcome<T>> =>
-    Array.from({ length: n }, () => ({ ok: false, error: { code: 'E_ABORTED', message: 'interrupted', path: undefined } }) as const);
-
-  const run = async (indexes: readonly number[], retried: boolean): Promise<void> => {
-    if (signal?.aborted) return settle(indexes, aborted(indexes.length));
-    const job = jobOf(indexes);
-    let result: JobResult<T>;
-    try {
-      result = (await pool.run(job, { signal })) as JobResult<T>;
-    } catch (err) {
-      if (signal?.aborted) return settle(indexes, aborted(indexes.length));
-      if (indexes.length > 1) {
-        // Find the file that killed the worker: run each alone.
-        await Promise.all(indexes.map((index) => run([index], false)));
-      } else if (!retried) {
-        await run(indexes, true);
-      } else {
-        const message = `the worker died twice on this file: ${err instanceof Error ? err.message : String(err)}`;
-        settle(indexes, [{ ok: false, error: { code: 'E_WORKER', message, path: job.files[0]?.path } }]);
-      }
-      return;
-    }
-    // Outside the try: a failing consumer is not a dead worker.
-    settle(indexes, result.outcomes);
-  };
-
+  const pool = new WorkerPool(options);
   try {
-    await Promise.all(units.map((u) => limit(() => run(u, false))));
+    return await pool.run<T>(units, jobOf, total, options);
   } finally {
-    await pool.destroy();
+    await pool.close();
   }
-  if (!retain) return [];
-  return Array.from(outcomes, (o) => o ?? { ok: false, error: { code: 'E_ABORTED', message: 'interrupted', path: undefined } });
 }

@@ -32,23 +32,31 @@ export async function selectSessions(options: ResolvedBatchOptions, ext = '.json
   let sessions: Selected[] = found.entries;
   const keyKnown = (s: Selected) => s.folderKey !== '';
   if (keys) sessions = sessions.filter((s) => !keyKnown(s) || keys.has(s.folderKey));
-  if (needsMeta(options.filter) || (keys && sessions.some((s) => !keyKnown(s)))) {
-    const peeks = await runOp({ ...options, onProgress: undefined }, 'meta', sessions, {});
-    const kept: Selected[] = [];
-    sessions.forEach((s, i) => {
-      const o = peeks[i]!;
-      if (!o.ok) {
-        errors.push(o.error);
-        return;
-      }
-      const key = s.folderKey || projectKey(o.value.cwd);
-      if (keys && !keys.has(key)) return;
-      if (!matchesMeta(options.filter, o.value)) return;
-      kept.push({ ...s, meta: o.value });
-    });
-    sessions = kept;
-  }
+  if (needsMeta(options.filter) || (keys && sessions.some((s) => !keyKnown(s)))) sessions = await filterByMeta(options, sessions, errors);
   return { sessions, warnings: found.warnings, errors };
+}
+
+/**
+ * The time and id parts of a filter, and its project part for files outside
+ * project folders: each file's meta row read on the pool. Files whose meta
+ * row cannot be read go to `errors`.
+ */
+export async function filterByMeta(options: ResolvedBatchOptions, sessions: readonly SessionEntry[], errors: JobError[]): Promise<Selected[]> {
+  const keys = projectKeys(options.filter);
+  const peeks = await runOp({ ...options, onProgress: undefined }, 'meta', sessions, {});
+  const kept: Selected[] = [];
+  sessions.forEach((s, i) => {
+    const o = peeks[i]!;
+    if (!o.ok) {
+      errors.push(o.error);
+      return;
+    }
+    const key = s.folderKey || projectKey(o.value.cwd);
+    if (keys && !keys.has(key)) return;
+    if (!matchesMeta(options.filter, o.value)) return;
+    kept.push({ ...s, meta: o.value });
+  });
+  return kept;
 }
 
 /** A report seeded with what selection found. */

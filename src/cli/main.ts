@@ -73,6 +73,8 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     }
     return await command.run(rest, io);
   } catch (err) {
+    // Loaded only if a bar may be up: a command that draws one has loaded it.
+    (await import('./progress.js')).stopProgressBars();
     return reportError(io, err);
   }
 }

@@ -13,6 +13,15 @@ export interface ProgressSink {
 
 const NONE: ProgressSink = { update() {}, stop() {} };
 
+// A drawn bar's redraw timer keeps the process alive: a command that fails
+// with its bar still up would hang instead of exiting with its error.
+const drawn = new Set<ProgressSink>();
+
+/** Stops every bar still drawn (a command failed before stopping its own). */
+export function stopProgressBars(): void {
+  for (const sink of drawn) sink.stop();
+}
+
 function mb(n: number): string {
   return (n / 1e6).toFixed(n >= 1e8 ? 0 : 1);
 }
@@ -33,12 +42,13 @@ export function progressBar(io: CliIo, enabled: boolean, label: string): Progres
     cliProgress.Presets.shades_classic,
   );
   let started = false;
-  return {
+  const sink: ProgressSink = {
     update(p) {
       const payload = { mbDone: mb(p.bytesDone), mbTotal: mb(p.bytesTotal), errors: p.errors };
       if (!started) {
         bar.start(p.filesTotal, p.filesDone, payload);
         started = true;
+        drawn.add(sink);
       } else {
         bar.setTotal(p.filesTotal);
         bar.update(p.filesDone, payload);
@@ -46,6 +56,9 @@ export function progressBar(io: CliIo, enabled: boolean, label: string): Progres
     },
     stop() {
       if (started) bar.stop();
+      started = false;
+      drawn.delete(sink);
     },
   };
+  return sink;
 }

@@ -1,6 +1,9 @@
-import { join } from 'node:path';
+import { copyFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { archiveTrees } from '../../src/batch/archive-trees.js';
+import { archiveTrees, byCwd, type ArchiveProject } from '../../src/batch/archive-trees.js';
+import { resolveBatchOptions, type Progress } from '../../src/batch/batch-options.js';
+import { describeProjects } from '../../src/batch/describe-archive.js';
 import { archiveStats } from '../../src/batch/archive-stats.js';
 import { findInArchive } from '../../src/batch/find-in-archive.js';
 import { describeSession } from '../../src/session/describe-session.js';
@@ -59,5 +62,53 @@ describe('archive-wide trees, stats and find', () => {
     expect(r.matches.map((m) => m.path)).toEqual([sample.named.renamed]);
     const all = await findInArchive({ sources: [sample.home], jobs: 2 }, '');
     expect(all.matches.length).toBeGreaterThan(5);
+  });
+});
+
+describe('an archive worked a few projects at a time', () => {
+  const sample = buildSampleArchive(makeTempDir(), { bigRowBytes: 10_000 });
+  // Sessions outside project folders: their project is known from their meta row only.
+  const loose = makeTempDir();
+  const moved = join(loose, basename(sample.named.sibling));
+  copyFileSync(sample.named.sibling, moved);
+  const own = join(loose, basename(sample.named.orphan));
+  copyFileSync(sample.named.orphan, own);
+  const sources = [sample.home, loose];
+  /** Projects as comparable values, without the report. */
+  const view = (projects: readonly ArchiveProject[]) => projects.map((p) => [p.key, p.cwd, p.sessions, shape(p.roots), p.warnings]);
+
+  it('gives the same trees in slices of one project as in one slice, outside sessions in their projects', async () => {
+    const whole = await archiveTrees({ sources, jobs: 2 });
+    const streamed: ArchiveProject[] = [];
+    const sliced = await archiveTrees({ sources, jobs: 2 }, (p) => streamed.push(p), { maxFiles: 1 });
+    expect(sliced.projects).toEqual([]);
+    // Handed on in key order, each project once.
+    expect(streamed.map((p) => p.key)).toEqual([...new Set(streamed.map((p) => p.key))].sort());
+    expect(view([...streamed].sort(byCwd))).toEqual(view(whole.projects));
+    expect(sliced.report.succeeded).toBe(whole.report.succeeded);
+    expect(sliced.report.errors.map((e) => e.path).sort()).toEqual(whole.report.errors.map((e) => e.path).sort());
+    // The copy outside the project folder joined its project, beside its original (the same id twice).
+    const api = streamed.find((p) => p.key === sample.projects[0]!.key)!;
+    const paths = (nodes: readonly TreeNode[]): string[] => nodes.flatMap((n) => [n.path, ...paths(n.children)]);
+    expect(paths(api.roots)).toContain(moved);
+    expect(paths(api.roots)).toContain(sample.named.sibling);
+    expect(api.warnings.some((w) => /also used by/.test(w.message))).toBe(true);
+  });
+
+  it('counts what it will do before it starts, and reports progress over every slice', async () => {
+    const seen: Progress[] = [];
+    const r = await archiveTrees({ sources, jobs: 2, onProgress: (p) => seen.push(p) }, () => {}, { maxFiles: 2 });
+    const last = seen[seen.length - 1]!;
+    expect(seen[0]!.filesTotal).toBe(r.report.succeeded + r.report.failed);
+    expect(last.filesDone).toBe(last.filesTotal);
+    expect(seen.every((p, i) => i === 0 || p.filesDone >= seen[i - 1]!.filesDone)).toBe(true);
+  });
+
+  it('stats in slices add up to the same figures', async () => {
+    const whole = await archiveStats({ sources, jobs: 2 });
+    const resolved = resolveBatchOptions({ sources, jobs: 2 });
+    const keys: string[] = [];
+    await describeProjects(resolved, 'stats', (key) => keys.push(key), { maxFiles: 1 });
+    expect(keys).toEqual(whole.projects.map((p) => p.key).sort());
   });
 });

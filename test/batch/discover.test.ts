@@ -1,4 +1,4 @@
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { discoverSessions } from '../../src/batch/discover.js';
@@ -50,5 +50,26 @@ describe('discoverSessions', () => {
     const h = makeTempDir();
     mkdirSync(join(h, 'p', 'dir.jsonl'), { recursive: true });
     expect((await discoverSessions([h])).entries).toEqual([]);
+  });
+});
+
+describe('discoverSessions, a file with two names', () => {
+  it('takes a file linked from another project folder once, under its own name', async () => {
+    const home = makeTempDir();
+    const sample = buildSampleArchive(home, { bigRowBytes: 1_000 });
+    const [a, b] = sample.projects;
+    const link = join(home, 'sessions', b!.key, 'linked.jsonl');
+    symlinkSync(sample.named.root, link);
+    const hard = join(home, 'sessions', b!.key, 'hard.jsonl');
+    linkSync(sample.named.branch1, hard);
+    const r = await discoverSessions([home]);
+    const paths = r.entries.map((e) => e.path);
+    expect(paths).toContain(sample.named.root);
+    expect(paths).not.toContain(link);
+    // Hard links: one name, the same one every run (the first project folder in key order).
+    const names = [sample.named.branch1, hard].filter((p) => paths.includes(p));
+    expect(names).toHaveLength(1);
+    const first = a!.key < b!.key ? sample.named.branch1 : hard;
+    expect(names[0]).toBe(first);
   });
 });

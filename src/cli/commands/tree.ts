@@ -2,8 +2,8 @@ import { archiveTrees } from '../../batch/archive-trees.js';
 import { projectKey } from '../../format/project-key.js';
 import { parse, positionals, type Command } from '../command.js';
 import { BULK_HELP, BULK_OPTIONS, startBulk } from '../bulk.js';
-import { print } from '../io.js';
 import { writeJson } from '../json-writer.js';
+import { ProjectSpool } from '../project-spool.js';
 import { renderTree } from '../render-tree.js';
 
 export const treeCommand: Command = {
@@ -26,25 +26,32 @@ Examples:
     positionals(pos, 0, 0, 'no arguments (sources go in --from)');
     if (values.cwd !== undefined) values.project = [...(values.project ?? []), values.cwd];
     const bulk = startBulk(values, io, 'tree');
-    const result = await archiveTrees(bulk.options);
-    if (values.json) {
-      // One line per project, written in pieces: one string for 100,000 sessions would cost hundreds of MB.
-      io.stdout.write('{"projects":[');
-      result.projects.forEach((p, i) => {
-        io.stdout.write(i > 0 ? ',\n' : '\n');
-        writeJson(io.stdout, p);
-      });
-      io.stdout.write('\n],"report":');
-      writeJson(io.stdout, result.report);
-      io.stdout.write('}\n');
-    } else {
-      for (const p of result.projects) {
+    // Each project is rendered as it is linked and let go; the spool puts them in cwd order.
+    const spool = new ProjectSpool();
+    try {
+      const result = await archiveTrees(bulk.options, (p) => {
+        if (values.json) {
+          const pieces: string[] = [];
+          writeJson({ write: (s) => pieces.push(s) }, p);
+          spool.add(p.cwd, p.key, pieces.join(''));
+          return;
+        }
         const mismatch = p.cwd !== '' && projectKey(p.cwd) !== p.key ? ' [folder does not match cwd]' : '';
-        print(io, `${p.cwd || '(unknown cwd)'}  (${p.key}, ${p.sessions} sessions)${mismatch}`);
-        for (const line of renderTree(p.roots)) print(io, line);
-        print(io);
+        const lines = [`${p.cwd || '(unknown cwd)'}  (${p.key}, ${p.sessions} sessions)${mismatch}`, ...renderTree(p.roots), '', ''];
+        spool.add(p.cwd, p.key, lines.join('\n'));
+      });
+      if (values.json) {
+        io.stdout.write('{"projects":[');
+        spool.writeTo(io.stdout, (i) => (i > 0 ? ',\n' : '\n'));
+        io.stdout.write('\n],"report":');
+        writeJson(io.stdout, result.report);
+        io.stdout.write('}\n');
+      } else {
+        spool.writeTo(io.stdout);
       }
+      return bulk.finish(result.report);
+    } finally {
+      spool.close();
     }
-    return bulk.finish(result.report);
   },
 };

@@ -1,0 +1,120 @@
+/**
+ * The sessions of a run, a few whole projects at a time. A slice holds every
+ * session of each of its projects (a tree needs all of them at once) and
+ * stops growing at a bound, so the coordinator's memory follows the largest
+ * project, not the archive: 300,000 sessions cost what 20,000 do.
+ *
+ * Sessions outside project folders (single files given as sources, folders
+ * not named by a project key) come first, in a slice of their own: their
+ * project is known only from their meta row, so a caller keeps what it
+ * learned of them until their project's slice comes.
+ */
+import type { Warning } from '../errors.js';
+import type { ResolvedBatchOptions } from './batch-options.js';
+import { countFolder, findFolders, listFolder, type FolderDiscovery, type SessionEntry, type SessionFolder } from './discover.js';
+import { needsMeta, projectKeys } from './filters.js';
+import type { JobError } from './protocol.js';
+import { filterByMeta, type Selected } from './select-sessions.js';
+
+export interface Slice {
+  /** Sorted by project key, then path; '' (outside project folders) only in the first slice. */
+  sessions: Selected[];
+  /** True for the slice of sessions outside project folders. */
+  keyless: boolean;
+  /** Folder problems found while listing this slice. */
+  warnings: Warning[];
+  /** Files whose meta row could not be read while filtering. */
+  errors: JobError[];
+}
+
+export interface SliceLimits {
+  /** A slice takes no more projects once it holds this many sessions. Default 16,384. */
+  maxFiles?: number;
+}
+
+/** Sessions a slice holds before it is handed on: about 8 MB of coordinator memory for tree or export. */
+const DEFAULT_SLICE_FILES = 16_384;
+
+interface Group {
+  key: string;
+  folders: SessionFolder[];
+  files: SessionEntry[];
+}
+
+export class SliceSource {
+  private readonly discovery: FolderDiscovery;
+  private readonly groups: Group[];
+  /** Session files found (before the time and id filters): a progress bar's total. */
+  readonly filesTotal: number;
+  private warned = 0;
+
+  constructor(
+    private readonly options: ResolvedBatchOptions,
+    ext = '.jsonl',
+    private readonly limits: SliceLimits = {},
+  ) {
+    const d = (this.discovery = findFolders(options.sources, ext));
+    const keys = projectKeys(options.filter);
+    const groups = new Map<string, Group>();
+    const groupOf = (key: string) => {
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = { key, folders: [], files: [] }));
+      return g;
+    };
+    // A project filter is decided by folder name, before any folder is listed.
+    const wanted = (key: string) => key === '' || !keys || keys.has(key);
+    for (const f of d.folders) if (wanted(f.key)) groupOf(f.key).folders.push(f);
+    for (const f of d.files) if (wanted(f.folderKey)) groupOf(f.folderKey).files.push(f);
+    this.groups = [...groups.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    let total = 0;
+    for (const g of this.groups) {
+      total += g.files.length;
+      for (const f of g.folders) total += countFolder(d, f);
+    }
+    this.filesTotal = total;
+  }
+
+  /** Warnings found since the last call. */
+  private newWarnings(): Warning[] {
+    const w = this.discovery.warnings.slice(this.warned);
+    this.warned = this.discovery.warnings.length;
+    return w;
+  }
+
+  private list(g: Group): SessionEntry[] {
+    const entries = [...g.files];
+    for (const f of g.folders) for (const e of listFolder(this.discovery, f)) entries.push(e);
+    // One project gathered from several sources: in path order, as a single listing would be.
+    return g.folders.length + (g.files.length > 0 ? 1 : 0) > 1 ? entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) : entries;
+  }
+
+  /** The time, id and (outside project folders) project filters, which need each file's meta row. */
+  private async filter(entries: SessionEntry[], keyless: boolean): Promise<Slice> {
+    const { options } = this;
+    const keys = projectKeys(options.filter);
+    const errors: JobError[] = [];
+    let sessions: Selected[] = entries;
+    if (needsMeta(options.filter) || (keys && keyless)) sessions = await filterByMeta(options, entries, errors);
+    return { sessions, keyless, warnings: this.newWarnings(), errors };
+  }
+
+  async *slices(): AsyncGenerator<Slice, void> {
+    const max = this.limits.maxFiles ?? DEFAULT_SLICE_FILES;
+    let current: SessionEntry[] = [];
+    for (const g of this.groups) {
+      const entries = this.list(g);
+      if (g.key === '') {
+        if (entries.length > 0) yield await this.filter(entries, true);
+        continue;
+      }
+      for (const e of entries) current.push(e);
+      if (current.length >= max) {
+        const full = current;
+        current = [];
+        yield await this.filter(full, false);
+      }
+    }
+    // The last slice, possibly empty: it also carries the last warnings.
+    yield await this.filter(current, false);
+  }
+}
