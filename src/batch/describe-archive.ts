@@ -13,7 +13,7 @@ import { projectKey } from '../format/project-key.js';
 import { ReportBuilder } from './batch-report.js';
 import { runOp } from './run-op.js';
 import { WorkerPool } from './run-pool.js';
-import { SliceSource, type SliceLimits } from './select-slices.js';
+import { SliceProgress, SliceSource, type SliceLimits } from './select-slices.js';
 import { matchesMeta } from './filters.js';
 import { interner } from '../format/interner.js';
 
@@ -83,23 +83,13 @@ export async function describeProjects(
   };
   // Sessions outside project folders, by the project their cwd names.
   const waiting = new Map<string, DescribedSession[]>();
-  const progress = { filesDone: 0, filesTotal: source.filesTotal, bytesDone: 0, bytesTotal: 0, errors: 0 };
-  options.onProgress?.({ ...progress });
+  const progress = new SliceProgress(options.onProgress, source.filesTotal);
   try {
     for await (const slice of source.slices()) {
       report.warn(slice.warnings);
       for (const e of slice.errors) report.fail(e);
-      // Files the filter read and dropped are no longer to do.
-      progress.filesTotal -= slice.errors.length;
-      const before = { ...progress };
-      for (const s of slice.sessions) progress.bytesTotal += s.size;
+      const onProgress = progress.forRun(slice.sessions, slice.counted - slice.sessions.length);
       const slots = new Array<DescribedSession | undefined>(slice.sessions.length);
-      const onProgress = options.onProgress && ((p: typeof progress) => {
-        progress.filesDone = before.filesDone + p.filesDone;
-        progress.bytesDone = before.bytesDone + p.bytesDone;
-        progress.errors = before.errors + p.errors;
-        options.onProgress!({ ...progress });
-      });
       await runOp({ ...options, pool, onProgress }, 'describe', slice.sessions, { for: command }, (indexes, outcomes) => {
         indexes.forEach((i, k) => {
           const o = outcomes[k]!;

@@ -9,16 +9,32 @@
  * costs one stat pass and writes nothing. A grown session is exported again
  * (replacing its earlier export atomically); a deleted one is reported and
  * its export kept.
+ *
+ * The archive is worked a few projects at a time (see select-slices.ts): the
+ * previous manifest is read, and the next one written, a range of projects
+ * at a time, so memory follows the largest project, not the archive.
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { projectKey } from '../format/project-key.js';
 import { PORTABLE_EXT, SESSION_EXT } from '../format/session-names.js';
-import { resolveBatchOptions, type BatchOptions, type ResolvedBatchOptions } from './batch-options.js';
-import type { BatchReport, ReportBuilder } from './batch-report.js';
-import { MANIFEST_NAME, readManifest, writeManifest, type ExportManifest, type ManifestEntry } from './export-manifest.js';
+import { resolveBatchOptions, type BatchOptions, type Progress, type ResolvedBatchOptions } from './batch-options.js';
+import { ReportBuilder, type BatchReport } from './batch-report.js';
+import {
+  compareOutputs,
+  Journal,
+  MANIFEST_NAME,
+  ManifestCursor,
+  ManifestWriter,
+  outputKey,
+  readJournal,
+  type ManifestEntry,
+  type ManifestHead,
+} from './export-manifest.js';
 import { runOp, runOpOn } from './run-op.js';
-import { selectSessions, startReport, type Selected, type Selection } from './select-sessions.js';
+import { WorkerPool } from './run-pool.js';
+import { SliceProgress, SliceSource, type SliceLimits } from './select-slices.js';
+import type { Selected } from './select-sessions.js';
 import { removeTempFiles } from './temp-files.js';
 import { publishDurablyAsync } from './publish-durably.js';
 import type { ExportResult } from '../session/export-session.js';
@@ -33,6 +49,11 @@ export interface ExportArchiveOptions extends BatchOptions {
   durable?: boolean;
   /** zotpack's version, recorded in the manifest. */
   version?: string;
+  /**
+   * Called with each session's plan as its project is planned. When given,
+   * the result's `plan` is left empty: 100,000 plan items need not be kept.
+   */
+  onPlan?: (item: ExportPlanItem) => void;
 }
 
 export type PlanStatus = 'new' | 'changed' | 'unchanged';
@@ -47,6 +68,8 @@ export interface ExportArchiveResult {
   out: string;
   manifest: string;
   plan: ExportPlanItem[];
+  /** Sessions by plan status. */
+  planned: Record<PlanStatus, number>;
   /** Sources in the manifest that no longer exist (their exports are kept). */
   deleted: string[];
   report: BatchReport;
@@ -55,11 +78,17 @@ export interface ExportArchiveResult {
 /** Durable runs sync and publish once this many output bytes, or files, are waiting. */
 const PUBLISH_BATCH_BYTES = 512 << 20;
 const PUBLISH_BATCH_FILES = 4096;
-/** How often a long run records its progress in the manifest. */
-const MANIFEST_SAVE_MS = 10_000;
 
 // One copy of each cwd, key, model and provider across 100,000 entries.
 const intern = interner();
+
+/** One session to export, with where its export goes. */
+interface ExportItem {
+  session: Selected;
+  size: number;
+  /** As outputFor gives it, or as the manifest recorded it. */
+  output: string;
+}
 
 function manifestEntry(out: string, { session: s, output: planned }: ExportItem, r: ExportResult): ManifestEntry {
   // Where the export really went (as the manifest records it), sharing the
@@ -93,14 +122,6 @@ function outputFor(s: Selected, key: string): string {
   return [key, '/', basename(s.path, SESSION_EXT), PORTABLE_EXT].join('');
 }
 
-/** One session to export (100,000 of these stay in memory: two fields). */
-interface ExportItem {
-  session: Selected;
-  size: number;
-  /** As outputFor gives it, or as the manifest recorded it. */
-  output: string;
-}
-
 function unchanged(out: string, s: Selected, prev: ManifestEntry | undefined): boolean {
   if (!prev || prev.size !== s.size || prev.mtimeMs !== s.mtimeMs || prev.sourceDeleted) return false;
   try {
@@ -110,91 +131,61 @@ function unchanged(out: string, s: Selected, prev: ManifestEntry | undefined): b
   }
 }
 
-/** The project key of each session outside a project folder, from its meta row (read on the pool). */
-async function keysOfKeyless(options: ResolvedBatchOptions, selection: Selection, report: ReportBuilder): Promise<Map<string, string>> {
-  const keys = new Map<string, string>();
-  const keyless = selection.sessions.filter((s) => s.folderKey === '' && s.meta === undefined);
-  if (keyless.length === 0) return keys;
-  const metas = await runOp({ ...options, onProgress: undefined }, 'meta', keyless, {});
-  keyless.forEach((s, i) => {
-    const o = metas[i]!;
-    if (o.ok) keys.set(s.path, projectKey(o.value.cwd));
-    else report.fail(o.error);
-  });
-  return keys;
+/** A session with the project key its export goes under. */
+interface Keyed {
+  session: Selected;
+  key: string;
 }
 
-/**
- * What to export and where. A function of its own so that its lookup maps
- * (100,000 entries each) are garbage before the first job starts.
- */
-function planExport(
-  out: string,
-  sessions: readonly Selected[],
-  previous: ExportManifest | undefined,
-  keys: ReadonlyMap<string, string>,
-  report: ReportBuilder,
-): { plan: ExportPlanItem[]; todo: ExportItem[]; deleted: string[] } {
-  const bySource = new Map((previous?.sessions ?? []).map((e) => [e.source, e]));
-  const plan: ExportPlanItem[] = [];
-  const todo: ExportItem[] = [];
-  // Which source owns each output path: two sources (say, two homes given
-  // with --from) with one project and file name must not share an export.
-  const owners = new Map((previous?.sessions ?? []).map((e) => [e.output, e.source]));
+/** The project keys of sessions outside project folders, from their meta rows (read on the pool). */
+async function keysOfKeyless(options: ResolvedBatchOptions, sessions: readonly Selected[], report: ReportBuilder): Promise<Keyed[]> {
+  const unread = sessions.filter((s) => s.meta === undefined);
+  const metas = unread.length > 0 ? await runOp({ ...options, onProgress: undefined }, 'meta', unread, {}) : [];
+  const cwds = new Map(unread.map((s, i) => [s, metas[i]!]));
+  const keyed: Keyed[] = [];
   for (const s of sessions) {
-    const key = s.folderKey || (s.meta ? projectKey(s.meta.cwd) : keys.get(s.path));
-    if (key === undefined) continue; // its meta row failed: already reported
-    const prev = bySource.get(s.path);
-    const output = prev?.output ?? outputFor(s, key);
-    const owner = owners.get(output);
-    if (owner !== undefined && owner !== s.path) {
-      report.fail({ code: 'E_EXISTS', message: `its export ${output} belongs to another session (${owner})`, path: s.path });
+    if (s.meta) {
+      keyed.push({ session: s, key: projectKey(s.meta.cwd) });
       continue;
     }
-    owners.set(output, s.path);
-    const status: PlanStatus = unchanged(out, s, prev) ? 'unchanged' : prev ? 'changed' : 'new';
-    plan.push({ source: s.path, output, status });
-    if (status === 'unchanged') continue;
-    todo.push({ session: s, size: s.size, output });
+    const o = cwds.get(s)!;
+    if (o.ok) keyed.push({ session: s, key: projectKey(o.value.cwd) });
+    else report.fail(o.error);
   }
-  const deleted = [...bySource.values()].filter((e) => !existsSync(e.source)).map((e) => e.source);
-  report.report.skipped = plan.filter((p) => p.status === 'unchanged').length;
-  return { plan, todo, deleted };
+  return keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
-export async function exportArchive(options: ExportArchiveOptions): Promise<ExportArchiveResult> {
+/** Takes from the front of a key-sorted list every item whose key is `key` or sorts before it (all when undefined). */
+function takeThrough<T>(sorted: T[], keyOf: (t: T) => string, key: string | undefined): T[] {
+  let n = 0;
+  while (n < sorted.length && (key === undefined || keyOf(sorted[n]!) <= key)) n++;
+  return sorted.splice(0, n);
+}
+
+export async function exportArchive(options: ExportArchiveOptions, limits: SliceLimits = {}): Promise<ExportArchiveResult> {
   const resolved = resolveBatchOptions(options);
   const out = resolve(options.out);
   const durable = options.durable ?? true;
-  const previous = readManifest(out);
-  const selection = await selectSessions(resolved);
-  const report = startReport('export', selection);
-
-  const keys = await keysOfKeyless(resolved, selection, report);
-  const { plan, todo, deleted } = planExport(out, selection.sessions, previous, keys, report);
-
-  if (options.dryRun) {
-    return { out, manifest: join(out, MANIFEST_NAME), plan, deleted, report: report.finish() };
-  }
-  const manifest: ExportManifest = previous ?? {
-    format: 'zotpack-export',
-    version: 1,
-    zotpack: options.version ?? '',
-    updated: '',
-    sessions: [],
+  const dryRun = options.dryRun === true;
+  const previous = ManifestCursor.open(out);
+  // Sessions a killed run finished but could not record in the manifest.
+  const recovered = [...readJournal(out).values()].sort((a, b) => compareOutputs(a.output, b.output));
+  const pool = resolved.pool ?? new WorkerPool(resolved);
+  const run = { ...resolved, pool };
+  const report = new ReportBuilder('export', 0);
+  const plan: ExportPlanItem[] = [];
+  const planned: Record<PlanStatus, number> = { new: 0, changed: 0, unchanged: 0 };
+  const deleted: string[] = [];
+  const head: ManifestHead = {
+    ...(previous?.head ?? { format: 'zotpack-export', version: 1, zotpack: '' }),
+    ...(options.version ? { zotpack: options.version } : {}),
+    updated: new Date().toISOString(),
   };
-  const entries = new Map(manifest.sessions.map((e) => [e.source, e]));
-  let changedManifest = false;
-  const saveManifest = () => {
-    if (!changedManifest) return;
-    manifest.sessions = [...entries.values()];
-    manifest.updated = new Date().toISOString();
-    if (options.version) manifest.zotpack = options.version;
-    writeManifest(out, manifest, durable);
-    changedManifest = false;
-  };
-  // A finished export, reduced to what the report and manifest need: a run
-  // over 100,000 files must not keep 100,000 full results.
+  let writer: ManifestWriter | undefined;
+  const journal = new Journal(out);
+
+  // Durable runs publish in batches: one file-system sync per batch, then the
+  // batch's files appear. Each published export is journaled at once.
   interface Done {
     size: number;
     entry: ManifestEntry;
@@ -202,7 +193,11 @@ export async function exportArchive(options: ExportArchiveOptions): Promise<Expo
     dropped: ExportResult['dropped'];
     warnings: ExportResult['warnings'];
     pending: ExportResult['pending'];
+    /** The entries of the session's range, which it joins once published. */
+    range: Map<string, ManifestEntry>;
   }
+  // Nothing exported and nothing newly deleted: the manifest is left as it was.
+  let changed = recovered.length > 0;
   const record = (d: Done) => {
     const r2 = report.report;
     r2.succeeded++;
@@ -210,19 +205,16 @@ export async function exportArchive(options: ExportArchiveOptions): Promise<Expo
     r2.rowsKept += d.rowsKept;
     report.drop(d.dropped);
     report.warn(d.warnings);
-    changedManifest = true;
-    entries.set(d.entry.source, d.entry);
+    d.range.set(d.entry.source, d.entry);
+    journal.add(d.entry);
+    changed = true;
   };
-  // Durable runs publish in batches: one file-system sync per batch, then the
-  // batch's files appear. The manifest is saved every few seconds and at the
-  // end; a crash loses at most what it did not record, which the next run redoes.
   let batch: Done[] = [];
   let batchBytes = 0;
-  let savedAt = performance.now();
   // Batches are synced one after another, while the pool goes on exporting.
   let publishing: Promise<void> = Promise.resolve();
-  // A batch that could not be published (say, the manifest cannot be saved)
-  // stops the run at the next finished job, as any failure here would.
+  // A batch that could not be published stops the run at the next finished
+  // job, as any failure here would.
   let publishFailure: { error: unknown } | undefined;
   const publishBatch = () => {
     const done = batch;
@@ -239,62 +231,162 @@ export async function exportArchive(options: ExportArchiveOptions): Promise<Expo
         if (err) report.fail({ code: err.code, message: err.reason, path: d.entry.source });
         else record(d);
       });
-      if (performance.now() - savedAt > MANIFEST_SAVE_MS) {
-        saveManifest();
-        savedAt = performance.now();
-      }
     });
-    // Awaited at the end (which rethrows); until then it is recorded, not unhandled.
+    // Awaited at the end of the range (which rethrows); until then it is recorded, not unhandled.
     publishing.catch((error: unknown) => {
       publishFailure ??= { error };
     });
   };
-  // Temp files a killed run left (its workers could not remove them) go first.
-  await removeTempFiles(out);
-  try {
+
+  /**
+   * One range of projects: `sessions` (each with its key) planned against
+   * the previous manifest's entries for the range, and their exports started.
+   * finishRange then writes the range's entries to the next manifest. The
+   * next range starts before this one finishes, so the pool never drains
+   * between them.
+   */
+  const startRange = (sessions: readonly Keyed[], through: string | undefined, progress: SliceProgress, counted: number) => {
+    const entries = new Map<string, ManifestEntry>();
+    for (const e of previous?.takeThrough(through ?? '\uffff') ?? []) entries.set(e.source, e);
+    // What a killed run finished overrides what the manifest said.
+    for (const e of takeThrough(recovered, (x) => outputKey(x.output), through)) entries.set(e.source, e);
+    // Which source owns each output path: two sources (say, two homes given
+    // with --from) with one project and file name must not share an export.
+    const owners = new Map<string, string>();
+    for (const e of entries.values()) owners.set(e.output, e.source);
+    const todo: ExportItem[] = [];
+    const selected = new Set<string>();
+    // In path order: of two sessions with one export path, the first by path keeps it, whatever their sources.
+    for (const { session: s, key } of [...sessions].sort((a, b) => (a.session.path < b.session.path ? -1 : a.session.path > b.session.path ? 1 : 0))) {
+      const prev = entries.get(s.path);
+      const output = prev?.output ?? outputFor(s, key);
+      const owner = owners.get(output);
+      if (owner !== undefined && owner !== s.path) {
+        report.fail({ code: 'E_EXISTS', message: `its export ${output} belongs to another session (${owner})`, path: s.path });
+        continue;
+      }
+      owners.set(output, s.path);
+      selected.add(s.path);
+      const status: PlanStatus = unchanged(out, s, prev) ? 'unchanged' : prev ? 'changed' : 'new';
+      planned[status]++;
+      const item = { source: s.path, output, status };
+      if (options.onPlan) options.onPlan(item);
+      else plan.push(item);
+      if (status !== 'unchanged') todo.push({ session: s, size: s.size, output });
+    }
+    // A source gone since it was exported: reported, its export kept.
+    for (const e of entries.values()) {
+      if (selected.has(e.source) || existsSync(e.source)) continue;
+      deleted.push(e.source);
+      if (e.sourceDeleted) continue;
+      entries.set(e.source, { ...e, sourceDeleted: true });
+      changed = true;
+    }
+    const exporting = dryRun ? Promise.resolve() : exportRange(todo, entries, progress.forRun(todo, counted - todo.length));
+    // Awaited by finishRange; until then a failure is recorded, not unhandled.
+    exporting.catch(() => {});
+    return { entries, exporting };
+  };
+
+  const exportRange = async (todo: readonly ExportItem[], range: Map<string, ManifestEntry>, onProgress: ((p: Progress) => void) | undefined) => {
+    if (todo.length === 0) return;
     // The export folder is zotpack's: an output left by an interrupted run
     // (written, but not yet in the manifest) is replaced by a fresh export.
     const fileOf = (t: ExportItem) => ({ path: t.session.path, destination: join(out, t.output), replace: true });
-    const settings = { durable: false, defer: durable };
-    await runOpOn(resolved, 'export', todo, fileOf, settings, (indexes, outcomes) => {
-      if (publishFailure) throw publishFailure.error;
-      indexes.forEach((i, k) => {
-        const o = outcomes[k]!;
-        const t = todo[i]!;
-        if (!o.ok) {
-          if (o.error.code !== 'E_ABORTED') report.fail(o.error);
-          return;
-        }
-        const r = o.value;
-        const d: Done = { size: t.size, entry: manifestEntry(out, t, r), rowsKept: r.rowsKept, dropped: r.dropped, warnings: r.warnings, pending: r.pending };
-        if (d.pending) {
-          batch.push(d);
-          batchBytes += r.bytesOut;
-        } else {
-          record(d);
-        }
-      });
-      if (batchBytes >= PUBLISH_BATCH_BYTES || batch.length >= PUBLISH_BATCH_FILES) publishBatch();
-    });
-  } finally {
-    // Whatever happened, what finished is published (a re-run then does only
-    // the rest), and no temp file outlives the run: a worker that died or was
-    // stopped leaves its partial ones behind.
-    publishBatch();
     try {
-      await publishing;
+      await runOpOn({ ...run, onProgress }, 'export', todo, fileOf, { durable: false, defer: durable }, (indexes, outcomes) => {
+        if (publishFailure) throw publishFailure.error;
+        indexes.forEach((i, k) => {
+          const o = outcomes[k]!;
+          const t = todo[i]!;
+          if (!o.ok) {
+            if (o.error.code !== 'E_ABORTED') report.fail(o.error);
+            return;
+          }
+          const r = o.value;
+          const d: Done = { size: t.size, entry: manifestEntry(out, t, r), rowsKept: r.rowsKept, dropped: r.dropped, warnings: r.warnings, pending: r.pending, range };
+          if (d.pending) {
+            batch.push(d);
+            batchBytes += r.bytesOut;
+          } else {
+            record(d);
+          }
+        });
+        if (batchBytes >= PUBLISH_BATCH_BYTES || batch.length >= PUBLISH_BATCH_FILES) publishBatch();
+      });
     } finally {
+      // Whatever happened, what finished is published (a re-run then does only the rest).
+      publishBatch();
+      await publishing;
+    }
+  };
+
+  const finishRange = async (range: ReturnType<typeof startRange>) => {
+    await range.exporting;
+    if (dryRun) return;
+    for (const e of [...range.entries.values()].sort((a, b) => compareOutputs(a.output, b.output))) writer!.add(e);
+    journal.flush();
+  };
+
+  try {
+    if (!dryRun) {
+      // Temp files a killed run left (its workers could not remove them) go first.
       await removeTempFiles(out);
+      writer = ManifestWriter.open(out, head, durable);
     }
-  }
-  for (const source of deleted) {
-    const e = entries.get(source);
-    if (e && !e.sourceDeleted) {
-      e.sourceDeleted = true;
-      changedManifest = true;
+    const source = new SliceSource(run, '.jsonl', limits);
+    const progress = new SliceProgress(resolved.onProgress, source.filesTotal);
+    // Sessions outside project folders wait for the range of their project.
+    let keyless: Keyed[] = [];
+    let working: ReturnType<typeof startRange> | undefined;
+    try {
+      for await (const slice of source.slices()) {
+        report.warn(slice.warnings);
+        for (const e of slice.errors) report.fail(e);
+        report.report.files += slice.sessions.length + slice.errors.length;
+        if (slice.keyless) {
+          keyless = await keysOfKeyless(run, slice.sessions, report);
+          // They stay in the total until their range comes.
+          progress.forRun([], slice.counted - keyless.length);
+          continue;
+        }
+        if (resolved.signal?.aborted) break;
+        const last = slice.sessions[slice.sessions.length - 1];
+        if (!last) continue;
+        const through = last.folderKey;
+        const sessions: Keyed[] = slice.sessions.map((s) => ({ session: s, key: s.folderKey }));
+        const joining = takeThrough(keyless, (k) => k.key, through);
+        if (joining.length > 0) sessions.push(...joining);
+        const next = startRange(sessions, through, progress, slice.counted + joining.length);
+        if (working) await finishRange(working);
+        working = next;
+      }
+    } finally {
+      // Even when the run fails: a started range's exports are published (and journaled).
+      if (working) await finishRange(working);
     }
+    // The rest: sessions outside project folders whose projects came last,
+    // and whatever the previous manifest holds beyond the last project.
+    await finishRange(startRange(keyless, undefined, progress, keyless.length));
+    if (writer) {
+      previous?.close();
+      if (changed) writer.commit();
+      else writer.abort();
+      writer = undefined;
+      // The manifest now holds everything the journal did.
+      journal.close(true);
+    }
+  } catch (err) {
+    writer?.abort();
+    journal.close(false);
+    throw err;
+  } finally {
+    previous?.close();
+    if (!resolved.pool) await pool.close();
+    // No temp file outlives the run: a worker that died or was stopped leaves its partial ones behind.
+    if (!dryRun) await removeTempFiles(out);
   }
+  report.report.skipped = planned.unchanged;
   const interrupted = resolved.signal?.aborted === true;
-  saveManifest();
-  return { out, manifest: join(out, MANIFEST_NAME), plan, deleted, report: report.finish(interrupted) };
+  return { out, manifest: join(out, MANIFEST_NAME), plan, planned, deleted, report: report.finish(interrupted) };
 }

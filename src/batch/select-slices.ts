@@ -10,7 +10,7 @@
  * learned of them until their project's slice comes.
  */
 import type { Warning } from '../errors.js';
-import type { ResolvedBatchOptions } from './batch-options.js';
+import type { Progress, ResolvedBatchOptions } from './batch-options.js';
 import { countFolder, findFolders, listFolder, type FolderDiscovery, type SessionEntry, type SessionFolder } from './discover.js';
 import { needsMeta, projectKeys } from './filters.js';
 import type { JobError } from './protocol.js';
@@ -25,6 +25,8 @@ export interface Slice {
   warnings: Warning[];
   /** Files whose meta row could not be read while filtering. */
   errors: JobError[];
+  /** The files of this slice counted up front (see SliceSource.filesTotal), selected or not. */
+  counted: number;
 }
 
 export interface SliceLimits {
@@ -39,6 +41,7 @@ interface Group {
   key: string;
   folders: SessionFolder[];
   files: SessionEntry[];
+  counted: number;
 }
 
 export class SliceSource {
@@ -58,7 +61,7 @@ export class SliceSource {
     const groups = new Map<string, Group>();
     const groupOf = (key: string) => {
       let g = groups.get(key);
-      if (!g) groups.set(key, (g = { key, folders: [], files: [] }));
+      if (!g) groups.set(key, (g = { key, folders: [], files: [], counted: 0 }));
       return g;
     };
     // A project filter is decided by folder name, before any folder is listed.
@@ -68,8 +71,9 @@ export class SliceSource {
     this.groups = [...groups.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     let total = 0;
     for (const g of this.groups) {
-      total += g.files.length;
-      for (const f of g.folders) total += countFolder(d, f);
+      g.counted = g.files.length;
+      for (const f of g.folders) g.counted += countFolder(d, f);
+      total += g.counted;
     }
     this.filesTotal = total;
   }
@@ -89,32 +93,71 @@ export class SliceSource {
   }
 
   /** The time, id and (outside project folders) project filters, which need each file's meta row. */
-  private async filter(entries: SessionEntry[], keyless: boolean): Promise<Slice> {
+  private async filter(entries: SessionEntry[], keyless: boolean, counted: number): Promise<Slice> {
     const { options } = this;
     const keys = projectKeys(options.filter);
     const errors: JobError[] = [];
     let sessions: Selected[] = entries;
     if (needsMeta(options.filter) || (keys && keyless)) sessions = await filterByMeta(options, entries, errors);
-    return { sessions, keyless, warnings: this.newWarnings(), errors };
+    return { sessions, keyless, warnings: this.newWarnings(), errors, counted };
   }
 
   async *slices(): AsyncGenerator<Slice, void> {
     const max = this.limits.maxFiles ?? DEFAULT_SLICE_FILES;
     let current: SessionEntry[] = [];
+    let counted = 0;
     for (const g of this.groups) {
       const entries = this.list(g);
       if (g.key === '') {
-        if (entries.length > 0) yield await this.filter(entries, true);
+        if (entries.length > 0 || g.counted > 0) yield await this.filter(entries, true, g.counted);
         continue;
       }
       for (const e of entries) current.push(e);
+      counted += g.counted;
       if (current.length >= max) {
         const full = current;
         current = [];
-        yield await this.filter(full, false);
+        yield await this.filter(full, false, counted);
+        counted = 0;
       }
     }
     // The last slice, possibly empty: it also carries the last warnings.
-    yield await this.filter(current, false);
+    yield await this.filter(current, false, counted);
+  }
+}
+
+/** Progress over every slice of a run, as one bar: files counted up front, bytes as slices are listed. */
+export class SliceProgress {
+  private readonly p: Progress;
+
+  constructor(
+    private readonly report: ((p: Progress) => void) | undefined,
+    filesTotal: number,
+  ) {
+    this.p = { filesDone: 0, filesTotal, bytesDone: 0, bytesTotal: 0, errors: 0 };
+    report?.({ ...this.p });
+  }
+
+  /**
+   * The onProgress for a run over `files` (whose own progress starts from
+   * zero); `notToDo` files counted up front leave the total (not selected,
+   * unreadable, or with nothing to do).
+   */
+  forRun(files: ReadonlyArray<{ size: number }>, notToDo: number): ((p: Progress) => void) | undefined {
+    const report = this.report;
+    if (!report) return undefined;
+    const p = this.p;
+    p.filesTotal -= notToDo;
+    for (const f of files) p.bytesTotal += f.size;
+    report({ ...p });
+    // By differences, so that two runs may overlap (the next slice starts before the last one ends).
+    let last = { filesDone: 0, bytesDone: 0, errors: 0 };
+    return (q) => {
+      p.filesDone += q.filesDone - last.filesDone;
+      p.bytesDone += q.bytesDone - last.bytesDone;
+      p.errors += q.errors - last.errors;
+      last = q;
+      report({ ...p });
+    };
   }
 }

@@ -1,8 +1,8 @@
-import { appendFileSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportArchive } from '../../src/batch/export-archive.js';
-import { readManifest } from '../../src/batch/export-manifest.js';
+import { JOURNAL_NAME, MANIFEST_NAME, readManifest } from '../../src/batch/export-manifest.js';
 import { exportSession } from '../../src/session/export-session.js';
 import { buildSampleArchive, cleanupTempDirs, makeTempDir, testId, writeSession, type SampleArchive } from '../helpers/zot-archive.js';
 import { listTree, snapshot, tempFiles } from '../helpers/fs-snapshot.js';
@@ -160,5 +160,72 @@ describe('exportArchive and leftovers', () => {
     writeFileSync(join(out, key, '.20260101-000000-dead.zotsession.abc.zotpack-tmp'), 'half a row');
     await exportArchive({ sources: [home], out, jobs: 1 });
     expect(tempFiles(out)).toEqual([]);
+  });
+});
+
+describe('exportArchive a few projects at a time', () => {
+  const sample = buildSampleArchive(makeTempDir(), { bigRowBytes: 10_000 });
+  // A session outside any project folder joins its project's range.
+  const loose = makeTempDir();
+  copyFileSync(sample.named.orphan, join(loose, 'outside.jsonl'));
+  const sources = [sample.home, loose];
+  /** The manifest without the time it was written. */
+  const manifestOf = (out: string) => {
+    const { updated: _updated, ...m } = readManifest(out)!;
+    return m;
+  };
+  const filesOf = (out: string) => listTree(out).filter((p) => !p.endsWith(MANIFEST_NAME) && statSync(join(out, p)).isFile()).map((p) => [p, readFileSync(join(out, p)).toString('base64')]);
+
+  it('writes the same exports and manifest in slices of one project as in one slice', async () => {
+    const whole = makeTempDir();
+    const sliced = makeTempDir();
+    const a = await exportArchive({ sources, out: whole, jobs: 2 });
+    const b = await exportArchive({ sources, out: sliced, jobs: 2 }, { maxFiles: 1 });
+    expect(manifestOf(sliced)).toEqual(manifestOf(whole));
+    expect(filesOf(sliced)).toEqual(filesOf(whole));
+    expect(b.planned).toEqual(a.planned);
+    expect(b.report.succeeded).toBe(a.report.succeeded);
+    const outside = readManifest(sliced)!.sessions.find((e) => e.source === join(loose, 'outside.jsonl'))!;
+    expect(outside.key).toBe(sample.projects[1]!.key);
+    // Sorted by output: what lets the next run read it a range at a time.
+    const outputs = readManifest(sliced)!.sessions.map((e) => e.output);
+    expect(outputs).toEqual([...outputs].sort());
+    // And the next run, in slices too, finds everything unchanged and writes nothing.
+    const before = snapshot(sliced);
+    const again = await exportArchive({ sources, out: sliced, jobs: 2 }, { maxFiles: 1 });
+    expect(again.planned.unchanged).toBe(a.report.succeeded);
+    expect(snapshot(sliced)).toEqual(before);
+  });
+
+  it('keeps the entries of projects a filtered run does not touch, in their place', async () => {
+    const out = makeTempDir();
+    await exportArchive({ sources, out, jobs: 2 });
+    const all = manifestOf(out);
+    const web = sample.projects[1]!;
+    appendFileSync(sample.named.orphan, '{"type":"message","message":{"role":"user","content":[{"text":"later"}],"time":"2026-02-01T00:00:00Z"}}\n');
+    const r = await exportArchive({ sources, out, jobs: 2, filter: { projects: [web.key] } }, { maxFiles: 1 });
+    expect(r.planned.changed).toBe(1);
+    const after = manifestOf(out);
+    expect(after.sessions.map((e) => e.source)).toEqual(all.sessions.map((e) => e.source));
+    const changed = after.sessions.filter((e, i) => JSON.stringify(e) !== JSON.stringify(all.sessions[i]));
+    expect(changed.map((e) => e.source)).toEqual([sample.named.orphan]);
+  });
+
+  it('takes what a killed run journaled instead of exporting it again', async () => {
+    const out = makeTempDir();
+    const done = await exportArchive({ sources, out, jobs: 2 });
+    const finished = readManifest(out)!;
+    // As a run killed before writing its manifest leaves things: exports and
+    // their journal lines, the last one cut short by the kill.
+    rmSync(join(out, MANIFEST_NAME));
+    const lines = finished.sessions.map((e) => JSON.stringify(e));
+    writeFileSync(join(out, JOURNAL_NAME), `${lines.join('\n')}\n${lines[0]!.slice(0, 40)}`);
+    const r = await exportArchive({ sources, out, jobs: 2 }, { maxFiles: 1 });
+    expect(r.planned.unchanged).toBe(done.report.succeeded);
+    expect(r.report.succeeded).toBe(0);
+    const { updated: _u, ...expected } = finished;
+    expect(manifestOf(out)).toEqual(expected);
+    // The manifest holds it all now: the journal is gone.
+    expect(existsSync(join(out, JOURNAL_NAME))).toBe(false);
   });
 });

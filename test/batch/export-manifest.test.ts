@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MANIFEST_NAME, readManifest, writeManifest, type ExportManifest, type ManifestEntry } from '../../src/batch/export-manifest.js';
+import { MANIFEST_NAME, ManifestCursor, ManifestWriter, readManifest, writeManifest, type ExportManifest, type ManifestEntry } from '../../src/batch/export-manifest.js';
 import { expectCode } from '../helpers/expect-code.js';
 import { cleanupTempDirs, makeTempDir } from '../helpers/zot-archive.js';
 
@@ -80,5 +80,46 @@ describe('export manifest', () => {
     expect(expectCode(() => readManifest(out), 'E_BAD_META').path).toBe(path);
     writeFileSync(path, JSON.stringify({ format: 'something-else', sessions: [] }));
     expect(expectCode(() => readManifest(out), 'E_BAD_META').path).toBe(path);
+  });
+});
+
+describe('export manifest, a range of projects at a time', () => {
+  const keys = ['0000000000000001', '00000000000000aa', 'ffffffffffffffff'];
+  const at = (key: string, k: number) => entry(k, { key, source: `/s/${key}/${k}.jsonl`, output: `${key}/2026010${k}-000000-a.zotsession` });
+  const all = keys.flatMap((key) => [at(key, 1), at(key, 2)]);
+
+  it('hands entries out a range of project keys at a time, in order', () => {
+    const out = makeTempDir();
+    writeManifest(out, manifest([...all].reverse()), false);
+    const cursor = ManifestCursor.open(out)!;
+    expect(cursor.takeThrough('0000000000000000')).toEqual([]);
+    expect(cursor.takeThrough(keys[1]!)).toEqual(all.slice(0, 4));
+    expect(cursor.takeThrough(keys[1]!)).toEqual([]);
+    expect(cursor.takeAll()).toEqual(all.slice(4));
+    cursor.close();
+  });
+
+  it('reads a manifest whose lines are out of order (edited by hand) whole, and hands it out in order', () => {
+    const out = makeTempDir();
+    writeManifest(out, manifest(all), false);
+    const path = join(out, MANIFEST_NAME);
+    const lines = readFileSync(path, 'utf8').split('\n');
+    // Swap the first and last session lines (keeping the commas where they were).
+    const first = lines.findIndex((l) => l.startsWith('    {'));
+    const last = lines.findLastIndex((l) => l.startsWith('    {'));
+    [lines[first], lines[last]] = [`${lines[last]!},`, lines[first]!.slice(0, -1)];
+    writeFileSync(path, lines.join('\n'));
+    const cursor = ManifestCursor.open(out)!;
+    expect(cursor.takeThrough(keys[0]!)).toEqual(all.slice(0, 2));
+    expect(cursor.takeAll()).toEqual(all.slice(2));
+  });
+
+  it('refuses to write entries out of order', () => {
+    const out = makeTempDir();
+    const w = ManifestWriter.open(out, { format: 'zotpack-export', version: 1, zotpack: '', updated: '' }, false);
+    w.add(all[1]!);
+    expect(() => w.add(all[0]!)).toThrow(/out of order/);
+    w.abort();
+    expect(readManifest(out)).toBeUndefined();
   });
 });

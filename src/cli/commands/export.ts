@@ -1,8 +1,9 @@
-import { exportArchive } from '../../batch/export-archive.js';
+import { exportArchive, type ExportPlanItem } from '../../batch/export-archive.js';
 import { exportSession } from '../../session/export-session.js';
 import { parse, positionals, type Command } from '../command.js';
 import { BULK_HELP, BULK_OPTIONS, startBulk } from '../bulk.js';
 import { droppedPhrase, EXIT_OK, print, printJson, printWarnings, UsageError } from '../io.js';
+import { ProjectSpool } from '../project-spool.js';
 import { version } from '../version.js';
 
 export const exportCommand: Command = {
@@ -55,15 +56,48 @@ Examples:
     }
     positionals(pos, 0, 0, 'no SRC with --out (sources go in --from)');
     const bulk = startBulk(values, io, 'export');
-    const result = await exportArchive({ ...bulk.options, out: values.out, dryRun: values['dry-run'], durable, version: version() });
-    if (values.json) printJson(io, result);
-    else if (values['dry-run']) {
-      for (const p of result.plan) if (p.status !== 'unchanged') print(io, `${p.status.padEnd(9)} ${p.source} -> ${p.output}`);
-      const count = (s: string) => result.plan.filter((p) => p.status === s).length;
-      print(io, `${count('new')} new, ${count('changed')} changed, ${count('unchanged')} unchanged, ${result.deleted.length} deleted`);
-    } else if (!values.quiet) {
-      for (const d of result.deleted) io.stderr.write(`deleted at the source (export kept): ${d}\n`);
+    // The plan of 100,000 sessions is not kept: a dry run prints it as it is
+    // made, --json spools it (see project-spool.ts) until the document is written.
+    const spool = new ProjectSpool();
+    let lines: string[] = [];
+    const spoolLines = () => {
+      if (lines.length > 0) spool.add('', '', lines.join(',\n'));
+      lines = [];
+    };
+    const onPlan = (item: ExportPlanItem) => {
+      if (values.json) {
+        // As printJson would lay it out inside the result.
+        lines.push(`    ${JSON.stringify(item, null, 2).replace(/\n/g, '\n    ')}`);
+        if (lines.length >= 1024) spoolLines();
+      } else if (values['dry-run'] && item.status !== 'unchanged') {
+        print(io, `${item.status.padEnd(9)} ${item.source} -> ${item.output}`);
+      }
+    };
+    try {
+      const result = await exportArchive({ ...bulk.options, out: values.out, dryRun: values['dry-run'], durable, version: version(), onPlan });
+      if (values.json) {
+        spoolLines();
+        // The document printJson(result) would write, with the spooled plan in its place.
+        const { out, manifest, planned, deleted, report } = result;
+        const text = JSON.stringify({ out, manifest, plan: [], planned, deleted, report }, null, 2);
+        const [before, after] = text.split('"plan": []');
+        const { new: n, changed, unchanged } = planned;
+        if (n + changed + unchanged === 0) {
+          io.stdout.write(`${text}\n`);
+        } else {
+          io.stdout.write(`${before}"plan": [\n`);
+          spool.writeTo(io.stdout, (i: number) => (i > 0 ? ',\n' : ''));
+          io.stdout.write(`\n  ]${after}\n`);
+        }
+      } else if (values['dry-run']) {
+        const { planned } = result;
+        print(io, `${planned.new} new, ${planned.changed} changed, ${planned.unchanged} unchanged, ${result.deleted.length} deleted`);
+      } else if (!values.quiet) {
+        for (const d of result.deleted) io.stderr.write(`deleted at the source (export kept): ${d}\n`);
+      }
+      return bulk.finish(result.report);
+    } finally {
+      spool.close();
     }
-    return bulk.finish(result.report);
   },
 };
