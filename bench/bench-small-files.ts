@@ -7,7 +7,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { corpusLabel, corpusSpecs, ensureCorpus } from './corpus.js';
-import { catArgv, measureInterleaved, removeDir, warmCache, type Variant } from './measure.js';
+import { catArgv, measureInterleaved, removeDir, runOnce, warmCache, type Variant } from './measure.js';
 import { isMain, NAIVE_EXPORT, NAIVE_TREE, zotpack } from './paths.js';
 import { standalone, type BenchOptions } from './script-main.js';
 import { addCheck, linesOf, setRatio, type BenchResult } from './table.js';
@@ -45,6 +45,23 @@ export async function benchSmallFiles(o: BenchOptions): Promise<BenchResult> {
   warmCache(c.dir);
   const { measurements, rounds: reps } = await measureInterleaved('small files', variants, Math.min(o.reps, 2), o.quick ? 40 : Infinity);
   const { lines, line } = linesOf(variants, measurements, c);
+  // Memory must not grow with the number of sessions: the same commands over a fifth of the files, once each.
+  const growth: string[] = [];
+  if (!o.quick) {
+    const fifth = ensureCorpus(corpusSpecs(true).small);
+    warmCache(fifth.dir);
+    for (const [v, argv] of [
+      [tree, zotpack('tree', '--from', fifth.dir, '-q')],
+      [expNoFsync, zotpack('export', '--out', out('fifth'), '--from', fifth.dir, '-q', '--no-fsync')],
+    ] as const) {
+      const run = await runOnce(argv);
+      rmSync(out('fifth'), { recursive: true, force: true });
+      const many = measurements.get(v.name)?.rssMB;
+      if (run.code === 0 && run.rssMB !== null && many != null) {
+        growth.push(`\`${v.name}\` ${Math.round(run.rssMB)} MB at ${fifth.files} files, ${Math.round(many)} MB at ${c.files}`);
+      }
+    }
+  }
   rmSync(dir, { recursive: true, force: true });
   const ran = (...vs: Variant[]) => vs.filter((v) => variants.includes(v));
   setRatio(line(tree), line(cat), 'cat');
@@ -65,6 +82,7 @@ export async function benchSmallFiles(o: BenchOptions): Promise<BenchResult> {
     notes: [
       `ratio: tree over \`cat\`, export over \`cp -r\`${o.quick ? '' : ', each naive line over the zotpack line it mirrors'}.`,
       ...(o.quick ? ['Quick mode leaves out the naive scripts and `--no-fsync` here (`npm run bench` has them).'] : []),
+      ...(growth.length > 0 ? [`Peak RSS against the number of sessions (the coordinator works a few projects at a time): ${growth.join('; ')}.`] : []),
       'zotpack export (default) makes its output durable inside its time; `--no-fsync` and `cp -r` do not (sync runs, untimed, before every run). Creating many files varies several-fold from run to run on this VM (ext4 mounted with `discard`); bench/results.jsonl keeps every run\'s seconds.',
     ],
   };

@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSampleArchive, cleanupTempDirs, makeTempDir, type SampleArchive } from '../helpers/zot-archive.js';
 import { listTree, tempFiles } from '../helpers/fs-snapshot.js';
@@ -144,5 +144,26 @@ describe('the progress bar', () => {
     expect(onTty(`${run} > /dev/null`)).toMatch(/tree [\u2588\u2591]+ \d+% \| \d+\/\d+ files/);
     expect(onTty(`NO_COLOR=1 ${run} > /dev/null`)).toMatch(/tree [#-]+ \d+% \| \d+\/\d+ files/);
     expect(onTty(`${run} -q > /dev/null`)).not.toMatch(/% \|/);
+  });
+});
+
+describe('a command that fails with its progress bar drawn', () => {
+  // What main does when a command throws: the bar's redraw timer must not keep the process alive.
+  const script = `
+    import { Writable } from 'node:stream';
+    import { progressBar, stopProgressBars } from ${JSON.stringify(pathToFileURL(join(dirname(BIN), '..', 'dist', 'src', 'cli', 'progress.js')).href)};
+    const tty = Object.assign(new Writable({ write(_c, _e, done) { done(); } }), { isTTY: true, columns: 80, cursorTo() {}, clearLine() {}, moveCursor() {} });
+    progressBar({ stdout: process.stdout, stderr: tty, env: {}, cwd: '/' }, true, 'tree')
+      .update({ filesDone: 1, filesTotal: 10, bytesDone: 0, bytesTotal: 0, errors: 0 });
+    if (process.argv[1] === 'stop') stopProgressBars();
+  `;
+  const run = (arg: string, timeout: number) => spawnSync(process.execPath, ['--input-type=module', '-e', script, arg], { timeout });
+
+  it('exits once stopProgressBars has run, and would not without it', () => {
+    const stopped = run('stop', 20_000);
+    expect(stopped.signal).toBeNull();
+    expect(stopped.status).toBe(0);
+    // The control: a bar left drawn keeps the process alive until it is killed.
+    expect(run('leave', 2_000).signal).toBe('SIGTERM');
   });
 });
