@@ -34,7 +34,8 @@ function inZotOrder(sessions: DescribedSession[]): DescribedSession[] {
 
 /**
  * Describes every selected session and calls `onProject` once per project
- * (in project-key order) with all of its sessions. Returns the report.
+ * with all of its sessions: in project-key order, except projects known only
+ * from sessions outside project folders, which come last. Returns the report.
  */
 export async function describeProjects(
   options: ResolvedBatchOptions,
@@ -86,6 +87,8 @@ export async function describeProjects(
   const progress = new SliceProgress(options.onProgress, source.filesTotal);
   try {
     for await (const slice of source.slices()) {
+      // Ctrl-C: the projects not yet described are not listed either.
+      if (options.signal?.aborted) break;
       report.warn(slice.warnings);
       for (const e of slice.errors) report.fail(e);
       const onProgress = progress.forRun(slice.sessions, slice.counted - slice.sessions.length);

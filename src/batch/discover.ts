@@ -50,8 +50,13 @@ export interface FolderDiscovery {
   warnings: Warning[];
   /** Real paths of the folders: a link to a file one of them holds is that file again. */
   realDirs: Set<string>;
-  /** Files with more than one name, by device and inode: each is taken once. */
-  multiLinked: Map<number, Set<number>>;
+  /**
+   * Files that may be reached under more than one name, by device and inode:
+   * files with several hard links, targets of links, single files given as
+   * sources. Each is taken once. (Other files have one name in one folder,
+   * and each folder is listed once: no need to keep a number per file.)
+   */
+  named: Map<number, Set<number>>;
 }
 
 function isInside(root: string, target: string): boolean {
@@ -83,11 +88,11 @@ function globBase(dir: string): string {
 
 const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 
-/** True once per file: a file with several names (hard links) is taken under the first. */
-function firstName(d: FolderDiscovery, st: Stats): boolean {
-  if (st.nlink < 2) return true;
-  let inodes = d.multiLinked.get(st.dev);
-  if (!inodes) d.multiLinked.set(st.dev, (inodes = new Set()));
+/** True once per file: a file reached under several names (links, sources) is taken under the first. */
+function firstName(d: FolderDiscovery, st: Stats, mayRepeat = false): boolean {
+  if (st.nlink < 2 && !mayRepeat) return true;
+  let inodes = d.named.get(st.dev);
+  if (!inodes) d.named.set(st.dev, (inodes = new Set()));
   if (inodes.has(st.ino)) return false;
   inodes.add(st.ino);
   return true;
@@ -104,22 +109,30 @@ function listedElsewhere(d: FolderDiscovery, path: string): boolean {
  * Costs one directory read per source: 100,000 sessions in 20 projects are
  * 20 folders here.
  */
-export function findFolders(sources: readonly string[], ext = '.jsonl'): FolderDiscovery {
-  const d: FolderDiscovery = { ext, folders: [], files: [], warnings: [], realDirs: new Set(), multiLinked: new Map() };
-  const seenDirs = new Set<string>();
+export function findFolders(sources: readonly string[], ext = '.jsonl', wanted: (key: string) => boolean = () => true): FolderDiscovery {
+  const d: FolderDiscovery = { ext, folders: [], files: [], warnings: [], realDirs: new Set(), named: new Map() };
+  // Folders by device and inode: one folder reached twice (from a home and
+  // one of its projects, through a bind mount) is listed once.
+  const seenDirs = new Map<number, Set<number>>();
   const singles: Array<{ path: string; st: Stats }> = [];
   const addFolder = (dir: string, root: string) => {
+    const key = keyOf(dir);
+    // A project a filter leaves out is not listed (and a link into it is followed).
+    if (key !== '' && !wanted(key)) return;
     let real: string;
+    let st: Stats;
     try {
       real = realpathSync(dir);
+      st = statSync(real);
     } catch {
       return;
     }
-    // One folder reached from two sources (a home and one of its projects) is listed once.
-    if (seenDirs.has(real)) return;
-    seenDirs.add(real);
+    let inodes = seenDirs.get(st.dev);
+    if (!inodes) seenDirs.set(st.dev, (inodes = new Set()));
+    if (inodes.has(st.ino)) return;
+    inodes.add(st.ino);
     d.realDirs.add(real);
-    d.folders.push({ dir, key: keyOf(dir), root });
+    d.folders.push({ dir, key, root });
   };
   for (const source of sources) {
     const abs = resolve(source);
@@ -158,7 +171,6 @@ export function findFolders(sources: readonly string[], ext = '.jsonl'): FolderD
       }
     }
   }
-  const singleInodes = new Map<number, Set<number>>();
   for (const { path, st } of singles) {
     let real = path;
     try {
@@ -167,11 +179,9 @@ export function findFolders(sources: readonly string[], ext = '.jsonl'): FolderD
       // listed as given
     }
     if (listedElsewhere(d, real)) continue;
-    let inodes = singleInodes.get(st.dev);
-    if (!inodes) singleInodes.set(st.dev, (inodes = new Set()));
-    if (inodes.has(st.ino)) continue;
-    inodes.add(st.ino);
-    if (firstName(d, st)) d.files.push(entryOf(path, st));
+    const e = entryOf(path, st);
+    if (e.folderKey !== '' && !wanted(e.folderKey)) continue;
+    if (firstName(d, st, true)) d.files.push(e);
   }
   d.files.sort(byPath);
   d.folders.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : 0));
@@ -222,7 +232,7 @@ export function listFolder(d: FolderDiscovery, folder: SessionFolder): SessionEn
         }
         // The file it points to is found under its own name.
         if (listedElsewhere(d, target)) continue;
-        if (firstName(d, tst)) entries.push(entryOf(hit.path, tst));
+        if (firstName(d, tst, true)) entries.push(entryOf(hit.path, tst));
       } catch {
         d.warnings.push({ code: 'W_UNREADABLE', message: 'dangling link: skipped', path: hit.path });
       }

@@ -6,7 +6,7 @@
  * changes its size and modification time. A session whose size and mtime
  * match the manifest, and whose export is still there at its recorded size,
  * is skipped without being opened — a second run over an unchanged archive
- * costs one stat pass and writes nothing. A grown session is exported again
+ * costs one stat pass and changes nothing. A grown session is exported again
  * (replacing its earlier export atomically); a deleted one is reported and
  * its export kept.
  *
@@ -169,7 +169,13 @@ export async function exportArchive(options: ExportArchiveOptions, limits: Slice
   const dryRun = options.dryRun === true;
   const previous = ManifestCursor.open(out);
   // Sessions a killed run finished but could not record in the manifest.
-  const recovered = [...readJournal(out).values()].sort((a, b) => compareOutputs(a.output, b.output));
+  let recovered: ManifestEntry[];
+  try {
+    recovered = [...readJournal(out).values()].sort((a, b) => compareOutputs(a.output, b.output));
+  } catch (err) {
+    previous?.close();
+    throw err;
+  }
   const pool = resolved.pool ?? new WorkerPool(resolved);
   const run = { ...resolved, pool };
   const report = new ReportBuilder('export', 0);
@@ -238,18 +244,53 @@ export async function exportArchive(options: ExportArchiveOptions, limits: Slice
     });
   };
 
-  /**
-   * One range of projects: `sessions` (each with its key) planned against
-   * the previous manifest's entries for the range, and their exports started.
-   * finishRange then writes the range's entries to the next manifest. The
-   * next range starts before this one finishes, so the pool never drains
-   * between them.
-   */
-  const startRange = (sessions: readonly Keyed[], through: string | undefined, progress: SliceProgress, counted: number) => {
+  // The previous entries come from two sources in the manifest's order: the
+  // manifest, and what a killed run journaled (which overrides it).
+  const nextPreviousKey = (): string | undefined => {
+    const a = previous?.nextKey();
+    const b = recovered.length > 0 ? outputKey(recovered[0]!.output) : undefined;
+    return a === undefined ? b : b === undefined || a < b ? a : b;
+  };
+  /** The previous entries of one project, by source. */
+  const previousOf = (key: string): Map<string, ManifestEntry> => {
     const entries = new Map<string, ManifestEntry>();
-    for (const e of previous?.takeThrough(through ?? '\uffff') ?? []) entries.set(e.source, e);
-    // What a killed run finished overrides what the manifest said.
-    for (const e of takeThrough(recovered, (x) => outputKey(x.output), through)) entries.set(e.source, e);
+    for (const e of previous?.takeThrough(key) ?? []) entries.set(e.source, e);
+    for (const e of takeThrough(recovered, (x) => outputKey(x.output), key)) entries.set(e.source, e);
+    return entries;
+  };
+  /** A source gone since it was exported: reported, its export kept. */
+  const markGone = (entries: Map<string, ManifestEntry>, selected: ReadonlySet<string>) => {
+    for (const e of entries.values()) {
+      if (selected.has(e.source) || existsSync(e.source)) continue;
+      deleted.push(e.source);
+      if (e.sourceDeleted) continue;
+      entries.set(e.source, { ...e, sourceDeleted: true });
+      changed = true;
+    }
+  };
+  // Opened with the first entry: a run with nothing to record creates nothing.
+  const write = (entries: Map<string, ManifestEntry>) => {
+    if (dryRun || entries.size === 0) return;
+    writer ??= ManifestWriter.open(out, head, durable);
+    for (const e of [...entries.values()].sort((a, b) => compareOutputs(a.output, b.output))) writer.add(e);
+  };
+
+  /** Projects next to each other in the manifest's order, worked as one run on the pool. */
+  interface Range {
+    sessions: Keyed[];
+    /** Their previous entries, by source. */
+    entries: Map<string, ManifestEntry>;
+    /** Files of the range counted up front (for the progress bar). */
+    counted: number;
+  }
+
+  /**
+   * A range's sessions planned against their previous entries, and their
+   * exports started; finishRange then writes the range's entries to the next
+   * manifest. The next range starts before this one finishes, so the pool
+   * never drains between them.
+   */
+  const startRange = ({ sessions, entries, counted }: Range) => {
     // Which source owns each output path: two sources (say, two homes given
     // with --from) with one project and file name must not share an export.
     const owners = new Map<string, string>();
@@ -274,15 +315,9 @@ export async function exportArchive(options: ExportArchiveOptions, limits: Slice
       else plan.push(item);
       if (status !== 'unchanged') todo.push({ session: s, size: s.size, output });
     }
-    // A source gone since it was exported: reported, its export kept.
-    for (const e of entries.values()) {
-      if (selected.has(e.source) || existsSync(e.source)) continue;
-      deleted.push(e.source);
-      if (e.sourceDeleted) continue;
-      entries.set(e.source, { ...e, sourceDeleted: true });
-      changed = true;
-    }
-    const exporting = dryRun ? Promise.resolve() : exportRange(todo, entries, progress.forRun(todo, counted - todo.length));
+    markGone(entries, selected);
+    const onProgress = dryRun ? progress.forRun([], counted) : progress.forRun(todo, counted - todo.length);
+    const exporting = dryRun ? Promise.resolve() : exportRange(todo, entries, onProgress);
     // Awaited by finishRange; until then a failure is recorded, not unhandled.
     exporting.catch(() => {});
     return { entries, exporting };
@@ -321,62 +356,109 @@ export async function exportArchive(options: ExportArchiveOptions, limits: Slice
     }
   };
 
-  const finishRange = async (range: ReturnType<typeof startRange>) => {
+  type Started = ReturnType<typeof startRange>;
+  const inFlight: Started[] = [];
+  const finishRange = async (range: Started) => {
     await range.exporting;
-    if (dryRun) return;
-    for (const e of [...range.entries.values()].sort((a, b) => compareOutputs(a.output, b.output))) writer!.add(e);
+    write(range.entries);
     journal.flush();
   };
-
-  try {
-    if (!dryRun) {
-      // Temp files a killed run left (its workers could not remove them) go first.
-      await removeTempFiles(out);
-      writer = ManifestWriter.open(out, head, durable);
+  let building: Range | undefined;
+  /** Starts the range being built; at most two run at once. */
+  const launch = async () => {
+    if (building) inFlight.push(startRange(building));
+    building = undefined;
+    while (inFlight.length > 1) await finishRange(inFlight.shift()!);
+  };
+  const drain = async () => {
+    while (inFlight.length > 0) await finishRange(inFlight.shift()!);
+  };
+  /**
+   * Previous entries of projects this run has no session of (left out by a
+   * filter, or gone from the archive), before `key` (all when undefined):
+   * written straight through, a project at a time, after everything before
+   * them. So they are never held beyond one project.
+   */
+  const passThrough = async (key: string | undefined) => {
+    let k = nextPreviousKey();
+    if (k === undefined || (key !== undefined && k >= key)) return;
+    await launch();
+    await drain();
+    for (; k !== undefined && (key === undefined || k < key); k = nextPreviousKey()) {
+      const entries = previousOf(k);
+      markGone(entries, new Set());
+      write(entries);
     }
+  };
+  /** Adds one project's sessions to the range being built. */
+  const addProject = async (key: string, sessions: readonly Keyed[], counted: number) => {
+    await passThrough(key);
+    building ??= { sessions: [], entries: new Map(), counted: 0 };
+    for (const s of sessions) building.sessions.push(s);
+    for (const [source, e] of previousOf(key)) building.entries.set(source, e);
+    building.counted += counted;
+  };
+
+  let progress: SliceProgress;
+  try {
     const source = new SliceSource(run, '.jsonl', limits);
-    const progress = new SliceProgress(resolved.onProgress, source.filesTotal);
+    progress = new SliceProgress(resolved.onProgress, source.filesTotal);
+    // Temp files a killed run left (its workers could not remove them) go first.
+    if (!dryRun) await removeTempFiles(out);
     // Sessions outside project folders wait for the range of their project.
     let keyless: Keyed[] = [];
-    let working: ReturnType<typeof startRange> | undefined;
-    try {
-      for await (const slice of source.slices()) {
-        report.warn(slice.warnings);
-        for (const e of slice.errors) report.fail(e);
-        report.report.files += slice.sessions.length + slice.errors.length;
-        if (slice.keyless) {
-          keyless = await keysOfKeyless(run, slice.sessions, report);
-          // They stay in the total until their range comes.
-          progress.forRun([], slice.counted - keyless.length);
-          continue;
-        }
-        if (resolved.signal?.aborted) break;
-        const last = slice.sessions[slice.sessions.length - 1];
-        if (!last) continue;
-        const through = last.folderKey;
-        const sessions: Keyed[] = slice.sessions.map((s) => ({ session: s, key: s.folderKey }));
-        const joining = takeThrough(keyless, (k) => k.key, through);
-        if (joining.length > 0) sessions.push(...joining);
-        const next = startRange(sessions, through, progress, slice.counted + joining.length);
-        if (working) await finishRange(working);
-        working = next;
+    for await (const slice of source.slices()) {
+      report.warn(slice.warnings);
+      for (const e of slice.errors) report.fail(e);
+      report.report.files += slice.sessions.length + slice.errors.length;
+      if (slice.keyless) {
+        keyless = await keysOfKeyless(run, slice.sessions, report);
+        // They stay in the total until their range comes.
+        progress.forRun([], slice.counted - keyless.length);
+        continue;
       }
-    } finally {
-      // Even when the run fails: a started range's exports are published (and journaled).
-      if (working) await finishRange(working);
+      if (resolved.signal?.aborted) break;
+      const last = slice.sessions[slice.sessions.length - 1];
+      if (!last) {
+        progress.forRun([], slice.counted);
+        continue;
+      }
+      // The slice's projects, with the outside sessions of projects up to its last, in key order.
+      const joining = takeThrough(keyless, (k) => k.key, last.folderKey);
+      const keyed = [...slice.sessions.map((s) => ({ session: s, key: s.folderKey })), ...joining].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      let counted = slice.counted + joining.length;
+      for (let start = 0, i = 1; i <= keyed.length; i++) {
+        if (i < keyed.length && keyed[i]!.key === keyed[start]!.key) continue;
+        await addProject(keyed[start]!.key, keyed.slice(start, i), counted);
+        counted = 0;
+        start = i;
+      }
+      await launch();
     }
-    // The rest: sessions outside project folders whose projects came last,
-    // and whatever the previous manifest holds beyond the last project.
-    await finishRange(startRange(keyless, undefined, progress, keyless.length));
+    // The rest: sessions outside project folders whose projects came last
+    // (unless interrupted), then whatever the previous manifest holds beyond.
+    if (!resolved.signal?.aborted) {
+      for (let start = 0, i = 1; i <= keyless.length; i++) {
+        if (i < keyless.length && keyless[i]!.key === keyless[start]!.key) continue;
+        await addProject(keyless[start]!.key, keyless.slice(start, i), i - start);
+        start = i;
+      }
+    }
+    await launch();
+    await passThrough(undefined);
+    await drain();
+    previous?.close();
     if (writer) {
-      previous?.close();
       if (changed) writer.commit();
       else writer.abort();
       writer = undefined;
-      // The manifest now holds everything the journal did.
-      journal.close(true);
     }
+    // The manifest now holds everything the journal did.
+    if (!dryRun && changed) journal.close(true);
+    else journal.close(false);
   } catch (err) {
+    // Exports already started are published and journaled before the run gives up.
+    await Promise.allSettled(inFlight.map((r) => r.exporting));
     writer?.abort();
     journal.close(false);
     throw err;

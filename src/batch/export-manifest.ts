@@ -103,9 +103,14 @@ export class ManifestCursor {
       this.held = whole.sort(byOutput).reverse();
     } else {
       this.rows = readRows(path);
-      // Past the head, to the first entry. (Not with for-of: leaving that loop would close the file.)
-      for (let r = this.rows.next(); !r.done; r = this.rows.next()) if (r.value.bytes.equals(SESSIONS_OPEN)) break;
-      this.advance();
+      try {
+        // Past the head, to the first entry. (Not with for-of: leaving that loop would close the file.)
+        for (let r = this.rows.next(); !r.done; r = this.rows.next()) if (r.value.bytes.equals(SESSIONS_OPEN)) break;
+        this.advance();
+      } catch (err) {
+        this.close();
+        throw err;
+      }
     }
   }
 
@@ -156,6 +161,12 @@ export class ManifestCursor {
     const e = this.next!;
     this.advance();
     return e;
+  }
+
+  /** The project key of the next entry, or undefined at the end. */
+  nextKey(): string | undefined {
+    const e = this.peek();
+    return e === undefined ? undefined : outputKey(e.output);
   }
 
   /** The entries whose output's project key is `key` or sorts before it, in output order. */
@@ -316,16 +327,20 @@ export class Journal {
   flush(): void {
     if (this.lines.length === 0) return;
     this.fd ??= openSync(join(this.out, JOURNAL_NAME), 'a');
-    writeSync(this.fd, this.lines.join(''));
+    const text = this.lines.join('');
     this.lines = [];
+    writeSync(this.fd, text);
   }
 
   /** Flushes and closes; `remove` also deletes the file (the manifest now holds it all). */
   close(remove: boolean): void {
-    if (!remove) this.flush();
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
-    if (remove) rmSync(join(this.out, JOURNAL_NAME), { force: true });
+    try {
+      if (!remove) this.flush();
+    } finally {
+      if (this.fd !== undefined) closeSync(this.fd);
+      this.fd = undefined;
+      if (remove) rmSync(join(this.out, JOURNAL_NAME), { force: true });
+    }
   }
 }
 

@@ -126,7 +126,11 @@ export class WorkerPool {
     const aborted = (n: number): Array<Outcome<T>> =>
       Array.from({ length: n }, () => ({ ok: false, error: { code: 'E_ABORTED', message: 'interrupted', path: undefined } }) as const);
 
+    // Once the caller's consumer has failed the run, queued jobs are not started
+    // (the pool may outlive this run; its caller is about to give up on it).
+    let failed = false;
     const run = async (indexes: readonly number[], retried: boolean): Promise<void> => {
+      if (failed) return;
       if (signal?.aborted) return settle(indexes, aborted(indexes.length));
       const job = jobOf(indexes);
       let result: JobResult<T>;
@@ -146,7 +150,12 @@ export class WorkerPool {
         return;
       }
       // Outside the try: a failing consumer is not a dead worker.
-      settle(indexes, result.outcomes);
+      try {
+        settle(indexes, result.outcomes);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
     };
 
     await Promise.all(units.map((u) => limit(() => run(u, false))));

@@ -56,18 +56,18 @@ export class SliceSource {
     ext = '.jsonl',
     private readonly limits: SliceLimits = {},
   ) {
-    const d = (this.discovery = findFolders(options.sources, ext));
     const keys = projectKeys(options.filter);
+    // A project filter is decided by folder name, before any folder is listed.
+    const wanted = (key: string) => key === '' || !keys || keys.has(key);
+    const d = (this.discovery = findFolders(options.sources, ext, wanted));
     const groups = new Map<string, Group>();
     const groupOf = (key: string) => {
       let g = groups.get(key);
       if (!g) groups.set(key, (g = { key, folders: [], files: [], counted: 0 }));
       return g;
     };
-    // A project filter is decided by folder name, before any folder is listed.
-    const wanted = (key: string) => key === '' || !keys || keys.has(key);
-    for (const f of d.folders) if (wanted(f.key)) groupOf(f.key).folders.push(f);
-    for (const f of d.files) if (wanted(f.folderKey)) groupOf(f.folderKey).files.push(f);
+    for (const f of d.folders) groupOf(f.key).folders.push(f);
+    for (const f of d.files) groupOf(f.folderKey).files.push(f);
     this.groups = [...groups.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     let total = 0;
     for (const g of this.groups) {

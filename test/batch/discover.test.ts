@@ -1,7 +1,7 @@
 import { linkSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { discoverSessions } from '../../src/batch/discover.js';
+import { discoverSessions, findFolders, listFolder } from '../../src/batch/discover.js';
 import { buildSampleArchive, cleanupTempDirs, makeTempDir } from '../helpers/zot-archive.js';
 
 afterAll(cleanupTempDirs);
@@ -71,5 +71,39 @@ describe('discoverSessions, a file with two names', () => {
     expect(names).toHaveLength(1);
     const first = a!.key < b!.key ? sample.named.branch1 : hard;
     expect(names[0]).toBe(first);
+  });
+});
+
+describe('findFolders and links', () => {
+  it('takes a file reached by two links, or by a link and as a source, once', async () => {
+    const home = makeTempDir();
+    const sample = buildSampleArchive(home, { bigRowBytes: 1_000 });
+    const key = sample.projects[0]!.key;
+    // A target deeper than any listed folder, inside the source.
+    const deep = join(home, 'sessions', key, 'keep', 'deep');
+    mkdirSync(deep, { recursive: true });
+    const target = join(deep, 'target.jsonl');
+    writeFileSync(target, '{"type":"meta","meta":{"id":"deep"}}\n');
+    const one = join(home, 'sessions', key, 'link-one.jsonl');
+    const two = join(home, 'sessions', key, 'link-two.jsonl');
+    symlinkSync(target, one);
+    symlinkSync(target, two);
+    const paths = (await discoverSessions([home])).entries.map((e) => e.path);
+    expect(paths.filter((p) => p === one || p === two)).toEqual([one]);
+    const withSource = (await discoverSessions([target, home])).entries.map((e) => e.path);
+    expect(withSource.filter((p) => p === one || p === two || p === target)).toEqual([target]);
+  });
+
+  it('follows a link into a project a filter leaves out', async () => {
+    const home = makeTempDir();
+    const sample = buildSampleArchive(home, { bigRowBytes: 1_000 });
+    const [a, b] = sample.projects;
+    const link = join(home, 'sessions', a!.key, 'from-b.jsonl');
+    symlinkSync(b!.sessions[0]!, link);
+    const onlyA = findFolders([home], '.jsonl', (k) => k === a!.key);
+    const listed = onlyA.folders.flatMap((f) => listFolder(onlyA, f)).map((e) => e.path);
+    expect(listed).toContain(link);
+    const all = findFolders([home]);
+    expect(all.folders.flatMap((f) => listFolder(all, f)).map((e) => e.path)).not.toContain(link);
   });
 });

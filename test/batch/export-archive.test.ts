@@ -211,6 +211,23 @@ describe('exportArchive a few projects at a time', () => {
     expect(changed.map((e) => e.source)).toEqual([sample.named.orphan]);
   });
 
+  it('keeps the entries of a project gone from the archive, marked, in their place', async () => {
+    const home = makeTempDir();
+    const copy = buildSampleArchive(home, { bigRowBytes: 1_000 });
+    const out = makeTempDir();
+    await exportArchive({ sources: [home], out, jobs: 2 }, { maxFiles: 1 });
+    const before = manifestOf(out);
+    const gone = [...copy.projects].sort((x, y) => (x.key < y.key ? -1 : 1))[0]!;
+    rmSync(join(home, 'sessions', gone.key), { recursive: true });
+    const r = await exportArchive({ sources: [home], out, jobs: 2 }, { maxFiles: 1 });
+    const goneSources = before.sessions.filter((e) => e.key === gone.key).map((e) => e.source);
+    expect(goneSources.length).toBeGreaterThan(0);
+    expect(r.deleted.sort()).toEqual([...goneSources].sort());
+    const after = manifestOf(out);
+    expect(after.sessions.map((e) => e.source)).toEqual(before.sessions.map((e) => e.source));
+    expect(after.sessions.filter((e) => e.sourceDeleted).map((e) => e.source).sort()).toEqual([...goneSources].sort());
+  });
+
   it('takes what a killed run journaled instead of exporting it again', async () => {
     const out = makeTempDir();
     const done = await exportArchive({ sources, out, jobs: 2 });

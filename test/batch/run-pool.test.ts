@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exportArchive } from '../../src/batch/export-archive.js';
 import { readManifest } from '../../src/batch/export-manifest.js';
+import { WorkerPool } from '../../src/batch/run-pool.js';
 import { buildSampleArchive, cleanupTempDirs, makeTempDir } from '../helpers/zot-archive.js';
 import { tempFiles } from '../helpers/fs-snapshot.js';
 
@@ -57,5 +58,36 @@ describe('the pool', () => {
     expect(a.map((e) => [e.output, e.sha256])).toEqual(b.map((e) => [e.output, e.sha256]));
     for (const e of a) expect(readFileSync(join(out, e.output)).equals(readFileSync(join(full, e.output)))).toBe(true);
     expect(basename(out)).not.toBe('');
+  });
+});
+
+describe('a pool kept across runs', () => {
+  it('starts no more jobs of a run once its consumer has failed it', async () => {
+    const sample = buildSampleArchive(makeTempDir(), { bigRowBytes: 1_000 });
+    const files = sample.good.map((path) => ({ path }));
+    const pool = new WorkerPool({ jobs: 1 });
+    let calls = 0;
+    try {
+      const run = pool.run(
+        files.map((_, i) => [i]),
+        (indexes) => ({ op: 'meta', files: indexes.map((i) => files[i]!) }),
+        files.length,
+        {
+          onFilesDone: () => {
+            calls++;
+            throw new Error('the consumer gives up');
+          },
+        },
+      );
+      await expect(run).rejects.toThrow('the consumer gives up');
+      // The pool is still usable, and the failed run's queued jobs never ran.
+      const again = await pool.run<unknown>([[0]], () => ({ op: 'meta', files: [files[0]!] }), 1);
+      expect(again[0]!.ok).toBe(true);
+    } finally {
+      await pool.close();
+    }
+    expect(files.length).toBeGreaterThan(6);
+    // The first job, and at most the two queued beside it (two per thread).
+    expect(calls).toBeLessThanOrEqual(3);
   });
 });
