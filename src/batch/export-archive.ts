@@ -453,9 +453,8 @@ export async function exportArchive(options: ExportArchiveOptions, limits: Slice
       else writer.abort();
       writer = undefined;
     }
-    // The manifest now holds everything the journal did.
-    if (!dryRun && changed) journal.close(true);
-    else journal.close(false);
+    // The manifest now holds everything the journal did (lines a kill cut short were never sessions).
+    journal.close(!dryRun);
   } catch (err) {
     // Exports already started are published and journaled before the run gives up.
     await Promise.allSettled(inFlight.map((r) => r.exporting));
