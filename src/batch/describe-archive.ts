@@ -13,7 +13,7 @@ import { projectKey } from '../format/project-key.js';
 import { ReportBuilder } from './batch-report.js';
 import { runOp } from './run-op.js';
 import { WorkerPool } from './run-pool.js';
-import { SliceProgress, SliceSource, type SliceLimits } from './select-slices.js';
+import { keyRuns, SliceProgress, SliceSource, type SliceLimits } from './select-slices.js';
 import { matchesMeta } from './filters.js';
 import { interner } from '../format/interner.js';
 
@@ -121,16 +121,12 @@ export async function describeProjects(
         continue;
       }
       // The slice is sorted by key: each run of one key is a whole project.
-      let start = 0;
-      for (let i = 1; i <= slots.length; i++) {
-        if (i < slots.length && slice.sessions[i]!.folderKey === slice.sessions[start]!.folderKey) continue;
-        const key = slice.sessions[start]!.folderKey;
-        const group = slots.slice(start, i).filter((d) => d !== undefined);
+      for (const [key, start, end] of keyRuns(slice.sessions, (s) => s.folderKey)) {
+        const group = slots.slice(start, end).filter((d) => d !== undefined);
         const joining = waiting.get(key);
         waiting.delete(key);
         if (joining) group.push(...joining);
         if (group.length > 0) onProject(key, inZotOrder(group), report);
-        start = i;
       }
     }
     for (const key of [...waiting.keys()].sort()) onProject(key, inZotOrder(waiting.get(key)!), report);

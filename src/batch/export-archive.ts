@@ -33,7 +33,7 @@ import {
 } from './export-manifest.js';
 import { runOp, runOpOn } from './run-op.js';
 import { WorkerPool } from './run-pool.js';
-import { SliceProgress, SliceSource, type SliceLimits } from './select-slices.js';
+import { keyRuns, SliceProgress, SliceSource, type SliceLimits } from './select-slices.js';
 import type { Selected } from './select-sessions.js';
 import { removeTempFiles } from './temp-files.js';
 import { publishDurablyAsync } from './publish-durably.js';
@@ -427,22 +427,16 @@ export async function exportArchive(options: ExportArchiveOptions, limits: Slice
       const joining = takeThrough(keyless, (k) => k.key, last.folderKey);
       const keyed = [...slice.sessions.map((s) => ({ session: s, key: s.folderKey })), ...joining].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
       let counted = slice.counted + joining.length;
-      for (let start = 0, i = 1; i <= keyed.length; i++) {
-        if (i < keyed.length && keyed[i]!.key === keyed[start]!.key) continue;
-        await addProject(keyed[start]!.key, keyed.slice(start, i), counted);
+      for (const [key, start, end] of keyRuns(keyed, (k) => k.key)) {
+        await addProject(key, keyed.slice(start, end), counted);
         counted = 0;
-        start = i;
       }
       await launch();
     }
     // The rest: sessions outside project folders whose projects came last
     // (unless interrupted), then whatever the previous manifest holds beyond.
     if (!resolved.signal?.aborted) {
-      for (let start = 0, i = 1; i <= keyless.length; i++) {
-        if (i < keyless.length && keyless[i]!.key === keyless[start]!.key) continue;
-        await addProject(keyless[start]!.key, keyless.slice(start, i), i - start);
-        start = i;
-      }
+      for (const [key, start, end] of keyRuns(keyless, (k) => k.key)) await addProject(key, keyless.slice(start, end), end - start);
     }
     await launch();
     await passThrough(undefined);

@@ -126,6 +126,15 @@ export class SliceSource {
   }
 }
 
+/** The runs of one key in a list sorted by key (a slice's projects): key, first index, index past the last. */
+export function* keyRuns<T>(sorted: readonly T[], keyOf: (item: T) => string): Generator<[key: string, start: number, end: number]> {
+  for (let start = 0, i = 1; i <= sorted.length; i++) {
+    if (i < sorted.length && keyOf(sorted[i]!) === keyOf(sorted[start]!)) continue;
+    yield [keyOf(sorted[start]!), start, i];
+    start = i;
+  }
+}
+
 /** Progress over every slice of a run, as one bar: files counted up front, bytes as slices are listed. */
 export class SliceProgress {
   private readonly p: Progress;
