@@ -86,7 +86,8 @@ function globBase(dir: string): string {
   return dir;
 }
 
-const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+/** Sessions in path order, the order every listing hands out. */
+export const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 
 /** True once per file: a file reached under several names (links, sources) is taken under the first. */
 function firstName(d: FolderDiscovery, st: Stats, mayRepeat = false): boolean {

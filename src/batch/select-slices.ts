@@ -11,7 +11,7 @@
  */
 import type { Warning } from '../errors.js';
 import type { Progress, ResolvedBatchOptions } from './batch-options.js';
-import { countFolder, findFolders, listFolder, type FolderDiscovery, type SessionEntry, type SessionFolder } from './discover.js';
+import { byPath, countFolder, findFolders, listFolder, type FolderDiscovery, type SessionEntry, type SessionFolder } from './discover.js';
 import { needsMeta, projectKeys } from './filters.js';
 import type { JobError } from './protocol.js';
 import { filterByMeta, type Selected } from './select-sessions.js';
@@ -89,7 +89,7 @@ export class SliceSource {
     const entries = [...g.files];
     for (const f of g.folders) for (const e of listFolder(this.discovery, f)) entries.push(e);
     // One project gathered from several sources: in path order, as a single listing would be.
-    return g.folders.length + (g.files.length > 0 ? 1 : 0) > 1 ? entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) : entries;
+    return g.folders.length + (g.files.length > 0 ? 1 : 0) > 1 ? entries.sort(byPath) : entries;
   }
 
   /** The time, id and (outside project folders) project filters, which need each file's meta row. */
