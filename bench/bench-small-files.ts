@@ -1,5 +1,5 @@
 /**
- * Question: how many files per second do tree and export sustain over a
+ * Question: how many files per second do tree, export and import sustain over a
  * hundred thousand (quick: twenty thousand) sessions of about 4 KB, where
  * per-file costs dominate, against `cat`, `cp -r` and the naive scripts
  * measured in this run?
@@ -38,8 +38,25 @@ export async function benchSmallFiles(o: BenchOptions): Promise<BenchResult> {
     argv: [process.execPath, NAIVE_EXPORT, '--from', c.dir, '--out', out('naive')],
     clean: removeDir(out('naive')),
   };
+  // Import (full mode only): the export of these files into an empty home, and again into a home an
+  // import already filled (every session present: the index of the home's ids is the most import holds).
+  const forImport = out('for-import');
+  const importInto = (name: string, home: string, clean: boolean): Variant => ({
+    name,
+    kind: 'zotpack',
+    argv: zotpack('import', forImport, '--home', home, '-q', '--no-fsync'),
+    clean: clean ? removeDir(home) : undefined,
+  });
+  const imp = importInto('zotpack import --no-fsync', out('home'), true);
+  const again = importInto('zotpack import, all present', out('home-full'), false);
+  if (!o.quick) {
+    for (const argv of [zotpack('export', '--out', forImport, '--from', c.dir, '-q', '--no-fsync'), again.argv]) {
+      const run = await runOnce(argv);
+      if (run.code !== 0) throw new Error(`small files: setting up the import lines failed: ${run.stderr.trim().split('\n').pop()}`);
+    }
+  }
   // The naive scripts take two thirds of this script's time and --no-fsync a sixth; quick mode leaves them out to stay under 2 minutes.
-  const variants = o.quick ? [tree, cat, exp, cp] : [tree, treeJson, cat, naiveTree, exp, expNoFsync, cp, naiveExport];
+  const variants = o.quick ? [tree, cat, exp, cp] : [tree, treeJson, cat, naiveTree, exp, expNoFsync, cp, naiveExport, imp, again];
   // A target hangs on the tree's files/s, so best of 2 even in quick mode, if a second round fits in 40 s (file creation
   // here swings tenfold with the machine's load); not 3 in full: 100,000 files take minutes a round.
   warmCache(c.dir);
@@ -71,17 +88,19 @@ export async function benchSmallFiles(o: BenchOptions): Promise<BenchResult> {
   for (const v of ran(exp, expNoFsync)) setRatio(line(v), line(cp), 'cp -r');
   line(cp).ratioOf = 'copy ceiling';
   for (const v of ran(naiveExport)) setRatio(line(v), line(exp), 'zotpack export');
+  for (const v of ran(imp, again)) setRatio(line(v), line(cp), 'cp -r');
   addCheck(line(tree), atLeast(`>= ${TARGETS.smallTreeFilesPerS} files/s`, line(tree).filesPerS, TARGETS.smallTreeFilesPerS));
-  for (const v of ran(tree, treeJson, exp, expNoFsync)) addCheck(line(v), rssCheck(line(v).rssMB, c.largestRow));
+  for (const v of ran(tree, treeJson, exp, expNoFsync, imp, again)) addCheck(line(v), rssCheck(line(v).rssMB, c.largestRow));
   return {
     name: 'small files',
-    question: 'files/s for tree and export over many ~4 KB sessions',
+    question: 'files/s for tree, export and import over many ~4 KB sessions',
     setup: `${corpusLabel(c.spec)}: ${c.files} files, ${(c.bytes / 1e6).toFixed(0)} MB, cache warm`,
     reps,
     lines,
     notes: [
-      `ratio: tree over \`cat\`, export over \`cp -r\`${o.quick ? '' : ', each naive line over the zotpack line it mirrors'}.`,
-      ...(o.quick ? ['Quick mode leaves out the naive scripts and `--no-fsync` here (`npm run bench` has them).'] : []),
+      `ratio: tree over \`cat\`, export${o.quick ? '' : ' and import'} over \`cp -r\`${o.quick ? '' : ', each naive line over the zotpack line it mirrors'}.`,
+      ...(o.quick ? [] : ['import reads the export of these files (made untimed, `--no-fsync`); "all present" imports it again into a home that already holds every session.']),
+      ...(o.quick ? ['Quick mode leaves out the naive scripts, `--no-fsync` and import here (`npm run bench` has them).'] : []),
       ...(growth.length > 0 ? [`Peak RSS against the number of sessions (the coordinator works a few projects at a time): ${growth.join('; ')}.`] : []),
       'zotpack export (default) makes its output durable inside its time; `--no-fsync` and `cp -r` do not (sync runs, untimed, before every run). Creating many files varies several-fold from run to run on this VM (ext4 mounted with `discard`); bench/results.jsonl keeps every run\'s seconds.',
     ],

@@ -19,7 +19,14 @@ export { readFirstMeta } from './session/first-meta.js';
 export type { SessionSummary, RowCounts } from './session/session-scan.js';
 export type { DroppedRows } from './session/copy-session.js';
 export { exportArchive, type ExportArchiveOptions, type ExportArchiveResult, type ExportPlanItem } from './batch/export-archive.js';
-export { importArchive, type ImportArchiveOptions, type ImportArchiveResult } from './batch/import-archive.js';
+export {
+  importArchive,
+  type ImportArchiveOptions,
+  type ImportArchiveResult,
+  type ImportedSession,
+  type PlannedImport,
+  type PresentSession,
+} from './batch/import-archive.js';
 export { archiveTrees, type ArchiveTrees, type ArchiveProject } from './batch/archive-trees.js';
 export { archiveStats, type ArchiveStats, type ProjectStats, type StatsFigures } from './batch/archive-stats.js';
 export { findInArchive, type ArchiveFind, type ArchiveMatch } from './batch/find-in-archive.js';

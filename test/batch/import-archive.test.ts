@@ -1,12 +1,14 @@
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archiveTrees } from '../../src/batch/archive-trees.js';
 import { exportArchive } from '../../src/batch/export-archive.js';
-import { importArchive } from '../../src/batch/import-archive.js';
+import { importArchive, type ImportedSession } from '../../src/batch/import-archive.js';
+import { EARLIER_IN_RUN } from '../../src/batch/home-ids.js';
 import { describeSession } from '../../src/session/describe-session.js';
 import type { TreeNode } from '../../src/session/session-tree.js';
 import { buildSampleArchive, cleanupTempDirs, effectiveTranscript, makeTempDir, type SampleArchive } from '../helpers/zot-archive.js';
-import { snapshot } from '../helpers/fs-snapshot.js';
+import { listTree, snapshot } from '../helpers/fs-snapshot.js';
 
 afterAll(cleanupTempDirs);
 
@@ -55,5 +57,56 @@ describe('importArchive', () => {
     expect(new Set(r.imported.map((i) => i.cwd))).toEqual(new Set(['/new/place']));
     const trees = await archiveTrees({ sources: [one], jobs: 2 });
     expect(trees.projects.map((p) => p.cwd)).toEqual(['/new/place']);
+  });
+
+  it('works a project at a time as it works the whole archive, and hands sessions on as they are imported', async () => {
+    const whole = makeTempDir();
+    const sliced = makeTempDir();
+    const a = await importArchive({ sources: [out], home: whole, jobs: 2 });
+    const handed: ImportedSession[] = [];
+    const b = await importArchive({ sources: [out], home: sliced, jobs: 2, onImported: (s) => handed.push(s) }, { maxFiles: 1 });
+    // Handed on, not also kept.
+    expect(b.imported).toEqual([]);
+    const rel = (list: ImportedSession[], home: string) => list.map((i) => ({ ...i, output: relative(home, i.output) }));
+    expect(rel(handed, sliced)).toEqual(rel(a.imported, whole));
+    // The same files, byte for byte (mtimes are the time of writing).
+    const contents = (dir: string) => listTree(dir).map((p) => (p.endsWith('/') ? p : `${p} ${readFileSync(join(dir, p)).toString('base64')}`));
+    expect(contents(join(sliced, 'sessions'))).toEqual(contents(join(whole, 'sessions')));
+    expect(b.report.succeeded).toBe(a.report.succeeded);
+    expect(b.report.files).toBe(a.report.files);
+    // Again, in slices of one project: the home's ids are found whatever slice they were read in.
+    const again = await importArchive({ sources: [out], home: sliced, jobs: 2 }, { maxFiles: 1 });
+    expect(again.imported).toEqual([]);
+    expect(again.present.map((p) => p.id).sort()).toEqual(a.imported.map((i) => i.id).sort());
+    for (const p of again.present) expect(existsSync(p.path) && p.path.startsWith(join(sliced, 'sessions'))).toBe(true);
+  });
+
+  it('imports one of two files with the same id and names the other as present, in one slice or several', async () => {
+    const twice = makeTempDir();
+    const first = readdirSync(out, { withFileTypes: true }).find((d) => d.isDirectory())!;
+    const file = readdirSync(join(out, first.name)).find((f) => f.endsWith('.zotsession'))!;
+    for (const copy of ['a', 'b']) {
+      mkdirSync(join(twice, copy), { recursive: true });
+      copyFileSync(join(out, first.name, file), join(twice, copy, file));
+    }
+    for (const limits of [{}, { maxFiles: 1 }]) {
+      const r = await importArchive({ sources: [twice], home: makeTempDir(), jobs: 2 }, limits);
+      expect(r.imported.map((i) => i.source)).toEqual([join(twice, 'a', file)]);
+      expect(r.present).toEqual([{ source: join(twice, 'b', file), id: r.imported[0]!.id, path: EARLIER_IN_RUN }]);
+      expect([r.report.succeeded, r.report.skipped, r.report.files]).toEqual([1, 1, 2]);
+    }
+  });
+
+  it('in a dry run, plans what it would import and writes nothing', async () => {
+    const empty = makeTempDir();
+    const dry = await importArchive({ sources: [out], home: empty, jobs: 2, dryRun: true });
+    expect(readdirSync(empty)).toEqual([]);
+    expect(dry.imported).toEqual([]);
+    const real = await importArchive({ sources: [out], home: empty, jobs: 2 });
+    expect(dry.planned).toEqual(real.planned);
+    expect(dry.planned.map((p) => [p.source, p.id, p.cwd])).toEqual(real.imported.map((i) => [i.source, i.id, i.cwd]));
+    // Against a full home, nothing is planned and everything is present.
+    const none = await importArchive({ sources: [out], home: empty, jobs: 2, dryRun: true });
+    expect([none.planned.length, none.present.length]).toEqual([0, real.imported.length]);
   });
 });

@@ -128,6 +128,25 @@ describe('bulk commands through the binary', () => {
     expect(doc.imported).toEqual([]);
     expect(doc.present).toHaveLength(n);
   });
+
+  it('import --dry-run lists each session and its project, then the counts, and writes nothing', () => {
+    const out = makeTempDir();
+    zotpack(['export', '--out', out, '--from', sample.home, '-q']);
+    const home = makeTempDir();
+    const dry = zotpack(['import', out, '--home', home, '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(readdirSync(home)).toEqual([]);
+    const lines = dry.stdout.trim().split('\n');
+    const planned = lines.slice(0, -1);
+    expect(lines.at(-1)).toBe(`${planned.length} to import, 0 already present`);
+    const real = JSON.parse(zotpack(['import', out, '--home', home, '--json']).stdout);
+    expect(planned).toEqual(real.imported.map((i: { source: string; cwd: string }) => `import ${i.source} -> ${i.cwd}`));
+    expect(real.planned).toHaveLength(planned.length);
+    // Against the home that import filled: nothing to do, every session named on stderr.
+    const again = zotpack(['import', out, '--home', home, '--dry-run']);
+    expect(again.stdout).toBe(`0 to import, ${planned.length} already present\n`);
+    expect(again.stderr.split('\n').filter((l) => l.startsWith('already present: '))).toHaveLength(planned.length);
+  });
 });
 
 describe('the progress bar', () => {

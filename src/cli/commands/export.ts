@@ -3,7 +3,7 @@ import { exportSession } from '../../session/export-session.js';
 import { parse, positionals, type Command } from '../command.js';
 import { BULK_HELP, BULK_OPTIONS, startBulk } from '../bulk.js';
 import { droppedPhrase, EXIT_OK, print, printJson, printWarnings, UsageError } from '../io.js';
-import { ProjectSpool } from '../project-spool.js';
+import { printJsonWithArrays, SpooledArray } from '../spooled-array.js';
 import { version } from '../version.js';
 
 export const exportCommand: Command = {
@@ -57,38 +57,17 @@ Examples:
     positionals(pos, 0, 0, 'no SRC with --out (sources go in --from)');
     const bulk = startBulk(values, io, 'export');
     // The plan of 100,000 sessions is not kept: a dry run prints it as it is
-    // made, --json spools it (see project-spool.ts) until the document is written.
-    const spool = new ProjectSpool();
-    let lines: string[] = [];
-    const spoolLines = () => {
-      if (lines.length > 0) spool.add('', '', lines.join(',\n'));
-      lines = [];
-    };
+    // made, --json spools it (see spooled-array.ts) until the document is written.
+    const plan = new SpooledArray();
     const onPlan = (item: ExportPlanItem) => {
-      if (values.json) {
-        // As printJson would lay it out inside the result.
-        lines.push(`    ${JSON.stringify(item, null, 2).replace(/\n/g, '\n    ')}`);
-        if (lines.length >= 1024) spoolLines();
-      } else if (values['dry-run'] && item.status !== 'unchanged') {
-        print(io, `${item.status.padEnd(9)} ${item.source} -> ${item.output}`);
-      }
+      if (values.json) plan.push(item);
+      else if (values['dry-run'] && item.status !== 'unchanged') print(io, `${item.status.padEnd(9)} ${item.source} -> ${item.output}`);
     };
     try {
       const result = await exportArchive({ ...bulk.options, out: values.out, dryRun: values['dry-run'], durable, version: version(), onPlan });
       if (values.json) {
-        spoolLines();
-        // The document printJson(result) would write, with the spooled plan in its place.
         const { out, manifest, planned, deleted, report } = result;
-        const text = JSON.stringify({ out, manifest, plan: [], planned, deleted, report }, null, 2);
-        const [before, after] = text.split('"plan": []');
-        const { new: n, changed, unchanged } = planned;
-        if (n + changed + unchanged === 0) {
-          io.stdout.write(`${text}\n`);
-        } else {
-          io.stdout.write(`${before}"plan": [\n`);
-          spool.writeTo(io.stdout, (i: number) => (i > 0 ? ',\n' : ''));
-          io.stdout.write(`\n  ]${after}\n`);
-        }
+        printJsonWithArrays(io, { out, manifest, plan: [], planned, deleted, report }, { plan });
       } else if (values['dry-run']) {
         const { planned } = result;
         print(io, `${planned.new} new, ${planned.changed} changed, ${planned.unchanged} unchanged, ${result.deleted.length} deleted`);
@@ -97,7 +76,7 @@ Examples:
       }
       return bulk.finish(result.report);
     } finally {
-      spool.close();
+      plan.close();
     }
   },
 };

@@ -3,6 +3,7 @@ import { importArchive } from '../../batch/import-archive.js';
 import { importSession } from '../../session/import-session.js';
 import { homeOf, parse, type Command } from '../command.js';
 import { BULK_HELP, BULK_OPTIONS, startBulk } from '../bulk.js';
+import { printJsonWithArrays, SpooledArray } from '../spooled-array.js';
 import { droppedPhrase, EXIT_OK, print, printJson, printWarnings, UsageError } from '../io.js';
 
 function isFile(path: string): boolean {
@@ -66,20 +67,39 @@ Examples:
       return EXIT_OK;
     }
     const bulk = startBulk({ ...values, from: sources }, io, 'import');
-    const result = await importArchive({
-      ...bulk.options,
-      home,
-      cwd: values.cwd,
-      fallbackCwd: io.cwd,
-      freshId: values['fresh-id'],
-      durable,
-      dryRun: values['dry-run'],
-    });
-    if (values.json) printJson(io, result);
-    else {
-      for (const i of result.imported) print(io, i.output);
-      if (!values.quiet) for (const p of result.present) io.stderr.write(`already present: ${p.source} (${p.id} at ${p.path})\n`);
+    const dryRun = values['dry-run'] === true;
+    // Handed on as they come, not kept: --json spools them (spooled-array.ts).
+    const planned = new SpooledArray();
+    const imported = new SpooledArray();
+    const present = new SpooledArray();
+    let toImport = 0;
+    try {
+      const result = await importArchive({
+        ...bulk.options,
+        home,
+        cwd: values.cwd,
+        fallbackCwd: io.cwd,
+        freshId: values['fresh-id'],
+        durable,
+        dryRun,
+        onPlanned: (p) => {
+          toImport++;
+          if (values.json) planned.push(p);
+          else if (dryRun) print(io, `import ${p.source} -> ${p.cwd}`);
+        },
+        onImported: (s) => (values.json ? imported.push(s) : print(io, s.output)),
+        onPresent: (p) => {
+          if (values.json) present.push(p);
+          else if (!values.quiet) io.stderr.write(`already present: ${p.source} (${p.id} at ${p.path})\n`);
+        },
+      });
+      if (values.json) printJsonWithArrays(io, { planned: [], imported: [], present: [], report: result.report }, { planned, imported, present });
+      else if (dryRun) print(io, `${toImport} to import, ${result.report.skipped} already present`);
+      return bulk.finish(result.report);
+    } finally {
+      planned.close();
+      imported.close();
+      present.close();
     }
-    return bulk.finish(result.report);
   },
 };

@@ -1,0 +1,44 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import type { CliIo } from '../../src/cli/io.js';
+import { printJsonWithArrays, SpooledArray } from '../../src/cli/spooled-array.js';
+
+/** What printJsonWithArrays writes, as one string. */
+function printed(doc: Record<string, unknown>, arrays: Record<string, unknown[]>, memoryBytes?: number): string {
+  const stdout = new PassThrough();
+  const chunks: Buffer[] = [];
+  stdout.on('data', (c: Buffer) => chunks.push(c));
+  const io = { stdout, stderr: new PassThrough(), env: {}, cwd: '/' } as unknown as CliIo;
+  const spooled = Object.fromEntries(
+    Object.entries(arrays).map(([name, items]) => {
+      const a = new SpooledArray(memoryBytes);
+      for (const item of items) a.push(item);
+      return [name, a];
+    }),
+  );
+  printJsonWithArrays(io, doc, spooled);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const item = (i: number) => ({ source: `/a/ü-${i}.zotsession`, id: `id-${i}`, nested: { list: [i, { deep: 'x' }], none: undefined } });
+
+describe('printJsonWithArrays', () => {
+  it('writes what JSON.stringify(doc, null, 2) writes, with each spooled array in its member', () => {
+    const many = Array.from({ length: 2500 }, (_, i) => item(i));
+    const cases: Array<[Record<string, unknown>, Record<string, unknown[]>]> = [
+      // In the document's key order, wherever they are; empty, one, and over a spool piece (1024 items).
+      [{ planned: [], imported: [], present: [], report: { files: 3, errors: [{ code: 'E_X' }] } }, { planned: [item(1)], imported: many, present: [] }],
+      [{ out: '/x', plan: [], deleted: ['/gone'], report: { plan: [] } }, { plan: many.slice(0, 3) }],
+      [{ report: { ok: true } }, { present: [], imported: [item(7)] }],
+      [{}, { only: [] }],
+    ];
+    for (const [doc, arrays] of cases) {
+      const whole = { ...doc, ...Object.fromEntries(Object.keys(arrays).filter((k) => !(k in doc)).map((k) => [k, []])) };
+      for (const k of Object.keys(arrays)) whole[k] = arrays[k];
+      const expected = `${JSON.stringify(whole, null, 2)}\n`;
+      expect(printed(doc, arrays)).toBe(expected);
+      // The same when the items went to the temp file.
+      expect(printed(doc, arrays, 100)).toBe(expected);
+    }
+  });
+});
