@@ -91,6 +91,30 @@ describe('the WebAssembly row scanner', () => {
     expect(checked).toBe(4000);
   });
 
+  it('agrees with the TypeScript scanner wherever the plain run of a string ends: in each lane of a 16-byte step, near the end of the row', () => {
+    // A plain run of every length from 0 to 80, then what ends it: the
+    // string's end, a control byte, an escape (valid or not) handed to the
+    // block loop, and plain text or a row cut short after it.
+    const ends = ['"', '\x01', '\x1f', '\\n', '\\u00e9', '\\"', '\\q', '\\u12', '\\'];
+    const tails = ['"}', 'abc"}', `${'z'.repeat(70)}"}`, '', 'abc'];
+    let checked = 0;
+    for (let run = 0; run <= 80; run++) {
+      for (const end of ends) {
+        for (const tail of tails) {
+          const text = Buffer.from(`{"k":"${'a'.repeat(run)}${end}${end === '"' ? '}' : tail}`, 'latin1');
+          const { row, release } = inWasm(text, run % 16);
+          const got = scanRowInPlace(row);
+          const want = reference(Buffer.from(text));
+          if (want === 'invalid' || want === 'not-object') expect(got, text.toString('latin1')).toBe(want);
+          else expect((got as { members: unknown }).members, text.toString('latin1')).toEqual(want);
+          release();
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBe(81 * 9 * 5);
+  });
+
   it('accepts nesting 10,000 deep and rejects 10,001, like Go', () => {
     for (const [depth, want] of [
       [9_999, 1],

@@ -5,8 +5,9 @@
 // bytes rejected; nesting deeper than 10000 rejected). The TypeScript scanner
 // is the reference and the fallback; tests check that both agree.
 //
-// String bodies are scanned 16 bytes at a time for the three bytes that end
-// a plain run (quote, backslash, control byte); everything else is scalar.
+// String bodies are scanned 16 bytes at a time up to the first byte that
+// ends a plain run (quote, backslash, control byte), then, past a backslash,
+// 64 bytes at a time as bit masks; everything else is scalar.
 
 #include <wasm_simd128.h>
 
@@ -65,7 +66,13 @@ static inline v128_t has(v128_t cls, int bits) {
 
 // Index just past the string whose quote is at i, or FAIL.
 //
-// 64 bytes a step, all as bit masks, in the manner of simdjson: which bytes
+// First 16 bytes a step, one compare per byte class and one bitmask, up to
+// the first quote, backslash or control byte: most strings (keys, ids,
+// times, prose, base64 images) end without a backslash. Measured on rows
+// of the bench corpora against the block loop alone: 4 KB sessions 1.4 ->
+// 2.1 GB/s, image rows 11 -> 20 GB/s, escape-dense tool output 3.3 -> 3.6.
+//
+// From the first backslash on, 64 bytes a step, all as bit masks, in the manner of simdjson: which bytes
 // a backslash escapes (runs of backslashes and runs crossing blocks
 // included), where the closing quote is, and whether every escape before it is
 // one of \" \\ \/ \b \f \n \r \t \uXXXX and no raw control byte comes before
@@ -77,6 +84,18 @@ static inline v128_t has(v128_t cls, int bits) {
 // fails, exactly as a string cut short must.
 static u32 scan_string(const u8 *b, u32 i, u32 n) {
   i++;
+  while (i + 16 <= n) {
+    const v128_t v = wasm_v128_load(b + i);
+    const u32 m = (u32)wasm_i8x16_bitmask(wasm_v128_or(wasm_v128_or(EQ(v, '"'), EQ(v, '\\')), CTL(v)));
+    if (!m) {
+      i += 16;
+      continue;
+    }
+    i += (u32)__builtin_ctz(m);
+    if (b[i] == '"') return i + 1;
+    if (b[i] < 0x20) return FAIL;
+    break; // a backslash: the block loop takes the string from here, with nothing carried in
+  }
   u64 carry_escaped = 0; // 1: the block's first byte is escaped by a backslash ending the last block
   u64 carry_hex = 0;     // bytes at the block's start that must be hex digits (a \u from the last block)
   u8 tail[64];
