@@ -32,6 +32,16 @@ function reference(b: Buffer) {
   return scanObject(b, start)!.members;
 }
 
+/** Scans `text` in place at `offset` and checks that the WebAssembly scanner says what the TypeScript one does. */
+function expectAgrees(text: Buffer, offset: number): void {
+  const { row, release } = inWasm(text, offset);
+  const got = scanRowInPlace(row);
+  const want = reference(Buffer.from(text));
+  if (want === 'invalid' || want === 'not-object') expect(got, text.toString('latin1')).toBe(want);
+  else expect((got as { members: unknown }).members, text.toString('latin1')).toEqual(want);
+  release();
+}
+
 describe('the WebAssembly row scanner', () => {
   it('loads here (Node 20 has WebAssembly SIMD)', () => {
     expect(wasmBuffer(16)).toBeDefined();
@@ -43,12 +53,7 @@ describe('the WebAssembly row scanner', () => {
     for (let n = 0; n < 3000; n++) {
       const doc = Buffer.from(r.chance(0.7) ? `{"type":"message","x":${randomJson(r, 4)},"y":${randomJson(r, 3)}}` : randomJson(r, 5));
       for (const text of [doc, mutate(r, doc)]) {
-        const { row, release } = inWasm(text, n % 16);
-        const got = scanRowInPlace(row);
-        const want = reference(Buffer.from(text));
-        if (want === 'invalid' || want === 'not-object') expect(got).toBe(want);
-        else expect((got as { members: unknown }).members).toEqual(want);
-        release();
+        expectAgrees(text, n % 16);
         checked++;
       }
     }
@@ -80,12 +85,7 @@ describe('the WebAssembly row scanner', () => {
       if (r.chance(0.5)) body = body.replace(/\\(?=[^"\\/bfnrtu]|$)/g, '\\\\').replace(/"/g, '\\"').replace(/[\x00-\x1f]/g, ' ');
       const pad = 'p'.repeat(r.int(64));
       const text = Buffer.concat([Buffer.from(`{"${pad}":"`), Buffer.from(body, 'latin1'), Buffer.from(r.chance(0.8) ? '"}' : '')]);
-      const { row, release } = inWasm(text, n % 16);
-      const got = scanRowInPlace(row);
-      const want = reference(Buffer.from(text));
-      if (want === 'invalid' || want === 'not-object') expect(got, text.toString('latin1')).toBe(want);
-      else expect((got as { members: unknown }).members, text.toString('latin1')).toEqual(want);
-      release();
+      expectAgrees(text, n % 16);
       checked++;
     }
     expect(checked).toBe(4000);
@@ -102,12 +102,7 @@ describe('the WebAssembly row scanner', () => {
       for (const end of ends) {
         for (const tail of tails) {
           const text = Buffer.from(`{"k":"${'a'.repeat(run)}${end}${end === '"' ? '}' : tail}`, 'latin1');
-          const { row, release } = inWasm(text, run % 16);
-          const got = scanRowInPlace(row);
-          const want = reference(Buffer.from(text));
-          if (want === 'invalid' || want === 'not-object') expect(got, text.toString('latin1')).toBe(want);
-          else expect((got as { members: unknown }).members, text.toString('latin1')).toEqual(want);
-          release();
+          expectAgrees(text, run % 16);
           checked++;
         }
       }
