@@ -1,10 +1,12 @@
 /**
- * Find sessions by id prefix across every project, reading only first rows.
+ * Find sessions by id prefix across every project, reading only first rows,
+ * a few projects at a time (select-slices.ts): what is kept is the matches.
  */
-import { resolveBatchOptions, type BatchOptions } from './batch-options.js';
-import type { BatchReport } from './batch-report.js';
+import { resolveBatchOptions, type BatchOptions, type ResolvedBatchOptions } from './batch-options.js';
+import { ReportBuilder, type BatchReport } from './batch-report.js';
 import { runOp } from './run-op.js';
-import { selectSessions, startReport } from './select-sessions.js';
+import { WorkerPool } from './run-pool.js';
+import { SliceSource, type SliceLimits } from './select-slices.js';
 
 export interface ArchiveMatch {
   id: string;
@@ -18,18 +20,30 @@ export interface ArchiveFind {
   report: BatchReport;
 }
 
-export async function findInArchive(options: BatchOptions, idPrefix: string): Promise<ArchiveFind> {
-  const resolved = resolveBatchOptions(options);
-  const selection = await selectSessions({ ...resolved, filter: { projects: resolved.filter.projects } });
-  const report = startReport('find', selection);
-  const outcomes = await runOp(resolved, 'meta', selection.sessions, {});
+export async function findInArchive(options: BatchOptions, idPrefix: string, limits: SliceLimits = {}): Promise<ArchiveFind> {
+  const base = resolveBatchOptions(options);
+  const pool = new WorkerPool(base);
+  // Only the project part of a filter applies: the id is what is looked for.
+  const resolved: ResolvedBatchOptions = { ...base, pool, filter: { projects: base.filter.projects } };
+  const report = new ReportBuilder('find', 0);
   const matches: ArchiveMatch[] = [];
-  selection.sessions.forEach((s, i) => {
-    const o = outcomes[i]!;
-    if (!o.ok) return report.fail(o.error);
-    report.report.succeeded++;
-    if (o.value.id !== '' && o.value.id.startsWith(idPrefix)) matches.push({ id: o.value.id, path: s.path, cwd: o.value.cwd });
-  });
+  try {
+    for await (const slice of new SliceSource(resolved, '.jsonl', limits).slices()) {
+      if (resolved.signal?.aborted) break;
+      report.warn(slice.warnings);
+      for (const e of slice.errors) report.fail(e);
+      const outcomes = await runOp(resolved, 'meta', slice.sessions, {});
+      slice.sessions.forEach((s, i) => {
+        const o = outcomes[i]!;
+        if (!o.ok) return report.fail(o.error);
+        report.report.succeeded++;
+        if (o.value.id !== '' && o.value.id.startsWith(idPrefix)) matches.push({ id: o.value.id, path: s.path, cwd: o.value.cwd });
+      });
+    }
+  } finally {
+    await pool.close();
+  }
+  report.report.files = report.report.succeeded + report.report.failed;
   const exact = matches.filter((m) => m.id === idPrefix);
   return { matches: exact.length > 0 ? exact : matches, report: report.finish(resolved.signal?.aborted) };
 }

@@ -104,6 +104,24 @@ describe('an archive worked a few projects at a time', () => {
     expect(seen.every((p, i) => i === 0 || p.filesDone >= seen[i - 1]!.filesDone)).toBe(true);
   });
 
+  it('finds the same sessions in slices of one project as in one slice, outside sessions included', async () => {
+    const id = describeSession(sample.named.sibling).id;
+    for (const prefix of [id, id.slice(0, 4), '']) {
+      const whole = await findInArchive({ sources, jobs: 2 }, prefix);
+      const sliced = await findInArchive({ sources, jobs: 2 }, prefix, { maxFiles: 1 });
+      expect(sliced.matches).toEqual(whole.matches);
+      expect([sliced.report.files, sliced.report.succeeded, sliced.report.failed]).toEqual([whole.report.files, whole.report.succeeded, whole.report.failed]);
+    }
+    // The copy outside the project folder and its original: one id, two files.
+    const both = await findInArchive({ sources, jobs: 2 }, id, { maxFiles: 1 });
+    expect(both.matches.map((m) => m.path).sort()).toEqual([moved, sample.named.sibling].sort());
+    // Only the project part of a filter applies, and to outside sessions by their cwd.
+    const api = await findInArchive({ sources, jobs: 2, filter: { projects: [sample.projects[0]!.cwd] } }, '', { maxFiles: 1 });
+    expect(api.matches.length).toBeGreaterThan(0);
+    expect(new Set(api.matches.map((m) => m.cwd))).toEqual(new Set([sample.projects[0]!.cwd]));
+    expect(api.matches.map((m) => m.path)).toContain(moved);
+  });
+
   it('stats in slices add up to the same figures', async () => {
     const whole = await archiveStats({ sources, jobs: 2 });
     const resolved = resolveBatchOptions({ sources, jobs: 2 });
