@@ -6,7 +6,7 @@ import { resolveBatchOptions, type BatchOptions, type ResolvedBatchOptions } fro
 import { ReportBuilder, type BatchReport } from './batch-report.js';
 import { runOp } from './run-op.js';
 import { WorkerPool } from './run-pool.js';
-import { SliceSource, type SliceLimits } from './select-slices.js';
+import { SliceProgress, SliceSource, type SliceLimits } from './select-slices.js';
 
 export interface ArchiveMatch {
   id: string;
@@ -28,11 +28,14 @@ export async function findInArchive(options: BatchOptions, idPrefix: string, lim
   const report = new ReportBuilder('find', 0);
   const matches: ArchiveMatch[] = [];
   try {
-    for await (const slice of new SliceSource(resolved, '.jsonl', limits).slices()) {
+    const source = new SliceSource(resolved, '.jsonl', limits);
+    const progress = new SliceProgress(resolved.onProgress, source.filesTotal);
+    for await (const slice of source.slices()) {
       if (resolved.signal?.aborted) break;
       report.warn(slice.warnings);
       for (const e of slice.errors) report.fail(e);
-      const outcomes = await runOp(resolved, 'meta', slice.sessions, {});
+      const onProgress = progress.forRun(slice.sessions, slice.counted - slice.sessions.length);
+      const outcomes = await runOp({ ...resolved, onProgress }, 'meta', slice.sessions, {});
       slice.sessions.forEach((s, i) => {
         const o = outcomes[i]!;
         if (!o.ok) return report.fail(o.error);

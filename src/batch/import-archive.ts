@@ -7,8 +7,11 @@
  * interrupt, or of the same command — finish the rest and add nothing twice.
  *
  * The sources are worked a few projects at a time (select-slices.ts) and
- * what each session comes to is handed on as it is known, so the only thing
- * that grows with the archive is the index of the ids in the home (home-ids.ts).
+ * what each session comes to is handed on as it is known, so what grows
+ * with the archive is only the index of ids (id-paths.ts): the home's, with
+ * their paths, and those this run imports. Sources come in the slices'
+ * order (files outside project folders, then by project key, then path); of
+ * two with one id, the first in that order is imported.
  */
 import { resolve } from 'node:path';
 import { sessionsRoot } from '../format/project-key.js';
@@ -16,9 +19,10 @@ import { resolveBatchOptions, type BatchOptions, type ResolvedBatchOptions } fro
 import { ReportBuilder, type BatchReport } from './batch-report.js';
 import { runOp } from './run-op.js';
 import { WorkerPool } from './run-pool.js';
-import { HomeIds, indexHomeIds } from './home-ids.js';
+import { IdPaths, indexHomeIds } from './id-paths.js';
 import { SliceProgress, SliceSource, type SliceLimits } from './select-slices.js';
 import type { Selected } from './select-sessions.js';
+import type { MetaPeek, Outcome } from './protocol.js';
 import { removeTempFiles } from './temp-files.js';
 
 export interface ImportArchiveOptions extends BatchOptions {
@@ -34,7 +38,7 @@ export interface ImportArchiveOptions extends BatchOptions {
   dryRun?: boolean;
   /**
    * Each session chosen for import, before it is imported (in a dry run,
-   * instead). When given, the result's `planned` list stays empty.
+   * instead). Without it, a dry run's result lists them in `planned`.
    */
   onPlanned?: (p: PlannedImport) => void;
   /** Each session as it is imported. When given, the result's `imported` list stays empty. */
@@ -66,7 +70,7 @@ export interface PresentSession {
 }
 
 export interface ImportArchiveResult {
-  /** Sessions chosen for import (without onPlanned). */
+  /** In a dry run without onPlanned, the sessions it would import; else empty. */
   planned: PlannedImport[];
   /** Sessions imported (without onImported). */
   imported: ImportedSession[];
@@ -75,15 +79,21 @@ export interface ImportArchiveResult {
   report: BatchReport;
 }
 
+/** Where a source's session is when an earlier source of the same run has its id. */
+export const EARLIER_IN_RUN = '(an earlier file of this run)';
+
 export async function importArchive(options: ImportArchiveOptions, limits: SliceLimits = {}): Promise<ImportArchiveResult> {
   const base = resolveBatchOptions(options);
   const pool = new WorkerPool(base);
   const resolved: ResolvedBatchOptions = { ...base, pool };
   const home = resolve(options.home);
-  const result: ImportArchiveResult = { planned: [], imported: [], present: [], report: undefined as unknown as BatchReport };
-  const onPlanned = options.onPlanned ?? ((p) => result.planned.push(p));
-  const onImported = options.onImported ?? ((s) => result.imported.push(s));
-  const onPresent = options.onPresent ?? ((p) => result.present.push(p));
+  const planned: PlannedImport[] = [];
+  const imported: ImportedSession[] = [];
+  const present: PresentSession[] = [];
+  // Without a callback, a list kept for the result; `planned` only in a dry run (it would repeat `imported`).
+  const onPlanned = options.onPlanned ?? ((p: PlannedImport) => options.dryRun && planned.push(p));
+  const onImported = options.onImported ?? ((s: ImportedSession) => imported.push(s));
+  const onPresent = options.onPresent ?? ((p: PresentSession) => present.push(p));
   const settings = {
     home,
     cwd: options.cwd,
@@ -97,7 +107,8 @@ export async function importArchive(options: ImportArchiveOptions, limits: Slice
   let files = 0;
   try {
     // Ids already in the home, then those taken earlier in this run.
-    const taken = options.freshId ? new HomeIds(sessionsRoot(home)) : await indexHomeIds(home, resolved, limits);
+    const taken = options.freshId ? new IdPaths('') : await indexHomeIds(home, resolved, limits);
+    if (resolved.signal?.aborted) return { planned, imported, present, report: report.finish(true) };
     // Folders are searched for .zotsession files; files named directly are taken whatever their name.
     const source = new SliceSource(resolved, '.zotsession', limits);
     const progress = new SliceProgress(options.onProgress, source.filesTotal);
@@ -106,10 +117,12 @@ export async function importArchive(options: ImportArchiveOptions, limits: Slice
       report.warn(slice.warnings);
       for (const e of slice.errors) report.fail(e);
       files += slice.sessions.length + slice.errors.length;
-      const peeks = await runOp({ ...resolved, onProgress: undefined }, 'meta', slice.sessions, {});
+      // A time or id filter has read some meta rows already: not again.
+      const read = await runOp({ ...resolved, onProgress: undefined }, 'meta', slice.sessions.filter((s) => !s.meta), {});
+      let next = 0;
       const todo: Selected[] = [];
-      slice.sessions.forEach((s, i) => {
-        const o = peeks[i]!;
+      slice.sessions.forEach((s) => {
+        const o: Outcome<MetaPeek> = s.meta ? { ok: true, value: s.meta } : read[next++]!;
         if (!o.ok) {
           if (o.error.code !== 'E_ABORTED') report.fail(o.error);
           return;
@@ -119,10 +132,10 @@ export async function importArchive(options: ImportArchiveOptions, limits: Slice
           const there = taken.where(id);
           if (there !== undefined) {
             report.report.skipped++;
-            onPresent({ source: s.path, id, path: there });
+            onPresent({ source: s.path, id, path: there ?? EARLIER_IN_RUN });
             return;
           }
-          taken.take(id);
+          taken.reserve(id);
         }
         todo.push(s);
         onPlanned({ source: s.path, id, cwd: options.cwd ?? (o.value.cwd || options.fallbackCwd || '') });
@@ -151,11 +164,9 @@ export async function importArchive(options: ImportArchiveOptions, limits: Slice
     }
   } finally {
     await pool.close();
+    // A worker that died or was stopped cannot remove its temp files.
+    if (!options.dryRun) await removeTempFiles(sessionsRoot(home));
   }
   report.report.files = files;
-  const interrupted = resolved.signal?.aborted === true;
-  // A worker that died or was stopped cannot remove its temp files.
-  if (!options.dryRun) await removeTempFiles(sessionsRoot(home));
-  result.report = report.finish(interrupted);
-  return result;
+  return { planned, imported, present, report: report.finish(resolved.signal?.aborted === true) };
 }

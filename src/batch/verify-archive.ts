@@ -11,21 +11,27 @@
  *
  * A folder is a zot home, its sessions/ folder or a project folder (every
  * session described on the pool), or a zotpack export folder, whose
- * manifest's sizes and sha256 are checked too.
+ * manifest's sizes and sha256 are checked too. A folder is worked a few
+ * projects at a time (select-slices.ts): what is kept of every session is
+ * its id and path (id-paths.ts), for the duplicate-id check.
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Warning } from '../errors.js';
 import { projectKey } from '../format/project-key.js';
 import type { SessionDescription } from '../session/describe-session.js';
+import type { SessionSummary } from '../session/session-scan.js';
+import { interner } from '../format/interner.js';
 import { linkTree, type TreeNode } from '../session/session-tree.js';
-import { resolveBatchOptions, type Progress } from './batch-options.js';
+import { resolveBatchOptions, type Progress, type ResolvedBatchOptions } from './batch-options.js';
 import { ReportBuilder, type BatchReport } from './batch-report.js';
-import { MANIFEST_NAME, readManifest } from './export-manifest.js';
+import { ManifestCursor, type ManifestEntry } from './export-manifest.js';
+import { IdPaths } from './id-paths.js';
 import type { JobError } from './protocol.js';
 import { probeBundle } from './read-bundle.js';
 import { runOp } from './run-op.js';
-import { selectSessions } from './select-sessions.js';
+import { WorkerPool } from './run-pool.js';
+import { keyRuns, SliceProgress, SliceSource, type SliceLimits } from './select-slices.js';
 import { checkBundle, type CheckedSession } from './verify-bundle.js';
 
 export interface VerifyArchiveOptions {
@@ -74,116 +80,247 @@ interface Checked {
   problems: JobError[];
 }
 
-export async function verifyArchive(options: VerifyArchiveOptions): Promise<VerifyArchiveResult> {
+export async function verifyArchive(options: VerifyArchiveOptions, limits: SliceLimits = {}): Promise<VerifyArchiveResult> {
   const path = resolve(options.path);
-  const resolved = resolveBatchOptions({ sources: [path], jobs: options.jobs, signal: options.signal, workerFile: options.workerFile });
-  const report = new ReportBuilder('verify', 0);
+  const resolved = resolveBatchOptions({ sources: [path], jobs: options.jobs, signal: options.signal, workerFile: options.workerFile, onProgress: options.onProgress });
   const isDir = existsSync(path) && statSync(path).isDirectory();
-  let checked: Checked[];
-  let problems: JobError[];
-  let warnings: Warning[];
+  const report = new ReportBuilder('verify', 0);
   let manifest: VerifyArchiveResult['manifest'];
+  let found: Findings;
   if (isDir) {
-    ({ checked, problems, warnings } = await checkFolder(path, resolved));
+    found = await checkFolder(path, resolved, limits);
   } else {
     const b = await checkBundle(path, { signal: options.signal, onProgress: options.onProgress, size: probeBundle(path).size });
-    checked = b.sessions.map((s: CheckedSession) => ({ path: s.entry.path, key: s.entry.key, bytes: s.entry.size, description: s.description, problems: s.problems }));
-    ({ problems, warnings } = b);
+    found = new Findings('');
+    found.archiveProblems.push(...b.problems);
+    found.archiveWarnings.push(...b.warnings);
+    const checked = b.sessions.map((s: CheckedSession) => ({ path: s.entry.path, key: s.entry.key, bytes: s.entry.size, description: s.description, problems: s.problems }));
+    found.addSessions(checked, false);
+    found.countArchiveFindings(checked);
+    for (const [key, group] of groupByKey(checked)) found.linkProject(key, group);
     if (b.manifest) manifest = { created: b.manifest.created, zotpack: b.manifest.zotpack, sessions: b.manifest.sessions.length };
   }
-  const links = crossCheck(checked);
-  problems = [...problems, ...checked.flatMap((c) => c.problems), ...links.problems];
-  warnings = [...warnings, ...links.warnings];
-  report.report.files = checked.length;
-  for (const c of checked) {
-    if (c.problems.length === 0) report.report.succeeded++;
-    report.report.bytes += c.bytes;
-    report.report.rowsKept += c.description?.counts.rows ?? 0;
-  }
+  const problems = [...found.archiveProblems, ...found.sessionProblems, ...found.linkProblems];
+  const warnings = [...found.archiveWarnings, ...found.sessionWarnings, ...found.linkWarnings];
+  report.report.files = found.files;
+  report.report.succeeded = found.succeeded;
+  report.report.bytes = found.bytes;
+  report.report.rowsKept = found.rows;
   for (const p of problems) report.fail(p);
   report.warn(warnings);
   const ok = problems.length === 0 && (options.lenient === true || warnings.length === 0);
-  return { path, kind: isDir ? 'folder' : 'bundle', ok, manifest, projects: projectsOf(checked, problems, warnings), problems, warnings, report: report.finish(resolved.signal?.aborted) };
+  return { path, kind: isDir ? 'folder' : 'bundle', ok, manifest, projects: found.projects(), problems, warnings, report: report.finish(resolved.signal?.aborted) };
 }
 
-/** Duplicate ids (anywhere) are problems; parents not there are warnings. */
-function crossCheck(checked: readonly Checked[]): { problems: JobError[]; warnings: Warning[] } {
-  const problems: JobError[] = [];
-  const warnings: Warning[] = [];
-  const first = new Map<string, string>();
-  for (const c of checked) {
-    const id = c.description?.id ?? '';
-    if (id === '') continue;
-    const other = first.get(id);
-    if (other !== undefined) problems.push({ code: 'E_DUPLICATE_ID', message: `id ${id} is also used by ${other}`, path: c.path });
-    else first.set(id, c.path);
+/**
+ * What a verification has found, fed sessions in the run's order (a slice
+ * at a time) and then each whole project. Problems and warnings are kept in
+ * three lists each, as they are reported: the archive's own (its manifest,
+ * its folders), each session's, and those between sessions (ids, parents).
+ */
+class Findings {
+  readonly archiveProblems: JobError[] = [];
+  readonly archiveWarnings: Warning[] = [];
+  readonly sessionProblems: JobError[] = [];
+  readonly sessionWarnings: Warning[] = [];
+  readonly linkProblems: JobError[] = [];
+  readonly linkWarnings: Warning[] = [];
+  files = 0;
+  succeeded = 0;
+  bytes = 0;
+  rows = 0;
+  private readonly ids: IdPaths;
+  private readonly byKey = new Map<string, VerifiedProject>();
+
+  constructor(folder: string) {
+    this.ids = new IdPaths(folder);
   }
+
+  private project(key: string): VerifiedProject {
+    let p = this.byKey.get(key);
+    if (!p) this.byKey.set(key, (p = { key, cwd: '', sessions: 0, bytes: 0, rows: 0, invalidRows: 0, problems: 0, warnings: 0 }));
+    return p;
+  }
+
+  /**
+   * Sessions in the run's order: their figures and findings, and their ids
+   * against every id before them. `ownWarnings`: report what describing
+   * each session found (a bundle's check reports it among its own).
+   */
+  addSessions(checked: readonly Checked[], ownWarnings: boolean): void {
+    for (const c of checked) {
+      const p = this.project(c.key);
+      const d = c.description;
+      this.files++;
+      if (c.problems.length === 0) this.succeeded++;
+      this.bytes += c.bytes;
+      this.rows += d?.counts.rows ?? 0;
+      p.sessions++;
+      p.bytes += c.bytes;
+      p.rows += d?.counts.rows ?? 0;
+      p.invalidRows += d?.counts.invalid ?? 0;
+      if (p.cwd === '' && d) p.cwd = d.cwd;
+      this.sessionProblems.push(...c.problems);
+      p.problems += c.problems.filter((x) => x.path === c.path).length;
+      if (d && ownWarnings) {
+        this.sessionWarnings.push(...d.warnings);
+        p.warnings += d.warnings.filter((w) => w.path === c.path).length;
+      }
+      const id = d?.id ?? '';
+      if (id === '') continue;
+      const other = this.ids.where(id);
+      if (other === undefined) {
+        this.ids.add(id, c.path);
+        continue;
+      }
+      this.linkProblems.push({ code: 'E_DUPLICATE_ID', message: `id ${id} is also used by ${other}`, path: c.path });
+      p.problems++;
+    }
+  }
+
+  /** The archive's own findings that name one of `checked` count for its project (a bundle entry the manifest disagrees with). */
+  countArchiveFindings(checked: readonly Checked[]): void {
+    const keyOf = new Map(checked.map((c) => [c.path, c.key]));
+    for (const x of [...this.archiveProblems, ...this.archiveWarnings]) {
+      const key = keyOf.get(x.path ?? '');
+      if (key === undefined) continue;
+      if (x.code.startsWith('E_')) this.project(key).problems++;
+      else this.project(key).warnings++;
+    }
+  }
+
+  /** Every session of one project, described: parents that are not there. */
+  linkProject(key: string, sessions: SessionDescription[]): void {
+    const p = this.project(key);
+    const walk = (nodes: readonly TreeNode[]) => {
+      for (const n of nodes) {
+        if (n.orphan) this.linkWarnings.push({ code: 'W_ORPHAN', message: `parent ${n.parent} is not there (zot shows it as a root)`, path: n.path });
+        if (n.cycle) this.linkWarnings.push({ code: 'W_ORPHAN', message: `parent chain loops back to this session (parent ${n.parent})`, path: n.path });
+        if (n.orphan || n.cycle) p.warnings += Number(n.orphan) + Number(n.cycle);
+        walk(n.children);
+      }
+    };
+    walk(linkTree(sessions.filter((d) => d.id !== '')).roots);
+  }
+
+  /** By cwd, then key. */
+  projects(): VerifiedProject[] {
+    return [...this.byKey.values()].sort((a, b) => (a.cwd < b.cwd ? -1 : a.cwd > b.cwd ? 1 : a.key < b.key ? -1 : 1));
+  }
+}
+
+const NO_SUMMARY: SessionSummary = Object.freeze({ started: undefined, model: '', provider: '', title: '', messages: 0, firstUserText: '', cost: 0 });
+const NO_BY_TYPE: Record<string, number> = Object.freeze({}) as Record<string, number>;
+const NO_WARNINGS = Object.freeze([]) as unknown as Warning[];
+
+/** What verify uses of a description: identity, row counts and warnings; not the summary or the counts by row type. */
+function trim(d: SessionDescription, intern: (s: string) => string): SessionDescription {
+  const c = d.counts;
+  return {
+    path: d.path,
+    id: d.id,
+    parent: d.parent,
+    forkPoint: d.forkPoint,
+    cwd: intern(d.cwd),
+    hidden: d.hidden,
+    summary: NO_SUMMARY,
+    counts: { rows: c.rows, bytes: c.bytes, byType: NO_BY_TYPE, invalid: c.invalid, undecodable: c.undecodable, largestRow: c.largestRow },
+    extraMetas: d.extraMetas,
+    warnings: d.warnings.length > 0 ? d.warnings : NO_WARNINGS,
+  };
+}
+
+/** The described sessions of each project, in the order they come. */
+function groupByKey(checked: readonly Checked[]): Map<string, SessionDescription[]> {
   const byKey = new Map<string, SessionDescription[]>();
   for (const c of checked) {
-    if (!c.description || c.description.id === '') continue;
-    const g = byKey.get(c.key) ?? [];
-    g.push(c.description);
-    byKey.set(c.key, g);
+    if (!c.description) continue;
+    const group = byKey.get(c.key);
+    if (group) group.push(c.description);
+    else byKey.set(c.key, [c.description]);
   }
-  const walk = (nodes: readonly TreeNode[]) => {
-    for (const n of nodes) {
-      if (n.orphan) warnings.push({ code: 'W_ORPHAN', message: `parent ${n.parent} is not there (zot shows it as a root)`, path: n.path });
-      if (n.cycle) warnings.push({ code: 'W_ORPHAN', message: `parent chain loops back to this session (parent ${n.parent})`, path: n.path });
-      walk(n.children);
+  return byKey;
+}
+
+/** A project's key: its folder's name when that is one, else the key of the cwd the session records. */
+function keyOf(path: string, description: SessionDescription | undefined): string {
+  const folder = basename(dirname(path));
+  return /^[0-9a-f]{16}$/.test(folder) ? folder : projectKey(description?.cwd ?? '');
+}
+
+async function checkFolder(dir: string, options: ResolvedBatchOptions, limits: SliceLimits): Promise<Findings> {
+  const found = new Findings(dir);
+  // An export folder: its manifest is read a range of projects at a time, as the slices come.
+  const manifest = ManifestCursor.open(dir);
+  const pool = new WorkerPool(options);
+  const run: ResolvedBatchOptions = { ...options, pool, filter: {} };
+  const source = new SliceSource(run, manifest ? '.zotsession' : '.jsonl', limits);
+  const progress = new SliceProgress(options.onProgress, source.filesTotal);
+  // Sessions outside project folders, by the project their cwd names, until that project is whole.
+  const waiting = new Map<string, SessionDescription[]>();
+  const intern = interner();
+  const missing = (entries: readonly ManifestEntry[], present: ReadonlySet<string>) => {
+    for (const e of entries) {
+      const p = join(dir, e.output);
+      if (!present.has(p)) found.archiveProblems.push({ code: 'E_NOT_FOUND', message: 'listed in the export manifest, missing', path: p });
     }
   };
-  for (const group of byKey.values()) walk(linkTree(group).roots);
-  return { problems, warnings };
-}
-
-async function checkFolder(dir: string, options: ReturnType<typeof resolveBatchOptions>): Promise<{ checked: Checked[]; problems: JobError[]; warnings: Warning[] }> {
-  const exported = existsSync(join(dir, MANIFEST_NAME)) ? readManifest(dir) : undefined;
-  const selection = await selectSessions({ ...options, filter: {} }, exported ? '.zotsession' : '.jsonl');
-  const described = await runOp(options, 'describe', selection.sessions, { for: 'stats' });
-  const problems: JobError[] = [...selection.errors];
-  const warnings: Warning[] = [...selection.warnings];
-  const checked: Checked[] = selection.sessions.map((s, i) => {
-    const o = described[i]!;
-    const folder = basename(dirname(s.path));
-    const description = o.ok ? o.value : undefined;
-    if (description) warnings.push(...description.warnings);
-    return { path: s.path, key: /^[0-9a-f]{16}$/.test(folder) ? folder : projectKey(description?.cwd ?? ''), bytes: s.size, description, problems: o.ok ? [] : [o.error] };
-  });
-  if (exported) {
-    const byPath = new Map(checked.map((c) => [c.path, c]));
-    const listed = exported.sessions.map((e) => ({ e, path: join(dir, e.output) }));
-    const present = listed.filter((l) => byPath.has(l.path));
-    for (const l of listed) if (!byPath.has(l.path)) problems.push({ code: 'E_NOT_FOUND', message: 'listed in the export manifest, missing', path: l.path });
-    const hashes = await runOp({ ...options, onProgress: undefined }, 'hash', present.map((l) => ({ path: l.path, bytes: l.e.bytes, size: l.e.bytes })), {});
-    present.forEach((l, i) => {
-      const c = byPath.get(l.path)!;
-      const h = hashes[i]!;
-      if (c.bytes !== l.e.bytes || !h.ok || h.value.sha256 !== l.e.sha256) {
-        const got = h.ok ? h.value.sha256 : h.error.message;
-        c.problems.push({ code: 'E_HASH_MISMATCH', message: `${c.bytes} bytes, sha256 ${got}; the manifest says ${l.e.bytes} bytes, ${l.e.sha256}`, path: l.path });
+  try {
+    for await (const slice of source.slices()) {
+      if (options.signal?.aborted) break;
+      found.archiveProblems.push(...slice.errors);
+      found.archiveWarnings.push(...slice.warnings);
+      const onProgress = progress.forRun(slice.sessions, slice.counted - slice.sessions.length);
+      const checked = new Array<Checked>(slice.sessions.length);
+      // Each description trimmed as it comes: a whole one is a few KB, 16,000 of them most of the memory budget.
+      await runOp({ ...run, onProgress }, 'describe', slice.sessions, { for: 'stats' }, (indexes, outcomes) => {
+        indexes.forEach((i, k) => {
+          const o = outcomes[k]!;
+          const s = slice.sessions[i]!;
+          const description = o.ok ? trim(o.value, intern) : undefined;
+          checked[i] = { path: s.path, key: keyOf(s.path, description), bytes: s.size, description, problems: o.ok ? [] : [o.error] };
+        });
+      });
+      if (manifest) {
+        const entries: ManifestEntry[] = [];
+        for (const [key] of keyRuns(slice.sessions, (s) => s.folderKey)) entries.push(...manifest.takeThrough(key));
+        await checkHashes(dir, checked, entries, { ...run, onProgress: undefined });
+        missing(entries, new Set(checked.map((c) => c.path)));
       }
-    });
+      found.addSessions(checked, true);
+      if (slice.keyless) {
+        for (const [key, group] of groupByKey(checked)) waiting.set(key, [...(waiting.get(key) ?? []), ...group]);
+        continue;
+      }
+      // The slice is sorted by key: each run of one key is a whole project.
+      for (const [key, start, end] of keyRuns(checked, (c) => c.key)) {
+        const group = checked.slice(start, end).flatMap((c) => (c.description ? [c.description] : []));
+        found.linkProject(key, [...group, ...(waiting.get(key) ?? [])]);
+        waiting.delete(key);
+      }
+    }
+    for (const key of [...waiting.keys()].sort()) found.linkProject(key, waiting.get(key)!);
+    if (manifest && !options.signal?.aborted) missing(manifest.takeAll(), new Set());
+  } finally {
+    manifest?.close();
+    await pool.close();
   }
-  return { checked, problems, warnings };
+  return found;
 }
 
-function projectsOf(checked: readonly Checked[], problems: readonly JobError[], warnings: readonly Warning[]): VerifiedProject[] {
-  const byKey = new Map<string, VerifiedProject>();
-  const keyOf = new Map(checked.map((c) => [c.path, c.key]));
-  for (const c of checked) {
-    let p = byKey.get(c.key);
-    if (!p) byKey.set(c.key, (p = { key: c.key, cwd: '', sessions: 0, bytes: 0, rows: 0, invalidRows: 0, problems: 0, warnings: 0 }));
-    p.sessions++;
-    p.bytes += c.bytes;
-    p.rows += c.description?.counts.rows ?? 0;
-    p.invalidRows += c.description?.counts.invalid ?? 0;
-    if (p.cwd === '' && c.description) p.cwd = c.description.cwd;
-  }
-  for (const x of [...problems, ...warnings]) {
-    const p = byKey.get(keyOf.get(x.path ?? '') ?? '');
-    if (!p) continue;
-    if (x.code.startsWith('E_')) p.problems++;
-    else p.warnings++;
-  }
-  return [...byKey.values()].sort((a, b) => (a.cwd < b.cwd ? -1 : a.cwd > b.cwd ? 1 : a.key < b.key ? -1 : 1));
+/** Each session the manifest lists against the size and sha256 it records. */
+async function checkHashes(dir: string, checked: Checked[], entries: readonly ManifestEntry[], options: ResolvedBatchOptions): Promise<void> {
+  const byPath = new Map(checked.map((c) => [c.path, c]));
+  const present = entries.flatMap((e) => {
+    const c = byPath.get(join(dir, e.output));
+    return c ? [{ e, c }] : [];
+  });
+  const hashes = await runOp(options, 'hash', present.map(({ e, c }) => ({ path: c.path, bytes: e.bytes, size: e.bytes })), {});
+  present.forEach(({ e, c }, i) => {
+    const h = hashes[i]!;
+    if (c.bytes !== e.bytes || !h.ok || h.value.sha256 !== e.sha256) {
+      const got = h.ok ? h.value.sha256 : h.error.message;
+      c.problems.push({ code: 'E_HASH_MISMATCH', message: `${c.bytes} bytes, sha256 ${got}; the manifest says ${e.bytes} bytes, ${e.sha256}`, path: c.path });
+    }
+  });
 }

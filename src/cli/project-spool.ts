@@ -30,7 +30,11 @@ export class ProjectSpool {
   private fd: number | undefined;
   private end = 0;
 
-  constructor(private readonly memoryBytes = DEFAULT_MEMORY_BYTES) {}
+  /** `name` names the temp folder (`zotpack-<name>-*`) and the spool in errors. */
+  constructor(
+    private readonly memoryBytes = DEFAULT_MEMORY_BYTES,
+    private readonly name = 'tree',
+  ) {}
 
   add(cwd: string, key: string, text: string): void {
     const piece: Piece = { cwd, key, text, offset: 0, bytes: Buffer.byteLength(text) };
@@ -43,7 +47,7 @@ export class ProjectSpool {
   private spill(piece: Piece): void {
     if (piece.text === undefined) return;
     if (this.fd === undefined) {
-      this.dir = mkdtempSync(join(tmpdir(), 'zotpack-tree-'));
+      this.dir = mkdtempSync(join(tmpdir(), `zotpack-${this.name}-`));
       this.fd = openSync(join(this.dir, 'projects.txt'), 'w+', 0o600);
     }
     piece.offset = this.end;
@@ -64,7 +68,7 @@ export class ProjectSpool {
       }
       for (let done = 0; done < p.bytes; ) {
         const n = readSync(this.fd!, buf!, 0, Math.min(COPY_CHUNK, p.bytes - done), p.offset + done);
-        if (n === 0) throw new Error('the tree spool file was cut short');
+        if (n === 0) throw new Error(`the ${this.name} spool file was cut short`);
         // A copy: the stream may still hold the chunk when the buffer is refilled.
         out.write(Buffer.from(buf!.subarray(0, n)));
         done += n;

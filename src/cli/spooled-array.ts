@@ -13,17 +13,21 @@ const ITEMS_PER_PIECE = 1024;
 export class SpooledArray {
   private readonly spool: ProjectSpool;
   private lines: string[] = [];
-  length = 0;
+  private count = 0;
 
-  /** `memoryBytes`: text held before the spool moves to a temp file (default project-spool.ts's). */
+  /** `memoryBytes`: text held before the spool moves to a temp file (`zotpack-json-*`; default project-spool.ts's). */
   constructor(memoryBytes?: number) {
-    this.spool = new ProjectSpool(memoryBytes);
+    this.spool = new ProjectSpool(memoryBytes, 'json');
+  }
+
+  get length(): number {
+    return this.count;
   }
 
   push(item: unknown): void {
     // As printJson lays out an item of an array that is a top-level member.
     this.lines.push(`    ${JSON.stringify(item, null, 2).replace(/\n/g, '\n    ')}`);
-    this.length++;
+    this.count++;
     if (this.lines.length >= ITEMS_PER_PIECE) this.flush();
   }
 
@@ -58,7 +62,9 @@ export function printJsonWithArrays(io: CliIo, doc: Record<string, unknown>, arr
   const places = Object.keys(arrays)
     .map((name) => {
       const opening = `\n  ${JSON.stringify(name)}: [`;
-      return { name, at: text.indexOf(`${opening}]`) + opening.length };
+      const at = text.indexOf(`${opening}]`);
+      if (at < 0) throw new Error(`printJsonWithArrays: no top-level member ${name}`);
+      return { name, at: at + opening.length };
     })
     .sort((a, b) => a.at - b.at);
   let from = 0;

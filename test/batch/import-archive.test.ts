@@ -3,8 +3,7 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archiveTrees } from '../../src/batch/archive-trees.js';
 import { exportArchive } from '../../src/batch/export-archive.js';
-import { importArchive, type ImportedSession } from '../../src/batch/import-archive.js';
-import { EARLIER_IN_RUN } from '../../src/batch/home-ids.js';
+import { EARLIER_IN_RUN, importArchive, type ImportedSession } from '../../src/batch/import-archive.js';
 import { describeSession } from '../../src/session/describe-session.js';
 import type { TreeNode } from '../../src/session/session-tree.js';
 import { buildSampleArchive, cleanupTempDirs, effectiveTranscript, makeTempDir, type SampleArchive } from '../helpers/zot-archive.js';
@@ -85,14 +84,16 @@ describe('importArchive', () => {
     const twice = makeTempDir();
     const first = readdirSync(out, { withFileTypes: true }).find((d) => d.isDirectory())!;
     const file = readdirSync(join(out, first.name)).find((f) => f.endsWith('.zotsession'))!;
-    for (const copy of ['a', 'b']) {
-      mkdirSync(join(twice, copy), { recursive: true });
-      copyFileSync(join(out, first.name, file), join(twice, copy, file));
+    // Two project folders (keys), so that slices of one project put the copies in two slices.
+    const [a, b] = ['aaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbb'];
+    for (const key of [a, b]) {
+      mkdirSync(join(twice, key), { recursive: true });
+      copyFileSync(join(out, first.name, file), join(twice, key, file));
     }
     for (const limits of [{}, { maxFiles: 1 }]) {
       const r = await importArchive({ sources: [twice], home: makeTempDir(), jobs: 2 }, limits);
-      expect(r.imported.map((i) => i.source)).toEqual([join(twice, 'a', file)]);
-      expect(r.present).toEqual([{ source: join(twice, 'b', file), id: r.imported[0]!.id, path: EARLIER_IN_RUN }]);
+      expect(r.imported.map((i) => i.source)).toEqual([join(twice, a, file)]);
+      expect(r.present).toEqual([{ source: join(twice, b, file), id: r.imported[0]!.id, path: EARLIER_IN_RUN }]);
       expect([r.report.succeeded, r.report.skipped, r.report.files]).toEqual([1, 1, 2]);
     }
   });
@@ -103,10 +104,40 @@ describe('importArchive', () => {
     expect(readdirSync(empty)).toEqual([]);
     expect(dry.imported).toEqual([]);
     const real = await importArchive({ sources: [out], home: empty, jobs: 2 });
-    expect(dry.planned).toEqual(real.planned);
+    // A real run lists what it imported, not what it planned too.
+    expect(real.planned).toEqual([]);
     expect(dry.planned.map((p) => [p.source, p.id, p.cwd])).toEqual(real.imported.map((i) => [i.source, i.id, i.cwd]));
     // Against a full home, nothing is planned and everything is present.
     const none = await importArchive({ sources: [out], home: empty, jobs: 2, dryRun: true });
     expect([none.planned.length, none.present.length]).toEqual([0, real.imported.length]);
+  });
+
+  it('stops at Ctrl-C after the project being imported, leaves no temp file, and a second run adds only the rest', async () => {
+    const target = makeTempDir();
+    const controller = new AbortController();
+    const first = await importArchive(
+      { sources: [out], home: target, jobs: 2, signal: controller.signal, onImported: () => controller.abort() },
+      { maxFiles: 1 },
+    );
+    expect(first.report.interrupted).toBe(true);
+    const done = listTree(join(target, 'sessions')).filter((p) => p.endsWith('.jsonl'));
+    expect(done.length).toBeGreaterThan(0);
+    expect(listTree(target).filter((p) => p.includes('.zotpack-tmp'))).toEqual([]);
+    const all = await importArchive({ sources: [out], home: makeTempDir(), jobs: 2 });
+    expect(done.length).toBeLessThan(all.imported.length);
+    const rest = await importArchive({ sources: [out], home: target, jobs: 2 });
+    expect(rest.present).toHaveLength(done.length);
+    expect(rest.imported.length + done.length).toBe(all.imported.length);
+  });
+
+  it('with freshId, imports copies under new ids even when the sessions are there', async () => {
+    const target = makeTempDir();
+    const once = await importArchive({ sources: [out], home: target, jobs: 2 });
+    const again = await importArchive({ sources: [out], home: target, jobs: 2, freshId: true });
+    expect(again.present).toEqual([]);
+    expect(again.imported).toHaveLength(once.imported.length);
+    const ids = new Set(once.imported.map((i) => i.id));
+    expect(again.imported.some((i) => ids.has(i.id))).toBe(false);
+    expect(listTree(join(target, 'sessions')).filter((p) => p.endsWith('.jsonl'))).toHaveLength(2 * once.imported.length);
   });
 });

@@ -1,5 +1,5 @@
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportArchive } from '../../src/batch/export-archive.js';
 import { packArchive } from '../../src/batch/pack-archive.js';
@@ -96,4 +96,41 @@ describe('verifyArchive', () => {
     const r = await verifyArchive({ path: out, jobs: 1 });
     expect(r.problems).toEqual([expect.objectContaining({ code: 'E_HASH_MISMATCH' })]);
   });
+
+  it('checks a folder a few projects at a time as in one slice: figures, problems, warnings', async () => {
+    // A home with a session copied into another project (one id twice) and one outside any project folder.
+    const home = makeTempDir();
+    for (const p of sample.projects) for (const f of p.sessions) copyFileSync(f, join(makeDirFor(home, p.key), basename(f)));
+    copyFileSync(sample.named.sibling, join(makeDirFor(home, sample.projects[1]!.key), basename(sample.named.sibling)));
+    const loose = join(makeDirFor(home, 'loose'), basename(sample.named.root));
+    copyFileSync(sample.named.root, loose);
+    // An export folder, one export gone and one changed.
+    const out = makeTempDir();
+    const exported = await exportArchive({ sources: [sample.home], out, jobs: 2 });
+    rmSync(join(out, exported.plan[0]!.output));
+    appendFileSync(join(out, exported.plan.at(-1)!.output), '{}\n');
+    const sorted = <T extends { code: string; path?: string; message: string }>(xs: readonly T[]) =>
+      xs.map((x) => `${x.path} ${x.code} ${x.message}`).sort();
+    for (const dir of [home, out]) {
+      const whole = await verifyArchive({ path: dir, jobs: 2 });
+      const sliced = await verifyArchive({ path: dir, jobs: 2 }, { maxFiles: 1 });
+      expect(sliced.ok).toBe(false);
+      expect(sorted(sliced.problems)).toEqual(sorted(whole.problems));
+      expect(sorted(sliced.warnings)).toEqual(sorted(whole.warnings));
+      expect(sliced.projects).toEqual(whole.projects);
+      const figures = (r: typeof whole) => [r.report.files, r.report.succeeded, r.report.failed, r.report.bytes, r.report.rowsKept];
+      expect(figures(sliced)).toEqual(figures(whole));
+    }
+    const h = await verifyArchive({ path: home, jobs: 2 }, { maxFiles: 1 });
+    expect(h.problems.filter((p) => p.code === 'E_DUPLICATE_ID')).toHaveLength(2); // the copy, and the loose copy of root
+    expect(h.warnings.some((w) => w.code === 'W_ORPHAN')).toBe(true);
+    const o = await verifyArchive({ path: out, jobs: 2 }, { maxFiles: 1 });
+    expect(o.problems.map((p) => p.code).filter((c) => c === 'E_NOT_FOUND' || c === 'E_HASH_MISMATCH').sort()).toEqual(['E_HASH_MISMATCH', 'E_NOT_FOUND']);
+  });
 });
+
+function makeDirFor(home: string, name: string): string {
+  const dir = join(home, 'sessions', name);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}

@@ -139,9 +139,13 @@ describe('bulk commands through the binary', () => {
     const lines = dry.stdout.trim().split('\n');
     const planned = lines.slice(0, -1);
     expect(lines.at(-1)).toBe(`${planned.length} to import, 0 already present`);
+    const dryJson = JSON.parse(zotpack(['import', out, '--home', home, '--dry-run', '--json']).stdout);
+    expect(Object.keys(dryJson)).toEqual(['planned', 'present', 'report']);
+    expect(readdirSync(home)).toEqual([]);
     const real = JSON.parse(zotpack(['import', out, '--home', home, '--json']).stdout);
+    expect(Object.keys(real)).toEqual(['imported', 'present', 'report']);
     expect(planned).toEqual(real.imported.map((i: { source: string; cwd: string }) => `import ${i.source} -> ${i.cwd}`));
-    expect(real.planned).toHaveLength(planned.length);
+    expect(dryJson.planned.map((p: { source: string; cwd: string }) => `import ${p.source} -> ${p.cwd}`)).toEqual(planned);
     // Against the home that import filled: nothing to do, every session named on stderr.
     const again = zotpack(['import', out, '--home', home, '--dry-run']);
     expect(again.stdout).toBe(`0 to import, ${planned.length} already present\n`);

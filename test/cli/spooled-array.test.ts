@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { CliIo } from '../../src/cli/io.js';
@@ -40,5 +42,19 @@ describe('printJsonWithArrays', () => {
       // The same when the items went to the temp file.
       expect(printed(doc, arrays, 100)).toBe(expected);
     }
+  });
+
+  it('keeps spilled items in a zotpack-json temp folder, removed once written or closed', () => {
+    const dirs = () => new Set(readdirSync(tmpdir()).filter((n) => n.startsWith('zotpack-json-')));
+    const before = dirs();
+    const written = new SpooledArray(100);
+    const closed = new SpooledArray(100);
+    // Past one spool piece (1,024 items) and its 100 bytes of memory.
+    for (let i = 0; i < 1500; i++) [written, closed].forEach((a) => a.push(item(i)));
+    expect([...dirs()].filter((d) => !before.has(d))).toHaveLength(2);
+    written.writeTo(new PassThrough());
+    closed.close();
+    expect([...dirs()].filter((d) => !before.has(d))).toEqual([]);
+    expect(written.length).toBe(1500);
   });
 });

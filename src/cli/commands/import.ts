@@ -84,8 +84,9 @@ Examples:
         dryRun,
         onPlanned: (p) => {
           toImport++;
+          if (!dryRun) return;
           if (values.json) planned.push(p);
-          else if (dryRun) print(io, `import ${p.source} -> ${p.cwd}`);
+          else print(io, `import ${p.source} -> ${p.cwd}`);
         },
         onImported: (s) => (values.json ? imported.push(s) : print(io, s.output)),
         onPresent: (p) => {
@@ -93,7 +94,9 @@ Examples:
           else if (!values.quiet) io.stderr.write(`already present: ${p.source} (${p.id} at ${p.path})\n`);
         },
       });
-      if (values.json) printJsonWithArrays(io, { planned: [], imported: [], present: [], report: result.report }, { planned, imported, present });
+      // A dry run lists what it would import; a real run, what it imported.
+      if (values.json && dryRun) printJsonWithArrays(io, { planned: [], present: [], report: result.report }, { planned, present });
+      else if (values.json) printJsonWithArrays(io, { imported: [], present: [], report: result.report }, { imported, present });
       else if (dryRun) print(io, `${toImport} to import, ${result.report.skipped} already present`);
       return bulk.finish(result.report);
     } finally {
