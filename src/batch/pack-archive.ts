@@ -30,7 +30,7 @@ import { AtomicFile } from '../session/atomic-file.js';
 import { resolveBatchOptions, type BatchOptions } from './batch-options.js';
 import type { BatchReport } from './batch-report.js';
 import { MANIFEST_ENTRY, sessionEntryPath } from './bundle-entry.js';
-import { BUNDLE_FORMAT, BUNDLE_VERSION, manifestBytes, type BundleManifest, type BundleSession } from './bundle-manifest.js';
+import { BUNDLE_FORMAT, BUNDLE_VERSION, manifestChunks, type BundleManifest, type BundleSession } from './bundle-manifest.js';
 import { bundleOrder } from './bundle-order.js';
 import { drained } from './drained.js';
 import { parallelGzip } from './parallel-gzip.js';
@@ -162,7 +162,9 @@ async function writeBundle(file: AtomicFile, manifest: BundleManifest, packed: r
   options.signal?.addEventListener('abort', stop, { once: true });
   try {
     const mtime = new Date(manifest.created);
-    await entry(pack, { name: MANIFEST_ENTRY, size: manifestBytes(manifest).length, mtime }, [manifestBytes(manifest)]);
+    const chunks = manifestChunks(manifest);
+    await entry(pack, { name: MANIFEST_ENTRY, size: chunks.reduce((n, c) => n + c.length, 0), mtime }, chunks);
+    chunks.length = 0;
     options.onProgress?.({ ...progress });
     for (const s of packed) {
       if (options.signal?.aborted) throw new ZotpackError('E_ABORTED', 'interrupted');

@@ -3,7 +3,7 @@
  * warnings and errors on stderr as one line each, naming the path.
  */
 import { ZotpackError, type Warning } from '../errors.js';
-import { writeJson } from './json-writer.js';
+import { writeJson } from '../format/json-writer.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };

@@ -2,7 +2,7 @@ import { archiveTrees } from '../../batch/archive-trees.js';
 import { projectKey } from '../../format/project-key.js';
 import { parse, positionals, type Command } from '../command.js';
 import { BULK_HELP, BULK_OPTIONS, startBulk } from '../bulk.js';
-import { writeJson } from '../json-writer.js';
+import { writeJson } from '../../format/json-writer.js';
 import { ProjectSpool } from '../project-spool.js';
 import { renderTree } from '../render-tree.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { writeJson } from '../../src/cli/json-writer.js';
+import { writeJson } from '../../src/format/json-writer.js';
 import { randomJson } from '../helpers/random-json.js';
 import { seededRandom } from '../helpers/seeded-random.js';
 
