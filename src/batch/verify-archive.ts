@@ -18,7 +18,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Warning } from '../errors.js';
-import { projectKey } from '../format/project-key.js';
+import { isProjectKey, projectKey } from '../format/project-key.js';
 import type { SessionDescription } from '../session/describe-session.js';
 import type { SessionSummary } from '../session/session-scan.js';
 import { interner } from '../format/interner.js';
@@ -245,7 +245,7 @@ function groupByKey(checked: readonly Checked[]): Map<string, SessionDescription
 /** A project's key: its folder's name when that is one, else the key of the cwd the session records. */
 function keyOf(path: string, description: SessionDescription | undefined): string {
   const folder = basename(dirname(path));
-  return /^[0-9a-f]{16}$/.test(folder) ? folder : projectKey(description?.cwd ?? '');
+  return isProjectKey(folder) ? folder : projectKey(description?.cwd ?? '');
 }
 
 async function checkFolder(dir: string, options: ResolvedBatchOptions, limits: SliceLimits): Promise<Findings> {
@@ -253,9 +253,6 @@ async function checkFolder(dir: string, options: ResolvedBatchOptions, limits: S
   // An export folder: its manifest is read a range of projects at a time, as the slices come.
   const manifest = ManifestCursor.open(dir);
   const pool = new WorkerPool(options);
-  const run: ResolvedBatchOptions = { ...options, pool, filter: {} };
-  const source = new SliceSource(run, manifest ? '.zotsession' : '.jsonl', limits);
-  const progress = new SliceProgress(options.onProgress, source.filesTotal);
   // Sessions outside project folders, by the project their cwd names, until that project is whole.
   const waiting = new Map<string, SessionDescription[]>();
   const intern = interner();
@@ -266,6 +263,9 @@ async function checkFolder(dir: string, options: ResolvedBatchOptions, limits: S
     }
   };
   try {
+    const run: ResolvedBatchOptions = { ...options, pool, filter: {} };
+    const source = new SliceSource(run, manifest ? '.zotsession' : '.jsonl', limits);
+    const progress = new SliceProgress(options.onProgress, source.filesTotal);
     for await (const slice of source.slices()) {
       if (options.signal?.aborted) break;
       found.archiveProblems.push(...slice.errors);
