@@ -5,6 +5,7 @@
 import { resolveBatchOptions, type BatchOptions, type ResolvedBatchOptions } from './batch-options.js';
 import { ReportBuilder, type BatchReport } from './batch-report.js';
 import { runOp } from './run-op.js';
+import { byPath } from './discover.js';
 import { WorkerPool } from './run-pool.js';
 import { SliceProgress, SliceSource, type SliceLimits } from './select-slices.js';
 
@@ -47,6 +48,8 @@ export async function findInArchive(options: BatchOptions, idPrefix: string, lim
     await pool.close();
   }
   report.report.files = report.report.succeeded + report.report.failed;
+  // In path order, as one listing of every source gives them (slices put sessions outside project folders first).
+  matches.sort(byPath);
   const exact = matches.filter((m) => m.id === idPrefix);
   return { matches: exact.length > 0 ? exact : matches, report: report.finish(resolved.signal?.aborted) };
 }

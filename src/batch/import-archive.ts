@@ -163,9 +163,12 @@ export async function importArchive(options: ImportArchiveOptions, limits: Slice
       for (const d of done) if (d) onImported(d);
     }
   } finally {
-    await pool.close();
-    // A worker that died or was stopped cannot remove its temp files.
-    if (!options.dryRun) await removeTempFiles(sessionsRoot(home));
+    try {
+      await pool.close();
+    } finally {
+      // A worker that died or was stopped cannot remove its temp files.
+      if (!options.dryRun) await removeTempFiles(sessionsRoot(home));
+    }
   }
   report.report.files = files;
   return { planned, imported, present, report: report.finish(resolved.signal?.aborted === true) };

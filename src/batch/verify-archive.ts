@@ -31,6 +31,7 @@ import type { JobError } from './protocol.js';
 import { probeBundle } from './read-bundle.js';
 import { runOp } from './run-op.js';
 import { WorkerPool } from './run-pool.js';
+import { byPath } from './discover.js';
 import { keyRuns, SliceProgress, SliceSource, type SliceLimits } from './select-slices.js';
 import { checkBundle, type CheckedSession } from './verify-bundle.js';
 
@@ -108,7 +109,8 @@ export async function verifyArchive(options: VerifyArchiveOptions, limits: Slice
   report.report.rowsKept = found.rows;
   for (const p of problems) report.fail(p);
   report.warn(warnings);
-  const ok = problems.length === 0 && (options.lenient === true || warnings.length === 0);
+  // An interrupted run has not seen everything: it cannot say the archive is whole.
+  const ok = problems.length === 0 && (options.lenient === true || warnings.length === 0) && !resolved.signal?.aborted;
   return { path, kind: isDir ? 'folder' : 'bundle', ok, manifest, projects: found.projects(), problems, warnings, report: report.finish(resolved.signal?.aborted) };
 }
 
@@ -131,6 +133,8 @@ class Findings {
   rows = 0;
   private readonly ids: IdPaths;
   private readonly byKey = new Map<string, VerifiedProject>();
+  /** The projects of sessions outside project folders (their folder does not name it). */
+  private readonly keylessKeys = new Map<string, string>();
 
   constructor(folder: string) {
     this.ids = new IdPaths(folder);
@@ -166,16 +170,26 @@ class Findings {
         this.sessionWarnings.push(...d.warnings);
         p.warnings += d.warnings.filter((w) => w.path === c.path).length;
       }
+      if (!isProjectKey(basename(dirname(c.path)))) this.keylessKeys.set(c.path, c.key);
       const id = d?.id ?? '';
       if (id === '') continue;
       const other = this.ids.where(id);
-      if (other === undefined) {
+      if (other === undefined || other === null) {
         this.ids.add(id, c.path);
         continue;
       }
-      this.linkProblems.push({ code: 'E_DUPLICATE_ID', message: `id ${id} is also used by ${other}`, path: c.path });
-      p.problems++;
+      // Of two files with one id, the first in path order keeps it, whatever
+      // order the slices came in (sessions outside project folders come first).
+      const [first, second] = other < c.path ? [other, c.path] : [c.path, other];
+      if (first === c.path) this.ids.add(id, c.path);
+      this.linkProblems.push({ code: 'E_DUPLICATE_ID', message: `id ${id} is also used by ${first}`, path: second });
+      this.project(second === c.path ? c.key : this.keyOfSeen(second)).problems++;
     }
+  }
+
+  /** The project of a session already added, from its path. */
+  private keyOfSeen(path: string): string {
+    return this.keylessKeys.get(path) ?? basename(dirname(path));
   }
 
   /** The archive's own findings that name one of `checked` count for its project (a bundle entry the manifest disagrees with). */
@@ -295,12 +309,15 @@ async function checkFolder(dir: string, options: ResolvedBatchOptions, limits: S
       // The slice is sorted by key: each run of one key is a whole project.
       for (const [key, start, end] of keyRuns(checked, (c) => c.key)) {
         const group = checked.slice(start, end).flatMap((c) => (c.description ? [c.description] : []));
-        found.linkProject(key, [...group, ...(waiting.get(key) ?? [])]);
+        // In path order, as one listing of the folder gives them: which of a loop is lifted depends on it.
+        found.linkProject(key, [...group, ...(waiting.get(key) ?? [])].sort(byPath));
         waiting.delete(key);
       }
     }
-    for (const key of [...waiting.keys()].sort()) found.linkProject(key, waiting.get(key)!);
-    if (manifest && !options.signal?.aborted) missing(manifest.takeAll(), new Set());
+    if (!options.signal?.aborted) {
+      for (const key of [...waiting.keys()].sort()) found.linkProject(key, waiting.get(key)!);
+      if (manifest) missing(manifest.takeAll(), new Set());
+    }
   } finally {
     manifest?.close();
     await pool.close();

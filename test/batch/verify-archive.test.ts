@@ -104,6 +104,9 @@ describe('verifyArchive', () => {
     copyFileSync(sample.named.sibling, join(makeDirFor(home, sample.projects[1]!.key), basename(sample.named.sibling)));
     const loose = join(makeDirFor(home, 'loose'), basename(sample.named.root));
     copyFileSync(sample.named.root, loose);
+    // A child outside any project folder whose parent is in one: not an orphan.
+    const looseChild = join(home, 'sessions', 'loose', basename(sample.named.branch1));
+    copyFileSync(sample.named.branch1, looseChild);
     // An export folder, one export gone and one changed.
     const out = makeTempDir();
     const exported = await exportArchive({ sources: [sample.home], out, jobs: 2 });
@@ -122,8 +125,24 @@ describe('verifyArchive', () => {
       expect(figures(sliced)).toEqual(figures(whole));
     }
     const h = await verifyArchive({ path: home, jobs: 2 }, { maxFiles: 1 });
-    expect(h.problems.filter((p) => p.code === 'E_DUPLICATE_ID')).toHaveLength(2); // the copy, and the loose copy of root
-    expect(h.warnings.some((w) => w.code === 'W_ORPHAN')).toBe(true);
+    // Of two files with one id, the second in path order is named, though the loose ones were read first.
+    const inProject = (i: number, f: string) => join(home, 'sessions', sample.projects[i]!.key, basename(f));
+    const siblings = [inProject(0, sample.named.sibling), inProject(1, sample.named.sibling)].sort();
+    expect(h.problems.filter((p) => p.code === 'E_DUPLICATE_ID').map((p) => [p.path, p.message.replace(/.* also used by /, '')]).sort()).toEqual(
+      [
+        [looseChild, inProject(0, sample.named.branch1)],
+        [loose, inProject(0, sample.named.root)],
+        [siblings[1], siblings[0]],
+      ].sort(),
+    );
+    const orphans = h.warnings.filter((w) => w.code === 'W_ORPHAN').map((w) => w.path);
+    expect(orphans).toContain(inProject(1, sample.named.orphan));
+    expect(orphans).not.toContain(looseChild);
+    // Stopped before the end, it cannot call the folder whole.
+    const controller = new AbortController();
+    controller.abort();
+    const stopped = await verifyArchive({ path: sample.home, jobs: 2, lenient: true, signal: controller.signal }, { maxFiles: 1 });
+    expect([stopped.ok, stopped.report.interrupted]).toEqual([false, true]);
     const o = await verifyArchive({ path: out, jobs: 2 }, { maxFiles: 1 });
     expect(o.problems.map((p) => p.code).filter((c) => c === 'E_NOT_FOUND' || c === 'E_HASH_MISMATCH').sort()).toEqual(['E_HASH_MISMATCH', 'E_NOT_FOUND']);
   });
