@@ -86,11 +86,7 @@ export async function describeProjects(
   const waiting = new Map<string, DescribedSession[]>();
   const progress = new SliceProgress(options.onProgress, source.filesTotal);
   try {
-    for await (const slice of source.slices()) {
-      // Ctrl-C: the projects not yet described are not listed either.
-      if (options.signal?.aborted) break;
-      report.warn(slice.warnings);
-      for (const e of slice.errors) report.fail(e);
+    for await (const slice of source.reported(report)) {
       const onProgress = progress.forRun(slice.sessions, slice.counted - slice.sessions.length);
       const slots = new Array<DescribedSession | undefined>(slice.sessions.length);
       await runOp({ ...options, pool, onProgress }, 'describe', slice.sessions, { for: command }, (indexes, outcomes) => {

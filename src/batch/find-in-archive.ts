@@ -31,10 +31,7 @@ export async function findInArchive(options: BatchOptions, idPrefix: string, lim
   try {
     const source = new SliceSource(resolved, '.jsonl', limits);
     const progress = new SliceProgress(resolved.onProgress, source.filesTotal);
-    for await (const slice of source.slices()) {
-      if (resolved.signal?.aborted) break;
-      report.warn(slice.warnings);
-      for (const e of slice.errors) report.fail(e);
+    for await (const slice of source.reported(report)) {
       const onProgress = progress.forRun(slice.sessions, slice.counted - slice.sessions.length);
       const outcomes = await runOp({ ...resolved, onProgress }, 'meta', slice.sessions, {});
       slice.sessions.forEach((s, i) => {

@@ -112,10 +112,7 @@ export async function importArchive(options: ImportArchiveOptions, limits: Slice
     // Folders are searched for .zotsession files; files named directly are taken whatever their name.
     const source = new SliceSource(resolved, '.zotsession', limits);
     const progress = new SliceProgress(options.onProgress, source.filesTotal);
-    for await (const slice of source.slices()) {
-      if (resolved.signal?.aborted) break;
-      report.warn(slice.warnings);
-      for (const e of slice.errors) report.fail(e);
+    for await (const slice of source.reported(report)) {
       files += slice.sessions.length + slice.errors.length;
       // A time or id filter has read some meta rows already: not again.
       const read = await runOp({ ...resolved, onProgress: undefined }, 'meta', slice.sessions.filter((s) => !s.meta), {});

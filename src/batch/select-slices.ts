@@ -11,6 +11,7 @@
  */
 import type { Warning } from '../errors.js';
 import type { Progress, ResolvedBatchOptions } from './batch-options.js';
+import type { ReportBuilder } from './batch-report.js';
 import { byPath, countFolder, findFolders, listFolder, type FolderDiscovery, type SessionEntry, type SessionFolder } from './discover.js';
 import { needsMeta, projectKeys } from './filters.js';
 import type { JobError } from './protocol.js';
@@ -100,6 +101,20 @@ export class SliceSource {
     let sessions: Selected[] = entries;
     if (needsMeta(options.filter) || (keys && keyless)) sessions = await filterByMeta(options, entries, errors);
     return { sessions, keyless, warnings: this.newWarnings(), errors, counted };
+  }
+
+  /**
+   * The slices until the run is stopped (after Ctrl-C the projects not
+   * reached are not listed either), each one's folder warnings and
+   * unreadable files put in `report` first.
+   */
+  async *reported(report: ReportBuilder): AsyncGenerator<Slice, void> {
+    for await (const slice of this.slices()) {
+      if (this.options.signal?.aborted) return;
+      report.warn(slice.warnings);
+      for (const e of slice.errors) report.fail(e);
+      yield slice;
+    }
   }
 
   async *slices(): AsyncGenerator<Slice, void> {
