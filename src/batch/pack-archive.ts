@@ -6,7 +6,9 @@
  * Two passes. First the pool hashes every session (exactly the size a stat
  * saw: zot only appends, so those bytes stay put while it goes on writing)
  * and reads who it is, so the manifest — sizes, sha256, ids, parents, cwds,
- * titles — can be the bundle's first entry. Then the sessions are streamed
+ * titles — can be the bundle's first entry. It works a few projects at a
+ * time and spools what it learns to a temp file (pack-spool.ts), so its
+ * memory follows the largest project, not the archive. Then the sessions are streamed
  * into the tar in tree order, each read once more and hashed again on the
  * way: a file that changed other than by appending fails the pack
  * (E_CHANGED) rather than leave a bundle that disagrees with its manifest.
@@ -27,15 +29,19 @@ import tar from 'tar-stream';
 import { ZotpackError, fromFsError } from '../errors.js';
 import { projectKey } from '../format/project-key.js';
 import { AtomicFile } from '../session/atomic-file.js';
-import { resolveBatchOptions, type BatchOptions } from './batch-options.js';
-import type { BatchReport } from './batch-report.js';
+import type { SessionDigest } from '../session/digest-session.js';
+import { resolveBatchOptions, type BatchOptions, type ResolvedBatchOptions } from './batch-options.js';
+import { ReportBuilder, type BatchReport } from './batch-report.js';
 import { MANIFEST_ENTRY, sessionEntryPath } from './bundle-entry.js';
-import { BUNDLE_FORMAT, BUNDLE_VERSION, manifestChunks, type BundleManifest, type BundleSession } from './bundle-manifest.js';
+import { BUNDLE_FORMAT, BUNDLE_VERSION, type BundleManifest, type BundleSession } from './bundle-manifest.js';
 import { bundleOrder } from './bundle-order.js';
 import { drained } from './drained.js';
+import { PackSpool, type SpooledSession } from './pack-spool.js';
 import { parallelGzip } from './parallel-gzip.js';
 import { runOp } from './run-op.js';
-import { selectSessions, startReport } from './select-sessions.js';
+import { WorkerPool } from './run-pool.js';
+import type { Selected } from './select-sessions.js';
+import { SliceProgress, SliceSource, type SliceLimits } from './select-slices.js';
 
 export interface PackArchiveOptions extends BatchOptions {
   /** The bundle file to write. */
@@ -58,6 +64,11 @@ export interface PackArchiveOptions extends BatchOptions {
   now?: () => Date;
   /** Called when the run moves from hashing to writing. */
   onPhase?: (phase: 'hash' | 'pack') => void;
+  /**
+   * Each session's manifest entry, in bundle order, once the first pass has
+   * hashed it. When given, the result's `manifest.sessions` stays empty.
+   */
+  onPacked?: (s: BundleSession) => void;
 }
 
 export interface PackArchiveResult {
@@ -65,9 +76,12 @@ export interface PackArchiveResult {
   /** Bytes of the bundle file. */
   bytesOut: number;
   gzip: boolean;
+  /** The manifest written; its `sessions` only without onPacked. */
   manifest: BundleManifest;
   report: BatchReport;
 }
+
+type ManifestHeader = Omit<BundleManifest, 'sessions'>;
 
 const READ_SIZE = 1 << 20;
 
@@ -77,8 +91,8 @@ interface Packed extends BundleSession {
   mtimeMs: number;
 }
 
-export async function packArchive(options: PackArchiveOptions): Promise<PackArchiveResult> {
-  const resolved = resolveBatchOptions(options);
+export async function packArchive(options: PackArchiveOptions, limits: SliceLimits = {}): Promise<PackArchiveResult> {
+  const base = resolveBatchOptions(options);
   const out = resolve(options.out);
   const gzip = options.gzip ?? true;
   const level = options.level ?? 1;
@@ -86,61 +100,138 @@ export async function packArchive(options: PackArchiveOptions): Promise<PackArch
   if (existsSync(out) && !options.force) throw new ZotpackError('E_EXISTS', 'the bundle file exists (--force replaces it)', { path: out });
   if (existsSync(out) && statSync(out).isDirectory()) throw new ZotpackError('E_IS_DIR', 'a folder, expected a bundle file name', { path: out });
 
-  const selection = await selectSessions(resolved);
-  const report = startReport('pack', selection);
-  options.onPhase?.('hash');
-  const files = selection.sessions.map((s) => ({ path: s.path, bytes: s.size, size: s.size }));
-  const digests = await runOp(resolved, 'hash', files, {});
-  const byPath = new Map<string, Packed>();
-  selection.sessions.forEach((s, i) => {
-    const o = digests[i]!;
-    if (!o.ok) {
-      if (o.error.code !== 'E_ABORTED') report.fail(o.error);
-      return;
-    }
-    const d = o.value;
-    const key = s.folderKey || projectKey(d.cwd);
-    const file = basename(s.path);
-    const path = `sessions/${key}/${file}`;
-    try {
-      sessionEntryPath(path);
-    } catch (err) {
-      report.fail({ code: 'E_UNSAFE_PATH', message: `a file name a bundle cannot carry: ${(err as ZotpackError).reason}`, path: s.path });
-      return;
-    }
-    const twin = byPath.get(path);
-    if (twin) {
-      // One session reached through two sources (a copy in a backup): packed once.
-      if (twin.sha256 === d.sha256) report.report.skipped++;
-      else report.fail({ code: 'E_EXISTS', message: `another source gives ${path} (${twin.source}) with other content`, path: s.path });
-      return;
-    }
-    const { size, sha256, id, parent, forkPoint, cwd, started, title, hidden } = d;
-    byPath.set(path, { path, key, cwd, id, parent, forkPoint, started, title, hidden, size, sha256, source: s.path, file, mtimeMs: s.mtimeMs });
-  });
-  const packed = bundleOrder([...byPath.values()]);
-  const manifest: BundleManifest = {
+  const pool = new WorkerPool(base);
+  const resolved: ResolvedBatchOptions = { ...base, pool };
+  const report = new ReportBuilder('pack', 0);
+  const header = {
     format: BUNDLE_FORMAT,
     version: BUNDLE_VERSION,
     created: (options.now ?? (() => new Date()))().toISOString(),
     zotpack: options.version ?? '',
-    sessions: packed.map(({ source: _s, file: _f, mtimeMs: _m, ...entry }) => entry),
-  };
-  if (resolved.signal?.aborted) return { out, bytesOut: 0, gzip, manifest, report: report.finish(true) };
-
-  options.onPhase?.('pack');
-  const file = AtomicFile.create(out, { overwrite: options.force === true, durable: options.durable ?? true });
+  } satisfies ManifestHeader;
+  const kept: BundleSession[] = [];
+  const onPacked = options.onPacked ?? ((s: BundleSession) => kept.push(s));
+  const finish = (bytesOut: number, interrupted: boolean): PackArchiveResult => ({
+    out,
+    bytesOut,
+    gzip,
+    manifest: { ...header, sessions: kept },
+    report: report.finish(interrupted),
+  });
+  const spool = new PackSpool();
   try {
-    await writeBundle(file, manifest, packed, { ...options, gzip, level, signal: resolved.signal });
-    file.commit();
-  } catch (err) {
-    file.abort();
-    if (resolved.signal?.aborted) return { out, bytesOut: 0, gzip, manifest, report: report.finish(true) };
-    throw err;
+    options.onPhase?.('hash');
+    const files = await hashSessions(resolved, spool, report, onPacked, options.onProgress, limits);
+    report.report.files = files;
+    if (resolved.signal?.aborted) return finish(0, true);
+
+    options.onPhase?.('pack');
+    const file = AtomicFile.create(out, { overwrite: options.force === true, durable: options.durable ?? true });
+    try {
+      await writeBundle(file, header, spool, { ...options, gzip, level, signal: resolved.signal });
+      file.commit();
+    } catch (err) {
+      file.abort();
+      if (resolved.signal?.aborted) return finish(0, true);
+      throw err;
+    }
+    report.report.succeeded = spool.count;
+    report.report.bytes = spool.bytes;
+    return finish(file.bytesWritten, false);
+  } finally {
+    spool.close();
+    await pool.close();
   }
-  report.report.succeeded = packed.length;
-  report.report.bytes = packed.reduce((n, s) => n + s.size, 0);
-  return { out, bytesOut: file.bytesWritten, gzip, manifest, report: report.finish(false) };
+}
+
+/**
+ * The first pass: every selected session hashed and read for who it is, a
+ * slice of projects at a time, and spooled in bundle order. Sessions outside
+ * project folders wait (in memory) for their project's turn, so each
+ * project's sessions, wherever they came from, are ordered together. Returns
+ * the files looked at.
+ */
+async function hashSessions(
+  resolved: ResolvedBatchOptions,
+  spool: PackSpool,
+  report: ReportBuilder,
+  onPacked: (s: BundleSession) => void,
+  onProgress: PackArchiveOptions['onProgress'],
+  limits: SliceLimits,
+): Promise<number> {
+  const source = new SliceSource(resolved, '.jsonl', limits);
+  const progress = new SliceProgress(onProgress, source.filesTotal);
+  const waiting: Packed[] = [];
+  let files = 0;
+  const place = (group: Packed[]) => {
+    const byPath = new Map<string, Packed>();
+    for (const p of group) {
+      const twin = byPath.get(p.path);
+      if (!twin) {
+        byPath.set(p.path, p);
+        continue;
+      }
+      // One session reached through two sources (a copy in a backup): packed once.
+      if (twin.sha256 === p.sha256) report.report.skipped++;
+      else report.fail({ code: 'E_EXISTS', message: `another source gives ${p.path} (${twin.source}) with other content`, path: p.source });
+    }
+    for (const p of bundleOrder([...byPath.values()])) {
+      const { source, file: _f, mtimeMs, ...entry } = p;
+      spool.add(entry, source, mtimeMs);
+      onPacked(entry);
+    }
+  };
+  for await (const slice of source.reported(report)) {
+    files += slice.sessions.length + slice.errors.length;
+    const onRun = progress.forRun(slice.sessions, slice.counted - slice.sessions.length);
+    const digests = await runOp({ ...resolved, onProgress: onRun }, 'hash', slice.sessions.map((s) => ({ path: s.path, bytes: s.size, size: s.size })), {});
+    const packed: Packed[] = [];
+    slice.sessions.forEach((s, i) => {
+      const o = digests[i]!;
+      if (!o.ok) {
+        if (o.error.code !== 'E_ABORTED') report.fail(o.error);
+        return;
+      }
+      const p = packedOf(s, o.value, report);
+      if (p) packed.push(p);
+    });
+    if (slice.keyless) {
+      waiting.push(...packed);
+      continue;
+    }
+    // Slices come in key order: what waits for a key up to this slice's last goes with it.
+    const last = slice.sessions.at(-1)?.folderKey;
+    const joining = last === undefined ? [] : take(waiting, (p) => p.key <= last);
+    place([...packed, ...joining]);
+  }
+  place(waiting);
+  return files;
+}
+
+/** Removes and returns the items of `list` that `pick` picks. */
+function take<T>(list: T[], pick: (item: T) => boolean): T[] {
+  const taken = list.filter(pick);
+  if (taken.length > 0) {
+    const rest = list.filter((x) => !pick(x));
+    list.length = 0;
+    list.push(...rest);
+  }
+  return taken;
+}
+
+/** A hashed session as the bundle will hold it, or undefined (reported) when its name cannot go into a bundle. */
+function packedOf(s: Selected, d: SessionDigest, report: ReportBuilder): Packed | undefined {
+  const key = s.folderKey || projectKey(d.cwd);
+  const file = basename(s.path);
+  const path = `sessions/${key}/${file}`;
+  try {
+    sessionEntryPath(path);
+  } catch (err) {
+    report.fail({ code: 'E_UNSAFE_PATH', message: `a file name a bundle cannot carry: ${(err as ZotpackError).reason}`, path: s.path });
+    return undefined;
+  }
+  const { size, sha256, id, parent, forkPoint, cwd, started, title, hidden } = d;
+  return { path, key, cwd, id, parent, forkPoint, started, title, hidden, size, sha256, source: s.path, file, mtimeMs: s.mtimeMs };
 }
 
 interface WriteOptions {
@@ -151,22 +242,19 @@ interface WriteOptions {
 }
 
 /** Streams the tar (through gzip) into `file`: the manifest, then each session's first `size` bytes. */
-async function writeBundle(file: AtomicFile, manifest: BundleManifest, packed: readonly Packed[], options: WriteOptions): Promise<void> {
+async function writeBundle(file: AtomicFile, header: ManifestHeader, spool: PackSpool, options: WriteOptions): Promise<void> {
   const pack = tar.pack();
   const consume = (async () => {
     const out: AsyncIterable<Buffer> = options.gzip ? parallelGzip(pack as AsyncIterable<Buffer>, { level: options.level }) : (pack as AsyncIterable<Buffer>);
     for await (const c of out) file.write(c);
   })();
-  const progress = { filesDone: 0, filesTotal: packed.length, bytesDone: 0, bytesTotal: packed.reduce((n, s) => n + s.size, 0), errors: 0 };
+  const progress = { filesDone: 0, filesTotal: spool.count, bytesDone: 0, bytesTotal: spool.bytes, errors: 0 };
   const stop = () => pack.destroy(new ZotpackError('E_ABORTED', 'interrupted'));
   options.signal?.addEventListener('abort', stop, { once: true });
   try {
-    const mtime = new Date(manifest.created);
-    const chunks = manifestChunks(manifest);
-    await entry(pack, { name: MANIFEST_ENTRY, size: chunks.reduce((n, c) => n + c.length, 0), mtime }, chunks);
-    chunks.length = 0;
+    await entry(pack, { name: MANIFEST_ENTRY, size: spool.manifestSize(header), mtime: new Date(header.created) }, spool.manifest(header));
     options.onProgress?.({ ...progress });
-    for (const s of packed) {
+    for (const s of spool.sessions()) {
       if (options.signal?.aborted) throw new ZotpackError('E_ABORTED', 'interrupted');
       await packSession(pack, s, (n) => {
         progress.bytesDone += n;
@@ -204,7 +292,7 @@ async function entry(pack: tar.Pack, header: Partial<tar.Header> & { name: strin
   await done;
 }
 
-async function packSession(pack: tar.Pack, s: Packed, onBytes: (n: number) => void): Promise<void> {
+async function packSession(pack: tar.Pack, s: SpooledSession, onBytes: (n: number) => void): Promise<void> {
   const hash = createHash('sha256');
   let read = 0;
   // Read with readSync, not a read stream: libuv's thread pool is busy

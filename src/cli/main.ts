@@ -85,5 +85,10 @@ function defaultIo(): CliIo {
     if (err.code === 'EPIPE') process.exit(0);
     throw err;
   });
+  // Node writes to a pipe without blocking and queues what the reader has not
+  // taken: `zotpack pack --json | slow-reader` held 140 MB of JSON that way
+  // (280 MB peak at 300,000 sessions, 251 into a file). Blocking writes wait
+  // for the reader instead, as any Unix tool's do.
+  (process.stdout as { _handle?: { setBlocking?: (on: boolean) => void } })._handle?.setBlocking?.(true);
   return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
 }

@@ -15,9 +15,16 @@ export class SpooledArray {
   private lines: string[] = [];
   private count = 0;
 
-  /** `memoryBytes`: text held before the spool moves to a temp file (`zotpack-json-*`; default project-spool.ts's). */
-  constructor(memoryBytes?: number) {
+  private readonly indent: string;
+
+  /**
+   * `memoryBytes`: text held before the spool moves to a temp file
+   * (`zotpack-json-*`; default project-spool.ts's). `depth`: how deep the
+   * array sits in its document (1: a top-level member; 2: a member of one).
+   */
+  constructor(memoryBytes?: number, depth = 1) {
     this.spool = new ProjectSpool(memoryBytes, 'json');
+    this.indent = '  '.repeat(depth + 1);
   }
 
   get length(): number {
@@ -25,8 +32,8 @@ export class SpooledArray {
   }
 
   push(item: unknown): void {
-    // As printJson lays out an item of an array that is a top-level member.
-    this.lines.push(`    ${JSON.stringify(item, null, 2).replace(/\n/g, '\n    ')}`);
+    // As printJson lays out an item of an array at this depth.
+    this.lines.push(`${this.indent}${JSON.stringify(item, null, 2).replace(/\n/g, `\n${this.indent}`)}`);
     this.count++;
     if (this.lines.length >= ITEMS_PER_PIECE) this.flush();
   }
@@ -49,31 +56,43 @@ export class SpooledArray {
 }
 
 /**
- * Writes what printJson(doc) would, with each of `arrays` as the top-level
- * member of its name. `doc` need not hold those members; they go where the
+ * Writes what printJson(doc) would, with each of `arrays` as the member its
+ * name gives: a top-level one (`"plan"`), or a member of a top-level object
+ * (`"manifest.sessions"`, an array made with depth 2). They go where the
  * caller's key order puts them (a member `doc` lacks goes last).
  */
 export function printJsonWithArrays(io: CliIo, doc: Record<string, unknown>, arrays: Record<string, SpooledArray>): void {
   const merged: Record<string, unknown> = { ...doc };
-  for (const name of Object.keys(arrays)) merged[name] = [];
+  for (const name of Object.keys(arrays)) {
+    const [top, inner] = name.split('.') as [string, string | undefined];
+    if (inner === undefined) merged[top] = [];
+    else merged[top] = { ...(merged[top] as Record<string, unknown>), [inner]: [] };
+  }
   const text = JSON.stringify(merged, null, 2);
-  // Each array is `"name": []` at the top level: a newline and two spaces
-  // before it (a string cannot hold a raw newline, deeper members have more spaces).
+  // Each array is `"name": []` after a newline and its depth's spaces (a
+  // string cannot hold a raw newline; a deeper member has more spaces), in
+  // its parent's object when it has one.
   const places = Object.keys(arrays)
     .map((name) => {
-      const opening = `\n  ${JSON.stringify(name)}: [`;
-      const at = text.indexOf(`${opening}]`);
-      if (at < 0) throw new Error(`printJsonWithArrays: no top-level member ${name}`);
-      return { name, at: at + opening.length };
+      const [top, inner] = name.split('.') as [string, string | undefined];
+      let from = 0;
+      let opening = `\n  ${JSON.stringify(top)}: [`;
+      if (inner !== undefined) {
+        from = text.indexOf(`\n  ${JSON.stringify(top)}: {`);
+        opening = `\n    ${JSON.stringify(inner)}: [`;
+      }
+      const at = from < 0 ? -1 : text.indexOf(`${opening}]`, from);
+      if (at < 0) throw new Error(`printJsonWithArrays: no member ${name}`);
+      return { name, at: at + opening.length, close: inner === undefined ? '\n  ' : '\n    ' };
     })
     .sort((a, b) => a.at - b.at);
   let from = 0;
-  for (const { name, at } of places) {
+  for (const { name, at, close } of places) {
     const items = arrays[name]!;
     if (items.length === 0) continue;
     io.stdout.write(`${text.slice(from, at)}\n`);
     items.writeTo(io.stdout);
-    io.stdout.write('\n  ');
+    io.stdout.write(close);
     from = at;
   }
   io.stdout.write(`${text.slice(from)}\n`);

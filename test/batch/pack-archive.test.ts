@@ -1,4 +1,5 @@
-import { appendFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
@@ -14,6 +15,21 @@ import { tempFiles } from '../helpers/fs-snapshot.js';
 afterAll(cleanupTempDirs);
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** Runs `f` with the temp folder at a new empty folder, and returns what `f` left in it. */
+async function leftInTmp(f: () => Promise<unknown>): Promise<string[]> {
+  const dir = makeTempDir();
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = dir;
+  try {
+    await f();
+  } finally {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+  }
+  expect(tmpdir()).not.toBe(dir);
+  return readdirSync(dir);
+}
 
 /** Every entry of a tar, in order, with its bytes. */
 async function entries(bundle: Buffer): Promise<Array<{ name: string; type: string; data: Buffer }>> {
@@ -102,6 +118,59 @@ describe('packArchive', () => {
     expect(keys).toEqual([...keys].sort());
   });
 
+  it('writes manifest.json as JSON.stringify(manifest, null, 1) writes it, with or without sessions', async () => {
+    const first = (await entries(readFileSync(out)))[0]!.data.toString('utf8');
+    expect(first).toBe(`${JSON.stringify(JSON.parse(first), null, 1)}\n`);
+    const empty = join(makeTempDir(), 'empty.zotpack');
+    await packArchive({ sources: [makeTempDir()], out: empty, jobs: 1, durable: false, version: '9.9.9' });
+    const none = (await entries(readFileSync(empty)))[0]!.data.toString('utf8');
+    expect(JSON.parse(none).sessions).toEqual([]);
+    expect(none).toBe(`${JSON.stringify(JSON.parse(none), null, 1)}\n`);
+  });
+
+  it('makes the same bundle a project at a time, with files outside project folders joining their project, each session once', async () => {
+    // Copies outside any project folder: one of a project's sessions (a twin
+    // of the one in the home), and one of another project's, renamed.
+    const loose = makeTempDir();
+    const twin = join(loose, basename(sample.named.branch1));
+    copyFileSync(sample.named.branch1, twin);
+    const moved = join(loose, basename(sample.named.plain));
+    copyFileSync(sample.named.plain, moved);
+    const home = makeTempDir();
+    const plainKey = basename(join(sample.named.plain, '..'));
+    for (const p of manifest.sessions) {
+      if (p.path === `sessions/${plainKey}/${basename(moved)}`) continue;
+      mkdirSync(join(home, 'sessions', p.key), { recursive: true });
+      copyFileSync(join(sample.home, p.path), join(home, p.path));
+    }
+    const packs: BundleManifest[] = [];
+    for (const maxFiles of [undefined, 1, 3]) {
+      const b = join(makeTempDir(), 'b.zotpack');
+      let r!: Awaited<ReturnType<typeof packArchive>>;
+      const left = await leftInTmp(async () => {
+        r = await packArchive({ sources: [loose, home], out: b, jobs: 2, durable: false, now: () => new Date(0) }, { maxFiles });
+      });
+      expect(left).toEqual([]);
+      expect(r.report.skipped).toBe(1);
+      expect(r.report.errors).toEqual([]);
+      packs.push(parseManifest((await entries(readFileSync(b)))[0]!.data).manifest);
+      expect(r.manifest.sessions).toEqual(packs.at(-1)!.sessions);
+    }
+    // The whole archive, as one pack of the sample home made it: the same sessions in the same order.
+    expect(packs[0]!.sessions).toEqual(manifest.sessions);
+    expect(packs[1]).toEqual(packs[0]);
+    expect(packs[2]).toEqual(packs[0]);
+  });
+
+  it('hands each manifest entry to onPacked instead of keeping them in the result', async () => {
+    const seen: string[] = [];
+    const b = join(makeTempDir(), 'b.zotpack');
+    const r = await packArchive({ sources: [sample.home], out: b, jobs: 2, durable: false, onPacked: (s) => seen.push(s.path) });
+    expect(r.manifest.sessions).toEqual([]);
+    expect(seen).toEqual(manifest.sessions.map((s) => s.path));
+    expect(r.report.succeeded).toBe(seen.length);
+  });
+
   it('writes a plain tar with gzip off, and never overwrites a bundle without force', async () => {
     const plain = join(makeTempDir(), 'plain.tar');
     await packArchive({ sources: [sample.named.root, sample.named.branch1], out: plain, gzip: false, jobs: 1, durable: false });
@@ -146,19 +215,21 @@ describe('packArchive', () => {
     mkdirSync(join(path, '..'), { recursive: true });
     writeFileSync(path, readFileSync(sample.named.plain));
     const bundle = join(makeTempDir(), 'b.zotpack');
-    const run = packArchive({
-      sources: [home],
-      out: bundle,
-      jobs: 1,
-      onPhase: (phase) => {
-        if (phase === 'pack') {
-          const b = readFileSync(path);
-          b[b.length - 3] ^= 0x20;
-          writeFileSync(path, b);
-        }
-      },
-    });
-    await expect(run).rejects.toMatchObject({ code: 'E_CHANGED', path });
+    const run = () =>
+      packArchive({
+        sources: [home],
+        out: bundle,
+        jobs: 1,
+        onPhase: (phase) => {
+          if (phase === 'pack') {
+            const b = readFileSync(path);
+            b[b.length - 3] ^= 0x20;
+            writeFileSync(path, b);
+          }
+        },
+      });
+    // Its spool (a temp folder) goes too.
+    expect(await leftInTmp(() => expect(run()).rejects.toMatchObject({ code: 'E_CHANGED', path }))).toEqual([]);
     expect(() => statSync(bundle)).toThrow();
     expect(tempFiles(join(bundle, '..'))).toEqual([]);
   });

@@ -13,7 +13,7 @@ function printed(doc: Record<string, unknown>, arrays: Record<string, unknown[]>
   const io = { stdout, stderr: new PassThrough(), env: {}, cwd: '/' } as unknown as CliIo;
   const spooled = Object.fromEntries(
     Object.entries(arrays).map(([name, items]) => {
-      const a = new SpooledArray(memoryBytes);
+      const a = new SpooledArray(memoryBytes, name.split('.').length);
       for (const item of items) a.push(item);
       return [name, a];
     }),
@@ -41,6 +41,17 @@ describe('printJsonWithArrays', () => {
       expect(printed(doc, arrays)).toBe(expected);
       // The same when the items went to the temp file.
       expect(printed(doc, arrays, 100)).toBe(expected);
+    }
+  });
+
+  it('puts an array in a member of a top-level object where JSON.stringify would', () => {
+    const many = Array.from({ length: 1500 }, (_, i) => item(i));
+    // "sessions" also sits deeper (in report) and at the top: only manifest's is the one.
+    const doc = { out: '/b', manifest: { format: 'f', sessions: [], version: 1 }, report: { x: { sessions: [] } }, sessions: [] };
+    for (const items of [[], [item(1)], many]) {
+      const expected = `${JSON.stringify({ ...doc, manifest: { ...doc.manifest, sessions: items } }, null, 2)}\n`;
+      expect(printed(doc, { 'manifest.sessions': items })).toBe(expected);
+      expect(printed(doc, { 'manifest.sessions': items }, 100)).toBe(expected);
     }
   });
 
