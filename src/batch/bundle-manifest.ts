@@ -6,7 +6,6 @@
 import { ZotpackError } from '../errors.js';
 import { sessionEntryPath } from './bundle-entry.js';
 import type { SessionRecord } from './session-record.js';
-import { writeJson } from '../format/json-writer.js';
 
 export const BUNDLE_FORMAT = 'zotpack-bundle';
 export const BUNDLE_VERSION = 1;
@@ -46,7 +45,8 @@ function bad(reason: string): ZotpackError {
 
 const STRING_FIELDS = ['path', 'cwd', 'key', 'id', 'parent', 'started', 'title', 'sha256'] as const;
 
-function checkSession(raw: unknown, k: number): BundleSession {
+/** Element `k` of a manifest's sessions, checked: E_BAD_BUNDLE (or E_UNSAFE_PATH) when it cannot be used. */
+export function checkSession(raw: unknown, k: number): BundleSession {
   if (typeof raw !== 'object' || raw === null) throw bad(`entry ${k} is not an object`);
   const s = raw as Record<string, unknown>;
   for (const f of STRING_FIELDS) if (typeof s[f] !== 'string') throw bad(`entry ${k} has no string "${f}"`);
@@ -56,8 +56,13 @@ function checkSession(raw: unknown, k: number): BundleSession {
   if (!Number.isSafeInteger(s.size) || (s.size as number) < 0) throw new ZotpackError('E_BAD_BUNDLE', 'the manifest gives no valid size', { path });
   if (!/^[0-9a-f]{64}$/.test(s.sha256 as string)) throw new ZotpackError('E_BAD_BUNDLE', 'the manifest gives no valid sha256', { path });
   if (s.forkPoint !== undefined && !Number.isSafeInteger(s.forkPoint)) throw new ZotpackError('E_BAD_BUNDLE', 'the manifest gives a bad forkPoint', { path });
+  return asBundleSession(s);
+}
+
+/** The session of an entry checkSession has passed (a manifest read back need not check it again). */
+export function asBundleSession(s: Record<string, unknown>): BundleSession {
   return {
-    path,
+    path: s.path as string,
     cwd: s.cwd as string,
     key: s.key as string,
     id: s.id as string,
@@ -113,16 +118,4 @@ export function parseManifest(bytes: Buffer): { manifest: BundleManifest; reject
     sessions,
   };
   return { manifest, rejected };
-}
-
-/**
- * The manifest as written into a bundle, in pieces of about 64 KB: as one
- * string it is some 350 bytes a session, 100 MB for 300,000 of them, and
- * twice that while it became a Buffer.
- */
-export function manifestChunks(manifest: BundleManifest): Buffer[] {
-  const chunks: Buffer[] = [];
-  writeJson({ write: (piece: string) => chunks.push(Buffer.from(piece)) }, manifest, 1);
-  chunks.push(Buffer.from('\n'));
-  return chunks;
 }

@@ -9,6 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import { sep } from 'node:path';
+import type { Warning } from '../errors.js';
 import { sessionsRoot } from '../format/project-key.js';
 import type { ResolvedBatchOptions } from './batch-options.js';
 import { runOp } from './run-op.js';
@@ -74,13 +75,20 @@ export class IdPaths {
  * pool a few projects at a time. A missing home has no ids; a file zot
  * cannot read has none to collide with.
  */
-export async function indexHomeIds(home: string, options: ResolvedBatchOptions, limits: SliceLimits = {}): Promise<IdPaths> {
+export async function indexHomeIds(
+  home: string,
+  options: ResolvedBatchOptions,
+  limits: SliceLimits = {},
+  /** Folders of the home that could not be listed, and the like. */
+  onWarnings?: (warnings: readonly Warning[]) => void,
+): Promise<IdPaths> {
   const root = sessionsRoot(home);
   const index = new IdPaths(root);
   if (!existsSync(root)) return index;
   const quiet = { ...options, sources: [root], filter: {}, onProgress: undefined };
   for await (const slice of new SliceSource(quiet, '.jsonl', limits).slices()) {
     if (options.signal?.aborted) break;
+    if (slice.warnings.length > 0) onWarnings?.(slice.warnings);
     const peeks = await runOp(quiet, 'meta', slice.sessions, {});
     // In path order, whatever order the jobs finished in: of two files with one id, the last is named.
     peeks.forEach((o, i) => {

@@ -13,7 +13,7 @@ import { publishDurably } from './publish-durably.js';
 const BATCH_BYTES = 512 << 20;
 
 export class Publisher {
-  private waiting: PendingFile[] = [];
+  private waitingFiles: PendingFile[] = [];
   private waitingBytes = 0;
   private readonly targets = new Set<string>();
   /** Targets whose publishing failed, and why (E_EXISTS: a file appeared there meanwhile). */
@@ -22,10 +22,15 @@ export class Publisher {
   constructor(private readonly root: string) {}
 
   add(file: PendingFile, bytes: number): void {
-    this.waiting.push(file);
+    this.waitingFiles.push(file);
     this.targets.add(file.target);
     this.waitingBytes += bytes;
     if (this.waitingBytes >= BATCH_BYTES) this.flush();
+  }
+
+  /** Files waiting to be published. */
+  get waiting(): number {
+    return this.waitingFiles.length;
   }
 
   /** True while `target` waits to be published. */
@@ -35,8 +40,8 @@ export class Publisher {
 
   /** Syncs and publishes everything waiting. */
   flush(): void {
-    const files = this.waiting;
-    this.waiting = [];
+    const files = this.waitingFiles;
+    this.waitingFiles = [];
     this.waitingBytes = 0;
     this.targets.clear();
     publishDurably(files, this.root).forEach((err, i) => {

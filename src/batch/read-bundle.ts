@@ -1,7 +1,7 @@
 /**
- * Reading a bundle as a stream of checked entries: the manifest first, then
- * each session's bytes, never more of the bundle in memory than tar-stream's
- * small window (and the manifest).
+ * Reading a bundle as a stream of checked entries: the manifest first (kept
+ * in a temp file: manifest-file.ts), then each session's bytes, never more
+ * of the bundle in memory than tar-stream's small window.
  *
  * The file is gunzipped when it starts with gzip's magic bytes and parsed by
  * tar-stream, which hands over each entry's raw header — type, name, link
@@ -21,12 +21,17 @@ import tar from 'tar-stream';
 import { ZotpackError, fromFsError } from '../errors.js';
 import { classifyEntry, MANIFEST_ENTRY } from './bundle-entry.js';
 import { drained } from './drained.js';
-import { MAX_MANIFEST_BYTES, parseManifest, type BundleManifest, type BundleSession, type RejectedSession } from './bundle-manifest.js';
+import { MAX_MANIFEST_BYTES, type BundleSession } from './bundle-manifest.js';
+import { BundleManifestFile } from './manifest-file.js';
 
 export type BundleItem =
-  | { kind: 'manifest'; manifest: BundleManifest; rejected: RejectedSession[] }
-  /** A listed session whose header matches the manifest. Iterate `data` for its bytes (or leave it: it is skipped). */
-  | { kind: 'session'; session: BundleSession; data: AsyncIterable<Buffer> }
+  /** The manifest, read: `reader.manifest` from now on. */
+  | { kind: 'manifest'; manifest: BundleManifestFile }
+  /**
+   * A listed session (number `r` in the manifest) whose header matches the
+   * manifest. Iterate `data` for its bytes (or leave it: it is skipped).
+   */
+  | { kind: 'session'; session: BundleSession; r: number; data: AsyncIterable<Buffer> }
   /** An entry refused (unsafe, unlisted, a second copy, a size that disagrees); its bytes were skipped. */
   | { kind: 'refused'; name: string; error: ZotpackError };
 
@@ -76,85 +81,95 @@ async function* checked(path: string, data: AsyncIterable<Buffer>): AsyncGenerat
   }
 }
 
-async function readAll(stream: AsyncIterable<Buffer>, limit: number, name: string): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  let n = 0;
-  for await (const c of stream) {
-    n += c.length;
-    if (n > limit) throw new ZotpackError('E_BAD_BUNDLE', `the manifest is larger than ${limit} bytes`, { path: name });
-    parts.push(c);
-  }
-  return Buffer.concat(parts, n);
-}
+/**
+ * A bundle read entry by entry. The manifest stays readable (`manifest`)
+ * after the entries end, or break off, until close(): what the bundle did
+ * not hold is found there.
+ */
+export class BundleReader {
+  /** Once the first entry is read. */
+  manifest: BundleManifestFile | undefined;
 
-/** The entries of the bundle at `path`, checked; see BundleItem. Throws E_BAD_BUNDLE for a bundle it cannot read to the end. */
-export async function* readBundle(path: string, options: ReadBundleOptions = {}): AsyncGenerator<BundleItem> {
-  const { gzip } = probeBundle(path);
-  const file = createReadStream(path, { highWaterMark: 1 << 20 });
-  const source: Readable = gzip ? pipeline(file, createGunzip({ chunkSize: 1 << 20 }), () => {}) : file;
-  const extract = tar.extract();
-  const feed = (async () => {
-    try {
-      for await (const chunk of source) {
-        options.onBytes?.(file.bytesRead);
-        if (!extract.write(chunk as Buffer)) await drained(extract);
-        if (extract.destroyed) return;
-      }
-      extract.end(null);
-    } catch (err) {
-      extract.destroy(err as Error);
-    }
-  })();
-  const onAbort = () => {
-    const err = new ZotpackError('E_ABORTED', 'interrupted', { path });
-    source.destroy(err);
-    extract.destroy(err);
-  };
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  const sessions = new Map<string, BundleSession>();
-  const seen = new Set<string>();
-  let first = true;
-  try {
-    for await (const entry of extract) {
-      const h = entry.header;
-      const name = h.name;
+  constructor(
+    readonly path: string,
+    private readonly options: ReadBundleOptions = {},
+  ) {}
+
+  /** The checked entries; see BundleItem. Throws E_BAD_BUNDLE for a bundle it cannot read to the end. */
+  async *items(): AsyncGenerator<BundleItem> {
+    const { path, options } = this;
+    const { gzip } = probeBundle(path);
+    const file = createReadStream(path, { highWaterMark: 1 << 20 });
+    const source: Readable = gzip ? pipeline(file, createGunzip({ chunkSize: 1 << 20 }), () => {}) : file;
+    const extract = tar.extract();
+    const feed = (async () => {
       try {
-        const kind = classifyEntry(name, h.type, h.linkname);
-        if (first) {
-          if (kind !== 'manifest') throw new ZotpackError('E_BAD_BUNDLE', `not a zotpack bundle: the first entry is ${name}, not ${MANIFEST_ENTRY}`, { path });
-          first = false;
-          const parsed = parseManifest(await readAll(entry as AsyncIterable<Buffer>, MAX_MANIFEST_BYTES, name));
-          for (const s of parsed.manifest.sessions) sessions.set(s.path, s);
-          yield { kind: 'manifest', ...parsed };
-          continue;
+        for await (const chunk of source) {
+          options.onBytes?.(file.bytesRead);
+          if (!extract.write(chunk as Buffer)) await drained(extract);
+          if (extract.destroyed) return;
         }
-        if (kind === 'folder') continue;
-        if (kind === 'manifest') throw new ZotpackError('E_BAD_BUNDLE', 'a second manifest', { path: name });
-        const session = sessions.get(name);
-        if (session === undefined) throw new ZotpackError('E_BAD_BUNDLE', 'an entry the manifest does not list', { path: name });
-        if (seen.has(name)) throw new ZotpackError('E_BAD_BUNDLE', 'a second entry of this name', { path: name });
-        seen.add(name);
-        if (h.size !== session.size) {
-          throw new ZotpackError('E_HASH_MISMATCH', `the entry has ${h.size ?? 0} bytes, the manifest says ${session.size}`, { path: name });
-        }
-        yield { kind: 'session', session, data: checked(path, entry as AsyncIterable<Buffer>) };
+        extract.end(null);
       } catch (err) {
-        if (first || !(err instanceof ZotpackError) || err.code === 'E_ABORTED') throw err;
-        yield { kind: 'refused', name, error: err };
-      } finally {
-        // Whatever the consumer left unread is skipped.
-        if (!entry.destroyed) entry.resume();
+        extract.destroy(err as Error);
       }
+    })();
+    const onAbort = () => {
+      const err = new ZotpackError('E_ABORTED', 'interrupted', { path });
+      source.destroy(err);
+      extract.destroy(err);
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.signal?.aborted) onAbort(); // before the reading began (while the home was indexed, say)
+    let first = true;
+    try {
+      for await (const entry of extract) {
+        const h = entry.header;
+        const name = h.name;
+        try {
+          const kind = classifyEntry(name, h.type, h.linkname);
+          if (first) {
+            if (kind !== 'manifest') throw new ZotpackError('E_BAD_BUNDLE', `not a zotpack bundle: the first entry is ${name}, not ${MANIFEST_ENTRY}`, { path });
+            // A manifest that cannot be read ends the reading: without it no entry can be checked.
+            this.manifest = await BundleManifestFile.read(entry as AsyncIterable<Buffer>, MAX_MANIFEST_BYTES);
+            first = false;
+            yield { kind: 'manifest', manifest: this.manifest };
+            continue;
+          }
+          if (kind === 'folder') continue;
+          if (kind === 'manifest') throw new ZotpackError('E_BAD_BUNDLE', 'a second manifest', { path: name });
+          const found = this.manifest!.entry(name);
+          if (found === undefined) throw new ZotpackError('E_BAD_BUNDLE', 'an entry the manifest does not list', { path: name });
+          const { r, session } = found;
+          if (this.manifest!.seen(r)) throw new ZotpackError('E_BAD_BUNDLE', 'a second entry of this name', { path: name });
+          this.manifest!.markSeen(r);
+          if (h.size !== session.size) {
+            throw new ZotpackError('E_HASH_MISMATCH', `the entry has ${h.size ?? 0} bytes, the manifest says ${session.size}`, { path: name });
+          }
+          yield { kind: 'session', session, r, data: checked(path, entry as AsyncIterable<Buffer>) };
+        } catch (err) {
+          if (first || !(err instanceof ZotpackError) || err.code === 'E_ABORTED') throw err;
+          yield { kind: 'refused', name, error: err };
+        } finally {
+          // Whatever the consumer left unread is skipped.
+          if (!entry.destroyed) entry.resume();
+        }
+      }
+      if (first) throw new ZotpackError('E_BAD_BUNDLE', 'not a zotpack bundle: it holds no entries', { path });
+    } catch (err) {
+      if (options.signal?.aborted) throw new ZotpackError('E_ABORTED', 'interrupted', { path });
+      throw bundleError(path, err);
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+      extract.destroy();
+      source.destroy();
+      file.destroy();
+      await feed;
     }
-    if (first) throw new ZotpackError('E_BAD_BUNDLE', 'not a zotpack bundle: it holds no entries', { path });
-  } catch (err) {
-    if (options.signal?.aborted) throw new ZotpackError('E_ABORTED', 'interrupted', { path });
-    throw bundleError(path, err);
-  } finally {
-    options.signal?.removeEventListener('abort', onAbort);
-    extract.destroy();
-    source.destroy();
-    file.destroy();
-    await feed;
+  }
+
+  /** Removes the manifest's temp file. */
+  close(): void {
+    this.manifest?.close();
   }
 }

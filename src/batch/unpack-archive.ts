@@ -2,31 +2,37 @@
  * Unpack: a bundle into a zot home, project folders remapped, trees intact,
  * safe to run again and safe to kill.
  *
- * The manifest (the first entry) gives the plan: each session's new cwd,
- * folder, id and name, and the local session of the same id, if any. Then
- * the entries stream through, one at a time: each is checked (name, type,
- * size, then sha256 over all its bytes) before anything of it is published,
- * and goes to a new file, or is compared with the local one — present
- * (nothing written), grown (the new rows appended atomically) or diverged
- * (--on-conflict). Every file appears whole or not at all, so a run killed
- * at any point and run again ends with the home a clean run makes: what the
- * first run published is found present, its temp files are removed.
- */
-import { join, resolve } from 'node:path';
+ * The manifest (the first entry) gives the plan per project; it is kept in
+ * a temp file (manifest-file.ts), and each session is planned when its
+ * entry comes: its new cwd, folder, id and name, and the local session of
+ * the same id (the home's ids: id-paths.ts). The entries stream through,
+ * one at a time: each is checked (name, type, size, then sha256 over all
+ * its bytes) before anything of it is published, and goes to a new file, or
+ * is compared with the local one — present (nothing written), grown (the
+ * new rows appended atomically) or diverged (--on-conflict). Every file
+ * appears whole or not at all, so a run killed at any point and run again
+ * ends with the home a clean run makes: what the first run published is
+ * found present, its temp files are removed.
+ *
+ * What became of each session is counted and handed on as it is known
+ * (onSession), so what grows with the bundle is only the manifest's index
+ * (about 30 bytes a session) and the home's ids (about 140). */
+import { dirname, resolve } from 'node:path';
 import { ZotpackError } from '../errors.js';
 import { CwdMap, parseCwdRule, type CwdRule } from '../format/cwd-map.js';
 import { derivedId } from '../format/derived-id.js';
 import { sessionsRoot } from '../format/project-key.js';
-import { resolveBatchOptions, type Progress } from './batch-options.js';
+import { resolveBatchOptions, type Progress, type ResolvedBatchOptions } from './batch-options.js';
 import { ReportBuilder, type BatchReport } from './batch-report.js';
-import type { BundleManifest } from './bundle-manifest.js';
-import { indexHome, type HomeIndex } from './home-index.js';
-import { probeBundle, readBundle } from './read-bundle.js';
+import { HeldOutcomes } from './held-outcomes.js';
+import { IdPaths, indexHomeIds } from './id-paths.js';
+import { BundleReader, probeBundle } from './read-bundle.js';
 import { Publisher } from './publisher.js';
+import { WorkerPool } from './run-pool.js';
 import { removeTempFiles } from './temp-files.js';
 import type { ConflictPolicy } from './twin-sink.js';
-import { reportSessions, tallyProjects, unpacked, type UnpackedSession, type UnpackProject } from './unpack-result.js';
-import { planUnpack, unsafeFolders, type PlannedSession, type UnpackPlan } from './unpack-plan.js';
+import { unpacked, UnpackTally, type UnpackedSession, type UnpackProject } from './unpack-result.js';
+import { exists, freshIdMapping, meetsHome, planProjects, planSession, routeSession, unsafeFolders, type RouteOptions } from './unpack-plan.js';
 import { unpackSession, type UnpackContext } from './unpack-session.js';
 
 export interface UnpackArchiveOptions {
@@ -47,6 +53,12 @@ export interface UnpackArchiveOptions {
   jobs?: number;
   signal?: AbortSignal;
   onProgress?: (progress: Progress) => void;
+  /**
+   * What became of each session, as it is known: in the bundle's order,
+   * then those it lacks in the manifest's. When given, the result's
+   * `sessions` list stays empty.
+   */
+  onSession?: (s: UnpackedSession) => void;
   workerFile?: string;
 }
 
@@ -57,6 +69,7 @@ export interface UnpackArchiveResult {
   /** False when the run wrote nothing by design: a dry run, or --on-conflict fail met a conflict. */
   written: boolean;
   projects: UnpackProject[];
+  /** Every session, in onSession's order (without onSession). */
   sessions: UnpackedSession[];
   report: BatchReport;
 }
@@ -64,11 +77,12 @@ export interface UnpackArchiveResult {
 const POLICIES: readonly ConflictPolicy[] = ['skip', 'copy', 'fail'];
 
 interface Pass {
-  manifest: BundleManifest | undefined;
-  plan: UnpackPlan | undefined;
-  sessions: Map<string, UnpackedSession>;
+  head: UnpackArchiveResult['bundle'] | undefined;
+  tally: UnpackTally;
   /** Refused entries and a bundle-level error. */
   errors: ZotpackError[];
+  /** Sessions found to differ on both sides. */
+  conflicts: number;
   /** Why the pass stopped before the bundle's end, if it did: what the sessions not reached fail with. */
   stopped?: ZotpackError;
 }
@@ -83,167 +97,196 @@ export async function unpackArchive(options: UnpackArchiveOptions): Promise<Unpa
   const dryRun = options.dryRun === true;
   const report = new ReportBuilder('unpack', 0);
   const { size: bundleSize } = probeBundle(bundle);
-  const { index, warnings } = await indexHome(home, resolved);
-  report.warn(warnings);
+  const index = await indexHome(home, resolved, report);
+  const sessions: UnpackedSession[] = [];
+  const onSession = options.onSession ?? ((s: UnpackedSession) => sessions.push(s));
 
-  const run = (dry: boolean) =>
-    runPass(bundle, bundleSize, index, { home, cwdMap, freshIds: options.freshIds === true, policy, dry, durable: options.durable ?? true, options });
+  const base = { home, cwdMap, freshIds: options.freshIds === true, policy, durable: options.durable ?? true, options };
+  const run = (mode: Pick<PassOptions, 'dry' | 'probe' | 'failConflicts'>, out: ReportBuilder, each?: (s: UnpackedSession) => void) =>
+    runPass(bundle, bundleSize, index, { ...base, ...mode, report: out, onSession: each });
   let pass: Pass;
   let written = !dryRun;
   if (!dryRun && policy === 'fail') {
     // A dry pass first, so that a conflict fails the run before anything is
-    // written. It ends after the manifest when nothing local shares an id.
-    pass = await run(true);
-    const conflicts = [...pass.sessions.values()].filter((s) => s.status === 'conflict');
-    if (conflicts.length > 0) {
+    // written. It stops at the first conflict, and ends after the manifest
+    // when nothing local shares an id.
+    const probe = await run({ dry: true, probe: true }, new ReportBuilder('unpack', 0));
+    if (resolved.signal?.aborted) {
+      pass = probe;
+    } else if (probe.conflicts > 0) {
+      // Dry again, to say what became of every session: each conflict fails the run.
       written = false;
-      for (const s of conflicts) {
-        s.status = 'failed';
-        const why = s.conflict?.reason ?? 'the session changed on both sides';
-        s.error = { code: 'E_CONFLICT', message: `${why} (they differ from byte ${s.conflict?.at ?? 0}); nothing was unpacked`, path: s.path };
-      }
-    } else if (!resolved.signal?.aborted) {
-      pass = await run(false);
+      pass = await run({ dry: true, failConflicts: true }, report, onSession);
+    } else {
+      pass = await run({ dry: false }, report, onSession);
     }
   } else {
-    pass = await run(dryRun);
+    pass = await run({ dry: dryRun }, report, onSession);
   }
   const interrupted = resolved.signal?.aborted === true;
-  const manifest = pass.manifest;
-  const sessions = manifest ? manifest.sessions.map((s) => pass.sessions.get(s.path)).filter((s): s is UnpackedSession => s !== undefined) : [];
-  report.report.files = (manifest?.sessions.length ?? 0) + pass.errors.filter((e) => e.code !== 'E_ABORTED').length;
-  for (const e of pass.errors) if (e.code !== 'E_ABORTED') report.fail({ code: e.code, message: e.reason, path: e.path });
-  reportSessions(report, sessions, new Map((manifest?.sessions ?? []).map((s) => [s.path, s.size])));
+  const errors = pass.errors.filter((e) => e.code !== 'E_ABORTED');
+  report.report.files = (pass.head?.sessions ?? 0) + errors.length;
+  for (const e of errors) report.fail({ code: e.code, message: e.reason, path: e.path });
+  const projects = pass.tally.finish();
   return {
-    bundle: { path: bundle, created: manifest?.created ?? '', zotpack: manifest?.zotpack ?? '', sessions: manifest?.sessions.length ?? 0 },
+    bundle: pass.head ?? { path: bundle, created: '', zotpack: '', sessions: 0 },
     home,
     dryRun,
     written,
-    projects: pass.plan ? tallyProjects(pass.plan.projects, sessions) : [],
+    projects,
     sessions,
     report: report.finish(interrupted),
   };
 }
 
-interface PassOptions {
-  home: string;
-  cwdMap: CwdMap;
-  freshIds: boolean;
-  policy: ConflictPolicy;
-  dry: boolean;
-  durable: boolean;
-  options: UnpackArchiveOptions;
+/** The ids of the home's sessions (their first rows read on the pool), and its folders' warnings. */
+async function indexHome(home: string, resolved: ResolvedBatchOptions, report: ReportBuilder): Promise<IdPaths> {
+  const pool = new WorkerPool(resolved);
+  try {
+    return await indexHomeIds(home, { ...resolved, pool }, {}, (w) => report.warn(w));
+  } finally {
+    await pool.close();
+  }
 }
 
-async function runPass(bundle: string, bundleSize: number, index: HomeIndex, p: PassOptions): Promise<Pass> {
-  const pass: Pass = { manifest: undefined, plan: undefined, sessions: new Map(), errors: [] };
+interface PassOptions extends RouteOptions {
+  policy: ConflictPolicy;
+  dry: boolean;
+  /** The check before an --on-conflict fail run: dry, and done at the first conflict; it reports nothing. */
+  probe?: boolean;
+  /** After that check met a conflict: each conflict is a failure, for nothing was unpacked. */
+  failConflicts?: boolean;
+  durable: boolean;
+  options: UnpackArchiveOptions;
+  report: ReportBuilder;
+  onSession?: (s: UnpackedSession) => void;
+}
+
+async function runPass(bundle: string, bundleSize: number, index: IdPaths, p: PassOptions): Promise<Pass> {
+  const pass: Pass = { head: undefined, tally: new UnpackTally([], p.report), errors: [], conflicts: 0 };
   const { signal, onProgress } = p.options;
   const progress = { filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: bundleSize, errors: 0 };
   const tell = () => onProgress?.({ ...progress });
-  let byPath = new Map<string, PlannedSession>();
+  const route: RouteOptions = { home: p.home, cwdMap: p.cwdMap, freshIds: p.freshIds };
   let ctx: UnpackContext | undefined;
   let unsafe = new Map<string, ZotpackError>();
   const touched = new Set<string>();
   const publisher = !p.dry && p.durable ? new Publisher(sessionsRoot(p.home)) : undefined;
-  const publish = () => {
-    if (!publisher) return;
-    publisher.flush();
-    for (const [target, err] of publisher.failures) failPublished(pass, target, err);
-    publisher.failures.clear();
+  const held = new HeldOutcomes(publisher, (s, size) => pass.tally.add(s, size));
+  // A file of this run that waits to be published has its name already.
+  const taken = (target: string) => {
+    if (publisher?.has(target)) held.settle();
+    return exists(target);
   };
+  const reader = new BundleReader(bundle, { signal, onBytes: (n) => ((progress.bytesDone = n), tell()) });
   try {
-    for await (const item of readBundle(bundle, { signal, onBytes: (n) => ((progress.bytesDone = n), tell()) })) {
-      if (item.kind === 'manifest') {
-        pass.manifest = item.manifest;
-        for (const r of item.rejected) pass.errors.push(r.error);
-        pass.plan = planUnpack(item.manifest.sessions, { home: p.home, cwdMap: p.cwdMap, freshIds: p.freshIds, index });
-        byPath = new Map(pass.plan.sessions.map((s) => [s.entry.path, s]));
-        progress.filesTotal = pass.plan.sessions.length;
-        tell();
-        unsafe = unsafeFolders(p.home, pass.plan.sessions.map((s) => s.key));
-        ctx = { rewrite: { cwd: p.cwdMap, ids: pass.plan.ids }, index, onConflict: p.dry ? 'skip' : p.policy, dryRun: p.dry, durable: p.durable, publisher };
-        if (p.dry && pass.plan.sessions.every((s) => !s.twin && !s.nameTaken)) {
-          // Nothing here to compare with: the plan is the answer, from the first entry alone.
-          for (const s of pass.plan.sessions) {
-            pass.sessions.set(s.entry.path, unpacked(s, unsafe.get(s.key) ?? { status: 'new', path: s.target, bytes: s.entry.size }, ''));
+    try {
+      for await (const item of reader.items()) {
+        if (item.kind === 'manifest') {
+          const m = item.manifest;
+          pass.head = { path: bundle, created: m.created, zotpack: m.zotpack, sessions: m.count };
+          for (const r of m.rejected) pass.errors.push(r.error);
+          const projects = planProjects(m, route);
+          pass.tally = new UnpackTally(projects, p.report, p.onSession);
+          progress.filesTotal = m.count;
+          tell();
+          unsafe = unsafeFolders(p.home, projects.map((x) => x.key));
+          ctx = {
+            rewrite: { cwd: p.cwdMap, ids: p.freshIds ? freshIdMapping(m) : undefined },
+            index,
+            onConflict: p.dry ? 'skip' : p.policy,
+            dryRun: p.dry,
+            durable: p.durable,
+            publisher,
+          };
+          if (p.dry && !meetsHome(m, { ...route, index })) {
+            // Nothing here to compare with: the plan is the answer, from the first entry alone.
+            for (const [r, entry] of m.all()) {
+              const s = routeSession(entry, route);
+              held.add(unpacked(s, unsafe.get(s.key) ?? { status: 'new', path: s.target, bytes: entry.size }, ''), entry.size);
+              m.markDone(r);
+            }
+            return pass;
           }
-          return pass;
+          continue;
         }
-        if (!p.dry) {
-          for (const s of pass.plan.sessions) touched.add(join(s.target, '..')).add(join(s.twin?.path ?? s.target, '..'));
-          for (const dir of touched) await removeTempFiles(dir);
+        if (item.kind === 'refused') {
+          pass.errors.push(item.error);
+          continue;
         }
-        continue;
-      }
-      if (item.kind === 'refused') {
-        pass.errors.push(item.error);
-        continue;
-      }
-      const plan = byPath.get(item.session.path)!;
-      // A session met earlier in this bundle (a duplicate id) is the twin now.
-      const current = plan.twin ? plan : { ...plan, twin: index.withId(plan.id, plan.target)[0] };
-      // Compared with a session this run wrote: publish it first.
-      if (current.twin && publisher?.has(current.twin.path)) publish();
-      const refused = unsafe.get(plan.key);
-      if (refused) {
-        pass.sessions.set(plan.entry.path, unpacked(plan, refused, ''));
-      } else if (p.dry && !current.twin && !current.nameTaken) {
-        pass.sessions.set(plan.entry.path, unpacked(plan, { status: 'new', path: plan.target, bytes: plan.entry.size }, ''));
-      } else {
-        const outcome = await unpackSession(current, item.data, ctx!).catch((err: unknown) => {
-          if (err instanceof ZotpackError && err.code !== 'E_ABORTED') return err;
-          throw err;
-        });
-        const copyId = derivedId('copy', plan.id);
-        const done = unpacked(current, outcome, copyId);
-        pass.sessions.set(plan.entry.path, done);
-        if (!p.dry) learn(index, done);
-        if (done.error?.code === 'E_CONFLICT') {
+        const plan = planSession(item.session, { ...route, index, taken });
+        // Compared with a session this run wrote: publish it first.
+        if (plan.twin && publisher?.has(plan.twin)) held.settle();
+        const refused = unsafe.get(plan.key);
+        if (!p.dry && !refused) {
+          // Temp files a killed run left where this one writes: gone before it writes there.
+          for (const dir of [dirname(plan.target), dirname(plan.twin ?? plan.target)]) {
+            if (touched.has(dir)) continue;
+            touched.add(dir);
+            await removeTempFiles(dir);
+          }
+        }
+        let done: UnpackedSession;
+        if (refused) {
+          done = unpacked(plan, refused, '');
+        } else if (p.dry && !plan.twin && !plan.nameTaken) {
+          done = unpacked(plan, { status: 'new', path: plan.target, bytes: plan.entry.size }, '');
+        } else {
+          const outcome = await unpackSession(plan, item.data, ctx!).catch((err: unknown) => {
+            if (err instanceof ZotpackError && err.code !== 'E_ABORTED') return err;
+            throw err;
+          });
+          done = unpacked(plan, outcome, derivedId('copy', plan.id));
+          // Only an id the bundle lists again needs what this run wrote in the index.
+          if (!p.dry && reader.manifest!.idListedTwice(item.session.id)) learn(index, done);
+        }
+        reader.manifest!.markDone(item.r);
+        if (done.status === 'conflict') {
+          pass.conflicts++;
+          if (p.failConflicts) done = failedByConflict(done);
+        }
+        held.add(done, plan.entry.size);
+        if (done.error?.code === 'E_CONFLICT' && !p.failConflicts) {
           pass.stopped = new ZotpackError('E_CONFLICT', 'not unpacked: the run stopped at a conflict (--on-conflict fail)');
           break;
         }
+        progress.filesDone++;
+        if (done.status === 'failed') progress.errors++;
+        tell();
+        if (p.probe && pass.conflicts > 0) break;
       }
-      progress.filesDone++;
-      if (pass.sessions.get(plan.entry.path)?.status === 'failed') progress.errors++;
-      tell();
+    } catch (err) {
+      if (!(err instanceof ZotpackError)) throw err;
+      pass.errors.push(err);
+      if (err.code !== 'E_BAD_BUNDLE' && err.code !== 'E_ABORTED') pass.stopped ??= new ZotpackError(err.code, `not unpacked: the run stopped (${err.message})`);
+    } finally {
+      // Finished sessions are published even after an interrupt: a re-run has less to do.
+      held.settle();
+      if (signal?.aborted) for (const dir of touched) await removeTempFiles(dir);
     }
-  } catch (err) {
-    if (!(err instanceof ZotpackError)) throw err;
-    pass.errors.push(err);
-    if (err.code !== 'E_BAD_BUNDLE' && err.code !== 'E_ABORTED') pass.stopped ??= new ZotpackError(err.code, `not unpacked: the run stopped (${err.message})`);
-  } finally {
-    // Finished sessions are published even after an interrupt: a re-run has less to do.
-    publish();
-    if (signal?.aborted) for (const dir of touched) await removeTempFiles(dir);
-  }
-  if (pass.manifest && !signal?.aborted) {
-    const cut = pass.errors.some((e) => e.code === 'E_BAD_BUNDLE' && e.path === bundle);
-    for (const s of pass.plan!.sessions) {
-      if (pass.sessions.has(s.entry.path)) continue;
+    const m = reader.manifest;
+    if (m && !signal?.aborted && !p.probe) {
+      const cut = pass.errors.some((e) => e.code === 'E_BAD_BUNDLE' && e.path === bundle);
       const why = cut ? 'not unpacked: the bundle ends (or breaks) before it' : 'missing from the bundle: the manifest lists it, the bundle does not hold it';
-      const error = new ZotpackError(pass.stopped?.code ?? 'E_BAD_BUNDLE', pass.stopped?.reason ?? why, { path: s.entry.path });
-      pass.sessions.set(s.entry.path, unpacked(s, error, ''));
+      for (const [, entry] of m.pending()) {
+        const error = new ZotpackError(pass.stopped?.code ?? 'E_BAD_BUNDLE', pass.stopped?.reason ?? why, { path: entry.path });
+        held.add(unpacked(routeSession(entry, route), error, ''), entry.size);
+      }
     }
+  } finally {
+    reader.close();
   }
   return pass;
 }
 
-/** A session (or its copy) whose batch could not be published: failed after all. */
-function failPublished(pass: Pass, target: string, err: ZotpackError): void {
-  for (const s of pass.sessions.values()) {
-    if (s.status === 'new' && s.path === target) {
-      s.status = 'failed';
-      s.error = { code: err.code, message: err.reason, path: err.path ?? target };
-    } else if (s.copy?.path === target && s.copy.status === 'new') {
-      s.status = 'failed';
-      s.error = { code: err.code, message: `the copy ${err.reason}`, path: err.path ?? target };
-    }
-  }
+/** A conflict under --on-conflict fail: the failure that kept the run from writing. */
+function failedByConflict(s: UnpackedSession): UnpackedSession {
+  const why = s.conflict?.reason ?? 'the session changed on both sides';
+  return { ...s, status: 'failed', error: { code: 'E_CONFLICT', message: `${why} (they differ from byte ${s.conflict?.at ?? 0}); nothing was unpacked`, path: s.path } };
 }
 
 /** Sessions written in this run join the index: a later entry with the same id compares with them. */
-function learn(index: HomeIndex, s: UnpackedSession): void {
-  if (s.status === 'new') index.add({ path: s.path, key: s.key, id: s.id, parent: '' });
-  if (s.copy?.status === 'new') index.add({ path: s.copy.path, key: s.key, id: s.copy.id, parent: '' });
+function learn(index: IdPaths, s: UnpackedSession): void {
+  if (s.status === 'new' && s.id !== '') index.add(s.id, s.path);
+  if (s.copy?.status === 'new') index.add(s.copy.id, s.copy.path);
 }
-

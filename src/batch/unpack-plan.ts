@@ -1,9 +1,10 @@
 /**
- * Where each bundled session goes, decided from the manifest and the home's
- * index before a byte of session data is read: its cwd (through the
- * mapping), its project folder (the new cwd's key), its id (kept, or derived
- * with --fresh-ids) and file name, and the local session it must be compared
- * with, if any.
+ * Where a bundled session goes, decided from its manifest entry and the
+ * home's ids before a byte of its data is read: its cwd (through the
+ * mapping), its project folder (the new cwd's key), its id (kept, or
+ * derived with --fresh-ids) and file name, and the local session it must be
+ * compared with, if any. Each session is planned when its entry comes;
+ * what is planned for the whole bundle up front is per project.
  */
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,11 +12,15 @@ import { ZotpackError } from '../errors.js';
 import type { CwdMap } from '../format/cwd-map.js';
 import { derivedId, renamedFor } from '../format/derived-id.js';
 import { projectKey, sessionsRoot } from '../format/project-key.js';
+import { readFirstMeta } from '../session/first-meta.js';
+import type { IdMapping } from '../session/meta-rewrite.js';
 import { sessionEntryPath } from './bundle-entry.js';
 import type { BundleSession } from './bundle-manifest.js';
-import type { HomeIndex, LocalSession } from './home-index.js';
+import type { IdPaths } from './id-paths.js';
+import type { BundleManifestFile } from './manifest-file.js';
 
-export interface PlannedSession {
+/** Where a session goes, from its manifest entry alone. */
+export interface Route {
   entry: BundleSession;
   /** The id in the home (the bundled one unless --fresh-ids). */
   id: string;
@@ -27,8 +32,11 @@ export interface PlannedSession {
   file: string;
   /** `<home>/sessions/<key>/<file>` */
   target: string;
-  /** The local session with this id, compared byte for byte. */
-  twin: LocalSession | undefined;
+}
+
+export interface PlannedSession extends Route {
+  /** The local session file with this id, compared byte for byte. */
+  twin: string | undefined;
   /** No twin, and another file already has the target name. */
   nameTaken: boolean;
 }
@@ -44,52 +52,106 @@ export interface ProjectPlan {
   sessions: number;
 }
 
-export interface UnpackPlan {
-  sessions: PlannedSession[];
-  projects: ProjectPlan[];
-  /** Old id -> new id (--fresh-ids): every `id` and `parent` inside the bundle is rewritten through it. */
-  ids: Map<string, string>;
-}
-
-export interface PlanOptions {
+export interface RouteOptions {
   home: string;
   cwdMap: CwdMap;
   freshIds: boolean;
-  index: HomeIndex;
 }
 
-export function planUnpack(sessions: readonly BundleSession[], options: PlanOptions): UnpackPlan {
-  const ids = new Map<string, string>();
-  if (options.freshIds) for (const s of sessions) if (s.id !== '') ids.set(s.id, derivedId('fresh', s.id));
-  const planned = sessions.map((entry) => {
-    const { file: bundledFile } = sessionEntryPath(entry.path);
-    const newCwd = entry.cwd === '' ? undefined : options.cwdMap.map(entry.cwd);
-    const mapped = newCwd !== undefined;
-    const cwd = newCwd ?? entry.cwd;
-    // An unmapped session stays in the folder it came from (its cwd's key, normally).
-    const key = mapped ? projectKey(cwd) : entry.key;
-    const id = ids.get(entry.id) ?? entry.id;
-    const file = id === entry.id ? bundledFile : renamedFor(bundledFile, id);
-    const target = join(sessionsRoot(options.home), key, file);
-    const twin = id === '' ? undefined : options.index.withId(id, target)[0];
-    const nameTaken = twin === undefined && options.index.hasName(key, file);
-    return { entry, id, cwd, mapped, key, file, target, twin, nameTaken };
-  });
-  return { sessions: planned, projects: projectsOf(planned, options.home), ids };
+export interface PlanOptions extends RouteOptions {
+  /** The ids of the home, and of the sessions this run has written. */
+  index: IdPaths;
+  /** True when a file has this path (default: one is there now). */
+  taken?: (target: string) => boolean;
 }
 
-function projectsOf(sessions: readonly PlannedSession[], home: string): ProjectPlan[] {
+/** Where a project goes: its cwd here (through the mapping) and its folder's key. */
+function routeProject(key: string, cwd: string, options: RouteOptions): { cwd: string; mapped: boolean; key: string } {
+  const newCwd = cwd === '' ? undefined : options.cwdMap.map(cwd);
+  // An unmapped session stays in the folder it came from (its cwd's key, normally).
+  return newCwd === undefined ? { cwd, mapped: false, key } : { cwd: newCwd, mapped: true, key: projectKey(newCwd) };
+}
+
+export function routeSession(entry: BundleSession, options: RouteOptions): Route {
+  const { file: bundledFile } = sessionEntryPath(entry.path);
+  const { cwd, mapped, key } = routeProject(entry.key, entry.cwd, options);
+  const id = options.freshIds && entry.id !== '' ? derivedId('fresh', entry.id) : entry.id;
+  const file = id === entry.id ? bundledFile : renamedFor(bundledFile, id);
+  return { entry, id, cwd, mapped, key, file, target: join(sessionsRoot(options.home), key, file) };
+}
+
+export function planSession(entry: BundleSession, options: PlanOptions): PlannedSession {
+  const route = routeSession(entry, options);
+  const twin = twinOf(route.id, route.target, options.index);
+  const nameTaken = twin === undefined && (options.taken ?? exists)(route.target);
+  return { ...route, twin, nameTaken };
+}
+
+/** True when something (a file, a folder, a link) has this path. */
+export function exists(path: string): boolean {
+  try {
+    // Not an exception for a missing file: a new session's name is nearly always free, and an exception costs more than the lstat.
+    return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
+  } catch {
+    return false; // a folder on the way is a file, say: nothing can be there
+  }
+}
+
+/**
+ * The local session with this id: the file at `target` when it has the id
+ * (a home with two files of one id compares the one the bundle's would
+ * be), else the one the index names.
+ */
+export function twinOf(id: string, target: string, index: IdPaths): string | undefined {
+  if (id === '') return undefined;
+  const there = index.where(id);
+  if (there === undefined || there === null || there === target) return there ?? undefined;
+  try {
+    if (lstatSync(target, { throwIfNoEntry: false })?.isFile() && readFirstMeta(target).meta.id === id) return target;
+  } catch {
+    // no file there, or not a session: the index's
+  }
+  return there;
+}
+
+/** Each project of the bundle as it moves, with its sessions counted; by new cwd, then key. */
+export function planProjects(manifest: BundleManifestFile, options: RouteOptions): ProjectPlan[] {
   const byPair = new Map<string, ProjectPlan>();
-  for (const s of sessions) {
-    const pair = `${s.entry.key}>${s.key}`;
+  for (const g of manifest.projects()) {
+    const to = routeProject(g.key, g.cwd, options);
+    const pair = `${g.key}>${to.key}`;
     let p = byPair.get(pair);
     if (!p) {
-      p = { fromKey: s.entry.key, fromCwd: s.entry.cwd, key: s.key, toCwd: s.cwd, folder: join(sessionsRoot(home), s.key), sessions: 0 };
+      p = { fromKey: g.key, fromCwd: g.cwd, key: to.key, toCwd: to.cwd, folder: join(sessionsRoot(options.home), to.key), sessions: 0 };
       byPair.set(pair, p);
     }
-    p.sessions++;
+    p.sessions += g.sessions;
   }
   return [...byPair.values()].sort((a, b) => (a.toCwd < b.toCwd ? -1 : a.toCwd > b.toCwd ? 1 : a.key < b.key ? -1 : 1));
+}
+
+/**
+ * True when some bundled session has something in the home to be compared
+ * with: a session with its id, or a file with its name. Stops at the first.
+ */
+export function meetsHome(manifest: BundleManifestFile, options: PlanOptions): boolean {
+  if (!exists(sessionsRoot(options.home))) return false;
+  for (const [, entry] of manifest.all()) {
+    const s = routeSession(entry, options);
+    if ((s.id !== '' && options.index.where(s.id) !== undefined) || (options.taken ?? exists)(s.target)) return true;
+  }
+  return false;
+}
+
+/**
+ * --fresh-ids: every id of a session in the bundle to its derived one,
+ * answered from the manifest (so no map of 300,000 ids is kept).
+ */
+export function freshIdMapping(manifest: BundleManifestFile): IdMapping {
+  return {
+    size: manifest.idCount,
+    get: (id) => (manifest.hasId(id) ? derivedId('fresh', id) : undefined),
+  };
 }
 
 /**

@@ -6,7 +6,7 @@ import type { ZotpackError } from '../errors.js';
 import type { ReportBuilder } from './batch-report.js';
 import type { JobError } from './protocol.js';
 import type { SinkOutcome } from './session-sink.js';
-import type { PlannedSession, ProjectPlan } from './unpack-plan.js';
+import type { ProjectPlan, Route } from './unpack-plan.js';
 
 export type UnpackStatus = 'new' | 'present' | 'appended' | 'conflict' | 'copied' | 'failed';
 
@@ -43,7 +43,7 @@ export interface UnpackProject extends ProjectPlan {
 }
 
 /** A session's entry in the result, from its plan and outcome. */
-export function unpacked(plan: PlannedSession, outcome: SinkOutcome | ZotpackError, copyId: string): UnpackedSession {
+export function unpacked(plan: Route, outcome: SinkOutcome | ZotpackError, copyId: string): UnpackedSession {
   const base = { entry: plan.entry.path, sourceId: plan.entry.id, id: plan.id, fromCwd: plan.entry.cwd, cwd: plan.cwd, key: plan.key };
   if (!('status' in outcome)) {
     const error: JobError = { code: outcome.code, message: outcome.reason, path: outcome.path ?? plan.entry.path };
@@ -65,36 +65,54 @@ export function unpacked(plan: PlannedSession, outcome: SinkOutcome | ZotpackErr
   }
 }
 
-/** Per-project counts of a finished (or dry) run. */
-export function tallyProjects(projects: readonly ProjectPlan[], sessions: readonly UnpackedSession[]): UnpackProject[] {
-  const out = projects.map((p) => ({ ...p, new: 0, present: 0, appended: 0, conflict: 0, copied: 0, failed: 0 }));
-  const byPair = new Map(out.map((p) => [`${p.fromKey}>${p.key}`, p]));
-  for (const s of sessions) {
-    const p = byPair.get(`${s.entry.split('/')[1]}>${s.key}`);
-    if (p) p[s.status]++;
-  }
-  return out;
-}
+/**
+ * A run's sessions as they are known, each counted once: per project, and
+ * in the report (bytes, unchanged, warnings at once; failures kept to be
+ * reported after the bundle's own errors, as they always came). Nothing
+ * of a session is kept once it is counted and handed on.
+ */
+export class UnpackTally {
+  private readonly byPair = new Map<string, UnpackProject>();
+  private readonly projects: UnpackProject[];
+  private readonly failures: JobError[] = [];
 
-/** Folds the sessions into the run's report. */
-export function reportSessions(report: ReportBuilder, sessions: readonly UnpackedSession[], sizes: ReadonlyMap<string, number>): void {
-  const r = report.report;
-  for (const s of sessions) {
+  constructor(
+    plans: readonly ProjectPlan[],
+    private readonly report: ReportBuilder,
+    private readonly onSession?: (s: UnpackedSession) => void,
+  ) {
+    this.projects = plans.map((p) => ({ ...p, new: 0, present: 0, appended: 0, conflict: 0, copied: 0, failed: 0 }));
+    for (const p of this.projects) this.byPair.set(`${p.fromKey}>${p.key}`, p);
+  }
+
+  /** A session's outcome; `size`: its bytes in the bundle. */
+  add(s: UnpackedSession, size: number): void {
+    const p = this.byPair.get(`${s.entry.split('/')[1]}>${s.key}`);
+    if (p) p[s.status]++;
+    const r = this.report.report;
     if (s.status === 'failed') {
-      report.fail(s.error!);
-      continue;
+      this.failures.push(s.error!);
+    } else {
+      r.bytes += size;
+      if (s.status === 'present') r.skipped++;
+      else if (s.status === 'conflict') {
+        r.skipped++;
+        this.report.warn([
+          {
+            code: 'W_CONFLICT',
+            message: `${s.conflict?.reason ?? 'the session changed on both sides'} (they differ from byte ${s.conflict?.at ?? 0}); left as it was (--on-conflict copy keeps both)`,
+            path: s.path,
+          },
+        ]);
+      } else r.succeeded++;
     }
-    r.bytes += sizes.get(s.entry) ?? 0;
-    if (s.status === 'present') r.skipped++;
-    else if (s.status === 'conflict') {
-      r.skipped++;
-      report.warn([
-        {
-          code: 'W_CONFLICT',
-          message: `${s.conflict?.reason ?? 'the session changed on both sides'} (they differ from byte ${s.conflict?.at ?? 0}); left as it was (--on-conflict copy keeps both)`,
-          path: s.path,
-        },
-      ]);
-    } else r.succeeded++;
+    this.onSession?.(s);
+  }
+
+  /** Reports the sessions that failed; the projects, with their counts. */
+  finish(): UnpackProject[] {
+    for (const e of this.failures) this.report.fail(e);
+    this.failures.length = 0;
+    return this.projects;
   }
 }

@@ -9,14 +9,15 @@ import { dirname, join } from 'node:path';
 import { ZotpackError } from '../errors.js';
 import { derivedId, renamedFor } from '../format/derived-id.js';
 import { isIdentity, type MetaRewrite } from '../session/meta-rewrite.js';
-import type { HomeIndex } from './home-index.js';
+import type { IdPaths } from './id-paths.js';
 import { NewSink, RewriteSink, type SessionSink, type SinkOptions, type SinkOutcome } from './session-sink.js';
 import { TwinSink, type ConflictPolicy } from './twin-sink.js';
 import type { PlannedSession } from './unpack-plan.js';
 
 export interface UnpackContext extends SinkOptions {
   rewrite: MetaRewrite;
-  index: HomeIndex;
+  /** The ids of the home, and of the sessions this run has written. */
+  index: IdPaths;
   onConflict: ConflictPolicy;
 }
 
@@ -27,9 +28,9 @@ export interface UnpackContext extends SinkOptions {
  */
 function copySink(plan: PlannedSession, ctx: UnpackContext): SessionSink {
   const id = derivedId('copy', plan.id);
-  const twin = ctx.index.withId(id)[0];
+  const twin = ctx.index.where(id);
   const inner = twin
-    ? new TwinSink(twin.path, { ...ctx, onConflict: 'skip' })
+    ? new TwinSink(twin, { ...ctx, onConflict: 'skip' })
     : new NewSink(join(dirname(plan.target), renamedFor(plan.file, id)), ctx);
   return new RewriteSink({ ids: new Map([[plan.id, id]]) }, inner);
 }
@@ -40,9 +41,9 @@ export function sinkFor(plan: PlannedSession, ctx: UnpackContext): SessionSink {
   let inner: SessionSink;
   if (plan.twin) {
     // A twin in another project folder was unpacked with other cwds (another --map-cwd?).
-    const elsewhere = dirname(plan.twin.path) !== dirname(plan.target);
-    const reason = elsewhere ? `the session is already in ${dirname(plan.twin.path)}, with other bytes (unpacked with another --map-cwd?)` : undefined;
-    inner = new TwinSink(plan.twin.path, { ...twinOptions, reason });
+    const elsewhere = dirname(plan.twin) !== dirname(plan.target);
+    const reason = elsewhere ? `the session is already in ${dirname(plan.twin)}, with other bytes (unpacked with another --map-cwd?)` : undefined;
+    inner = new TwinSink(plan.twin, { ...twinOptions, reason });
   }
   else if (plan.nameTaken) inner = new TwinSink(plan.target, { ...twinOptions, conflict: 'a different session has this file name' });
   else inner = new NewSink(plan.target, ctx);

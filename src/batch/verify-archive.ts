@@ -91,15 +91,22 @@ export async function verifyArchive(options: VerifyArchiveOptions, limits: Slice
   if (isDir) {
     found = await checkFolder(path, resolved, limits);
   } else {
-    const b = await checkBundle(path, { signal: options.signal, onProgress: options.onProgress, size: probeBundle(path).size });
-    found = new Findings('');
+    const bundleFound = (found = new Findings(''));
+    const intern = interner();
+    const b = await checkBundle(path, {
+      signal: options.signal,
+      onProgress: options.onProgress,
+      size: probeBundle(path).size,
+      // Each session's figures as it is checked; a project's trees once it is whole.
+      onSession: (s: CheckedSession) =>
+        bundleFound.addSessions([{ path: s.entry.path, key: s.entry.key, bytes: s.entry.size, description: s.description, problems: s.problems }], false),
+      onProject: (key, descriptions) => bundleFound.linkProject(key, descriptions),
+      keep: (d) => trim(d, intern),
+    });
     found.archiveProblems.push(...b.problems);
     found.archiveWarnings.push(...b.warnings);
-    const checked = b.sessions.map((s: CheckedSession) => ({ path: s.entry.path, key: s.entry.key, bytes: s.entry.size, description: s.description, problems: s.problems }));
-    found.addSessions(checked, false);
-    found.countArchiveFindings(checked);
-    for (const [key, group] of groupByKey(checked)) found.linkProject(key, group);
-    if (b.manifest) manifest = { created: b.manifest.created, zotpack: b.manifest.zotpack, sessions: b.manifest.sessions.length };
+    found.countArchiveFindings(b.namedKeys);
+    manifest = b.manifest;
   }
   const problems = [...found.archiveProblems, ...found.sessionProblems, ...found.linkProblems];
   const warnings = [...found.archiveWarnings, ...found.sessionWarnings, ...found.linkWarnings];
@@ -192,15 +199,18 @@ class Findings {
     return this.keylessKeys.get(path) ?? basename(dirname(path));
   }
 
-  /** The archive's own findings that name one of `checked` count for its project (a bundle entry the manifest disagrees with). */
-  countArchiveFindings(checked: readonly Checked[]): void {
-    const keyOf = new Map(checked.map((c) => [c.path, c.key]));
-    for (const x of [...this.archiveProblems, ...this.archiveWarnings]) {
-      const key = keyOf.get(x.path ?? '');
-      if (key === undefined) continue;
+  /**
+   * The archive's own findings that name a checked session count for its
+   * project (a bundle entry the manifest disagrees with): `keys` gives, for
+   * each problem and then each warning, that session's project.
+   */
+  countArchiveFindings(keys: ReadonlyArray<string | undefined>): void {
+    [...this.archiveProblems, ...this.archiveWarnings].forEach((x, i) => {
+      const key = keys[i];
+      if (key === undefined) return;
       if (x.code.startsWith('E_')) this.project(key).problems++;
       else this.project(key).warnings++;
-    }
+    });
   }
 
   /** Every session of one project, described: parents that are not there. */

@@ -2,7 +2,10 @@
  * Checking a bundle end to end without unpacking it: the manifest, every
  * entry's name, type, size and sha256, and every session's rows as zot
  * reads them (each row's validity, the first row a meta row, its id the
- * manifest's) — one streaming pass, a row at a time.
+ * manifest's) — one streaming pass, a row at a time. Each session is
+ * handed on as it is checked; a project's descriptions are held only until
+ * every session the manifest lists for it has come (in a bundle as pack
+ * writes it, one project at a time).
  */
 import { createHash } from 'node:crypto';
 import { ZotpackError, type Warning } from '../errors.js';
@@ -10,9 +13,10 @@ import { describeScan, type SessionDescription } from '../session/describe-sessi
 import { RowStream } from '../session/row-stream.js';
 import { SessionScan } from '../session/session-scan.js';
 import type { Progress } from './batch-options.js';
-import type { BundleManifest, BundleSession } from './bundle-manifest.js';
+import type { BundleSession } from './bundle-manifest.js';
 import type { JobError } from './protocol.js';
-import { readBundle } from './read-bundle.js';
+import type { BundleManifestFile } from './manifest-file.js';
+import { BundleReader } from './read-bundle.js';
 
 export interface CheckedSession {
   entry: BundleSession;
@@ -21,12 +25,31 @@ export interface CheckedSession {
   problems: JobError[];
 }
 
+export interface CheckBundleOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+  /** The bundle's size on disk. */
+  size: number;
+  /** Each session as it is checked, in the bundle's order. */
+  onSession: (c: CheckedSession) => void;
+  /**
+   * Each project's described sessions (in the bundle's order) once every
+   * session the manifest lists for it has come, projects in the order they
+   * first came; those never whole at the end.
+   */
+  onProject: (key: string, descriptions: SessionDescription[]) => void;
+  /** What a project keeps of each description until it is whole (default: all of it). */
+  keep?: (d: SessionDescription) => SessionDescription;
+}
+
 export interface BundleCheck {
-  manifest: BundleManifest | undefined;
-  sessions: CheckedSession[];
-  /** Problems not of one session: the bundle's framing, refused entries, manifest entries. */
+  manifest: { created: string; zotpack: string; sessions: number } | undefined;
+  /** Problems not of one session: the bundle's framing, refused entries, manifest entries, sessions missing. */
   problems: JobError[];
+  /** What describing each session found. */
   warnings: Warning[];
+  /** For each of `problems`, then each of `warnings`: the project of the checked session it names, if it names one. */
+  namedKeys: Array<string | undefined>;
 }
 
 function asJobError(err: ZotpackError): JobError {
@@ -90,36 +113,84 @@ async function checkSession(entry: BundleSession, data: AsyncIterable<Buffer>, o
   return { entry, description, problems };
 }
 
-export async function checkBundle(path: string, options: { signal?: AbortSignal; onProgress?: (p: Progress) => void; size: number }): Promise<BundleCheck> {
-  const check: BundleCheck = { manifest: undefined, sessions: [], problems: [], warnings: [] };
+/** Checks the bundle at `path` a session at a time, handing each on; what is kept is the manifest's index and the projects not yet whole. */
+export async function checkBundle(path: string, options: CheckBundleOptions): Promise<BundleCheck> {
+  const check: BundleCheck = { manifest: undefined, problems: [], warnings: [], namedKeys: [] };
   const progress = { filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: options.size, errors: 0 };
   const tell = () => options.onProgress?.({ ...progress });
-  const seen = new Set<string>();
-  try {
-    for await (const item of readBundle(path, { signal: options.signal, onBytes: (n) => ((progress.bytesDone = n), tell()) })) {
-      if (item.kind === 'manifest') {
-        check.manifest = item.manifest;
-        for (const r of item.rejected) check.problems.push(asJobError(r.error));
-        progress.filesTotal = item.manifest.sessions.length;
-        tell();
-      } else if (item.kind === 'refused') {
-        check.problems.push(asJobError(item.error));
-      } else {
-        const checked = await checkSession(item.session, item.data, () => {});
-        seen.add(item.session.path);
-        check.sessions.push(checked);
-        check.warnings.push(...(checked.description?.warnings ?? []));
-        progress.filesDone++;
-        if (checked.problems.length > 0) progress.errors++;
-        tell();
-      }
+  const keep = options.keep ?? ((d: SessionDescription) => d);
+  /** Sessions still to come per project, and the described ones held until it is whole. */
+  let remaining = new Map<string, number>();
+  const held = new Map<string, SessionDescription[]>();
+  const release = (all: boolean) => {
+    // Every whole project, wherever it is: one that never completes (an
+    // entry missing or refused) must not hold the projects after it.
+    for (const [key, group] of held) {
+      if (!all && remaining.get(key) !== 0) continue;
+      held.delete(key);
+      options.onProject(key, group);
     }
-  } catch (err) {
-    if (!(err instanceof ZotpackError) || err.code === 'E_ABORTED') throw err;
-    check.problems.push(asJobError(err));
-  }
-  for (const s of check.manifest?.sessions ?? []) {
-    if (!seen.has(s.path)) check.problems.push({ code: 'E_BAD_BUNDLE', message: 'listed in the manifest, missing from the bundle', path: s.path });
+  };
+  const reader = new BundleReader(path, { signal: options.signal, onBytes: (n) => ((progress.bytesDone = n), tell()) });
+  try {
+    try {
+      for await (const item of reader.items()) {
+        if (item.kind === 'manifest') {
+          const m = item.manifest;
+          check.manifest = { created: m.created, zotpack: m.zotpack, sessions: m.count };
+          for (const r of m.rejected) check.problems.push(asJobError(r.error));
+          remaining = m.keyCounts();
+          progress.filesTotal = m.count;
+          tell();
+        } else if (item.kind === 'refused') {
+          check.problems.push(asJobError(item.error));
+        } else {
+          const checked = await checkSession(item.session, item.data, () => {});
+          reader.manifest!.markDone(item.r);
+          const { key } = item.session;
+          remaining.set(key, remaining.get(key)! - 1);
+          const d = checked.description;
+          if (d) {
+            check.warnings.push(...d.warnings);
+            checked.description = keep(d);
+            const group = held.get(key);
+            if (group) group.push(checked.description);
+            else held.set(key, [checked.description]);
+          }
+          options.onSession(checked);
+          release(false);
+          progress.filesDone++;
+          if (checked.problems.length > 0) progress.errors++;
+          tell();
+        }
+      }
+    } catch (err) {
+      if (!(err instanceof ZotpackError) || err.code === 'E_ABORTED') throw err;
+      check.problems.push(asJobError(err));
+    }
+    release(true);
+    const m = reader.manifest;
+    if (m) {
+      for (const [, s] of m.pending()) check.problems.push({ code: 'E_BAD_BUNDLE', message: 'listed in the manifest, missing from the bundle', path: s.path });
+      check.namedKeys = namedKeys(m, [...check.problems, ...check.warnings]);
+    }
+  } finally {
+    reader.close();
   }
   return check;
+}
+
+/** The project of the checked session each finding names, if it names one. */
+function namedKeys(m: BundleManifestFile, findings: ReadonlyArray<{ path?: string }>): Array<string | undefined> {
+  let last: string | undefined;
+  let lastKey: string | undefined;
+  return findings.map(({ path }) => {
+    if (path === undefined) return undefined;
+    if (path !== last) {
+      const r = m.find(path);
+      last = path;
+      lastKey = r !== undefined && m.done(r) ? m.session(r).key : undefined;
+    }
+    return lastKey;
+  });
 }

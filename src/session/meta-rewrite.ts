@@ -12,11 +12,18 @@ import { goString } from '../format/go-json.js';
 import type { CwdMap } from '../format/cwd-map.js';
 import { editMetaObject, readMetaObject } from '../format/session-meta.js';
 
+/** New ids for old ones: a Map, or anything that answers as one (an unpack asks its manifest). */
+export interface IdMapping {
+  get(id: string): string | undefined;
+  /** 0 when it maps no id. */
+  readonly size: number;
+}
+
 export interface MetaRewrite {
   /** New cwds for old ones. */
   cwd?: CwdMap;
   /** New ids for old ones, applied to `id` and `parent`. */
-  ids?: ReadonlyMap<string, string>;
+  ids?: IdMapping;
 }
 
 /** True when a rewrite can change nothing: the bytes can pass through unframed. */

@@ -12,7 +12,7 @@ import { readFirstMeta } from '../../src/session/first-meta.js';
 import type { TreeNode } from '../../src/session/session-tree.js';
 import { buildSampleArchive, cleanupTempDirs, effectiveTranscript, makeTempDir, renderSession, testId, type SampleArchive } from '../helpers/zot-archive.js';
 import { listTree, snapshot, tempFiles } from '../helpers/fs-snapshot.js';
-import { manifestEntry, manifestText, tarBytes, writeTar, type TarEntrySpec } from '../helpers/tar-builder.js';
+import { manifestEntry, manifestText, tarBytes, tarEntries, writeTar, type TarEntrySpec } from '../helpers/tar-builder.js';
 
 afterAll(cleanupTempDirs);
 
@@ -383,5 +383,102 @@ describe('hostile bundles', () => {
     expect(r2.report.errorsByCode.E_BAD_BUNDLE).toBe(1);
     expect(existsSync(join(root, 'h', 'sessions'))).toBe(false);
     expect(dirname(noManifest)).toBe(root);
+  });
+});
+
+describe('bundles laid out otherwise than pack lays them out', () => {
+  let sample: SampleArchive;
+  let packed: Array<TarEntrySpec & { data: Buffer }>;
+  let manifest: { sessions: Array<Record<string, unknown>> } & Record<string, unknown>;
+  let root: string;
+
+  /** Every file under a home with its bytes. */
+  const contents = (home: string) => listTree(home).map((p) => (p.endsWith('/') ? p : `${p} ${readFileSync(join(home, p)).toString('base64')}`));
+
+  /** A bundle of `entries` after a manifest of `text`. */
+  async function bundleOf(name: string, text: string, entries: readonly TarEntrySpec[]): Promise<string> {
+    const path = join(root, name);
+    await writeTar(path, [{ name: 'manifest.json', data: text }, ...entries]);
+    return path;
+  }
+
+  /** Runs `f` with the temp folder at a new empty folder; returns its result and what it left there. */
+  async function inTmp<T>(f: () => Promise<T>): Promise<[T, string[]]> {
+    const dir = makeTempDir();
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = dir;
+    try {
+      return [await f(), readdirSync(dir)];
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+  }
+
+  beforeAll(async () => {
+    sample = buildSampleArchive(makeTempDir(), { bigRowBytes: 300_000 });
+    root = makeTempDir();
+    packed = await tarEntries(readFileSync(await pack([sample.home], false)));
+    manifest = JSON.parse(packed[0]!.data.toString());
+  });
+
+  it('entries in reverse order and a manifest with its keys in another order: the home an in-order unpack makes, parents rewritten', async () => {
+    const sessions = packed.slice(1);
+    const { sessions: listed, ...head } = manifest;
+    const reordered = JSON.stringify({ sessions: listed, zotpack: head.zotpack, extra: [1, { sessions: [] }], version: head.version, created: head.created, format: head.format });
+    const reversed = await bundleOf('reversed.tar', reordered, [...sessions].reverse());
+    const inOrder = await bundleOf('in-order.tar', packed[0]!.data.toString(), sessions);
+    for (const freshIds of [false, true]) {
+      const a = join(makeTempDir(), 'a');
+      const b = join(makeTempDir(), 'b');
+      const ra = await unpack({ bundle: inOrder, home: a, mapCwd: [MAP], freshIds });
+      const seen: string[] = [];
+      const rb = await unpack({ bundle: reversed, home: b, mapCwd: [MAP], freshIds, onSession: (s) => seen.push(s.entry) });
+      expect(rb.report.failed).toBe(0);
+      expect(contents(b)).toEqual(contents(a));
+      // Handed on in the bundle's order, each once; no list kept.
+      expect(seen).toEqual(sessions.map((e) => e.name).reverse());
+      expect(rb.sessions).toEqual([]);
+      const moved = (ps: typeof ra.projects) => ps.map(({ folder, ...p }) => ({ ...p, folder: relative(dirname(dirname(folder)), folder) }));
+      expect(moved(rb.projects)).toEqual(moved(ra.projects));
+      expect([rb.report.files, rb.report.succeeded, rb.report.bytes]).toEqual([ra.report.files, ra.report.succeeded, ra.report.bytes]);
+      const again = await unpack({ bundle: reversed, home: b, mapCwd: [MAP], freshIds });
+      expect(again.sessions.map((s) => s.status)).toEqual(sessions.map(() => 'present'));
+    }
+  });
+
+  it('a manifest that lists an entry twice: the entry unpacked once, the second listing reported', async () => {
+    const first = manifest.sessions[0]!;
+    const text = JSON.stringify({ ...manifest, sessions: [...manifest.sessions, { ...first, title: 'again' }] });
+    const home = join(makeTempDir(), 'h');
+    const r = await unpack({ bundle: await bundleOf('twice.tar', text, packed.slice(1)), home });
+    expect(r.report.errors).toEqual([expect.objectContaining({ code: 'E_BAD_BUNDLE', path: first.path, message: 'the manifest lists this entry twice' })]);
+    expect(r.sessions.filter((s) => s.entry === first.path).map((s) => s.status)).toEqual(['new']);
+    expect(r.bundle.sessions).toBe(manifest.sessions.length);
+    expect(r.report.files).toBe(manifest.sessions.length + 1);
+  });
+
+  it('an entry missing from the middle: the others in the bundle order, the missing one last', async () => {
+    const sessions = packed.slice(1);
+    const gone = sessions[2]!.name;
+    const shuffled = [sessions[4]!, sessions[0]!, ...sessions.slice(5), sessions[1]!, sessions[3]!];
+    const r = await unpack({ bundle: await bundleOf('gap.tar', packed[0]!.data.toString(), shuffled), home: join(makeTempDir(), 'h') });
+    expect(r.sessions.map((s) => s.entry)).toEqual([...shuffled.map((e) => e.name), gone]);
+    expect(r.sessions.at(-1)).toMatchObject({ status: 'failed', error: { code: 'E_BAD_BUNDLE', message: expect.stringMatching(/missing from the bundle/) } });
+    expect(r.report.errors.map((e) => e.path)).toEqual([gone]);
+  });
+
+  it('a manifest broken in the middle or cut short: one error naming it, nothing written, nothing left in the temp folder', async () => {
+    const text = packed[0]!.data.toString();
+    const middle = text.indexOf('"sha256"', text.length / 2);
+    for (const bad of [`${text.slice(0, middle)}"sha256" "${text.slice(middle + 10)}`, text.slice(0, text.length / 2)]) {
+      const bundle = await bundleOf('broken.tar', bad, packed.slice(1));
+      const home = join(makeTempDir(), 'h');
+      const [r, left] = await inTmp(() => unpack({ bundle, home }));
+      expect(r.report.errors).toEqual([expect.objectContaining({ code: 'E_BAD_BUNDLE', path: 'manifest.json', message: expect.stringMatching(/^the manifest is not valid JSON/) })]);
+      expect(r.sessions).toEqual([]);
+      expect(existsSync(home)).toBe(false);
+      expect(left).toEqual([]);
+    }
   });
 });

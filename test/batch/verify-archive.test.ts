@@ -6,7 +6,7 @@ import { packArchive } from '../../src/batch/pack-archive.js';
 import { verifyArchive } from '../../src/batch/verify-archive.js';
 import { projectKey } from '../../src/format/project-key.js';
 import { buildSampleArchive, cleanupTempDirs, makeTempDir, renderSession, testId, writeSession, type SampleArchive } from '../helpers/zot-archive.js';
-import { manifestEntry, manifestText, writeTar } from '../helpers/tar-builder.js';
+import { manifestEntry, manifestText, tarEntries, writeTar } from '../helpers/tar-builder.js';
 
 afterAll(cleanupTempDirs);
 
@@ -80,6 +80,29 @@ describe('verifyArchive', () => {
         ['E_NOT_META', names[2]],
       ].sort(),
     );
+  });
+
+  it('a bundle with its projects interleaved, an entry missing and one twice: the findings of one in order', async () => {
+    const [head, ...sessions] = await tarEntries(readFileSync(plain));
+    const gone = sessions.findIndex((e) => e.name.startsWith(`sessions/${sample.projects[0]!.key}/`));
+    const kept = sessions.filter((_, i) => i !== gone);
+    // Every other entry from the end: projects interleave, parents come after children.
+    const shuffled = [...kept.filter((_, i) => i % 2 === 1).reverse(), ...kept.filter((_, i) => i % 2 === 0), kept[3]!];
+    const inOrder = join(makeTempDir(), 'in-order.tar');
+    const mixed = join(makeTempDir(), 'mixed.tar');
+    await writeTar(inOrder, [head!, ...kept, kept[3]!]);
+    await writeTar(mixed, [head!, ...shuffled]);
+    const sorted = <T extends { code: string; path?: string; message: string }>(xs: readonly T[]) => xs.map((x) => `${x.path} ${x.code} ${x.message}`).sort();
+    const a = await verifyArchive({ path: inOrder, jobs: 1 });
+    const b = await verifyArchive({ path: mixed, jobs: 1 });
+    expect(sorted(b.problems)).toEqual(sorted(a.problems));
+    expect(sorted(a.problems)).toEqual(
+      [`${sessions[gone]!.name} E_BAD_BUNDLE listed in the manifest, missing from the bundle`, `${kept[3]!.name} E_BAD_BUNDLE a second entry of this name`].sort(),
+    );
+    expect(sorted(b.warnings)).toEqual(sorted(a.warnings));
+    expect(a.warnings.map((w) => w.code)).toContain('W_ORPHAN');
+    expect(b.projects).toEqual(a.projects);
+    expect(b.manifest).toEqual(a.manifest);
   });
 
   it('checks a folder: a zot home, and an export folder against its manifest', async () => {

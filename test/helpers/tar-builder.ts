@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 
 export interface TarEntrySpec {
@@ -37,6 +37,23 @@ export async function tarBytes(entries: readonly TarEntrySpec[], options: { gzip
 
 export async function writeTar(path: string, entries: readonly TarEntrySpec[], options: { gzip?: boolean } = {}): Promise<void> {
   writeFileSync(path, await tarBytes(entries, options));
+}
+
+/** Every entry of a tar (gzipped or not), in order, with its bytes: to build a bundle again with a twist. */
+export async function tarEntries(bundle: Buffer): Promise<Array<TarEntrySpec & { data: Buffer }>> {
+  const plain = bundle[0] === 0x1f ? gunzipSync(bundle) : bundle;
+  const extract = tar.extract();
+  const out: Array<TarEntrySpec & { data: Buffer }> = [];
+  const done = (async () => {
+    for await (const e of extract) {
+      const parts: Buffer[] = [];
+      for await (const c of e) parts.push(c as Buffer);
+      out.push({ name: e.header.name, type: (e.header.type ?? 'file') as TarEntrySpec['type'], data: Buffer.concat(parts) });
+    }
+  })();
+  extract.end(plain);
+  await done;
+  return out;
 }
 
 /** A manifest entry for `data` at `path`, the other fields filled in plausibly. */

@@ -2,7 +2,8 @@ import { unpackArchive, type UnpackArchiveResult } from '../../batch/unpack-arch
 import type { ConflictPolicy } from '../../batch/twin-sink.js';
 import { homeOf, parse, positionals, type Command } from '../command.js';
 import { startBulk } from '../bulk.js';
-import { EXIT_FAILED, print, printJson, UsageError, type CliIo } from '../io.js';
+import { EXIT_FAILED, print, UsageError, type CliIo } from '../io.js';
+import { printJsonWithArrays, SpooledArray } from '../spooled-array.js';
 
 function counts(p: UnpackArchiveResult['projects'][number], dry: boolean): string {
   const parts = [
@@ -74,21 +75,30 @@ Examples:
     if (!['skip', 'copy', 'fail'].includes(policy)) throw new UsageError(`--on-conflict takes skip, copy or fail, got '${policy}'`);
     const home = values.to ?? homeOf(values, io);
     const bulk = startBulk({ jobs: values.jobs, json: values.json, quiet: values.quiet, home }, io, values['dry-run'] ? 'reading' : 'unpacking');
-    const result = await unpackArchive({
-      bundle: bundle!,
-      home,
-      mapCwd: values['map-cwd'],
-      freshIds: values['fresh-ids'],
-      onConflict: policy as ConflictPolicy,
-      dryRun: values['dry-run'],
-      durable: !values['no-fsync'],
-      jobs: bulk.options.jobs,
-      signal: bulk.options.signal,
-      onProgress: bulk.options.onProgress,
-    });
-    if (values.json) printJson(io, result);
-    else if (!result.report.interrupted) printPlan(io, result);
-    const code = bulk.finish(result.report);
-    return code === 0 && !result.written && !result.dryRun ? EXIT_FAILED : code;
+    // Handed on as they come, not kept: --json spools them (spooled-array.ts); the text shows only projects.
+    const sessions = new SpooledArray();
+    try {
+      const result = await unpackArchive({
+        bundle: bundle!,
+        home,
+        mapCwd: values['map-cwd'],
+        freshIds: values['fresh-ids'],
+        onConflict: policy as ConflictPolicy,
+        dryRun: values['dry-run'],
+        durable: !values['no-fsync'],
+        jobs: bulk.options.jobs,
+        signal: bulk.options.signal,
+        onProgress: bulk.options.onProgress,
+        onSession: (s) => {
+          if (values.json) sessions.push(s);
+        },
+      });
+      if (values.json) printJsonWithArrays(io, { ...result }, { sessions });
+      else if (!result.report.interrupted) printPlan(io, result);
+      const code = bulk.finish(result.report);
+      return code === 0 && !result.written && !result.dryRun ? EXIT_FAILED : code;
+    } finally {
+      sessions.close();
+    }
   },
 };
