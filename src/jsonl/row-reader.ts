@@ -19,8 +19,6 @@ const CR = 0x0d;
 
 /** Default read size: big enough that syscalls are not the cost, small enough to sit in L2/L3. */
 export const DEFAULT_CHUNK_SIZE = 1 << 20;
-/** How much a buffer in the scanner's memory grows at a time for a long row: its bytes are scanned for a newline again at each step. */
-const GROWTH = 4;
 
 export interface RowReaderOptions {
   /** Bytes read per system call, and the buffer's starting size. Default 1 MiB. */
@@ -118,7 +116,6 @@ function* readInto(fd: number, region: WasmRegion | undefined, chunk: number, pa
   let pos = 0; // start of the unconsumed row in buf
   let line = 0;
   let eof = false;
-  let grown: Buffer | undefined;
   try {
     for (;;) {
       // Only [0, len) is data; searching a view keeps indexOf out of stale bytes.
@@ -148,11 +145,6 @@ function* readInto(fd: number, region: WasmRegion | undefined, chunk: number, pa
         buf = home;
         big.release();
         big = undefined;
-      } else if (partial === buf.length && buf === home && region && (grown = region.growUpTo(GROWTH * buf.length))) {
-        // A row longer than the buffer, in the scanner's memory: the buffer
-        // grows in place and the read goes on into it, so the row's bytes
-        // are read once (rowSize reads them twice) and never copied.
-        buf = home = grown;
       } else if (partial === buf.length) {
         const size = rowSize(fd, base, len, chunk, path);
         // (Not bigger: a last row without a newline is all here; the read below finds the file's end.)
@@ -175,9 +167,6 @@ function* readInto(fd: number, region: WasmRegion | undefined, chunk: number, pa
         }
       } else if (pos > 0) {
         buf.copyWithin(0, pos, len);
-        // Back to `chunk` after a big row: reads as large as the row would
-        // run past the caches before their rows are scanned.
-        if (buf === home && region && home.length > chunk && partial < chunk) buf = home = region.grow(chunk) ?? home;
       }
       base += pos;
       len = partial;

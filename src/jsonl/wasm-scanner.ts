@@ -112,8 +112,6 @@ export interface WasmRegion {
   buf: Buffer;
   /** The same region at `size` bytes, its content kept, when it is the newest region and there is room. */
   grow(size: number): Buffer | undefined;
-  /** The same region at up to `size` bytes (all the room there is, if less), when it is the newest region and can grow at all. */
-  growUpTo(size: number): Buffer | undefined;
   release(): void;
 }
 
@@ -145,11 +143,6 @@ export function wasmBuffer(size: number): WasmRegion | undefined {
       slot.end = newEnd;
       s.top = newEnd;
       return Buffer.from(s.memory.buffer, start, bigger);
-    },
-    growUpTo(bigger) {
-      const room = s.memory.buffer.byteLength - start;
-      const size = Math.min(bigger, room);
-      return size > slot.end - start ? this.grow(size) : undefined;
     },
     release() {
       // Readers nest (a check inside a copy reads another file), so regions
