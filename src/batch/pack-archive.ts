@@ -100,8 +100,6 @@ export async function packArchive(options: PackArchiveOptions, limits: SliceLimi
   if (existsSync(out) && !options.force) throw new ZotpackError('E_EXISTS', 'the bundle file exists (--force replaces it)', { path: out });
   if (existsSync(out) && statSync(out).isDirectory()) throw new ZotpackError('E_IS_DIR', 'a folder, expected a bundle file name', { path: out });
 
-  const pool = new WorkerPool(base);
-  const resolved: ResolvedBatchOptions = { ...base, pool };
   const report = new ReportBuilder('pack', 0);
   const header = {
     format: BUNDLE_FORMAT,
@@ -119,6 +117,8 @@ export async function packArchive(options: PackArchiveOptions, limits: SliceLimi
     report: report.finish(interrupted),
   });
   const spool = new PackSpool();
+  const pool = new WorkerPool(base);
+  const resolved: ResolvedBatchOptions = { ...base, pool };
   try {
     options.onPhase?.('hash');
     const files = await hashSessions(resolved, spool, report, onPacked, options.onProgress, limits);
@@ -139,8 +139,11 @@ export async function packArchive(options: PackArchiveOptions, limits: SliceLimi
     report.report.bytes = spool.bytes;
     return finish(file.bytesWritten, false);
   } finally {
-    spool.close();
-    await pool.close();
+    try {
+      spool.close();
+    } finally {
+      await pool.close();
+    }
   }
 }
 

@@ -34,7 +34,11 @@ class SpoolFile {
   bytes = 0;
 
   constructor(readonly path: string) {
-    this.fd = openSync(path, 'wx+', 0o600);
+    try {
+      this.fd = openSync(path, 'wx+', 0o600);
+    } catch (err) {
+      throw fromFsError(err, path, 'cannot make the pack spool (a temp file)');
+    }
   }
 
   append(text: string): void {
@@ -82,7 +86,11 @@ export class PackSpool {
   bytes = 0;
 
   constructor() {
-    this.dir = mkdtempSync(join(tmpdir(), 'zotpack-pack-'));
+    try {
+      this.dir = mkdtempSync(join(tmpdir(), 'zotpack-pack-'));
+    } catch (err) {
+      throw fromFsError(err, join(tmpdir(), 'zotpack-pack-*'), 'cannot make a temp folder for the manifest');
+    }
     try {
       this.entries = new SpoolFile(join(this.dir, 'manifest-sessions.json'));
       this.files = new SpoolFile(join(this.dir, 'files.jsonl'));

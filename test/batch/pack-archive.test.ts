@@ -162,6 +162,23 @@ describe('packArchive', () => {
     expect(packs[2]).toEqual(packs[0]);
   });
 
+  it('fails with the temp folder named when it cannot spool there, writing no bundle', async () => {
+    const missing = join(makeTempDir(), 'gone');
+    const b = join(makeTempDir(), 'b.zotpack');
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = missing;
+    try {
+      await expect(packArchive({ sources: [sample.home], out: b, jobs: 1, durable: false })).rejects.toMatchObject({
+        code: 'E_NOT_FOUND',
+        path: expect.stringContaining(missing),
+      });
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+    expect(() => statSync(b)).toThrow();
+  });
+
   it('hands each manifest entry to onPacked instead of keeping them in the result', async () => {
     const seen: string[] = [];
     const b = join(makeTempDir(), 'b.zotpack');
