@@ -9,6 +9,7 @@ import { resolveBatchOptions, type BatchOptions } from './batch-options.js';
 import type { BatchReport } from './batch-report.js';
 import { describeProjects } from './describe-archive.js';
 import type { SliceLimits } from './select-slices.js';
+import { appendAll } from '../format/append-all.js';
 
 export interface ArchiveProject {
   /** The project's cwd, as most of its sessions record it ('' when none does). */
@@ -44,7 +45,7 @@ function projectTree(key: string, group: readonly SessionDescription[]): Archive
     return false;
   });
   const linked = linkTree(withId);
-  warnings.push(...linked.warnings);
+  appendAll(warnings, linked.warnings);
   return { cwd: mostCommon(group.map((d) => d.cwd).filter(Boolean)), key, sessions: withId.length, roots: linked.roots, warnings };
 }
 

@@ -16,6 +16,7 @@ import { WorkerPool } from './run-pool.js';
 import { keyRuns, SliceProgress, SliceSource, type SliceLimits } from './select-slices.js';
 import { matchesMeta } from './filters.js';
 import { interner } from '../format/interner.js';
+import { appendAll } from '../format/append-all.js';
 
 // Shared by every session with nothing to say; never written to.
 const NO_COUNTS: Record<string, number> = Object.freeze({}) as Record<string, number>;
@@ -121,7 +122,7 @@ export async function describeProjects(
         const group = slots.slice(start, end).filter((d) => d !== undefined);
         const joining = waiting.get(key);
         waiting.delete(key);
-        if (joining) group.push(...joining);
+        if (joining) appendAll(group, joining);
         if (group.length > 0) onProject(key, inZotOrder(group), report);
       }
     }

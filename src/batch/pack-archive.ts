@@ -28,6 +28,7 @@ import { basename, resolve } from 'node:path';
 import tar from 'tar-stream';
 import { ZotpackError, fromFsError } from '../errors.js';
 import { projectKey } from '../format/project-key.js';
+import { appendAll } from '../format/append-all.js';
 import { AtomicFile } from '../session/atomic-file.js';
 import type { SessionDigest } from '../session/digest-session.js';
 import { resolveBatchOptions, type BatchOptions, type ResolvedBatchOptions } from './batch-options.js';
@@ -199,13 +200,13 @@ async function hashSessions(
       if (p) packed.push(p);
     });
     if (slice.keyless) {
-      waiting.push(...packed);
+      appendAll(waiting, packed);
       continue;
     }
     // Slices come in key order: what waits for a key up to this slice's last goes with it.
     const last = slice.sessions.at(-1)?.folderKey;
     const joining = last === undefined ? [] : take(waiting, (p) => p.key <= last);
-    place([...packed, ...joining]);
+    place(appendAll(packed, joining));
   }
   place(waiting);
   return files;
@@ -213,12 +214,13 @@ async function hashSessions(
 
 /** Removes and returns the items of `list` that `pick` picks. */
 function take<T>(list: T[], pick: (item: T) => boolean): T[] {
-  const taken = list.filter(pick);
-  if (taken.length > 0) {
-    const rest = list.filter((x) => !pick(x));
-    list.length = 0;
-    list.push(...rest);
+  const taken: T[] = [];
+  let kept = 0;
+  for (const x of list) {
+    if (pick(x)) taken.push(x);
+    else list[kept++] = x;
   }
+  list.length = kept;
   return taken;
 }
 

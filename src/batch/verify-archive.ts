@@ -34,6 +34,7 @@ import { WorkerPool } from './run-pool.js';
 import { byPath } from './discover.js';
 import { keyRuns, SliceProgress, SliceSource, type SliceLimits } from './select-slices.js';
 import { checkBundle, type CheckedSession } from './verify-bundle.js';
+import { appendAll } from '../format/append-all.js';
 
 export interface VerifyArchiveOptions {
   /** A bundle file, or a folder. */
@@ -103,8 +104,8 @@ export async function verifyArchive(options: VerifyArchiveOptions, limits: Slice
       onProject: (key, descriptions) => bundleFound.linkProject(key, descriptions),
       keep: (d) => trim(d, intern),
     });
-    found.archiveProblems.push(...b.problems);
-    found.archiveWarnings.push(...b.warnings);
+    appendAll(found.archiveProblems, b.problems);
+    appendAll(found.archiveWarnings, b.warnings);
     found.countArchiveFindings(b.namedKeys);
     manifest = b.manifest;
   }

@@ -10,6 +10,7 @@
 import { ZotpackError, type Warning } from '../errors.js';
 import { describeSession, type SessionDescription } from './describe-session.js';
 import { listSessionFiles } from './find-session.js';
+import { appendAll } from '../format/append-all.js';
 
 export interface TreeNode extends SessionDescription {
   /** The parent id names no session in the set. */
@@ -82,7 +83,7 @@ export function linkTree(sessions: SessionDescription[]): { roots: TreeNode[]; w
       const x = stack.pop()!;
       if (reached.has(x)) continue;
       reached.add(x);
-      stack.push(...x.children);
+      appendAll(stack, x.children);
     }
   };
   roots.forEach(mark);

@@ -2,7 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { sessionsDir } from '../../src/format/project-key.js';
-import { projectTree, type TreeNode } from '../../src/session/session-tree.js';
+import { linkTree, projectTree, type TreeNode } from '../../src/session/session-tree.js';
+import type { SessionDescription } from '../../src/session/describe-session.js';
 import { API_DIR, IDS, WEB_DIR } from '../helpers/zot-fixtures.js';
 import { buildSampleArchive, cleanupTempDirs, makeTempDir, testId, writeSession } from '../helpers/zot-archive.js';
 
@@ -181,5 +182,18 @@ describe('the tree of the sample archive', () => {
       const refused = new Set(s.bad.filter((b) => b.code.startsWith('E_')).map((b) => b.path));
       expect(t.sessions).toBe(p.sessions.filter((x) => !refused.has(x)).length);
     }
+  });
+});
+
+describe('linkTree over a big project', () => {
+  test('links 200,000 branches of one session and as many orphans without running out of stack', () => {
+    const described = (id: string, parent: string) =>
+      ({ path: `/p/${id}.jsonl`, id, parent, forkPoint: 0, cwd: '/p', hidden: false, summary: {}, counts: {}, extraMetas: 0, warnings: [] }) as unknown as SessionDescription;
+    const sessions = [described('root', '')];
+    for (let i = 0; i < 200_000; i++) sessions.push(described(`c${i}`, 'root'), described(`o${i}`, `gone${i}`));
+    const { roots, warnings } = linkTree(sessions);
+    expect(roots).toHaveLength(200_001);
+    expect(roots[0]!.children).toHaveLength(200_000);
+    expect(warnings).toHaveLength(200_000);
   });
 });
