@@ -9,7 +9,7 @@ import type { SessionRecord } from './session-record.js';
 
 export const BUNDLE_FORMAT = 'zotpack-bundle';
 export const BUNDLE_VERSION = 1;
-/** The manifest is read whole: a bound against a hostile one (about 2 million sessions). */
+/** The most manifest a bundle may have (it is kept in a temp file): a bound against a hostile one (about 2 million sessions). */
 export const MAX_MANIFEST_BYTES = 512 << 20;
 
 /** One session in a bundle. */
@@ -74,48 +74,4 @@ export function asBundleSession(s: Record<string, unknown>): BundleSession {
     size: s.size as number,
     sha256: s.sha256 as string,
   };
-}
-
-/**
- * Reads a manifest. Throws E_BAD_BUNDLE when it is not one; a session entry
- * that cannot be used (an unsafe path, a missing field, a second entry for
- * one path) is returned in `rejected`, and the rest stay usable.
- */
-export function parseManifest(bytes: Buffer): { manifest: BundleManifest; rejected: RejectedSession[] } {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(bytes.toString('utf8'));
-  } catch (err) {
-    throw bad(`is not valid JSON: ${(err as Error).message}`);
-  }
-  if (typeof doc !== 'object' || doc === null) throw bad('is not a JSON object');
-  const m = doc as Record<string, unknown>;
-  if (m.format !== BUNDLE_FORMAT) throw bad(`is not a zotpack bundle manifest (format ${JSON.stringify(m.format)})`);
-  if (m.version !== BUNDLE_VERSION) {
-    throw bad(`has version ${JSON.stringify(m.version)}; this zotpack reads version ${BUNDLE_VERSION} (a newer zotpack made the bundle?)`);
-  }
-  if (!Array.isArray(m.sessions)) throw bad('has no sessions list');
-  const sessions: BundleSession[] = [];
-  const rejected: RejectedSession[] = [];
-  const paths = new Set<string>();
-  m.sessions.forEach((raw, k) => {
-    const path = typeof (raw as { path?: unknown } | null)?.path === 'string' ? (raw as { path: string }).path : `#${k}`;
-    try {
-      const s = checkSession(raw, k);
-      if (paths.has(s.path)) throw new ZotpackError('E_BAD_BUNDLE', 'the manifest lists this entry twice', { path: s.path });
-      paths.add(s.path);
-      sessions.push(s);
-    } catch (err) {
-      if (!(err instanceof ZotpackError)) throw err;
-      rejected.push({ path, error: err });
-    }
-  });
-  const manifest: BundleManifest = {
-    format: BUNDLE_FORMAT,
-    version: BUNDLE_VERSION,
-    created: typeof m.created === 'string' ? m.created : '',
-    zotpack: typeof m.zotpack === 'string' ? m.zotpack : '',
-    sessions,
-  };
-  return { manifest, rejected };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseManifest } from '../../src/batch/bundle-manifest.js';
+import { parseManifest } from '../helpers/manifest-reference.js';
 import { expectCode } from '../helpers/expect-code.js';
 import { manifestEntry, manifestText } from '../helpers/tar-builder.js';
 

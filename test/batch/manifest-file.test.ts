@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ZotpackError } from '../../src/errors.js';
-import { parseManifest } from '../../src/batch/bundle-manifest.js';
+import { parseManifest } from '../helpers/manifest-reference.js';
 import { BundleManifestFile } from '../../src/batch/manifest-file.js';
 import { hashKey } from '../../src/batch/hash-index.js';
 import { cleanupTempDirs, makeTempDir } from '../helpers/zot-archive.js';

@@ -2,7 +2,8 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BUNDLE_FORMAT, BUNDLE_VERSION, parseManifest, type BundleSession } from '../../src/batch/bundle-manifest.js';
+import { BUNDLE_FORMAT, BUNDLE_VERSION, type BundleSession } from '../../src/batch/bundle-manifest.js';
+import { parseManifest } from '../helpers/manifest-reference.js';
 import { PackSpool } from '../../src/batch/pack-spool.js';
 import { manifestEntry } from '../helpers/tar-builder.js';
 
