@@ -6,7 +6,7 @@
  */
 import { corpusLabel, corpusSpecs, ensureCorpus } from './corpus.js';
 import { catArgv, measureInterleaved, warmCache, type Variant } from './measure.js';
-import { FLOOR_READ, isMain, NAIVE_TREE, zotpack } from './paths.js';
+import { FLOORS, isMain, NAIVE_TREE, zotpack } from './paths.js';
 import { standalone, type BenchOptions } from './script-main.js';
 import { addCheck, linesOf, setRatio, type BenchResult } from './table.js';
 import { atLeast, rssCheck, TARGETS, vsNaiveCheck } from './targets.js';
@@ -18,8 +18,8 @@ export async function benchTree(o: BenchOptions): Promise<BenchResult> {
   const cat: Variant = { name: 'cat', kind: 'ceiling', argv: catArgv(c.dir) };
   const naive: Variant = { name: 'naive (readline + JSON.parse)', kind: 'naive', argv: [process.execPath, NAIVE_TREE, '--from', c.dir] };
   // What reading costs Node.js here, and reading plus zotpack's validation of every byte with nothing else.
-  const floorRead: Variant = { name: 'floor: Node reads every byte', kind: 'ceiling', argv: [process.execPath, FLOOR_READ, '--from', c.dir, '--mode', 'read'] };
-  const floorScan: Variant = { name: 'floor: ... and validates it', kind: 'ceiling', argv: [process.execPath, FLOOR_READ, '--from', c.dir, '--mode', 'scan'] };
+  const floorRead: Variant = { name: 'floor: Node reads every byte', kind: 'ceiling', argv: [process.execPath, FLOORS, '--from', c.dir, '--mode', 'read'] };
+  const floorScan: Variant = { name: 'floor: ... and validates it', kind: 'ceiling', argv: [process.execPath, FLOORS, '--from', c.dir, '--mode', 'scan'] };
   const variants = [z, jobs1, cat, floorRead, floorScan, naive];
   warmCache(c.dir);
   const { lines, line } = linesOf(variants, (await measureInterleaved('tree', variants, o.reps)).measurements, c);
@@ -37,7 +37,7 @@ export async function benchTree(o: BenchOptions): Promise<BenchResult> {
     lines,
     notes: [
       "ratio: throughput over `cat`'s (> 1 is faster); for the naive line, over zotpack's.",
-      'floors (bench/floor-read.ts, same threads as the pool): a Node.js program that only reads every file in 1 MiB reads; then one that also frames rows and runs the WebAssembly validator on each, and nothing else. zotpack tree cannot beat the second: zot skips a row that is not valid JSON, so its counts depend on every byte.',
+      'floors (bench/floors.ts, same threads as the pool): a Node.js program that only reads every file in 1 MiB reads; then one that also frames rows and runs the WebAssembly validator on each, and nothing else. zotpack tree cannot beat the second: zot skips a row that is not valid JSON, so its counts depend on every byte.',
     ],
   };
 }

@@ -12,8 +12,8 @@ export const ZOTPACK = join(ROOT, 'bin', 'zotpack.js');
 export const NAIVE_EXPORT = join(ROOT, 'dist', 'bench', 'naive-export.js');
 export const NAIVE_TREE = join(ROOT, 'dist', 'bench', 'naive-tree.js');
 
-/** The read and validate floors under tree. */
-export const FLOOR_READ = join(ROOT, 'dist', 'bench', 'floor-read.js');
+/** The floors under tree and export: the work they cannot skip, and nothing else. */
+export const FLOORS = join(ROOT, 'dist', 'bench', 'floors.js');
 
 /** Generated corpora, cached between runs (gitignored). */
 export const CORPUS_DIR = join(ROOT, 'bench', 'corpus');
