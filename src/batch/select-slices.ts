@@ -127,6 +127,14 @@ export class SliceSource {
         if (entries.length > 0 || g.counted > 0) yield await this.filter(entries, true, g.counted);
         continue;
       }
+      // A project that would take the slice past its bound starts the next
+      // slice: a slice is over the bound only when one project alone is.
+      if (current.length > 0 && current.length + entries.length > max) {
+        const full = current;
+        current = [];
+        yield await this.filter(full, false, counted);
+        counted = 0;
+      }
       for (const e of entries) current.push(e);
       counted += g.counted;
       if (current.length >= max) {

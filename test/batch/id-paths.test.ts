@@ -22,4 +22,30 @@ describe('IdPaths', () => {
     whole.add('a', 'sessions/k/a.jsonl');
     expect(whole.where('a')).toBe('sessions/k/a.jsonl');
   });
+
+  it('tells apart ids that share a prefix, differ only past ASCII, or are longer than its lookup buffer, through reserve and re-add', () => {
+    const ids = new IdPaths('/h');
+    const long = 'λ'.repeat(400); // 800 bytes
+    const names = ['a', 'ab', 'abc', 'é', 'e\u0301', long, `${long}x`, ''.padEnd(36, '0')];
+    names.forEach((id, i) => ids.add(id, `/h/k/${i}.jsonl`));
+    names.forEach((id, i) => expect(ids.where(id)).toBe(`/h/k/${i}.jsonl`));
+    expect(ids.where('abcd')).toBeUndefined();
+    expect(ids.where(long.slice(1))).toBeUndefined();
+    // Reserved, then written: the path; written, then reserved: null.
+    ids.reserve('fresh');
+    expect(ids.where('fresh')).toBeNull();
+    ids.add('fresh', '/h/k/fresh.jsonl');
+    expect(ids.where('fresh')).toBe('/h/k/fresh.jsonl');
+    ids.reserve('ab');
+    expect(ids.where('ab')).toBeNull();
+    expect(ids.where('abc')).toBe('/h/k/2.jsonl');
+  });
+
+  it('keeps 200,000 ids, each named twice, with the last path for each', () => {
+    const ids = new IdPaths('/h');
+    const id = (i: number) => `${i.toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`;
+    for (let round = 0; round < 2; round++) for (let i = 0; i < 200_000; i++) ids.add(id(i), `/h/k/${round}-${i}.jsonl`);
+    for (let i = 0; i < 200_000; i += 7) expect(ids.where(id(i))).toBe(`/h/k/1-${i}.jsonl`);
+    expect(ids.where(id(200_000))).toBeUndefined();
+  });
 });
