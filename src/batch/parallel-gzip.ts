@@ -6,7 +6,9 @@
  * Node's gunzip read it whole. A block boundary costs a few bytes of ratio.
  *
  * Memory: `parallel` blocks in flight, each `blockSize` in and about as much
- * out — a few tens of MB, whatever the stream's size.
+ * out, whatever the stream's size. 1 MiB blocks: packing the 2 GB bench
+ * corpus peaked at 246-256 MB with 4 MiB blocks and at 183-185 MB with 1
+ * MiB, 2% slower (12.5-12.8 s vs 12.8-13.1 s) and 0.04% bigger.
  */
 import { availableParallelism } from 'node:os';
 import { promisify } from 'node:util';
@@ -17,14 +19,14 @@ const gzipAsync = promisify(gzip);
 export interface ParallelGzipOptions {
   /** 1 (fast) to 9 (small). */
   level: number;
-  /** Bytes per member. Default 4 MiB. */
+  /** Bytes per member. Default 1 MiB. */
   blockSize?: number;
   /** Members in flight. Default: twice the cores, so that a slow block does not leave a core idle. */
   parallel?: number;
 }
 
 export async function* parallelGzip(source: AsyncIterable<Buffer>, options: ParallelGzipOptions): AsyncGenerator<Buffer> {
-  const blockSize = options.blockSize ?? 4 << 20;
+  const blockSize = options.blockSize ?? 1 << 20;
   const parallel = Math.max(1, options.parallel ?? availableParallelism() * 2);
   const queue: Array<Promise<Buffer>> = [];
   let block: Buffer[] = [];
