@@ -194,6 +194,32 @@ describe('export content', () => {
     expect(r.bytesIn).toBe(readFileSync(FX.long).length);
   });
 
+  test('rows of several hundred KB and of MB: the file holds every kept row as read, and its sha256 is that file\'s', async () => {
+    const { createHash } = await import('node:crypto');
+    const home = makeTempDir();
+    const src = writeSession(home, {
+      cwd: '/p',
+      id: testId('big-rows-hash'),
+      rows: [
+        { user: 'Look.' },
+        { image: { bytes: 300_000 } },
+        { assistant: 'Seen.' },
+        { raw: '{"type":"message","message":' }, // not valid JSON: left out
+        { image: { bytes: (1 << 20) + 7 } },
+        { image: { bytes: 3 << 20 } },
+        { usage: { cost: 0.5, cumulative: 0.5 } },
+      ],
+    });
+    const r = exportSession({ source: src, destination: join(makeTempDir(), 'a'), durable: false, sha256: true });
+    const bytes = readFileSync(r.output);
+    expect(r.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect(r.bytesOut).toBe(bytes.length);
+    const kept = rowsOf(src).slice(1).filter((row) => row !== '{"type":"message","message":');
+    expect(kept).toHaveLength(6);
+    expect(bodyOf(r.output).toString()).toBe(kept.map((row) => `${row}\n`).join(''));
+    expect(r.dropped.invalid).toBe(1);
+  });
+
   test("a first meta row over 20 MiB (zot's scanner limit) exports fine", () => {
     const home = makeTempDir();
     const big = 'x'.repeat(21 * 1024 * 1024);
