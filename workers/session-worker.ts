@@ -76,7 +76,7 @@ export default function runJob(job: Job): JobResult {
         ),
       };
     case 'describe':
-      return { outcomes: job.files.map((f) => attempt(f.path, () => lean(describeSession(f.path), job.for))) };
+      return { outcomes: job.files.map((f) => attempt(f.path, () => lean(describeSession(f.path, { hashBytes: f.hashBytes }), job.for))) };
     case 'meta':
       return {
         outcomes: job.files.map((f) =>

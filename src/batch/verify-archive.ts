@@ -29,7 +29,7 @@ import { ManifestCursor, type ManifestEntry } from './export-manifest.js';
 import { IdPaths } from './id-paths.js';
 import type { JobError } from './protocol.js';
 import { probeBundle } from './read-bundle.js';
-import { runOp } from './run-op.js';
+import { runOp, runOpOn } from './run-op.js';
 import { WorkerPool } from './run-pool.js';
 import { byPath } from './discover.js';
 import { keyRuns, SliceProgress, SliceSource, type SliceLimits } from './select-slices.js';
@@ -252,6 +252,7 @@ function trim(d: SessionDescription, intern: (s: string) => string): SessionDesc
     counts: { rows: c.rows, bytes: c.bytes, byType: NO_BY_TYPE, invalid: c.invalid, undecodable: c.undecodable, largestRow: c.largestRow },
     extraMetas: d.extraMetas,
     warnings: d.warnings.length > 0 ? d.warnings : NO_WARNINGS,
+    sha256: d.sha256,
   };
 }
 
@@ -298,7 +299,9 @@ async function checkFolder(dir: string, options: ResolvedBatchOptions, limits: S
       const onProgress = progress.forRun(slice.sessions, slice.counted - slice.sessions.length);
       const checked = new Array<Checked>(slice.sessions.length);
       // Each description trimmed as it comes: a whole one is a few KB, 16,000 of them most of the memory budget.
-      await runOp({ ...run, onProgress }, 'describe', slice.sessions, { for: 'stats' }, (indexes, outcomes) => {
+      // In an export folder each file is hashed as it is described, in the same read.
+      const job = (s: (typeof slice.sessions)[number]) => (manifest ? { path: s.path, hashBytes: s.size } : { path: s.path });
+      await runOpOn({ ...run, onProgress }, 'describe', slice.sessions, job, { for: 'stats' }, (indexes, outcomes) => {
         indexes.forEach((i, k) => {
           const o = outcomes[k]!;
           const s = slice.sessions[i]!;
@@ -336,16 +339,23 @@ async function checkFolder(dir: string, options: ResolvedBatchOptions, limits: S
   return found;
 }
 
-/** Each session the manifest lists against the size and sha256 it records. */
+/**
+ * Each session the manifest lists against the size and sha256 it records:
+ * the hash taken as the session was described, or, for a file that could not
+ * be described (or was shorter when read than when listed), one taken alone.
+ */
 async function checkHashes(dir: string, checked: Checked[], entries: readonly ManifestEntry[], options: ResolvedBatchOptions): Promise<void> {
   const byPath = new Map(checked.map((c) => [c.path, c]));
   const present = entries.flatMap((e) => {
     const c = byPath.get(join(dir, e.output));
     return c ? [{ e, c }] : [];
   });
-  const hashes = await runOp(options, 'hash', present.map(({ e, c }) => ({ path: c.path, bytes: e.bytes, size: e.bytes })), {});
-  present.forEach(({ e, c }, i) => {
-    const h = hashes[i]!;
+  const alone = present.filter(({ c }) => c.description?.sha256 === undefined);
+  const hashes = await runOp(options, 'hash', alone.map(({ e, c }) => ({ path: c.path, bytes: e.bytes, size: e.bytes })), {});
+  const hashOf = new Map(alone.map(({ c }, i) => [c, hashes[i]!]));
+  present.forEach(({ e, c }) => {
+    const sha256 = c.description?.sha256;
+    const h = sha256 !== undefined ? ({ ok: true, value: { sha256 } } as const) : hashOf.get(c)!;
     if (c.bytes !== e.bytes || !h.ok || h.value.sha256 !== e.sha256) {
       const got = h.ok ? h.value.sha256 : h.error.message;
       c.problems.push({ code: 'E_HASH_MISMATCH', message: `${c.bytes} bytes, sha256 ${got}; the manifest says ${e.bytes} bytes, ${e.sha256}`, path: c.path });

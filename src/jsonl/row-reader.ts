@@ -31,6 +31,12 @@ export interface RowReaderOptions {
    * one writev) flushes here.
    */
   onRefill?: () => void;
+  /**
+   * Called with the file's bytes as they are read, each byte once, in file
+   * order, while they are still in the cache: a caller that hashes the file
+   * does so in the same pass.
+   */
+  onRead?: (bytes: Buffer) => void;
 }
 
 /**
@@ -78,7 +84,7 @@ export function* readRows(path: string, options: RowReaderOptions = {}): Generat
     throw fromFsError(err, options.path ?? path, 'cannot open');
   }
   try {
-    yield* readRowsFd(fd, chunk, options.path ?? path, options.onRefill);
+    yield* readRowsFd(fd, chunk, options.path ?? path, options.onRefill, options.onRead);
   } finally {
     closeSync(fd);
   }
@@ -93,18 +99,31 @@ function read(fd: number, buf: Buffer, offset: number, length: number, position:
 }
 
 /** Rows of an open file descriptor, from offset 0. */
-export function* readRowsFd(fd: number, chunk: number, path: string, onRefill?: () => void): Generator<Row> {
+export function* readRowsFd(
+  fd: number,
+  chunk: number,
+  path: string,
+  onRefill?: () => void,
+  onRead?: (bytes: Buffer) => void,
+): Generator<Row> {
   // Read into the WebAssembly scanner's memory when there is room, so rows
   // are scanned where they were read.
   const region = wasmBuffer(chunk);
   try {
-    yield* readInto(fd, region, chunk, path, onRefill);
+    yield* readInto(fd, region, chunk, path, onRefill, onRead);
   } finally {
     region?.release();
   }
 }
 
-function* readInto(fd: number, region: WasmRegion | undefined, chunk: number, path: string, onRefill?: () => void): Generator<Row> {
+function* readInto(
+  fd: number,
+  region: WasmRegion | undefined,
+  chunk: number,
+  path: string,
+  onRefill?: () => void,
+  onRead?: (bytes: Buffer) => void,
+): Generator<Row> {
   // The reader's own buffer (the scanner's memory when there was room). A row
   // too big for it goes to the pool's big-row buffer, and the reader comes
   // back here after it: the rows after a big one are scanned in place again.
@@ -173,6 +192,7 @@ function* readInto(fd: number, region: WasmRegion | undefined, chunk: number, pa
       pos = 0;
       const n = read(fd, buf, len, buf.length - len, base + len, path);
       if (n === 0) eof = true;
+      else onRead?.(buf.subarray(len, len + n));
       len += n;
     }
   } finally {

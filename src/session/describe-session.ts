@@ -2,6 +2,7 @@
  * zot's summary of one session (what its session list and tree show),
  * computed in one pass over the bytes.
  */
+import { createHash } from 'node:crypto';
 import type { Warning } from '../errors.js';
 import { readRows } from '../jsonl/row-reader.js';
 import { recordedCwd } from '../format/session-meta.js';
@@ -22,12 +23,33 @@ export interface SessionDescription {
   /** Meta rows after the first (model switches). */
   extraMetas: number;
   warnings: Warning[];
+  /** With `hashBytes`: the sha256 of the file's first that many bytes, taken in the same read; absent when the file is shorter. */
+  sha256?: string;
 }
 
-export function describeSession(path: string, options: { chunkSize?: number } = {}): SessionDescription {
+export interface DescribeOptions {
+  chunkSize?: number;
+  /** Also hash the file's first this many bytes (a verify of an export folder: one read, not two). */
+  hashBytes?: number;
+}
+
+export function describeSession(path: string, options: DescribeOptions = {}): SessionDescription {
   const scan = new SessionScan(path);
-  for (const row of readRows(path, { chunkSize: options.chunkSize })) scan.add(row);
-  return describeScan(scan.finish());
+  const limit = options.hashBytes;
+  const hash = limit === undefined ? undefined : createHash('sha256');
+  let hashed = 0;
+  const onRead = hash
+    ? (b: Buffer) => {
+        const take = Math.min(b.length, limit! - hashed);
+        if (take <= 0) return;
+        hash.update(take === b.length ? b : b.subarray(0, take));
+        hashed += take;
+      }
+    : undefined;
+  for (const row of readRows(path, { chunkSize: options.chunkSize, onRead })) scan.add(row);
+  const d = describeScan(scan.finish());
+  if (hash && hashed === limit) d.sha256 = hash.digest('hex');
+  return d;
 }
 
 /** The description a finished scan holds. */

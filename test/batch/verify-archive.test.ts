@@ -1,4 +1,5 @@
 import { appendFileSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportArchive } from '../../src/batch/export-archive.js';
@@ -115,9 +116,18 @@ describe('verifyArchive', () => {
     const out = makeTempDir();
     const exported = await exportArchive({ sources: [home], out, jobs: 1 });
     expect((await verifyArchive({ path: out, jobs: 1 })).ok).toBe(true);
-    appendFileSync(join(out, exported.plan[0]!.output), '{}\n');
+    // Hashed in the same read as the check of its rows: the sha256 named is the whole file's.
+    const file = join(out, exported.plan[0]!.output);
+    const sha = () => createHash('sha256').update(readFileSync(file)).digest('hex');
+    appendFileSync(file, '{}\n');
     const r = await verifyArchive({ path: out, jobs: 1 });
-    expect(r.problems).toEqual([expect.objectContaining({ code: 'E_HASH_MISMATCH' })]);
+    expect(r.problems).toEqual([expect.objectContaining({ code: 'E_HASH_MISMATCH', message: expect.stringContaining(`sha256 ${sha()};`) })]);
+    // A file that cannot be read as a session is still checked against the manifest, on its own.
+    const broken = readFileSync(file);
+    broken[0] = 0x58;
+    writeFileSync(file, broken);
+    const b = await verifyArchive({ path: out, jobs: 1 });
+    expect(b.problems.map((p) => p.code).sort()).toEqual(['E_HASH_MISMATCH', 'E_NOT_META']);
   });
 
   it('checks a folder a few projects at a time as in one slice: figures, problems, warnings', async () => {

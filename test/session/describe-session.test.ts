@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { describeSession } from '../../src/session/describe-session.js';
 import { API_CWD, FX, IDS, WEB_CWD } from '../helpers/zot-fixtures.js';
-import { buildSampleArchive, cleanupTempDirs, makeTempDir, type RowSpec, writeSession } from '../helpers/zot-archive.js';
+import { buildSampleArchive, cleanupTempDirs, makeTempDir, testId, type RowSpec, writeSession } from '../helpers/zot-archive.js';
 
 afterAll(cleanupTempDirs);
 
@@ -188,5 +188,31 @@ describe('describe on the sessions zot wrote', () => {
     expect(damaged.summary.messages).toBe(2);
     expect(damaged.counts.invalid).toBe(2);
     expect(damaged.warnings.map((w) => w.code)).toEqual(['W_INVALID_ROW', 'W_TRUNCATED']);
+  });
+});
+
+describe('describe with hashBytes: the sha256 of the file, taken in the same read', () => {
+  test('of the whole file, of its first bytes, across reads and rows bigger than a read; none when the file is shorter', async () => {
+    const { createHash } = await import('node:crypto');
+    const { readFileSync } = await import('node:fs');
+    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    const home = makeTempDir();
+    const path = writeSession(home, {
+      cwd: '/p',
+      id: testId('hash-in-describe'),
+      rows: [{ user: 'Look.' }, { image: { bytes: 200_000 } }, { assistant: 'Seen.' }, { image: { bytes: 50_000 } }, { usage: { cost: 1, cumulative: 1 } }],
+    });
+    const bytes = readFileSync(path);
+    const plain = describeSession(path);
+    expect(plain.sha256).toBeUndefined();
+    // Reads of 4 KB: rows span many reads, and the image rows outgrow the buffer.
+    for (const chunkSize of [4096, 1 << 20]) {
+      const whole = describeSession(path, { chunkSize, hashBytes: bytes.length });
+      expect(whole.sha256).toBe(sha(bytes));
+      const { sha256: _, ...rest } = whole;
+      expect(rest).toEqual(plain);
+      expect(describeSession(path, { chunkSize, hashBytes: 100_001 }).sha256).toBe(sha(bytes.subarray(0, 100_001)));
+      expect(describeSession(path, { chunkSize, hashBytes: bytes.length + 1 }).sha256).toBeUndefined();
+    }
   });
 });
