@@ -22,6 +22,23 @@ import { SliceSource, type SliceLimits } from './select-slices.js';
 /** Marks a packed path that is not under the common folder (a link's own path, say): kept whole. */
 const WHOLE = '\0';
 
+// UTF-8 turns every lone surrogate into the same three bytes, so an id
+// holding any surrogate is kept as UTF-16 behind a 0xff byte (which UTF-8
+// never produces): two ids are the same bytes only when they are the same
+// string, as they were as keys of a Map.
+const SURROGATE = /[\uD800-\uDFFF]/;
+const WIDE = 0xff;
+
+function idBytes(id: string): number {
+  return SURROGATE.test(id) ? 1 + id.length * 2 : Buffer.byteLength(id);
+}
+
+function writeId(buf: Buffer, id: string, at: number): number {
+  if (!SURROGATE.test(id)) return buf.write(id, at);
+  buf[at] = WIDE;
+  return 1 + buf.write(id, at + 1, 'utf16le');
+}
+
 /** `a` with room for at least `need` items (half as many again, so copies stay rare and slack small). */
 function roomy<T extends Uint32Array | Int32Array>(a: T, need: number, make: (n: number) => T): T {
   if (need <= a.length) return a;
@@ -76,7 +93,7 @@ export class IdPaths {
     const hash = hashKey(id);
     const k = this.count;
     const used = this.starts[k]!;
-    const need = Buffer.byteLength(id) + Buffer.byteLength(packed);
+    const need = idBytes(id) + Buffer.byteLength(packed);
     if (used + need > this.bytes.length) {
       const bigger = Buffer.allocUnsafe(Math.max(used + need, Math.ceil(this.bytes.length * 1.5)));
       this.bytes.copy(bigger, 0, 0, used);
@@ -86,7 +103,7 @@ export class IdPaths {
     this.starts = roomy(this.starts, k + 2, make32);
     this.idEnds = roomy(this.idEnds, k + 1, make32);
     this.hashes = roomy(this.hashes, k + 1, make32);
-    const idEnd = used + this.bytes.write(id, used);
+    const idEnd = used + writeId(this.bytes, id, used);
     this.idEnds[k] = idEnd;
     this.starts[k + 1] = idEnd + this.bytes.write(packed, idEnd);
     this.hashes[k] = hash;
@@ -113,9 +130,9 @@ export class IdPaths {
   }
 
   private encode(id: string): number {
-    const need = Buffer.byteLength(id);
+    const need = idBytes(id);
     if (need > this.probe.length) this.probe = Buffer.allocUnsafe(need);
-    return this.probe.write(id, 0);
+    return writeId(this.probe, id, 0);
   }
 
   /** Twice the slots, every id placed again. */

@@ -26,7 +26,8 @@ describe('IdPaths', () => {
   it('tells apart ids that share a prefix, differ only past ASCII, or are longer than its lookup buffer, through reserve and re-add', () => {
     const ids = new IdPaths('/h');
     const long = 'λ'.repeat(400); // 800 bytes
-    const names = ['a', 'ab', 'abc', 'é', 'e\u0301', long, `${long}x`, ''.padEnd(36, '0')];
+    // Lone surrogates all become one replacement character in UTF-8; an emoji is a surrogate pair.
+    const names = ['a', 'ab', 'abc', 'é', 'e\u0301', long, `${long}x`, ''.padEnd(36, '0'), '\uD800', '\uD801', 'x\uDC00', '\uD83D\uDE00', '\uFFFD'];
     names.forEach((id, i) => ids.add(id, `/h/k/${i}.jsonl`));
     names.forEach((id, i) => expect(ids.where(id)).toBe(`/h/k/${i}.jsonl`));
     expect(ids.where('abcd')).toBeUndefined();
