@@ -84,7 +84,7 @@ export function* readRows(path: string, options: RowReaderOptions = {}): Generat
     throw fromFsError(err, options.path ?? path, 'cannot open');
   }
   try {
-    yield* readRowsFd(fd, chunk, options.path ?? path, options.onRefill, options.onRead);
+    yield* readRowsFd(fd, chunk, options.path ?? path, options);
   } finally {
     closeSync(fd);
   }
@@ -98,32 +98,22 @@ function read(fd: number, buf: Buffer, offset: number, length: number, position:
   }
 }
 
+/** What a reader calls back as it goes (see RowReaderOptions). */
+type ReaderHooks = Pick<RowReaderOptions, 'onRefill' | 'onRead'>;
+
 /** Rows of an open file descriptor, from offset 0. */
-export function* readRowsFd(
-  fd: number,
-  chunk: number,
-  path: string,
-  onRefill?: () => void,
-  onRead?: (bytes: Buffer) => void,
-): Generator<Row> {
+export function* readRowsFd(fd: number, chunk: number, path: string, hooks: ReaderHooks = {}): Generator<Row> {
   // Read into the WebAssembly scanner's memory when there is room, so rows
   // are scanned where they were read.
   const region = wasmBuffer(chunk);
   try {
-    yield* readInto(fd, region, chunk, path, onRefill, onRead);
+    yield* readInto(fd, region, chunk, path, hooks);
   } finally {
     region?.release();
   }
 }
 
-function* readInto(
-  fd: number,
-  region: WasmRegion | undefined,
-  chunk: number,
-  path: string,
-  onRefill?: () => void,
-  onRead?: (bytes: Buffer) => void,
-): Generator<Row> {
+function* readInto(fd: number, region: WasmRegion | undefined, chunk: number, path: string, { onRefill, onRead }: ReaderHooks): Generator<Row> {
   // The reader's own buffer (the scanner's memory when there was room). A row
   // too big for it goes to the pool's big-row buffer, and the reader comes
   // back here after it: the rows after a big one are scanned in place again.
