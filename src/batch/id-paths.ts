@@ -16,28 +16,12 @@ import type { Warning } from '../errors.js';
 import { sessionsRoot } from '../format/project-key.js';
 import type { ResolvedBatchOptions } from './batch-options.js';
 import { hashKey } from './hash-index.js';
+import { idBytes, writeId } from './id-bytes.js';
 import { runOp } from './run-op.js';
 import { SliceSource, type SliceLimits } from './select-slices.js';
 
 /** Marks a packed path that is not under the common folder (a link's own path, say): kept whole. */
 const WHOLE = '\0';
-
-// UTF-8 turns every lone surrogate into the same three bytes, so an id
-// holding any surrogate is kept as UTF-16 behind a 0xff byte (which UTF-8
-// never produces): two ids are the same bytes only when they are the same
-// string, as they were as keys of a Map.
-const SURROGATE = /[\uD800-\uDFFF]/;
-const WIDE = 0xff;
-
-function idBytes(id: string): number {
-  return SURROGATE.test(id) ? 1 + id.length * 2 : Buffer.byteLength(id);
-}
-
-function writeId(buf: Buffer, id: string, at: number): number {
-  if (!SURROGATE.test(id)) return buf.write(id, at);
-  buf[at] = WIDE;
-  return 1 + buf.write(id, at + 1, 'utf16le');
-}
 
 /** `a` with room for at least `need` items (half as many again, so copies stay rare and slack small). */
 function roomy<T extends Uint32Array | Int32Array>(a: T, need: number, make: (n: number) => T): T {
