@@ -121,6 +121,13 @@ export class SliceSource {
     const max = this.limits.maxFiles ?? DEFAULT_SLICE_FILES;
     let current: SessionEntry[] = [];
     let counted = 0;
+    // The slice gathered so far, handed on; the next starts empty.
+    const take = (): Promise<Slice> => {
+      const slice = this.filter(current, false, counted);
+      current = [];
+      counted = 0;
+      return slice;
+    };
     for (const g of this.groups) {
       const entries = this.list(g);
       if (g.key === '') {
@@ -129,23 +136,13 @@ export class SliceSource {
       }
       // A project that would take the slice past its bound starts the next
       // slice: a slice is over the bound only when one project alone is.
-      if (current.length > 0 && current.length + entries.length > max) {
-        const full = current;
-        current = [];
-        yield await this.filter(full, false, counted);
-        counted = 0;
-      }
+      if (current.length > 0 && current.length + entries.length > max) yield await take();
       for (const e of entries) current.push(e);
       counted += g.counted;
-      if (current.length >= max) {
-        const full = current;
-        current = [];
-        yield await this.filter(full, false, counted);
-        counted = 0;
-      }
+      if (current.length >= max) yield await take();
     }
     // The last slice, possibly empty: it also carries the last warnings.
-    yield await this.filter(current, false, counted);
+    yield await take();
   }
 }
 
