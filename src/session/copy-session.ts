@@ -13,7 +13,7 @@ import { openSync, readSync, closeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { ZotpackError, type Warning } from '../errors.js';
-import { readRows } from '../jsonl/row-reader.js';
+import { readRows, type Row } from '../jsonl/row-reader.js';
 import { metaRow, type MetaObject } from '../format/session-meta.js';
 import { AtomicFile, type PendingFile } from './atomic-file.js';
 import { RowSink } from './row-sink.js';
@@ -77,19 +77,15 @@ export function copySession(source: string, plan: CopyPlan, options: CopyOptions
   let tentative: Buffer | undefined;
   try {
     const rows = readRows(source, { chunkSize: options.chunkSize, onRefill: () => sink?.flush() });
-    for (const row of rows) {
-      const verdict = scan.add(row);
-      if (verdict === 'first-meta') {
-        const dir = plan.dir(scan);
-        plan.check?.(scan, dir);
-        out = AtomicFile.create(join(dir, 'pending'), { durable: options.durable, overwrite: options.overwrite });
-        sink = new RowSink(out, { sha256: options.sha256 });
-        tentative = headerRow(plan, scan.firstMeta!, scan.firstMeta!);
-        sink.bytes(tentative);
-      } else if (verdict === 'keep') {
-        sink!.row(row);
-      }
-    }
+    copyRows(rows, scan, () => {
+      const dir = plan.dir(scan);
+      plan.check?.(scan, dir);
+      out = AtomicFile.create(join(dir, 'pending'), { durable: options.durable, overwrite: options.overwrite });
+      sink = new RowSink(out, { sha256: options.sha256 });
+      tentative = headerRow(plan, scan.firstMeta!, scan.firstMeta!);
+      sink.bytes(tentative);
+      return sink;
+    });
     scan.finish();
     let sha256 = sink!.digest();
     const rowsKept = sink!.rows;
@@ -109,6 +105,20 @@ export function copySession(source: string, plan: CopyPlan, options: CopyOptions
   } catch (err) {
     out?.abort();
     throw err;
+  }
+}
+
+/**
+ * Feeds `rows` to `scan` and the kept ones to the sink that `open` makes at
+ * the first meta row. A function of its own that ends with its loop, for the
+ * reason given at SessionScan.addAll.
+ */
+function copyRows(rows: Iterable<Row>, scan: SessionScan, open: () => RowSink): void {
+  let sink: RowSink | undefined;
+  for (const row of rows) {
+    const verdict = scan.add(row);
+    if (verdict === 'first-meta') sink = open();
+    else if (verdict === 'keep') sink!.row(row);
   }
 }
 

@@ -46,7 +46,7 @@ export function describeSession(path: string, options: DescribeOptions = {}): Se
         hashed += take;
       }
     : undefined;
-  for (const row of readRows(path, { chunkSize: options.chunkSize, onRead })) scan.add(row);
+  scan.addAll(readRows(path, { chunkSize: options.chunkSize, onRead }));
   const d = describeScan(scan.finish());
   if (hash && hashed === limit) d.sha256 = hash.digest('hex');
   return d;
