@@ -3,10 +3,10 @@
  * copy ceiling (`cp -r`), the read ceiling (`cat`) and a naive Node script,
  * all measured in this run on the same corpus?
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { corpusLabel, corpusSpecs, ensureCorpus } from './corpus.js';
-import { catArgv, measureInterleaved, removeDir, warmCache, type Variant } from './measure.js';
+import { catArgv, freshOutputs, measureInterleaved, warmCache, type Variant } from './measure.js';
 import { FLOORS, isMain, NAIVE_EXPORT, zotpack } from './paths.js';
 import { standalone, type BenchOptions } from './script-main.js';
 import { addCheck, linesOf, setRatio, type BenchResult } from './table.js';
@@ -15,37 +15,33 @@ import { atLeast, rssCheck, TARGETS, vsNaiveCheck } from './targets.js';
 export async function benchExport(o: BenchOptions): Promise<BenchResult> {
   const c = ensureCorpus(corpusSpecs(o.quick).main);
   const dir = join(o.scratch, 'export');
-  mkdirSync(dir, { recursive: true });
-  const out = (name: string) => join(dir, name);
+  // A new target each run: a second export into one would be incremental.
+  const out = freshOutputs(dir);
   const exportTo = (name: string, ...flags: string[]): Variant => ({
     name: ['zotpack export', ...flags].join(' '),
     kind: 'zotpack',
-    argv: zotpack('export', '--out', out(name), '--from', c.dir, '-q', ...flags),
-    clean: removeDir(out(name)), // a fresh target each time: a second export into it would be incremental
+    ...out(name, (o) => zotpack('export', '--out', o, '--from', c.dir, '-q', ...flags)),
   });
   const z = exportTo('z');
   const noFsync = exportTo('z-nofsync', '--no-fsync');
   const jobs1 = exportTo('z-jobs1', '--jobs', '1');
-  const cp: Variant = { name: 'cp -r', kind: 'ceiling', argv: ['cp', '-r', c.dir, out('cp')], clean: removeDir(out('cp')) };
+  const cp: Variant = { name: 'cp -r', kind: 'ceiling', ...out('cp', (o) => ['cp', '-r', c.dir, o]) };
   const cpSync: Variant = {
     name: 'cp -r && sync',
     kind: 'ceiling',
-    argv: ['sh', '-c', 'cp -r "$1" "$2" && sync', 'sh', c.dir, out('cps')],
-    clean: removeDir(out('cps')),
+    ...out('cps', (o) => ['sh', '-c', 'cp -r "$1" "$2" && sync', 'sh', c.dir, o]),
   };
   const cat: Variant = { name: 'cat', kind: 'ceiling', argv: catArgv(c.dir) };
   const naive: Variant = {
     name: 'naive (readline + JSON.parse/stringify)',
     kind: 'naive',
-    argv: [process.execPath, NAIVE_EXPORT, '--from', c.dir, '--out', out('naive')],
-    clean: removeDir(out('naive')),
+    ...out('naive', (o) => [process.execPath, NAIVE_EXPORT, '--from', c.dir, '--out', o]),
   };
   // The work an export cannot skip, in Node.js, with nothing of zotpack's own: copying, hashing, validating.
   const floor = (mode: string, name: string): Variant => ({
     name,
     kind: 'ceiling',
-    argv: [process.execPath, FLOORS, '--from', c.dir, '--out', out(`floor-${mode}`), '--mode', mode],
-    clean: removeDir(out(`floor-${mode}`)),
+    ...out(`floor-${mode}`, (o) => [process.execPath, FLOORS, '--from', c.dir, '--out', o, '--mode', mode]),
   });
   const floorCopy = floor('copy', 'floor: Node reads and writes every byte');
   const floorHash = floor('hash', 'floor: ... and hashes it (sha256)');

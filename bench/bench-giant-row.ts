@@ -3,10 +3,10 @@
  * through tree and export, and within what memory? The naive scripts die on
  * it (V8's string limit); the table says so rather than leaving it out.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { corpusLabel, corpusSpecs, ensureCorpus } from './corpus.js';
-import { catArgv, measureInterleaved, removeDir, warmCache, type Variant } from './measure.js';
+import { catArgv, freshOutputs, measureInterleaved, warmCache, type Variant } from './measure.js';
 import { isMain, NAIVE_EXPORT, NAIVE_TREE, zotpack } from './paths.js';
 import { standalone, type BenchOptions } from './script-main.js';
 import { addCheck, linesOf, setRatio, type BenchResult } from './table.js';
@@ -15,23 +15,20 @@ import { rssCheck } from './targets.js';
 export async function benchGiantRow(o: BenchOptions): Promise<BenchResult> {
   const c = ensureCorpus(corpusSpecs(o.quick).giant);
   const dir = join(o.scratch, 'giant-row');
-  mkdirSync(dir, { recursive: true });
-  const out = (name: string) => join(dir, name);
+  const out = freshOutputs(dir);
   const tree: Variant = { name: 'zotpack tree', kind: 'zotpack', argv: zotpack('tree', '--from', c.dir, '-q') };
   const exp: Variant = {
     name: 'zotpack export',
     kind: 'zotpack',
-    argv: zotpack('export', '--out', out('z'), '--from', c.dir, '-q'),
-    clean: removeDir(out('z')),
+    ...out('z', (o) => zotpack('export', '--out', o, '--from', c.dir, '-q')),
   };
   const cat: Variant = { name: 'cat', kind: 'ceiling', argv: catArgv(c.dir) };
-  const cp: Variant = { name: 'cp -r', kind: 'ceiling', argv: ['cp', '-r', c.dir, out('cp')], clean: removeDir(out('cp')) };
+  const cp: Variant = { name: 'cp -r', kind: 'ceiling', ...out('cp', (o) => ['cp', '-r', c.dir, o]) };
   const naiveTree: Variant = { name: 'naive tree', kind: 'naive', argv: [process.execPath, NAIVE_TREE, '--from', c.dir] };
   const naiveExport: Variant = {
     name: 'naive export',
     kind: 'naive',
-    argv: [process.execPath, NAIVE_EXPORT, '--from', c.dir, '--out', out('naive')],
-    clean: removeDir(out('naive')),
+    ...out('naive', (o) => [process.execPath, NAIVE_EXPORT, '--from', c.dir, '--out', o]),
   };
   const variants = [tree, exp, cat, cp, naiveTree, naiveExport];
   warmCache(c.dir);

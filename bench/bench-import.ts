@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { corpusLabel, corpusSpecs, ensureCorpus } from './corpus.js';
-import { catArgv, measureInterleaved, removeDir, warmCache, type Variant } from './measure.js';
+import { catArgv, freshOutputs, measureInterleaved, warmCache, type Variant } from './measure.js';
 import { isMain, zotpack } from './paths.js';
 import { standalone, type BenchOptions } from './script-main.js';
 import { addCheck, linesOf, setRatio, type BenchResult, type Work } from './table.js';
@@ -36,17 +36,17 @@ export async function benchImport(o: BenchOptions): Promise<BenchResult> {
   if (made.status !== 0) throw new Error(`making the export folder failed (exit ${made.status}): ${made.stderr.slice(-500)}`);
   // The export headers differ from the source meta rows by a few hundred bytes; the largest row is the corpus's.
   const work: Work = { ...zotsessions(src), largestRow: c.largestRow };
-  const home = (name: string) => join(dir, name);
+  // A fresh home each run: a second import into one would skip every session.
+  const home = freshOutputs(join(dir, 'homes'));
   const importTo = (name: string, ...flags: string[]): Variant => ({
     name: ['zotpack import', ...flags].join(' '),
     kind: 'zotpack',
-    argv: zotpack('import', src, '--home', home(name), '-q', ...flags),
-    clean: removeDir(home(name)), // a fresh home: a second import into it would skip every session
+    ...home(name, (h) => zotpack('import', src, '--home', h, '-q', ...flags)),
   });
   const z = importTo('z');
   const noFsync = importTo('z-nofsync', '--no-fsync');
   const jobs1 = importTo('z-jobs1', '--jobs', '1');
-  const cp: Variant = { name: 'cp -r', kind: 'ceiling', argv: ['cp', '-r', src, home('cp')], clean: removeDir(home('cp')) };
+  const cp: Variant = { name: 'cp -r', kind: 'ceiling', ...home('cp', (h) => ['cp', '-r', src, h]) };
   const cat: Variant = { name: 'cat', kind: 'ceiling', argv: catArgv(src, 'zotsession') };
   const variants = [z, noFsync, jobs1, cp, cat];
   warmCache(src, 'zotsession');

@@ -10,7 +10,7 @@
 import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { corpusSpecs, ensureCorpus, type Corpus } from './corpus.js';
-import { catArgv, measureInterleaved, removeDir, warmCache, type Variant } from './measure.js';
+import { catArgv, freshOutputs, measureInterleaved, warmCache, type Variant } from './measure.js';
 import { isMain, zotpack } from './paths.js';
 import { standalone, type BenchOptions } from './script-main.js';
 import { addCheck, lineOf, setRatio, type BenchResult, type Line } from './table.js';
@@ -40,28 +40,23 @@ export async function benchScaling(o: BenchOptions): Promise<BenchResult> {
   const small = ensureCorpus(specs.scaleSmall);
   const dir = join(o.scratch, 'scaling');
   const one = oneSessionArchive(small, join(dir, 'one'));
+  const fresh = freshOutputs(join(dir, 'runs'));
   const tree = (c: Corpus, jobs: number): Variant => ({
     name: `zotpack tree --jobs ${jobs}, ${size(c)}`,
     kind: 'zotpack',
     argv: zotpack('tree', '--from', c.dir, '-q', '--jobs', String(jobs)),
   });
-  const exp = (c: Corpus, jobs: number): Variant => {
-    const out = join(dir, `export-${jobs}-${c.spec.size}`);
-    return {
-      name: `zotpack export --jobs ${jobs}, ${size(c)}`,
-      kind: 'zotpack',
-      argv: zotpack('export', '--out', out, '--from', c.dir, '-q', '--jobs', String(jobs)),
-      clean: removeDir(out),
-    };
-  };
+  const exp = (c: Corpus, jobs: number): Variant => ({
+    name: `zotpack export --jobs ${jobs}, ${size(c)}`,
+    kind: 'zotpack',
+    ...fresh(`export-${jobs}-${c.spec.size}`, (o) => zotpack('export', '--out', o, '--from', c.dir, '-q', '--jobs', String(jobs))),
+  });
   const cat = (c: Corpus): Variant => ({ name: `cat, ${size(c)}`, kind: 'ceiling', argv: catArgv(c.dir) });
-  const oneOut = join(dir, 'export-one');
   const treeOne: Variant = { name: 'zotpack tree, one small session', kind: 'zotpack', argv: zotpack('tree', '--from', one, '-q', '--jobs', '2') };
   const expOne: Variant = {
     name: 'zotpack export, one small session',
     kind: 'zotpack',
-    argv: zotpack('export', '--out', oneOut, '--from', one, '-q', '--jobs', '2'),
-    clean: removeDir(oneOut),
+    ...fresh('export-one', (o) => zotpack('export', '--out', o, '--from', one, '-q', '--jobs', '2')),
   };
   const v = {
     tree1: tree(big, 1),

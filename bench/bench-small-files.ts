@@ -7,7 +7,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { corpusLabel, corpusSpecs, ensureCorpus } from './corpus.js';
-import { catArgv, measureInterleaved, removeDir, runOnce, warmCache, type Variant } from './measure.js';
+import { catArgv, freshOutputs, measureInterleaved, runOnce, warmCache, type Variant } from './measure.js';
 import { isMain, NAIVE_EXPORT, NAIVE_TREE, zotpack } from './paths.js';
 import { standalone, type BenchOptions } from './script-main.js';
 import { addCheck, linesOf, setRatio, type BenchResult } from './table.js';
@@ -18,6 +18,7 @@ export async function benchSmallFiles(o: BenchOptions): Promise<BenchResult> {
   const dir = join(o.scratch, 'small-files');
   mkdirSync(dir, { recursive: true });
   const out = (name: string) => join(dir, name);
+  const fresh = freshOutputs(join(dir, 'runs'));
   const tree: Variant = { name: 'zotpack tree', kind: 'zotpack', argv: zotpack('tree', '--from', c.dir, '-q') };
   // --json holds the memory budget too: its one document covers every session.
   const treeJson: Variant = { name: 'zotpack tree --json', kind: 'zotpack', argv: zotpack('tree', '--from', c.dir, '-q', '--json') };
@@ -26,31 +27,24 @@ export async function benchSmallFiles(o: BenchOptions): Promise<BenchResult> {
   const exportTo = (name: string, ...flags: string[]): Variant => ({
     name: ['zotpack export', ...flags].join(' '),
     kind: 'zotpack',
-    argv: zotpack('export', '--out', out(name), '--from', c.dir, '-q', ...flags),
-    clean: removeDir(out(name)),
+    ...fresh(name, (o) => zotpack('export', '--out', o, '--from', c.dir, '-q', ...flags)),
   });
   const exp = exportTo('z');
   const expNoFsync = exportTo('z-nofsync', '--no-fsync');
-  const cp: Variant = { name: 'cp -r', kind: 'ceiling', argv: ['cp', '-r', c.dir, out('cp')], clean: removeDir(out('cp')) };
+  const cp: Variant = { name: 'cp -r', kind: 'ceiling', ...fresh('cp', (o) => ['cp', '-r', c.dir, o]) };
   const naiveExport: Variant = {
     name: 'naive export',
     kind: 'naive',
-    argv: [process.execPath, NAIVE_EXPORT, '--from', c.dir, '--out', out('naive')],
-    clean: removeDir(out('naive')),
+    ...fresh('naive', (o) => [process.execPath, NAIVE_EXPORT, '--from', c.dir, '--out', o]),
   };
   // Import (full mode only): the export of these files into an empty home, and again into a home an
   // import already filled (every session present: the index of the home's ids is the most import holds).
   const forImport = out('for-import');
-  const importInto = (name: string, home: string, clean: boolean): Variant => ({
-    name,
-    kind: 'zotpack',
-    argv: zotpack('import', forImport, '--home', home, '-q', '--no-fsync'),
-    clean: clean ? removeDir(home) : undefined,
-  });
-  const imp = importInto('zotpack import --no-fsync', out('home'), true);
-  const again = importInto('zotpack import, all present', out('home-full'), false);
+  const importInto = (home: string) => zotpack('import', forImport, '--home', home, '-q', '--no-fsync');
+  const imp: Variant = { name: 'zotpack import --no-fsync', kind: 'zotpack', ...fresh('home', importInto) };
+  const again: Variant = { name: 'zotpack import, all present', kind: 'zotpack', argv: importInto(out('home-full')) };
   if (!o.quick) {
-    for (const argv of [zotpack('export', '--out', forImport, '--from', c.dir, '-q', '--no-fsync'), again.argv]) {
+    for (const argv of [zotpack('export', '--out', forImport, '--from', c.dir, '-q', '--no-fsync'), importInto(out('home-full'))]) {
       const run = await runOnce(argv);
       if (run.code !== 0) throw new Error(`small files: setting up the import lines failed: ${run.stderr.trim().split('\n').pop()}`);
     }
@@ -102,7 +96,7 @@ export async function benchSmallFiles(o: BenchOptions): Promise<BenchResult> {
       ...(o.quick ? [] : ['import reads the export of these files (made untimed, `--no-fsync`); "all present" imports it again into a home that already holds every session.']),
       ...(o.quick ? ['Quick mode leaves out the naive scripts, `--no-fsync` and import here (`npm run bench` has them).'] : []),
       ...(growth.length > 0 ? [`Peak RSS against the number of sessions (the coordinator works a few projects at a time): ${growth.join('; ')}.`] : []),
-      'zotpack export (default) makes its output durable inside its time; `--no-fsync` and `cp -r` do not (sync runs, untimed, before every run). Creating many files varies several-fold from run to run on this VM (ext4 mounted with `discard`); bench/results.jsonl keeps every run\'s seconds.',
+      'zotpack export (default) makes its output durable inside its time; `--no-fsync` and `cp -r` do not (sync runs, untimed, before every run). Every run writes into a new folder, in a block group where nothing was just deleted (bench/measure.ts, freshOutputs); bench/results.jsonl keeps every run\'s seconds.',
     ],
   };
 }

@@ -40,6 +40,8 @@ interface Task {
   out: string;
 }
 
+const PIECE = 256 << 10;
+
 const made = new Set<string>();
 
 /** A new file mirroring `path` under `out`, its folder made once. */
@@ -92,8 +94,13 @@ function scan(path: string, task: Task): number {
   let run: Buffer | undefined; // the current run of valid rows, with their newlines
   const flush = () => {
     if (!run) return;
-    hash!.update(run);
-    writeAll(out, run);
+    // A piece at a time, hashed then written while in the cache, as zotpack's RowSink does: a run of
+    // megabytes hashed whole and then written whole is read from memory twice.
+    for (let at = 0; at < run.length; at += PIECE) {
+      const piece = run.subarray(at, Math.min(run.length, at + PIECE));
+      hash!.update(piece);
+      writeAll(out, piece);
+    }
     run = undefined;
   };
   let bad = 0;
