@@ -44,7 +44,8 @@ static inline u64 bits4(v128_t a, v128_t b, v128_t c, v128_t d) {
 }
 
 #define EQ(v, ch) wasm_i8x16_eq(v, wasm_i8x16_splat(ch))
-#define CTL(v) wasm_u8x16_lt(v, wasm_i8x16_splat(0x20))
+// min(v, 0x1f) == v: two instructions in V8's x64 code, where lt_u takes four.
+#define CTL(v) wasm_i8x16_eq(wasm_u8x16_min(v, wasm_i8x16_splat(0x1f)), v)
 
 // Byte classes by nibble: a byte is in a class when its low-nibble entry and
 // its high-nibble entry share a bit. Bits: 1 `"` `/`; 2 `0-9`; 4 `A-F` `a-f`;
@@ -60,8 +61,10 @@ static inline v128_t classes(v128_t v) {
   return wasm_v128_and(wasm_i8x16_swizzle(lo_table, lo), wasm_i8x16_swizzle(hi_table, hi));
 }
 
-static inline v128_t has(v128_t cls, int bits) {
-  return wasm_i8x16_ne(wasm_v128_and(cls, wasm_i8x16_splat(bits)), wasm_i8x16_splat(0));
+// Bytes in none of the classes `bits`: eq against zero, which is one
+// instruction where ne is three.
+static inline v128_t lacks(v128_t cls, int bits) {
+  return wasm_i8x16_eq(wasm_v128_and(cls, wasm_i8x16_splat(bits)), wasm_i8x16_splat(0));
 }
 
 // Index just past the string whose quote is at i, or FAIL.
@@ -79,6 +82,12 @@ static inline v128_t has(v128_t cls, int bits) {
 // one of \" \\ \/ \b \f \n \r \t \uXXXX and no raw control byte comes before
 // it. No branch per escape: escape-dense text (code, tool output with \n
 // and \u003c every few bytes) runs as fast as plain text.
+//
+// In that loop, masks that are nearly always empty are made only when a
+// whole-block test says they are not: raw control bytes, and hex digits
+// (needed only after \u). With eq-to-zero for class tests and min/eq for
+// control bytes (fewer x64 instructions in V8 than ne and lt_u), the bench
+// corpus's escape-dense rows went from 3.4-3.5 to 4.2 GB/s on one core.
 //
 // The last, partial block is copied into a buffer padded with NUL bytes: a
 // string or escape still open at the row's end then meets a control byte and
@@ -110,7 +119,11 @@ static u32 scan_string(const u8 *b, u32 i, u32 n) {
     }
     const v128_t v0 = wasm_v128_load(p), v1 = wasm_v128_load(p + 16), v2 = wasm_v128_load(p + 32), v3 = wasm_v128_load(p + 48);
     const u64 quote = bits4(EQ(v0, '"'), EQ(v1, '"'), EQ(v2, '"'), EQ(v3, '"'));
-    const u64 control = bits4(CTL(v0), CTL(v1), CTL(v2), CTL(v3));
+    // Raw control bytes are rare inside strings (zot escapes them): test the
+    // block as a whole and make the mask only when one is there.
+    const v128_t ctl0 = CTL(v0), ctl1 = CTL(v1), ctl2 = CTL(v2), ctl3 = CTL(v3);
+    const u64 control =
+        wasm_v128_any_true(wasm_v128_or(wasm_v128_or(ctl0, ctl1), wasm_v128_or(ctl2, ctl3))) ? bits4(ctl0, ctl1, ctl2, ctl3) : 0;
     u64 backslash = bits4(EQ(v0, '\\'), EQ(v1, '\\'), EQ(v2, '\\'), EQ(v3, '\\'));
     if (!(backslash | carry_escaped | carry_hex)) {
       // Plain text: only the end and control bytes matter.
@@ -133,11 +146,12 @@ static u32 scan_string(const u8 *b, u32 i, u32 n) {
     const u64 real_quote = quote & ~escaped;
     const u64 before = real_quote ? (real_quote & -real_quote) - 1 : ~0ull;
     const v128_t c0 = classes(v0), c1 = classes(v1), c2 = classes(v2), c3 = classes(v3);
-    const u64 esc_ok = bits4(has(c0, C_ESC), has(c1, C_ESC), has(c2, C_ESC), has(c3, C_ESC));
-    const u64 hex = bits4(has(c0, C_HEX), has(c1, C_HEX), has(c2, C_HEX), has(c3, C_HEX));
+    const u64 not_esc = bits4(lacks(c0, C_ESC), lacks(c1, C_ESC), lacks(c2, C_ESC), lacks(c3, C_ESC));
     const u64 u = escaped & bits4(EQ(v0, 'u'), EQ(v1, 'u'), EQ(v2, 'u'), EQ(v3, 'u')) & before;
     const u64 need_hex = carry_hex | u << 1 | u << 2 | u << 3 | u << 4;
-    if ((control & before) | (escaped & before & ~esc_ok) | (need_hex & ~hex)) return FAIL;
+    if ((control & before) | (escaped & before & not_esc)) return FAIL;
+    // Hex digits matter only after a \u, which most blocks lack.
+    if (need_hex && (need_hex & bits4(lacks(c0, C_HEX), lacks(c1, C_HEX), lacks(c2, C_HEX), lacks(c3, C_HEX)))) return FAIL;
     if (real_quote) return i + (u32)__builtin_ctzll(real_quote) + 1;
     if (p == tail) return FAIL; // not reached: the padding is control bytes
     carry_escaped = next_carry;
