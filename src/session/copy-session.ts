@@ -90,7 +90,9 @@ export function copySession(source: string, plan: CopyPlan, options: CopyOptions
     let sha256 = sink!.digest();
     const rowsKept = sink!.rows;
     const target = join(plan.dir(scan), plan.name(scan));
-    const header = headerRow(plan, scan.firstMeta!, scan.lastMeta!);
+    // With no meta row after the first, the final header is the tentative one
+    // (building a header is most of the per-file JavaScript of a small export).
+    const header = scan.lastMeta === scan.firstMeta ? tentative! : headerRow(plan, scan.firstMeta!, scan.lastMeta!);
     if (!header.equals(tentative!)) {
       const rewritten = rewriteHeader(out!, tentative!.length, header, options);
       out = rewritten.file;

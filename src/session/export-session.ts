@@ -76,7 +76,7 @@ export function exportSession(options: ExportOptions): ExportResult {
   let file: string | undefined;
   if (!toFolder) {
     file = resolve(dst.toLowerCase().endsWith(PORTABLE_EXT) ? dst : dst + PORTABLE_EXT);
-    const existing = statOrUndefined(file);
+    const existing = file === resolve(dst) ? st : statOrUndefined(file); // the bulk engine names the file: one stat
     const src = existing && statOrUndefined(source);
     if (existing && src && existing.ino === src.ino && existing.dev === src.dev) {
       throw new ZotpackError('E_SAME_FILE', 'the destination is the source file itself', { path: file });
