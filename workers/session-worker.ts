@@ -99,6 +99,7 @@ export default function runJob(job: Job): JobResult {
               fallbackCwd: job.fallbackCwd,
               freshId: job.freshId,
               durable: job.durable,
+              defer: job.defer,
               checkDuplicates: job.checkDuplicates,
             }),
           ),

@@ -36,7 +36,7 @@ import { WorkerPool } from './run-pool.js';
 import { keyRuns, SliceProgress, SliceSource, type SliceLimits } from './select-slices.js';
 import type { Selected } from './select-sessions.js';
 import { removeTempFiles } from './temp-files.js';
-import { publishDurablyAsync } from './publish-durably.js';
+import { BatchPublisher } from './publish-durably.js';
 import type { ExportResult } from '../session/export-session.js';
 import { interner } from '../format/interner.js';
 
@@ -215,34 +215,14 @@ export async function exportArchive(options: ExportArchiveOptions, limits: Slice
     journal.add(d.entry);
     changed = true;
   };
-  let batch: Done[] = [];
-  let batchBytes = 0;
-  // Batches are synced one after another, while the pool goes on exporting.
-  let publishing: Promise<void> = Promise.resolve();
-  // A batch that could not be published stops the run at the next finished
-  // job, as any failure here would.
-  let publishFailure: { error: unknown } | undefined;
-  const publishBatch = () => {
-    const done = batch;
-    batch = [];
-    batchBytes = 0;
-    if (done.length === 0) return;
-    publishing = publishing.then(async () => {
-      const errors = await publishDurablyAsync(
-        done.map((d) => d.pending!),
-        out,
-      );
-      done.forEach((d, k) => {
-        const err = errors[k];
-        if (err) report.fail({ code: err.code, message: err.reason, path: d.entry.source });
-        else record(d);
-      });
-    });
-    // Awaited at the end of the range (which rethrows); until then it is recorded, not unhandled.
-    publishing.catch((error: unknown) => {
-      publishFailure ??= { error };
-    });
-  };
+  const publisher = new BatchPublisher<Done>(
+    out,
+    (d, err) => {
+      if (err) report.fail({ code: err.code, message: err.reason, path: d.entry.source });
+      else record(d);
+    },
+    { bytes: PUBLISH_BATCH_BYTES, files: PUBLISH_BATCH_FILES },
+  );
 
   // The previous entries come from two sources in the manifest's order: the
   // manifest, and what a killed run journaled (which overrides it).
@@ -330,7 +310,7 @@ export async function exportArchive(options: ExportArchiveOptions, limits: Slice
     const fileOf = (t: ExportItem) => ({ path: t.session.path, destination: join(out, t.output), replace: true });
     try {
       await runOpOn({ ...run, onProgress }, 'export', todo, fileOf, { durable: false, defer: durable }, (indexes, outcomes) => {
-        if (publishFailure) throw publishFailure.error;
+        publisher.check();
         indexes.forEach((i, k) => {
           const o = outcomes[k]!;
           const t = todo[i]!;
@@ -340,19 +320,13 @@ export async function exportArchive(options: ExportArchiveOptions, limits: Slice
           }
           const r = o.value;
           const d: Done = { size: t.size, entry: manifestEntry(out, t, r), rowsKept: r.rowsKept, dropped: r.dropped, warnings: r.warnings, pending: r.pending, range };
-          if (d.pending) {
-            batch.push(d);
-            batchBytes += r.bytesOut;
-          } else {
-            record(d);
-          }
+          if (d.pending) publisher.add(d, d.pending, r.bytesOut);
+          else record(d);
         });
-        if (batchBytes >= PUBLISH_BATCH_BYTES || batch.length >= PUBLISH_BATCH_FILES) publishBatch();
       });
     } finally {
       // Whatever happened, what finished is published (a re-run then does only the rest).
-      publishBatch();
-      await publishing;
+      await publisher.finish();
     }
   };
 

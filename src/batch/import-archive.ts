@@ -24,6 +24,8 @@ import { SliceProgress, SliceSource, type SliceLimits } from './select-slices.js
 import type { Selected } from './select-sessions.js';
 import type { MetaPeek, Outcome } from './protocol.js';
 import { removeTempFiles } from './temp-files.js';
+import { BatchPublisher } from './publish-durably.js';
+import type { ImportResult } from '../session/import-session.js';
 
 export interface ImportArchiveOptions extends BatchOptions {
   /** The zot home to import into. */
@@ -99,7 +101,9 @@ export async function importArchive(options: ImportArchiveOptions, limits: Slice
     cwd: options.cwd,
     fallbackCwd: options.fallbackCwd,
     freshId: options.freshId === true,
-    durable: options.durable ?? true,
+    // Made durable a batch at a time, with one file-system sync, not an fsync per file.
+    durable: false,
+    defer: options.durable ?? true,
     // Checked here, against the whole home and the run, before any job starts.
     checkDuplicates: false,
   };
@@ -140,22 +144,35 @@ export async function importArchive(options: ImportArchiveOptions, limits: Slice
       if (options.dryRun) continue;
       const onProgress = progress.forRun(todo, slice.counted - todo.length);
       const done = new Array<ImportedSession | undefined>(todo.length);
-      await runOp({ ...resolved, onProgress }, 'import', todo, settings, (indexes, outcomes) => {
-        indexes.forEach((i, k) => {
-          const o = outcomes[k]!;
-          const s = todo[i]!;
-          if (!o.ok) {
-            if (o.error.code !== 'E_ABORTED') report.fail(o.error);
-            return;
-          }
-          report.report.succeeded++;
-          report.report.bytes += s.size;
-          report.report.rowsKept += o.value.rowsKept;
-          report.drop(o.value.dropped);
-          report.warn(o.value.warnings);
-          done[i] = { source: s.path, output: o.value.output, id: o.value.id, cwd: o.value.cwd };
-        });
+      const record = (i: number, r: ImportResult) => {
+        report.report.succeeded++;
+        report.report.bytes += todo[i]!.size;
+        report.report.rowsKept += r.rowsKept;
+        report.drop(r.dropped);
+        report.warn(r.warnings);
+        done[i] = { source: todo[i]!.path, output: r.output, id: r.id, cwd: r.cwd };
+      };
+      const publisher = new BatchPublisher<{ i: number; r: ImportResult }>(home, ({ i, r }, err) => {
+        if (err) report.fail({ code: err.code, message: err.reason, path: todo[i]!.path });
+        else record(i, r);
       });
+      try {
+        await runOp({ ...resolved, onProgress }, 'import', todo, settings, (indexes, outcomes) => {
+          publisher.check();
+          indexes.forEach((i, k) => {
+            const o = outcomes[k]!;
+            if (!o.ok) {
+              if (o.error.code !== 'E_ABORTED') report.fail(o.error);
+              return;
+            }
+            if (o.value.pending) publisher.add({ i, r: o.value }, o.value.pending, o.value.bytesOut);
+            else record(i, o.value);
+          });
+        });
+      } finally {
+        // Whatever happened, what finished is published (a re-run then does only the rest).
+        await publisher.finish();
+      }
       // In source order, whatever order the jobs finished in.
       for (const d of done) if (d) onImported(d);
     }

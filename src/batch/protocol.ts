@@ -51,6 +51,8 @@ export type Job =
       fallbackCwd: string | undefined;
       freshId: boolean;
       durable: boolean;
+      /** As for export: finished temp files, synced and published by the coordinator. */
+      defer: boolean;
       /** The coordinator already skipped ids present in the home. */
       checkDuplicates: boolean;
     };

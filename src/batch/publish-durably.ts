@@ -80,3 +80,59 @@ function publishSynced(files: readonly PendingFile[], synced: boolean): Array<Zo
   for (const d of dirs) fsyncDir(d);
   return errors;
 }
+
+/**
+ * Finished outputs of a bulk run, made durable and published in batches
+ * while the pool goes on: a batch is synced and linked once enough bytes or
+ * files wait, batches one after another. `onPublished` hears about each
+ * output once its batch is done, with the error that stopped it if any.
+ */
+export class BatchPublisher<T> {
+  private batch: Array<{ item: T; file: PendingFile }> = [];
+  private bytes = 0;
+  private chain: Promise<void> = Promise.resolve();
+  /** A batch that could not be published at all stops the run at the next add. */
+  private failure: { error: unknown } | undefined;
+
+  constructor(
+    private readonly dir: string,
+    private readonly onPublished: (item: T, error: ZotpackError | undefined) => void,
+    private readonly limits = { bytes: 512 << 20, files: 4096 },
+  ) {}
+
+  /** Throws what stopped an earlier batch. */
+  check(): void {
+    if (this.failure) throw this.failure.error;
+  }
+
+  add(item: T, file: PendingFile, bytes: number): void {
+    this.batch.push({ item, file });
+    this.bytes += bytes;
+    if (this.bytes >= this.limits.bytes || this.batch.length >= this.limits.files) this.publish();
+  }
+
+  /** Starts publishing what waits, after the batches before it. */
+  publish(): void {
+    const done = this.batch;
+    this.batch = [];
+    this.bytes = 0;
+    if (done.length === 0) return;
+    this.chain = this.chain.then(async () => {
+      const errors = await publishDurablyAsync(
+        done.map((d) => d.file),
+        this.dir,
+      );
+      done.forEach((d, k) => this.onPublished(d.item, errors[k]));
+    });
+    // Awaited by finish (which rethrows); until then it is recorded, not unhandled.
+    this.chain.catch((error: unknown) => {
+      this.failure ??= { error };
+    });
+  }
+
+  /** Publishes what waits and waits for every batch. */
+  async finish(): Promise<void> {
+    this.publish();
+    await this.chain;
+  }
+}

@@ -15,6 +15,7 @@ import { sessionsDir } from '../format/project-key.js';
 import { ORIGIN_FIELD, recordedCwd, type SessionMeta } from '../format/session-meta.js';
 import { isSessionFileName, sessionFileName } from '../format/session-names.js';
 import { copySession, type CopyOptions, type DroppedRows } from './copy-session.js';
+import type { PendingFile } from './atomic-file.js';
 import { findSessions } from './find-session.js';
 import { currentHeader } from './header.js';
 import type { SessionSummary } from './session-scan.js';
@@ -50,6 +51,9 @@ export interface ImportResult {
   rowsKept: number;
   dropped: DroppedRows;
   warnings: Warning[];
+  bytesOut: number;
+  /** With `defer`: the finished temp file, published later with publishFile. */
+  pending?: PendingFile;
 }
 
 /** Where and under which identity an imported session lands. */
@@ -119,5 +123,7 @@ export function importSession(options: ImportOptions): ImportResult {
     rowsKept: result.rowsKept,
     dropped: result.dropped,
     warnings: result.warnings,
+    bytesOut: result.bytesOut,
+    pending: result.pending,
   };
 }

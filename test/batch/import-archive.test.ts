@@ -7,7 +7,7 @@ import { EARLIER_IN_RUN, importArchive, type ImportedSession } from '../../src/b
 import { describeSession } from '../../src/session/describe-session.js';
 import type { TreeNode } from '../../src/session/session-tree.js';
 import { buildSampleArchive, cleanupTempDirs, effectiveTranscript, makeTempDir, type SampleArchive } from '../helpers/zot-archive.js';
-import { listTree, snapshot } from '../helpers/fs-snapshot.js';
+import { listTree, snapshot, tempFiles } from '../helpers/fs-snapshot.js';
 
 afterAll(cleanupTempDirs);
 
@@ -139,5 +139,23 @@ describe('importArchive', () => {
     const ids = new Set(once.imported.map((i) => i.id));
     expect(again.imported.some((i) => ids.has(i.id))).toBe(false);
     expect(listTree(join(target, 'sessions')).filter((p) => p.endsWith('.jsonl'))).toHaveLength(2 * once.imported.length);
+  });
+});
+
+describe('importArchive durability modes', () => {
+  it('imports the same files with one sync per batch (default) and without fsync, and leaves no temp file', async () => {
+    const sample = buildSampleArchive(makeTempDir(), { bigRowBytes: 200_000 });
+    const out = makeTempDir();
+    await exportArchive({ sources: [sample.home], out, jobs: 2, durable: false });
+    const synced = makeTempDir();
+    const unsynced = makeTempDir();
+    const a = await importArchive({ sources: [out], home: synced, jobs: 2 });
+    const b = await importArchive({ sources: [out], home: unsynced, jobs: 2, durable: false });
+    expect(a.report.failed).toBe(0);
+    expect(a.imported.length).toBeGreaterThan(5);
+    const files = (home: string) => listTree(join(home, 'sessions')).map((p) => [p, p.endsWith('/') ? '' : readFileSync(join(home, 'sessions', p), 'utf8')]);
+    expect(files(synced)).toEqual(files(unsynced));
+    expect(a.imported.map((s) => relative(synced, s.output))).toEqual(b.imported.map((s) => relative(unsynced, s.output)));
+    expect(tempFiles(synced)).toEqual([]);
   });
 });

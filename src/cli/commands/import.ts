@@ -31,7 +31,7 @@ the same import again adds nothing twice.
   --cwd DIR       the project to import everything into
   --fresh-id      new ids and start times, as zot's own import gives
   --dry-run       show what would be imported; write nothing
-  --no-fsync      skip fsync
+  --no-fsync      skip fsync (faster; a crash may lose recent files)
 ${BULK_HELP}
 
 Examples:
