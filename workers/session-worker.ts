@@ -31,7 +31,7 @@ export const FIRST_TEXT_CHARS = 100;
 
 const NO_COUNTS: Record<string, number> = {};
 
-function lean(d: SessionDescription, purpose: 'tree' | 'stats'): SessionDescription {
+function leanDescription(d: SessionDescription, purpose: 'tree' | 'stats'): SessionDescription {
   if (purpose === 'stats') d.summary.firstUserText = '';
   else {
     d.summary.firstUserText = d.summary.firstUserText.slice(0, FIRST_TEXT_CHARS);
@@ -40,8 +40,12 @@ function lean(d: SessionDescription, purpose: 'tree' | 'stats'): SessionDescript
   return d;
 }
 
-/** What the coordinator records of an export: not the first prompt, which can be any size. */
-function leanExport(r: ExportResult): ExportResult {
+/**
+ * What the coordinator records of an export or import: not the first prompt,
+ * which can be any size (and an import's result waits for its batch to be
+ * published).
+ */
+function lean<R extends { summary: { firstUserText: string } }>(r: R): R {
   r.summary.firstUserText = '';
   return r;
 }
@@ -62,7 +66,7 @@ export default function runJob(job: Job): JobResult {
       return {
         outcomes: job.files.map((f) =>
           attempt(f.path, () =>
-            leanExport(
+            lean(
               exportSession({
                 source: f.path,
                 destination: f.destination,
@@ -76,7 +80,7 @@ export default function runJob(job: Job): JobResult {
         ),
       };
     case 'describe':
-      return { outcomes: job.files.map((f) => attempt(f.path, () => lean(describeSession(f.path, { hashBytes: f.hashBytes }), job.for))) };
+      return { outcomes: job.files.map((f) => attempt(f.path, () => leanDescription(describeSession(f.path, { hashBytes: f.hashBytes }), job.for))) };
     case 'meta':
       return {
         outcomes: job.files.map((f) =>
@@ -92,16 +96,18 @@ export default function runJob(job: Job): JobResult {
       return {
         outcomes: job.files.map((f) =>
           attempt(f.path, () =>
-            importSession({
-              source: f.path,
-              home: job.home,
-              cwd: job.cwd,
-              fallbackCwd: job.fallbackCwd,
-              freshId: job.freshId,
-              durable: job.durable,
-              defer: job.defer,
-              checkDuplicates: job.checkDuplicates,
-            }),
+            lean(
+              importSession({
+                source: f.path,
+                home: job.home,
+                cwd: job.cwd,
+                fallbackCwd: job.fallbackCwd,
+                freshId: job.freshId,
+                durable: job.durable,
+                defer: job.defer,
+                checkDuplicates: job.checkDuplicates,
+              }),
+            ),
           ),
         ),
       };
