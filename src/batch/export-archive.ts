@@ -36,7 +36,7 @@ import { WorkerPool } from './run-pool.js';
 import { keyRuns, SliceProgress, SliceSource, type SliceLimits } from './select-slices.js';
 import type { Selected } from './select-sessions.js';
 import { removeTempFiles } from './temp-files.js';
-import { BatchPublisher } from './publish-durably.js';
+import { BatchPublisher, publishFailure } from './publish-durably.js';
 import type { ExportResult } from '../session/export-session.js';
 import { interner } from '../format/interner.js';
 
@@ -218,7 +218,7 @@ export async function exportArchive(options: ExportArchiveOptions, limits: Slice
   const publisher = new BatchPublisher<Done>(
     out,
     (d, err) => {
-      if (err) report.fail({ code: err.code, message: err.reason, path: d.entry.source });
+      if (err) report.fail(publishFailure(err, d.entry.source));
       else record(d);
     },
     { bytes: PUBLISH_BATCH_BYTES, files: PUBLISH_BATCH_FILES },

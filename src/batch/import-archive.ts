@@ -24,7 +24,7 @@ import { SliceProgress, SliceSource, type SliceLimits } from './select-slices.js
 import type { Selected } from './select-sessions.js';
 import type { MetaPeek, Outcome } from './protocol.js';
 import { removeTempFiles } from './temp-files.js';
-import { BatchPublisher } from './publish-durably.js';
+import { BatchPublisher, publishFailure } from './publish-durably.js';
 import type { ImportResult } from '../session/import-session.js';
 
 export interface ImportArchiveOptions extends BatchOptions {
@@ -153,7 +153,7 @@ export async function importArchive(options: ImportArchiveOptions, limits: Slice
         done[i] = { source: todo[i]!.path, output: r.output, id: r.id, cwd: r.cwd };
       };
       const publisher = new BatchPublisher<{ i: number; r: ImportResult }>(home, ({ i, r }, err) => {
-        if (err) report.fail({ code: err.code, message: err.reason, path: todo[i]!.path });
+        if (err) report.fail(publishFailure(err, todo[i]!.path));
         else record(i, r);
       });
       try {

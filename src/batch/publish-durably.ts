@@ -13,6 +13,7 @@ import { closeSync, fsyncSync, openSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ZotpackError, fromFsError } from '../errors.js';
 import { fsyncDir, publishFile, type PendingFile } from '../session/atomic-file.js';
+import type { JobError } from './protocol.js';
 
 /** Flushes the file system holding `dir`; false where `sync -f` is not available. */
 function syncFileSystem(dir: string): boolean {
@@ -79,6 +80,15 @@ function publishSynced(files: readonly PendingFile[], synced: boolean): Array<Zo
   });
   for (const d of dirs) fsyncDir(d);
   return errors;
+}
+
+/**
+ * A publishing failure for a report: about the output, as a worker's failure
+ * is about the file it concerns, and naming the source it was made from.
+ */
+export function publishFailure(err: ZotpackError, source: string): JobError {
+  const path = err.path ?? source;
+  return { code: err.code, message: path === source ? err.reason : `${err.reason} (made from ${source})`, path };
 }
 
 /**

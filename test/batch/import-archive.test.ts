@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archiveTrees } from '../../src/batch/archive-trees.js';
@@ -6,7 +6,7 @@ import { exportArchive } from '../../src/batch/export-archive.js';
 import { EARLIER_IN_RUN, importArchive, type ImportedSession } from '../../src/batch/import-archive.js';
 import { describeSession } from '../../src/session/describe-session.js';
 import type { TreeNode } from '../../src/session/session-tree.js';
-import { buildSampleArchive, cleanupTempDirs, effectiveTranscript, makeTempDir, type SampleArchive } from '../helpers/zot-archive.js';
+import { buildSampleArchive, cleanupTempDirs, effectiveTranscript, makeTempDir, testId, writeSession, type SampleArchive } from '../helpers/zot-archive.js';
 import { listTree, snapshot, tempFiles } from '../helpers/fs-snapshot.js';
 
 afterAll(cleanupTempDirs);
@@ -158,4 +158,36 @@ describe('importArchive durability modes', () => {
     expect(a.imported.map((s) => relative(synced, s.output))).toEqual(b.imported.map((s) => relative(unsynced, s.output)));
     expect(tempFiles(synced)).toEqual([]);
   });
+});
+
+describe('importArchive, two sessions with one file name', () => {
+  // Two exports of different sessions that record the same origin file name, in one folder,
+  // imported into one project: the first is imported, the second fails with E_EXISTS about the
+  // file it would have made, and nothing is overwritten. A durable run meets the clash when it
+  // publishes the batch holding both; a run without fsync, when the second is checked.
+  for (const durable of [true, false]) {
+    it(`reports the second as E_EXISTS and keeps the first (${durable ? 'durable' : 'no fsync'})`, async () => {
+      const src = makeTempDir();
+      const a = writeSession(src, { cwd: '/same/name', rows: [{ user: 'the first' }] });
+      const out = makeTempDir();
+      await exportArchive({ sources: [a], out, jobs: 1, durable: false });
+      const folder = join(out, readdirSync(out).find((n) => !n.includes('.'))!);
+      const firstPath = join(folder, readdirSync(folder)[0]!);
+      const text = readFileSync(firstPath, 'utf8');
+      const id = describeSession(firstPath).id;
+      const other = join(folder, 'other.zotsession');
+      writeFileSync(other, text.replaceAll(id, testId('other')).replace('the first', 'the second'));
+      const home = makeTempDir();
+      const r = await importArchive({ sources: [out], home, cwd: '/one/project', jobs: 1, durable });
+      // Which one wins is the order of the jobs (bigger files first); one must.
+      expect(r.report.succeeded).toBe(1);
+      const [winner] = r.imported;
+      const loser = winner!.source === other ? firstPath : other;
+      expect(r.report.errors.map((e) => [e.code, e.path])).toEqual([['E_EXISTS', winner!.output]]);
+      if (durable) expect(r.report.errors[0]!.message).toContain(`made from ${loser}`);
+      expect(effectiveTranscript(winner!.output)).toEqual(effectiveTranscript(winner!.source));
+      expect(effectiveTranscript(winner!.output)).not.toEqual(effectiveTranscript(loser));
+      expect(tempFiles(home)).toEqual([]);
+    });
+  }
 });
