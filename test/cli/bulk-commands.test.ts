@@ -127,6 +127,12 @@ describe('bulk commands through the binary', () => {
     const doc = JSON.parse(second.stdout);
     expect(doc.imported).toEqual([]);
     expect(doc.present).toHaveLength(n);
+    // Without --json: counted in the report, not named one line each.
+    const third = zotpack(['import', out, '--home', home]);
+    expect(third.code).toBe(0);
+    expect(third.stdout).toBe('');
+    expect(third.stderr).not.toContain('already present: ');
+    expect(third.stderr).toContain(`(0 ok, ${n} already present)`);
   });
 
   it('import --dry-run lists each session and its project, then the counts, and writes nothing', () => {

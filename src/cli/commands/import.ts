@@ -91,7 +91,10 @@ Examples:
         onImported: (s) => (values.json ? imported.push(s) : print(io, s.output)),
         onPresent: (p) => {
           if (values.json) present.push(p);
-          else if (!values.quiet) io.stderr.write(`already present: ${p.source} (${p.id} at ${p.path})\n`);
+          // A dry run names each (that is what it is for); a real one counts
+          // them in its report, or re-running an import of 100,000 sessions
+          // would bury its errors under 100,000 lines.
+          else if (dryRun && !values.quiet) io.stderr.write(`already present: ${p.source} (${p.id} at ${p.path})\n`);
         },
       });
       // A dry run lists what it would import; a real run, what it imported.
