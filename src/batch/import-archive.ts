@@ -24,7 +24,7 @@ import { SliceProgress, SliceSource, type SliceLimits } from './select-slices.js
 import type { Selected } from './select-sessions.js';
 import type { MetaPeek, Outcome } from './protocol.js';
 import { removeTempFiles } from './temp-files.js';
-import { BatchPublisher, publishFailure } from './publish-durably.js';
+import { BatchPublisher, CAN_SYNC_FILE_SYSTEMS, publishFailure } from './publish-durably.js';
 import type { ImportResult } from '../session/import-session.js';
 
 export interface ImportArchiveOptions extends BatchOptions {
@@ -101,9 +101,10 @@ export async function importArchive(options: ImportArchiveOptions, limits: Slice
     cwd: options.cwd,
     fallbackCwd: options.fallbackCwd,
     freshId: options.freshId === true,
-    // Made durable a batch at a time, with one file-system sync, not an fsync per file.
-    durable: false,
-    defer: options.durable ?? true,
+    // Made durable a batch at a time, with one file-system sync, not an fsync
+    // per file (where there is no such sync, the workers fsync each file).
+    durable: (options.durable ?? true) && !CAN_SYNC_FILE_SYSTEMS,
+    defer: (options.durable ?? true) && CAN_SYNC_FILE_SYSTEMS,
     // Checked here, against the whole home and the run, before any job starts.
     checkDuplicates: false,
   };
@@ -152,7 +153,7 @@ export async function importArchive(options: ImportArchiveOptions, limits: Slice
         report.warn(r.warnings);
         done[i] = { source: todo[i]!.path, output: r.output, id: r.id, cwd: r.cwd };
       };
-      const publisher = new BatchPublisher<{ i: number; r: ImportResult }>(home, ({ i, r }, err) => {
+      const publisher = new BatchPublisher<{ i: number; r: ImportResult }>(({ i, r }, err) => {
         if (err) report.fail(publishFailure(err, todo[i]!.path));
         else record(i, r);
       });

@@ -3,48 +3,77 @@
  *
  * One fsync per file costs a journal commit each: thousands of small
  * exports spend longer waiting for the disk than writing. Instead the
- * workers leave finished temp files; the coordinator syncs the output file
- * system once (`sync -f`, i.e. syncfs(2)) and only then links each file to
- * its name. A crash before the sync leaves temp files (removed by the next
- * run), never a published file whose data is not on disk.
+ * workers leave finished temp files; the coordinator syncs each file system
+ * they are on once (`sync -f`, i.e. syncfs(2)) and only then links each
+ * file to its name. A crash before the sync leaves temp files (removed by
+ * the next run), never a published file whose data is not on disk.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, fsyncSync, openSync, unlinkSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, statSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ZotpackError, fromFsError } from '../errors.js';
 import { fsyncDir, publishFile, type PendingFile } from '../session/atomic-file.js';
 import type { JobError } from './protocol.js';
 
-/** Flushes the file system holding `dir`; false where `sync -f` is not available. */
-function syncFileSystem(dir: string): boolean {
-  if (process.platform !== 'linux') return false;
-  const r = spawnSync('sync', ['-f', dir], { stdio: 'ignore' });
-  return r.status === 0;
+/**
+ * Whether a whole file system can be synced here (`sync -f` is Linux's).
+ * Elsewhere bulk runs have their workers fsync each file instead, in
+ * parallel, rather than leave it to the coordinator.
+ */
+export const CAN_SYNC_FILE_SYSTEMS = process.platform === 'linux';
+
+/**
+ * One folder on each file system that holds one of `files` (a project
+ * folder may be a link to another disk, and syncfs flushes only its own).
+ */
+export function syncRoots(files: readonly PendingFile[]): string[] {
+  const byDevice = new Map<number, string>();
+  for (const dir of new Set(files.map((f) => dirname(f.temp)))) {
+    try {
+      const dev = statSync(dir).dev;
+      if (!byDevice.has(dev)) byDevice.set(dev, dir);
+    } catch {
+      byDevice.set(-1 - byDevice.size, dir); // unreadable: sync -f fails on it, and every file is fsynced instead
+    }
+  }
+  return [...byDevice.values()];
+}
+
+// Detached: a Ctrl-C meant for zotpack must not kill the sync of what it
+// finished, which would leave every file of the batch to an fsync of its own.
+const SYNC_OPTIONS = { stdio: 'ignore', detached: true } as const;
+
+/** Flushes the file systems holding `dirs`; false where one could not be. */
+function syncFileSystems(dirs: readonly string[]): boolean {
+  if (!CAN_SYNC_FILE_SYSTEMS) return false;
+  return dirs.every((dir) => spawnSync('sync', ['-f', dir], SYNC_OPTIONS).status === 0);
 }
 
 /** The same, without blocking: the pool keeps working while the disk catches up. */
-function syncFileSystemAsync(dir: string): Promise<boolean> {
-  if (process.platform !== 'linux') return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const child = spawn('sync', ['-f', dir], { stdio: 'ignore' });
-    child.once('error', () => resolve(false));
-    child.once('close', (code) => resolve(code === 0));
-  });
+async function syncFileSystemsAsync(dirs: readonly string[]): Promise<boolean> {
+  if (!CAN_SYNC_FILE_SYSTEMS) return false;
+  const one = (dir: string) =>
+    new Promise<boolean>((resolve) => {
+      const child = spawn('sync', ['-f', dir], SYNC_OPTIONS);
+      child.once('error', () => resolve(false));
+      child.once('close', (code) => resolve(code === 0));
+    });
+  return (await Promise.all(dirs.map(one))).every(Boolean);
 }
 
 /** Syncs then publishes each file; returns, per file, the error that stopped it (or undefined). */
-export function publishDurably(files: readonly PendingFile[], dir: string): Array<ZotpackError | undefined> {
+export function publishDurably(files: readonly PendingFile[]): Array<ZotpackError | undefined> {
   if (files.length === 0) return [];
-  return publishSynced(files, syncFileSystem(dir));
+  return publishSynced(files, syncFileSystems(syncRoots(files)));
 }
 
 /**
  * publishDurably for a coordinator that must stay responsive: the file
  * system sync runs in a child process while the event loop goes on.
  */
-export async function publishDurablyAsync(files: readonly PendingFile[], dir: string): Promise<Array<ZotpackError | undefined>> {
+export async function publishDurablyAsync(files: readonly PendingFile[]): Promise<Array<ZotpackError | undefined>> {
   if (files.length === 0) return [];
-  return publishSynced(files, await syncFileSystemAsync(dir));
+  return publishSynced(files, await syncFileSystemsAsync(syncRoots(files)));
 }
 
 /** After a file-system sync (or, where there was none, one fsync per file): every file linked to its name. */
@@ -95,17 +124,17 @@ export function publishFailure(err: ZotpackError, source: string): JobError {
  * Finished outputs of a bulk run, made durable and published in batches
  * while the pool goes on: a batch is synced and linked once enough bytes or
  * files wait, batches one after another. `onPublished` hears about each
- * output once its batch is done, with the error that stopped it if any.
+ * output once its batch is done, with the error that stopped it if any; if
+ * it throws, the batches after it are not published (the run fails, and
+ * its temp files are removed), and check and finish rethrow it.
  */
 export class BatchPublisher<T> {
   private batch: Array<{ item: T; file: PendingFile }> = [];
   private bytes = 0;
   private chain: Promise<void> = Promise.resolve();
-  /** A batch that could not be published at all stops the run at the next add. */
   private failure: { error: unknown } | undefined;
 
   constructor(
-    private readonly dir: string,
     private readonly onPublished: (item: T, error: ZotpackError | undefined) => void,
     private readonly limits = { bytes: 512 << 20, files: 4096 },
   ) {}
@@ -128,10 +157,7 @@ export class BatchPublisher<T> {
     this.bytes = 0;
     if (done.length === 0) return;
     this.chain = this.chain.then(async () => {
-      const errors = await publishDurablyAsync(
-        done.map((d) => d.file),
-        this.dir,
-      );
+      const errors = await publishDurablyAsync(done.map((d) => d.file));
       done.forEach((d, k) => this.onPublished(d.item, errors[k]));
     });
     // Awaited by finish (which rethrows); until then it is recorded, not unhandled.

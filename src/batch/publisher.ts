@@ -19,8 +19,6 @@ export class Publisher {
   /** Targets whose publishing failed, and why (E_EXISTS: a file appeared there meanwhile). */
   readonly failures = new Map<string, ZotpackError>();
 
-  constructor(private readonly root: string) {}
-
   add(file: PendingFile, bytes: number): void {
     this.waitingFiles.push(file);
     this.targets.add(file.target);
@@ -44,7 +42,7 @@ export class Publisher {
     this.waitingFiles = [];
     this.waitingBytes = 0;
     this.targets.clear();
-    publishDurably(files, this.root).forEach((err, i) => {
+    publishDurably(files).forEach((err, i) => {
       if (err) this.failures.set(files[i]!.target, err);
     });
   }

@@ -21,7 +21,6 @@ import { dirname, resolve } from 'node:path';
 import { ZotpackError } from '../errors.js';
 import { CwdMap, parseCwdRule, type CwdRule } from '../format/cwd-map.js';
 import { derivedId } from '../format/derived-id.js';
-import { sessionsRoot } from '../format/project-key.js';
 import { resolveBatchOptions, type Progress, type ResolvedBatchOptions } from './batch-options.js';
 import { ReportBuilder, type BatchReport } from './batch-report.js';
 import { HeldOutcomes } from './held-outcomes.js';
@@ -171,7 +170,7 @@ async function runPass(bundle: string, bundleSize: number, index: IdPaths, p: Pa
   let ctx: UnpackContext | undefined;
   let unsafe = new Map<string, ZotpackError>();
   const touched = new Set<string>();
-  const publisher = !p.dry && p.durable ? new Publisher(sessionsRoot(p.home)) : undefined;
+  const publisher = !p.dry && p.durable ? new Publisher() : undefined;
   const held = new HeldOutcomes(publisher, (s, size) => pass.tally.add(s, size));
   // A file of this run that waits to be published has its name already.
   const taken = (target: string) => {

@@ -23,7 +23,7 @@ function waiting(publisher: Publisher, target: string, text: string): void {
 describe('HeldOutcomes', () => {
   it('holds every outcome behind a file waiting to be published, then hands them on in order; a file that cannot be published fails its session', () => {
     const dir = makeTempDir();
-    const publisher = new Publisher(dir);
+    const publisher = new Publisher();
     const got: string[] = [];
     const held = new HeldOutcomes(publisher, (s, size) => got.push(`${s.entry} ${s.status} ${size}`));
     held.add(outcome('a', 'present', join(dir, 'a')), 1);
@@ -44,7 +44,7 @@ describe('HeldOutcomes', () => {
 
   it('publishes early rather than hold more than 8,192 outcomes', () => {
     const dir = makeTempDir();
-    const publisher = new Publisher(dir);
+    const publisher = new Publisher();
     let delivered = 0;
     const held = new HeldOutcomes(publisher, () => delivered++);
     waiting(publisher, join(dir, 'first'), 'x\n');

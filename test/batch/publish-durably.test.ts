@@ -1,7 +1,7 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BatchPublisher } from '../../src/batch/publish-durably.js';
+import { BatchPublisher, syncRoots } from '../../src/batch/publish-durably.js';
 import type { ZotpackError } from '../../src/errors.js';
 import { AtomicFile, type PendingFile } from '../../src/session/atomic-file.js';
 import { tempFiles } from '../helpers/fs-snapshot.js';
@@ -20,9 +20,10 @@ describe('BatchPublisher', () => {
   it('publishes every output in the order added, a batch at a time, leaving no temp file', async () => {
     const dir = makeTempDir();
     const heard: Array<[string, ZotpackError | undefined]> = [];
-    const p = new BatchPublisher<string>(dir, (name, err) => heard.push([name, err]), { bytes: 1 << 30, files: 2 });
+    const p = new BatchPublisher<string>((name, err) => heard.push([name, err]), { bytes: 1 << 30, files: 2 });
+    // Until `n` are heard: a file-system sync can take seconds on a busy disk (the test's timeout bounds it).
     const settle = async (n: number) => {
-      for (let i = 0; i < 500 && heard.length < n; i++) await new Promise((r) => setTimeout(r, 10));
+      while (heard.length < n) await new Promise((r) => setTimeout(r, 10));
     };
     p.add('a', finished(dir, 'a.jsonl', 'row of a\n'), 9);
     await new Promise((r) => setTimeout(r, 50));
@@ -41,7 +42,7 @@ describe('BatchPublisher', () => {
   it('reports a target that appeared before its batch was published, removes its temp file and publishes the rest', async () => {
     const dir = makeTempDir();
     const heard = new Map<string, string | undefined>();
-    const p = new BatchPublisher<string>(dir, (name, err) => heard.set(name, err?.code));
+    const p = new BatchPublisher<string>((name, err) => heard.set(name, err?.code));
     p.add('x', finished(dir, 'x.jsonl', 'ours\n'), 5);
     p.add('y', finished(dir, 'y.jsonl', 'ours\n'), 5);
     writeFileSync(join(dir, 'x.jsonl'), 'theirs\n'); // zot, say, wrote it meanwhile
@@ -55,7 +56,6 @@ describe('BatchPublisher', () => {
   it('stops the run at the next check when a whole batch could not be published', async () => {
     const dir = makeTempDir();
     const p = new BatchPublisher<string>(
-      dir,
       () => {
         throw new Error('the caller failed');
       },
@@ -65,5 +65,25 @@ describe('BatchPublisher', () => {
     await expect(p.finish()).rejects.toThrow('the caller failed');
     expect(() => p.check()).toThrow('the caller failed');
     expect(existsSync(join(dir, 'a.jsonl'))).toBe(true);
+  });
+});
+
+describe('syncRoots', () => {
+  it('names one folder per file system the files are on, so each is synced', () => {
+    const a = makeTempDir();
+    const b = makeTempDir();
+    const files = [finished(a, 'x.jsonl', 'x\n'), finished(b, 'y.jsonl', 'y\n'), finished(a, 'z.jsonl', 'z\n')];
+    // Two folders of one file system: one sync.
+    expect(syncRoots(files)).toEqual([a]);
+    // A folder on another file system (a RAM disk here) needs a sync of its own.
+    const shm = '/dev/shm';
+    if (existsSync(shm) && statSync(shm).dev !== statSync(a).dev) {
+      const c = mkdtempSync(join(shm, 'zotpack-test-'));
+      try {
+        expect(syncRoots([...files, finished(c, 'w.jsonl', 'w\n')])).toEqual([a, c]);
+      } finally {
+        rmSync(c, { recursive: true, force: true });
+      }
+    }
   });
 });

@@ -27,7 +27,7 @@ records its original cwd, id and file name.
 
   --out DIR       export the archive to DIR
   --dry-run       show what would be exported; write nothing
-  --no-fsync      skip fsync (faster; a crash may lose recent files)
+  --no-fsync      no fsync: faster, but a crash may leave new files cut short
 ${BULK_HELP}
 
 Examples:

@@ -25,13 +25,13 @@ records, else (zot's own exports record none) the current folder.
 
 Sessions keep their id, start time, title and tree links, so a project's
 branch tree survives. With one file, a session already in the home is an
-error (E_DUPLICATE_ID); with several, it is skipped and listed, so running
-the same import again adds nothing twice.
+error (E_DUPLICATE_ID); with several, it is skipped and counted (--dry-run
+and --json name each), so running the same import again adds nothing twice.
 
   --cwd DIR       the project to import everything into
   --fresh-id      new ids and start times, as zot's own import gives
   --dry-run       show what would be imported; write nothing
-  --no-fsync      skip fsync (faster; a crash may lose recent files)
+  --no-fsync      no fsync: faster, but a crash may leave new files cut short
 ${BULK_HELP}
 
 Examples:

@@ -22,7 +22,7 @@ they were when the run began. Unpack it with \`zotpack unpack FILE\`.
   --no-gzip       a plain tar: faster, larger
   --level N       gzip level, 1 (fast, default) to 9 (small)
   --force         replace FILE if it exists
-  --no-fsync      skip fsync (faster; a crash may lose the bundle)
+  --no-fsync      no fsync: faster, but a crash may leave the bundle cut short
 ${BULK_HELP}
 
 Examples:

@@ -52,7 +52,7 @@ are refused; nothing outside the home is written, nothing is overwritten.
   --fresh-ids        give every session a new id (the same ones on every run)
                      and rewrite the parent links inside the bundle to match
   --on-conflict P    skip (default), copy or fail
-  --no-fsync         skip fsync (faster; a crash may lose recent files)
+  --no-fsync         no fsync: faster, but a crash may leave new files cut short
   -j, --jobs N       worker threads for reading the home
   --json             one JSON report on stdout
   -q, --quiet        no progress bar, warnings or report on stderr
