@@ -130,8 +130,11 @@ export function catArgv(dir: string, ext = 'jsonl'): string[] {
  *
  * So `parent` gets ext4's TOPDIR flag (`chattr +T`, best effort; elsewhere
  * it is a no-op), which makes the kernel spread the new folders under it
- * across block groups by a hash of their names, and each run's folder has a
- * name of its own: it lands in a group where nothing was just deleted.
+ * across block groups, starting its search from a hash of the name, and
+ * each run's folder has a name of its own (this process's id in it, so the
+ * next bench does not start where this one did). With thousands of groups
+ * it most likely lands in one where nothing was just deleted; not surely,
+ * since a group emptied by a delete is a candidate again.
  */
 export function freshOutputs(parent: string): (name: string, argv: (out: string) => string[]) => Pick<Variant, 'argv' | 'clean'> {
   mkdirSync(parent, { recursive: true });
@@ -141,7 +144,7 @@ export function freshOutputs(parent: string): (name: string, argv: (out: string)
     let current: string | undefined;
     return {
       argv: () => {
-        current = join(parent, `${name}-${++runs}`);
+        current = join(parent, `${name}-${process.pid}-${++runs}`);
         return argv(current);
       },
       clean: () => {
