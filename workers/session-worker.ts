@@ -8,7 +8,6 @@ import { readFirstMeta } from '../src/session/first-meta.js';
 import { describeSession, type SessionDescription } from '../src/session/describe-session.js';
 import { digestSession } from '../src/session/digest-session.js';
 import { exportSession, type ExportResult } from '../src/session/export-session.js';
-import { importSession } from '../src/session/import-session.js';
 import { recordedCwd } from '../src/format/session-meta.js';
 import type { Job, JobError, JobResult, Outcome, PoolWorkerData } from '../src/batch/protocol.js';
 import { useBigRowShare } from '../src/jsonl/big-row-buffer.js';
@@ -60,7 +59,11 @@ export function start(data: PoolWorkerData | undefined): void {
   useBigRowShare(data?.bigRows);
 }
 
-export default function runJob(job: Job): JobResult {
+// Loaded with the first import job: it brings the uuid package (17 ms of a
+// worker's start), which no other op needs.
+let importModule: Promise<typeof import('../src/session/import-session.js')> | undefined;
+
+export default function runJob(job: Job): JobResult | Promise<JobResult> {
   switch (job.op) {
     case 'export':
       return {
@@ -93,7 +96,7 @@ export default function runJob(job: Job): JobResult {
     case 'hash':
       return { outcomes: job.files.map((f) => attempt(f.path, () => digestSession(f.path, f.bytes))) };
     case 'import':
-      return {
+      return (importModule ??= import('../src/session/import-session.js')).then(({ importSession }) => ({
         outcomes: job.files.map((f) =>
           attempt(f.path, () =>
             lean(
@@ -110,6 +113,6 @@ export default function runJob(job: Job): JobResult {
             ),
           ),
         ),
-      };
+      }));
   }
 }
