@@ -11,6 +11,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { benchExport } from './bench-export.js';
 import { benchGiantRow } from './bench-giant-row.js';
 import { benchImport } from './bench-import.js';
+import { benchMigrate } from './bench-migrate.js';
 import { benchScaling } from './bench-scaling.js';
 import { benchSmallFiles } from './bench-small-files.js';
 import { benchTree } from './bench-tree.js';
@@ -24,6 +25,7 @@ const BENCHES: Array<[string, Bench]> = [
   ['export', benchExport],
   ['tree', benchTree],
   ['import', benchImport],
+  ['migrate', benchMigrate],
   ['small files', benchSmallFiles],
   ['scaling', benchScaling],
   ['giant row', benchGiantRow],

@@ -1,0 +1,78 @@
+/**
+ * Question: how fast is a move to another machine — `pack` of a whole
+ * archive into one bundle, and `unpack` of that bundle into a fresh home —
+ * against tar making and unpacking an uncompressed archive of the same
+ * files, measured in this run? The bundles and the tar to unpack are made
+ * once, untimed.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { corpusLabel, corpusSpecs, ensureCorpus } from './corpus.js';
+import { freshOutputs, measureInterleaved, warmCache, type Variant } from './measure.js';
+import { isMain, zotpack } from './paths.js';
+import { standalone, type BenchOptions } from './script-main.js';
+import { addCheck, linesOf, setRatio, type BenchResult } from './table.js';
+import { rssCheck } from './targets.js';
+
+function make(argv: string[], what: string): void {
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`making ${what} failed (exit ${r.status}): ${r.stderr.slice(-500)}`);
+}
+
+export async function benchMigrate(o: BenchOptions): Promise<BenchResult> {
+  const c = ensureCorpus(corpusSpecs(o.quick).main);
+  const dir = join(o.scratch, 'migrate');
+  mkdirSync(dir, { recursive: true });
+  const gz = join(dir, 'all.zotpack');
+  const plain = join(dir, 'plain.zotpack');
+  const tarFile = join(dir, 'sessions.tar');
+  make(zotpack('pack', '--from', c.dir, '-o', gz, '-q', '--no-fsync'), 'the bundle');
+  make(zotpack('pack', '--from', c.dir, '-o', plain, '-q', '--no-fsync', '--no-gzip'), 'the uncompressed bundle');
+  make(['tar', '-cf', tarFile, '-C', c.dir, 'sessions'], 'the tar');
+  // pack writes one file (its path is the run's fresh output); unpack and tar -x a folder of sessions.
+  const fresh = freshOutputs(join(dir, 'runs'));
+  const pack = (name: string, ...flags: string[]): Variant => ({
+    name: ['zotpack pack', ...flags].join(' '),
+    kind: 'zotpack',
+    ...fresh(name, (out) => zotpack('pack', '--from', c.dir, '-o', out, '-q', ...flags)),
+  });
+  const unpack = (name: string, bundle: string, what: string, ...flags: string[]): Variant => ({
+    name: ['zotpack unpack', ...flags].join(' ') + ` (${what})`,
+    kind: 'zotpack',
+    ...fresh(name, (home) => zotpack('unpack', bundle, '--to', home, '-q', ...flags)),
+  });
+  const tarC: Variant = { name: 'tar -cf (no compression)', kind: 'ceiling', ...fresh('tar-c', (out) => ['tar', '-cf', out, '-C', c.dir, 'sessions']) };
+  const tarX: Variant = {
+    name: 'tar -xf (no compression)',
+    kind: 'ceiling',
+    ...fresh('tar-x', (out) => ['sh', '-c', 'mkdir "$2" && tar -xf "$1" -C "$2"', 'sh', tarFile, out]),
+  };
+  const packGz = pack('pack');
+  const packPlain = pack('pack-plain', '--no-gzip', '--no-fsync');
+  const unpackGz = unpack('unpack', gz, 'gzip');
+  const unpackGzNoFsync = unpack('unpack-nofsync', gz, 'gzip', '--no-fsync');
+  const unpackPlain = unpack('unpack-plain', plain, 'no gzip', '--no-fsync');
+  const variants = [packGz, packPlain, tarC, unpackGz, unpackGzNoFsync, unpackPlain, tarX];
+  warmCache(c.dir);
+  const { lines, line } = linesOf(variants, (await measureInterleaved('migrate', variants, o.secondaryReps)).measurements, c);
+  rmSync(dir, { recursive: true, force: true });
+  for (const v of [packGz, packPlain]) setRatio(line(v), line(tarC), 'tar -cf');
+  line(tarC).ratioOf = 'archive ceiling';
+  for (const v of [unpackGz, unpackGzNoFsync, unpackPlain]) setRatio(line(v), line(tarX), 'tar -xf');
+  line(tarX).ratioOf = 'extract ceiling';
+  for (const v of [packGz, packPlain, unpackGz, unpackGzNoFsync, unpackPlain]) addCheck(line(v), rssCheck(line(v).rssMB, c.largestRow));
+  return {
+    name: 'migrate',
+    question: 'pack of a whole archive into one bundle and unpack of it into a fresh home vs tar without compression',
+    setup: `${corpusLabel(c.spec)}: ${c.files} files, ${(c.bytes / 1e6).toFixed(0)} MB, cache warm`,
+    reps: o.secondaryReps,
+    lines,
+    notes: [
+      'ratio: throughput over `tar -cf`\'s for pack, over `tar -xf`\'s for unpack. No throughput target in the issue for pack and unpack; the RSS target applies.',
+      'pack also hashes every session (sha256, for its manifest) and by default gzips (level 1, in parallel blocks) and fsyncs the bundle; unpack checks every session against the manifest, writes each under its (remapped) project folder and by default makes it durable. tar does none of that.',
+    ],
+  };
+}
+
+if (isMain(import.meta.url)) await standalone(benchMigrate);
