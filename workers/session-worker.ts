@@ -7,7 +7,7 @@ import { ZotpackError } from '../src/errors.js';
 import { readFirstMeta } from '../src/session/first-meta.js';
 import { describeSession, type SessionDescription } from '../src/session/describe-session.js';
 import { digestSession } from '../src/session/digest-session.js';
-import { exportSession, type ExportResult } from '../src/session/export-session.js';
+import { exportSession } from '../src/session/export-session.js';
 import { recordedCwd } from '../src/format/session-meta.js';
 import type { Job, JobError, JobResult, Outcome, PoolWorkerData } from '../src/batch/protocol.js';
 import { useBigRowShare } from '../src/jsonl/big-row-buffer.js';

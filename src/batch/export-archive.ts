@@ -36,7 +36,7 @@ import { WorkerPool } from './run-pool.js';
 import { keyRuns, SliceProgress, SliceSource, type SliceLimits } from './select-slices.js';
 import type { Selected } from './select-sessions.js';
 import { removeTempFiles } from './temp-files.js';
-import { BatchPublisher, CAN_SYNC_FILE_SYSTEMS, publishFailure } from './publish-durably.js';
+import { BatchPublisher, publishFailure, workerDurability } from './publish-durably.js';
 import type { ExportResult } from '../session/export-session.js';
 import { interner } from '../format/interner.js';
 
@@ -308,7 +308,7 @@ export async function exportArchive(options: ExportArchiveOptions, limits: Slice
     // (written, but not yet in the manifest) is replaced by a fresh export.
     const fileOf = (t: ExportItem) => ({ path: t.session.path, destination: join(out, t.output), replace: true });
     try {
-      await runOpOn({ ...run, onProgress }, 'export', todo, fileOf, { durable: durable && !CAN_SYNC_FILE_SYSTEMS, defer: durable && CAN_SYNC_FILE_SYSTEMS }, (indexes, outcomes) => {
+      await runOpOn({ ...run, onProgress }, 'export', todo, fileOf, workerDurability(durable), (indexes, outcomes) => {
         publisher.check();
         indexes.forEach((i, k) => {
           const o = outcomes[k]!;

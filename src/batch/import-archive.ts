@@ -24,7 +24,7 @@ import { SliceProgress, SliceSource, type SliceLimits } from './select-slices.js
 import type { Selected } from './select-sessions.js';
 import type { MetaPeek, Outcome } from './protocol.js';
 import { removeTempFiles } from './temp-files.js';
-import { BatchPublisher, CAN_SYNC_FILE_SYSTEMS, publishFailure } from './publish-durably.js';
+import { BatchPublisher, publishFailure, workerDurability } from './publish-durably.js';
 import type { ImportResult } from '../session/import-session.js';
 
 export interface ImportArchiveOptions extends BatchOptions {
@@ -101,10 +101,8 @@ export async function importArchive(options: ImportArchiveOptions, limits: Slice
     cwd: options.cwd,
     fallbackCwd: options.fallbackCwd,
     freshId: options.freshId === true,
-    // Made durable a batch at a time, with one file-system sync, not an fsync
-    // per file (where there is no such sync, the workers fsync each file).
-    durable: (options.durable ?? true) && !CAN_SYNC_FILE_SYSTEMS,
-    defer: (options.durable ?? true) && CAN_SYNC_FILE_SYSTEMS,
+    // Made durable a batch at a time, with one file-system sync, not an fsync per file.
+    ...workerDurability(options.durable ?? true),
     // Checked here, against the whole home and the run, before any job starts.
     checkDuplicates: false,
   };

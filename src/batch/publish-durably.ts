@@ -23,6 +23,15 @@ import type { JobError } from './protocol.js';
 export const CAN_SYNC_FILE_SYSTEMS = process.platform === 'linux';
 
 /**
+ * How a bulk run's workers write durable outputs: left as finished temp
+ * files for a BatchPublisher where file systems can be synced, else fsynced
+ * each by its worker. Without `durable`, neither.
+ */
+export function workerDurability(durable: boolean): { durable: boolean; defer: boolean } {
+  return { durable: durable && !CAN_SYNC_FILE_SYSTEMS, defer: durable && CAN_SYNC_FILE_SYSTEMS };
+}
+
+/**
  * One folder on each file system that holds one of `files` (a project
  * folder may be a link to another disk, and syncfs flushes only its own).
  */
