@@ -128,13 +128,15 @@ describe('pack and unpack through the binary', () => {
 describe('an unpack killed with SIGKILL', () => {
   it('ends, run again after every kill, with the home a clean run makes and no temp file', async () => {
     const sample = cleanArchive(1_500_000);
-    for (let k = 0; k < 30; k++) {
-      writeSession(sample.home, { cwd: `/home/dev/src/p${k % 4}`, rows: [{ user: `session ${k}` }, { image: { bytes: 150_000 + k * 15_000 } }, { assistant: 'ok' }] });
-    }
     const work = makeTempDir();
     const run = (args: string[], home: string) => zotpack(args, { cwd: work, home });
     expect(run(['pack', '-o', 'old.zotpack', '-q'], sample.home).status).toBe(0);
-    // The archive moves on: some sessions grow, so the second unpack appends as well as adds.
+    // The archive moves on: new sessions with images (11 MB in all, so that
+    // the second unpack writes long enough for kills to land mid-write), and
+    // some sessions grow, so the second unpack adds as well as appends.
+    for (let k = 0; k < 30; k++) {
+      writeSession(sample.home, { cwd: `/home/dev/src/p${k % 4}`, rows: [{ user: `session ${k}` }, { image: { bytes: 150_000 + k * 15_000 } }, { assistant: 'ok' }] });
+    }
     for (const p of [sample.named.switched, sample.named.big, sample.named.plain]) {
       appendFileSync(p, '{"type":"message","message":{"role":"user","content":[{"text":"later"}],"time":"2026-02-01T00:00:00Z"}}\n');
     }
@@ -164,6 +166,10 @@ describe('an unpack killed with SIGKILL', () => {
       cpSync(start, home, { recursive: true });
       for (let attempt = 0; ; attempt++) {
         expect(attempt, 'an unpack that never gets to its end').toBeLessThan(30);
+        // A killed run's temp files stay until the next run removes them; only
+        // new ones show that this run is writing.
+        const leftover = new Set(tempFiles(home));
+        const newTemps = () => tempFiles(home).filter((p) => !leftover.has(p));
         const child = spawn(process.execPath, [BIN, ...unpack], { cwd: work, env: { ...process.env, ZOT_HOME: home }, stdio: 'ignore' });
         const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (code, sig) => resolve([code, sig])));
         let running = true;
@@ -176,7 +182,7 @@ describe('an unpack killed with SIGKILL', () => {
         let delay = 40 + r.next() * cleanMs * (1 + attempt / 4);
         if (attempt % 2 === 1) {
           const t = performance.now();
-          while (running && tempFiles(home).length === 0) await sleep(1);
+          while (running && newTemps().length === 0) await sleep(1);
           delay = performance.now() - t + r.next() * 4;
           await sleep(delay - (performance.now() - t));
         } else {
@@ -189,7 +195,7 @@ describe('an unpack killed with SIGKILL', () => {
           break;
         }
         kills++;
-        if (tempFiles(home).length > 0) midWrite++;
+        if (newTemps().length > 0) midWrite++;
         // Whatever is published is whole: each session file is as it was, or as a clean run leaves it.
         for (const p of files(home)) {
           const now = bytesOf(home, p);
