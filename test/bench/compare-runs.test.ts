@@ -1,0 +1,172 @@
+/**
+ * Comparing two bench runs: which lines moved by more than their rounds'
+ * spread, judged on the ratio to a baseline of the same run where there is
+ * one; and the script that prints it, run as a child process.
+ */
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { compareRuns, findRun, previousComparable, regressions, renderComparison } from '../../bench/compare-runs.js';
+import type { RunRecord } from '../../bench/results-file.js';
+import type { Line } from '../../bench/table.js';
+import { cleanupTempDirs, makeTempDir } from '../helpers/zot-archive.js';
+
+afterAll(cleanupTempDirs);
+
+function line(variant: string, kind: Line['kind'], runs: number[], extra: Partial<Line> = {}): Line {
+  return {
+    variant,
+    kind,
+    seconds: Math.min(...runs),
+    runs,
+    mbPerS: null,
+    filesPerS: null,
+    ratio: null,
+    ratioOf: '',
+    rssMB: 100,
+    largestRowMB: 1,
+    checks: [],
+    notes: [],
+    ...extra,
+  };
+}
+
+/** A zotpack line and its `cp -r` baseline, the ratio computed as the bench does. */
+function exportLines(zot: number[], cp: number[], rssMB = 200): Line[] {
+  const ratio = Math.min(...cp) / Math.min(...zot);
+  return [line('zotpack export', 'zotpack', zot, { ratio, ratioOf: 'cp -r', rssMB }), line('cp -r', 'ceiling', cp, { rssMB: 2 })];
+}
+
+function run(commit: string, lines: Record<string, Line[]>, over: Partial<RunRecord> = {}): RunRecord {
+  return {
+    commit,
+    date: '2026-11-25T12:00:00.000Z',
+    cores: 2,
+    cpu: 'AMD EPYC',
+    node: 'v20.20.2',
+    platform: 'linux-x64',
+    quick: false,
+    reps: 3,
+    secondaryReps: 2,
+    seconds: 600,
+    corpora: { main: { spec: { shape: 'skewed', size: 2000, seed: 1 }, files: 2007, bytes: 2e9, largestRow: 5e7 } },
+    benches: Object.fromEntries(Object.entries(lines).map(([name, l]) => [name, { question: name, reps: 3, lines: l }])),
+    failedChecks: 0,
+    ...over,
+  } as RunRecord;
+}
+
+const of = (c: ReturnType<typeof compareRuns>, variant: string) => c.lines.find((l) => l.variant === variant)!;
+
+describe('compareRuns', () => {
+  it('judges a line with a baseline on its ratio: a busier machine that slows both is no change', () => {
+    const before = run('a', { export: exportLines([2.0, 2.02, 2.5], [0.7, 0.71]) });
+    const after = run('b', { export: exportLines([2.4, 2.42], [0.84, 0.85]) }); // both 20% slower
+    const c = compareRuns(before, after);
+    expect(of(c, 'zotpack export')).toMatchObject({ metric: 'ratio', verdict: 'same' });
+    expect(of(c, 'cp -r')).toMatchObject({ metric: 'seconds', verdict: 'slower' });
+    expect(regressions(c)).toEqual([]); // a slower baseline is the machine
+  });
+
+  it('a ratio 20% better is faster, 20% worse is slower and a regression', () => {
+    const before = run('a', { export: exportLines([2.0, 2.02], [0.7, 0.7]) });
+    const faster = compareRuns(before, run('b', { export: exportLines([1.6, 1.61], [0.7, 0.7]) }));
+    expect(of(faster, 'zotpack export').verdict).toBe('faster');
+    expect(of(faster, 'zotpack export').speedup).toBeCloseTo(1.25, 5);
+    const slower = compareRuns(before, run('b', { export: exportLines([2.5, 2.52], [0.7, 0.7]) }));
+    expect(of(slower, 'zotpack export').verdict).toBe('slower');
+    expect(regressions(slower).map((l) => l.variant)).toEqual(['zotpack export']);
+  });
+
+  it('a change inside the gap between the best and next-best rounds is noise', () => {
+    const before = run('a', { tree: [line('zotpack tree', 'zotpack', [1.0, 1.3, 3.0])] });
+    const after = run('b', { tree: [line('zotpack tree', 'zotpack', [1.2, 1.21])] });
+    const l = of(compareRuns(before, after), 'zotpack tree');
+    expect(l.metric).toBe('seconds');
+    expect(l.noise).toBeCloseTo(0.3 + 0.01 / 1.2, 9); // the slow first round does not count
+    expect(l.verdict).toBe('same');
+    // Tight rounds: the same 20% is a change.
+    const tight = compareRuns(run('a', { tree: [line('zotpack tree', 'zotpack', [1.0, 1.01])] }), after);
+    expect(of(tight, 'zotpack tree').verdict).toBe('slower');
+  });
+
+  it('flags peak RSS that grew by more than 10% and 16 MB, not less', () => {
+    const before = run('a', { export: exportLines([2.0, 2.0], [0.7, 0.7], 200) });
+    expect(of(compareRuns(before, run('b', { export: exportLines([2.0, 2.0], [0.7, 0.7], 230) })), 'zotpack export').moreMemory).toBe(true);
+    const c = compareRuns(before, run('b', { export: exportLines([2.0, 2.0], [0.7, 0.7], 215) }));
+    expect(of(c, 'zotpack export').moreMemory).toBe(false);
+    expect(regressions(c)).toEqual([]);
+  });
+
+  it('lines in one run only are new or gone; a line with no successful round failed', () => {
+    const before = run('a', { tree: [line('zotpack tree', 'zotpack', [1, 1]), line('old', 'zotpack', [1, 1])] });
+    const after = run('b', { tree: [line('zotpack tree', 'zotpack', [1, 1], { seconds: null }), line('new', 'zotpack', [1, 1])] });
+    const c = compareRuns(before, after);
+    expect([of(c, 'old').verdict, of(c, 'new').verdict, of(c, 'zotpack tree').verdict]).toEqual(['gone', 'new', 'failed']);
+    expect(regressions(c).map((l) => l.variant)).toEqual(['zotpack tree']);
+  });
+
+  it('says why two runs may not compare: the mode, the corpora, the machine', () => {
+    const a = run('a', {});
+    const b = run('b', {}, { quick: true, node: 'v22.0.0', corpora: { main: { spec: { shape: 'skewed', size: 200, seed: 1 }, files: 1, bytes: 1, largestRow: 1 } } });
+    const caveats = compareRuns(a, b).caveats.join('\n');
+    expect(caveats).toContain('quick');
+    expect(caveats).toContain('corpus main');
+    expect(caveats).toContain('node: v20.20.2 before, v22.0.0 after');
+    expect(compareRuns(a, run('c', {})).caveats).toEqual([]);
+  });
+});
+
+describe('choosing runs', () => {
+  const runs = [run('1111aaa', {}), run('2222bbb', {}, { quick: true }), run('3333ccc', {}), run('4444ddd', {}, { quick: true })];
+
+  it('the run before the last of the same mode and corpora', () => {
+    expect(previousComparable(runs, 3)).toBe(1);
+    expect(previousComparable(runs, 2)).toBe(0);
+    expect(previousComparable(runs, 1)).toBeUndefined();
+  });
+
+  it('by commit prefix, the latest run of it, or ~N back from the last', () => {
+    const again = [...runs, run('3333ccc', {})];
+    expect(findRun(again, '3333')).toBe(4);
+    expect(findRun(again, '~0')).toBe(4);
+    expect(findRun(again, '~4')).toBe(0);
+    expect(() => findRun(again, '~5')).toThrow('no run ~5');
+    expect(() => findRun(again, 'ffff')).toThrow('no run of commit ffff');
+  });
+});
+
+describe('npm run bench:compare', () => {
+  const script = join(process.cwd(), 'dist', 'bench', 'compare.js');
+  const results = join(makeTempDir(), 'results.jsonl');
+  const before = run('1111aaa', { export: exportLines([2.0, 2.02], [0.7, 0.7]) });
+  const same = run('2222bbb', { export: exportLines([2.01, 2.03], [0.7, 0.7]) });
+  const slower = run('3333ccc', { export: exportLines([2.6, 2.61], [0.7, 0.7]) });
+  writeFileSync(results, [before, same, slower].map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const compare = (...args: string[]) => spawnSync(process.execPath, [script, '--file', results, ...args], { encoding: 'utf8' });
+
+  it('prints the last run against the one before; --check exits 1 on a regression', () => {
+    const r = compare('--check');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('## 2222bbb');
+    expect(r.stdout).toMatch(/\| export \| zotpack export \| ratio \| 0\.35x \| 0\.27x \| 0\.77x \| ±5% \| \*\*slower\*\* \|/);
+    expect(r.stdout).toContain('0 faster, 1 slower');
+    expect(r.stdout).toContain("Regressions of zotpack's own lines: 1.");
+  });
+
+  it('compares the runs named; no regression, exit 0', () => {
+    const r = compare('1111', '~1', '--check');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('## 1111aaa');
+    expect(r.stdout).toContain('→ 2222bbb');
+    expect(r.stdout).toContain('0 slower');
+  });
+
+  it('a run that is not there: exit 2, one line that names it', () => {
+    const r = compare('ffff');
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim()).toBe('bench:compare: no run of commit ffff in the results');
+  });
+});
