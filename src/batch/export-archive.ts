@@ -36,6 +36,7 @@ import { WorkerPool } from './run-pool.js';
 import { keyRuns, SliceProgress, SliceSource, type SliceLimits } from './select-slices.js';
 import type { Selected } from './select-sessions.js';
 import { removeTempFiles } from './temp-files.js';
+import { withRunLock } from './run-lock.js';
 import { BatchPublisher, publishFailure, workerDurability } from './publish-durably.js';
 import type { ExportResult } from '../session/export-session.js';
 import { interner } from '../format/interner.js';
@@ -162,7 +163,12 @@ function takeThrough<T>(sorted: T[], keyOf: (t: T) => string, key: string | unde
   return sorted.splice(0, n);
 }
 
+/** Exports the selected sessions into `options.out`; one zotpack at a time writes there (run-lock.ts). */
 export async function exportArchive(options: ExportArchiveOptions, limits: SliceLimits = {}): Promise<ExportArchiveResult> {
+  return withRunLock(options.dryRun ? undefined : resolve(options.out), 'export', () => exportUnlocked(options, limits));
+}
+
+async function exportUnlocked(options: ExportArchiveOptions, limits: SliceLimits): Promise<ExportArchiveResult> {
   const resolved = resolveBatchOptions(options);
   const out = resolve(options.out);
   const durable = options.durable ?? true;

@@ -24,6 +24,7 @@ import { SliceProgress, SliceSource, type SliceLimits } from './select-slices.js
 import type { Selected } from './select-sessions.js';
 import type { MetaPeek, Outcome } from './protocol.js';
 import { removeTempFiles } from './temp-files.js';
+import { withRunLock } from './run-lock.js';
 import { BatchPublisher, publishFailure, workerDurability } from './publish-durably.js';
 import type { ImportResult } from '../session/import-session.js';
 
@@ -84,7 +85,12 @@ export interface ImportArchiveResult {
 /** Where a source's session is when an earlier source of the same run has its id. */
 export const EARLIER_IN_RUN = '(an earlier file of this run)';
 
+/** Imports into `options.home`; one zotpack at a time writes into a home's sessions (run-lock.ts). */
 export async function importArchive(options: ImportArchiveOptions, limits: SliceLimits = {}): Promise<ImportArchiveResult> {
+  return withRunLock(options.dryRun ? undefined : sessionsRoot(resolve(options.home)), 'import', () => importUnlocked(options, limits));
+}
+
+async function importUnlocked(options: ImportArchiveOptions, limits: SliceLimits): Promise<ImportArchiveResult> {
   const base = resolveBatchOptions(options);
   const pool = new WorkerPool(base);
   const resolved: ResolvedBatchOptions = { ...base, pool };

@@ -29,6 +29,8 @@ import { BundleReader, probeBundle } from './read-bundle.js';
 import { Publisher } from './publisher.js';
 import { WorkerPool } from './run-pool.js';
 import { removeTempFiles } from './temp-files.js';
+import { withRunLock } from './run-lock.js';
+import { sessionsRoot } from '../format/project-key.js';
 import type { ConflictPolicy } from './twin-sink.js';
 import { unpacked, UnpackTally, type UnpackedSession, type UnpackProject } from './unpack-result.js';
 import { exists, freshIdMapping, meetsHome, planProjects, planSession, routeSession, unsafeFolders, type RouteOptions } from './unpack-plan.js';
@@ -86,7 +88,12 @@ interface Pass {
   stopped?: ZotpackError;
 }
 
+/** Unpacks into `options.home`; one zotpack at a time writes into a home's sessions (run-lock.ts). */
 export async function unpackArchive(options: UnpackArchiveOptions): Promise<UnpackArchiveResult> {
+  return withRunLock(options.dryRun ? undefined : sessionsRoot(resolve(options.home)), 'unpack', () => unpackUnlocked(options));
+}
+
+async function unpackUnlocked(options: UnpackArchiveOptions): Promise<UnpackArchiveResult> {
   const bundle = resolve(options.bundle);
   const resolved = resolveBatchOptions({ sources: [bundle], jobs: options.jobs, signal: options.signal, workerFile: options.workerFile });
   const home = resolve(options.home);

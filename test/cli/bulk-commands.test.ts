@@ -104,6 +104,7 @@ describe('bulk commands through the binary', () => {
     expect(code).toBe(130);
     expect(JSON.parse(stdout).report.interrupted).toBe(true);
     expect(tempFiles(out)).toEqual([]);
+    expect(listTree(out).filter((p) => p.includes('.zotpack-lock'))).toEqual([]); // the folder is let go
     const rerun = zotpack(['export', '--out', out, '--from', big.home, '-q']);
     expect(rerun.code).toBe(1); // the sample's bad files
     const full = makeTempDir();

@@ -233,6 +233,7 @@ describe('an unpack killed with SIGKILL', () => {
     expect(code).toBe(130);
     expect(JSON.parse(stdout).report.interrupted).toBe(true);
     expect(tempFiles(home)).toEqual([]);
+    expect(listTree(home).filter((p) => p.includes('.zotpack-lock'))).toEqual([]); // the home is let go
     expect(zotpack(['unpack', join(work, 'big.zotpack'), '-q'], { cwd: work, home }).status).toBe(0);
     expect(jsonOf(zotpack(['verify', home, '--json'], { cwd: work })).problems).toEqual([]);
   }, 60_000);

@@ -1,0 +1,145 @@
+/**
+ * One zotpack at a time writes into a folder: a live run's lock stops a
+ * second one before it writes anything; a dead run's lock is cleared; the
+ * bulk commands take the lock, dry runs do not. Real processes throughout:
+ * a lock names a live child, or one that has ended.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { RunLock } from '../../src/batch/run-lock.js';
+import { ZotpackError } from '../../src/errors.js';
+import { sessionsRoot } from '../../src/format/project-key.js';
+import { errorLine, zotpack } from '../helpers/run-cli.js';
+import { buildSampleArchive, cleanupTempDirs, makeTempDir, type SampleArchive } from '../helpers/zot-archive.js';
+
+afterAll(cleanupTempDirs);
+
+const HOST = hostname().replace(/[^A-Za-z0-9_-]/g, '_');
+const locks = (dir: string) => readdirSync(dir).filter((n) => n.startsWith('.zotpack-lock.'));
+
+/** A process that runs until killed: the holder of a live lock. */
+let holder: ChildProcess | undefined;
+function liveHolder(): number {
+  holder = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  return holder.pid!;
+}
+afterEach(() => {
+  holder?.kill();
+  holder = undefined;
+});
+
+/** The pid of a process that has ended. */
+function deadPid(): number {
+  return spawnSync(process.execPath, ['-e', '0']).pid!;
+}
+
+function plantLock(dir: string, host: string, pid: number, command = 'export'): string {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `.zotpack-lock.${host}.${pid}`);
+  writeFileSync(path, JSON.stringify({ command, pid, host, started: '2026-11-25T10:00:00.000Z' }));
+  return path;
+}
+
+function busy(take: () => unknown): ZotpackError {
+  try {
+    take();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ZotpackError);
+    expect((err as ZotpackError).code).toBe('E_BUSY');
+    return err as ZotpackError;
+  }
+  throw new Error('expected E_BUSY');
+}
+
+describe('RunLock', () => {
+  it('holds a file of its own while taken; a folder it made and nothing filled is removed again', () => {
+    const parent = makeTempDir();
+    const dir = join(parent, 'a', 'b');
+    const lock = RunLock.take(dir, 'export');
+    expect(locks(dir)).toEqual([`.zotpack-lock.${HOST}.${process.pid}`]);
+    lock.release();
+    expect(readdirSync(parent)).toEqual([]);
+    // A folder that was there stays, and one the run wrote into.
+    const kept = makeTempDir();
+    RunLock.take(kept, 'import').release();
+    expect(existsSync(kept)).toBe(true);
+    const filled = join(makeTempDir(), 'out');
+    const second = RunLock.take(filled, 'export');
+    writeFileSync(join(filled, 'manifest.json'), '{}');
+    second.release();
+    expect(readdirSync(filled)).toEqual(['manifest.json']);
+  });
+
+  it('gives up with E_BUSY while another run on this host is alive, and leaves no lock of its own', () => {
+    const dir = makeTempDir();
+    const pid = liveHolder();
+    const other = plantLock(dir, HOST, pid, 'unpack');
+    const err = busy(() => RunLock.take(dir, 'import'));
+    expect(err.path).toBe(dir);
+    expect(err.reason).toContain(`zotpack unpack (started 2026-11-25T10:00:00.000Z), process ${pid} on ${HOST}`);
+    expect(err.reason).toContain(`remove ${other} if it is not running`);
+    expect(locks(dir)).toEqual([`.zotpack-lock.${HOST}.${pid}`]);
+  });
+
+  it("clears a lock whose process has ended (a run killed with SIGKILL), and takes the folder", () => {
+    const dir = makeTempDir();
+    const dead = deadPid();
+    plantLock(dir, HOST, dead);
+    const lock = RunLock.take(dir, 'export');
+    expect(locks(dir)).toEqual([`.zotpack-lock.${HOST}.${process.pid}`]);
+    lock.release();
+    expect(locks(dir)).toEqual([]);
+  });
+
+  it("counts another host's lock as held: its process cannot be checked from here", () => {
+    const dir = makeTempDir();
+    plantLock(dir, 'other-machine', deadPid());
+    expect(busy(() => RunLock.take(dir, 'export')).reason).toContain('on other-machine');
+  });
+});
+
+describe('the bulk commands take the folder they write into', () => {
+  let sample: SampleArchive;
+  beforeAll(() => {
+    sample = buildSampleArchive(makeTempDir(), { bigRowBytes: 100_000 });
+  });
+
+  it('export, import and unpack stop with E_BUSY, writing nothing; a dry run still plans', async () => {
+    const work = makeTempDir();
+    const out = join(work, 'out');
+    const pid = liveHolder();
+    plantLock(out, HOST, pid);
+    const exported = zotpack(['export', '--out', out, '--from', sample.named.root, '-q'], { cwd: work });
+    expect(exported.status).toBe(1);
+    expect(errorLine(exported)).toMatch(new RegExp(`^zotpack: ${out}: another zotpack writes here .*\\[E_BUSY\\]$`));
+    expect(readdirSync(out)).toEqual([`.zotpack-lock.${HOST}.${pid}`]);
+    expect(zotpack(['export', '--out', out, '--from', sample.named.root, '--dry-run', '-q'], { cwd: work }).status).toBe(0);
+
+    // The export, made for real, into a home where another run writes.
+    const free = join(work, 'free');
+    expect(zotpack(['export', '--out', free, '--from', sample.named.root, '-q'], { cwd: work }).status).toBe(0);
+    expect(locks(free)).toEqual([]);
+    const home = join(work, 'home');
+    plantLock(sessionsRoot(home), HOST, pid, 'unpack');
+    const imported = zotpack(['import', free, '-q'], { cwd: work, home });
+    expect(imported.status).toBe(1);
+    expect(errorLine(imported)).toMatch(/\[E_BUSY\]$/);
+    const bundle = join(work, 'b.zotpack');
+    expect(zotpack(['pack', '-o', bundle, '--from', sample.named.root, '-q'], { cwd: work }).status).toBe(0);
+    const unpacked = zotpack(['unpack', bundle, '-q'], { cwd: work, home });
+    expect(unpacked.status).toBe(1);
+    expect(errorLine(unpacked)).toMatch(/\[E_BUSY\]$/);
+    expect(readdirSync(sessionsRoot(home))).toEqual([`.zotpack-lock.${HOST}.${pid}`]);
+
+    // Once the other run has ended, its lock is cleared and the import goes ahead.
+    const ended = new Promise((resolve) => holder!.once('exit', resolve));
+    holder!.kill('SIGKILL');
+    await ended; // and reaped: a zombie still answers kill -0
+    expect(zotpack(['import', free, '-q'], { cwd: work, home }).status).toBe(0);
+    expect(locks(sessionsRoot(home))).toEqual([]);
+    expect(readdirSync(sessionsRoot(home)).length).toBe(1); // the root session's project
+  });
+});
