@@ -1,8 +1,9 @@
 /**
  * Two runs of the bench side by side: which lines got faster or slower than
- * the rounds' own spread explains. A line with a baseline is judged on its
- * ratio to that baseline (both measured in one run, so a busier machine
- * moves both), a line without one on its best seconds.
+ * the rounds' own spread explains. A line with a baseline (a ceiling such
+ * as `cp -r`) is judged on its ratio to it, since both were measured in one
+ * run and a busier machine moves both; other lines, and lines whose ratio
+ * is over zotpack's own figures, on their best seconds.
  */
 import type { RunRecord } from './results-file.js';
 import type { Line } from './table.js';
@@ -12,8 +13,11 @@ export const MIN_CHANGE = 0.05;
 /** Peak RSS moves by a few MB from run to run; a change counts above both. */
 export const RSS_CHANGE = 0.1;
 export const RSS_CHANGE_MB = 16;
+/** Rounds further apart than this say nothing about a change: the line is 'unclear'. */
+export const MAX_NOISE = 0.25;
 
-export type Verdict = 'faster' | 'slower' | 'same' | 'new' | 'gone' | 'failed';
+/** `failed`: no time in the later run, or a round of it failed; `fixed`: the earlier run had none. */
+export type Verdict = 'faster' | 'slower' | 'same' | 'unclear' | 'new' | 'gone' | 'failed' | 'fixed';
 
 export interface LineComparison {
   bench: string;
@@ -26,7 +30,7 @@ export interface LineComparison {
   after: number | null;
   /** after / before of the metric, as a speed: > 1 is faster, whichever the metric. */
   speedup: number | null;
-  /** The change the rounds' spread explains, as a fraction (at least MIN_CHANGE). */
+  /** The change the rounds' spread explains, as a fraction: the line's gaps in both runs, and its baseline's for a ratio (at least MIN_CHANGE). */
   noise: number;
   verdict: Verdict;
   rssBefore: number | null;
@@ -45,52 +49,94 @@ export interface RunComparison {
 
 type Lines = Map<string, Line>;
 
+/** Stands for a script that stopped with an error: zotpack's, and failed. */
+const SCRIPT_FAILED = '(the script stopped with an error)';
+
+const FAILED_LINE: Line = {
+  variant: SCRIPT_FAILED,
+  kind: 'zotpack',
+  seconds: null,
+  runs: [],
+  mbPerS: null,
+  filesPerS: null,
+  ratio: null,
+  ratioOf: '',
+  rssMB: null,
+  largestRowMB: 0,
+  checks: [],
+  notes: [],
+};
+
 function linesOf(run: RunRecord, bench: string): Lines {
   const b = run.benches[bench];
+  if (b && 'error' in b) return new Map([[SCRIPT_FAILED, { ...FAILED_LINE, notes: [b.error] }]]);
   return new Map(b && 'lines' in b ? b.lines.map((l) => [l.variant, l]) : []);
+}
+
+/** Rounds that failed: recorded since failedRuns was; before, those faster than the best successful one. */
+function failedRounds(line: Line): number {
+  if (line.failedRuns !== undefined) return line.failedRuns;
+  return line.seconds === null ? line.runs.length : line.runs.filter((s) => s < line.seconds!).length;
 }
 
 /**
  * How far a line's best round could move in another run: the gap from the
- * best round to the next best. (The slowest round says little: the first
- * round of a variant is often slow, and best-of-N drops it.)
+ * best successful round to the next one. (The slowest round says little:
+ * the first round of a variant is often slow, and best-of-N drops it.
+ * Failed rounds, which may end early, are left out.)
  */
 function spread(line: Line | undefined): number {
-  const ok = (line?.runs ?? []).filter((s) => Number.isFinite(s) && s > 0).sort((x, y) => x - y);
+  if (!line || line.seconds === null) return 0;
+  const best = line.seconds;
+  const ok = line.runs.filter((s) => Number.isFinite(s) && s >= best).sort((x, y) => x - y);
   if (ok.length < 2) return 0;
   return (ok[1]! - ok[0]!) / ok[0]!;
 }
 
-/** The line's metric, and the spread of what went into it (the baseline's rounds too, for a ratio). */
-function measure(line: Line | undefined, lines: Lines, metric: 'ratio' | 'seconds'): { value: number | null; noise: number } {
-  if (!line) return { value: null, noise: 0 };
-  if (metric === 'seconds') return { value: line.seconds, noise: spread(line) };
-  return { value: line.ratio, noise: spread(line) + spread(lines.get(line.ratioOf)) };
+/**
+ * The line a ratio was taken against: named by `ratioOf` exactly, or the
+ * one line whose name starts with it ('tar -cf' for 'tar -cf (no
+ * compression)'). Undefined when there is none, or it is zotpack's own (a
+ * naive script's ratio is over zotpack's time: it moves with zotpack).
+ */
+function baselineOf(line: Line, lines: Lines): Line | undefined {
+  if (line.ratio === null || line.ratioOf === '') return undefined;
+  let base = lines.get(line.ratioOf);
+  if (!base) {
+    const named = [...lines.values()].filter((l) => l !== line && l.variant.startsWith(line.ratioOf));
+    base = named.length === 1 ? named[0] : undefined;
+  }
+  return base && base.kind !== 'zotpack' ? base : undefined;
 }
 
 function compareLine(bench: string, variant: string, a: Lines, b: Lines): LineComparison {
   const la = a.get(variant);
   const lb = b.get(variant);
+  const ba = la && baselineOf(la, a);
+  const bb = lb && baselineOf(lb, b);
   // A ratio only compares when both runs took it against the same baseline.
-  const metric = la?.ratio != null && lb?.ratio != null && la.ratioOf === lb.ratioOf ? 'ratio' : 'seconds';
-  const ma = measure(la, a, metric);
-  const mb = measure(lb, b, metric);
-  const noise = Math.max(MIN_CHANGE, ma.noise + mb.noise);
+  const metric = ba && bb && ba.variant === bb.variant ? 'ratio' : 'seconds';
+  const value = (l: Line | undefined) => (l === undefined ? null : metric === 'ratio' ? l.ratio : l.seconds);
+  const before = value(la);
+  const after = value(lb);
+  const noise = Math.max(MIN_CHANGE, spread(la) + spread(lb) + (metric === 'ratio' ? spread(ba) + spread(bb) : 0));
+  const kind = (lb ?? la)!.kind;
   let speedup: number | null = null;
   let verdict: Verdict;
-  if (!la) verdict = 'new';
-  else if (!lb) verdict = 'gone';
-  else if (ma.value === null || mb.value === null || ma.value <= 0 || mb.value <= 0) verdict = 'failed';
+  if (!lb) verdict = 'gone';
+  else if (after === null || after <= 0 || (kind === 'zotpack' && failedRounds(lb) > 0)) verdict = 'failed'; // a new line too
+  else if (!la) verdict = 'new';
+  else if (before === null || before <= 0) verdict = 'fixed';
   else {
-    speedup = metric === 'ratio' ? mb.value / ma.value : ma.value / mb.value;
-    verdict = speedup > 1 + noise ? 'faster' : speedup < 1 / (1 + noise) ? 'slower' : 'same';
+    speedup = metric === 'ratio' ? after / before : before / after;
+    if (noise > MAX_NOISE) verdict = 'unclear';
+    else verdict = speedup > 1 + noise ? 'faster' : speedup < 1 / (1 + noise) ? 'slower' : 'same';
   }
   const rssBefore = la?.rssMB ?? null;
   const rssAfter = lb?.rssMB ?? null;
   const moreMemory =
     rssBefore !== null && rssAfter !== null && rssAfter > rssBefore * (1 + RSS_CHANGE) && rssAfter - rssBefore > RSS_CHANGE_MB;
-  const kind = (lb ?? la)!.kind;
-  return { bench, variant, kind, metric, before: ma.value, after: mb.value, speedup, noise, verdict, rssBefore, rssAfter, moreMemory };
+  return { bench, variant, kind, metric, before, after, speedup, noise, verdict, rssBefore, rssAfter, moreMemory };
 }
 
 function caveatsOf(a: RunRecord, b: RunRecord): string[] {
@@ -156,7 +202,7 @@ export function renderComparison(c: RunComparison): string {
   const out = [`## ${name(c.before)} → ${name(c.after)}`, ''];
   for (const caveat of c.caveats) out.push(`- not comparable: ${caveat}`);
   if (c.caveats.length > 0) out.push('');
-  const order: Verdict[] = ['slower', 'failed', 'faster', 'gone', 'new', 'same'];
+  const order: Verdict[] = ['failed', 'slower', 'unclear', 'faster', 'fixed', 'gone', 'new', 'same'];
   const sorted = [...c.lines].sort((x, y) => order.indexOf(x.verdict) - order.indexOf(y.verdict));
   out.push('| script | line | compared | before | after | speed | noise | verdict | RSS MB |', '| --- | --- | --- | ---: | ---: | ---: | ---: | --- | ---: |');
   for (const l of sorted) {
@@ -170,7 +216,8 @@ export function renderComparison(c: RunComparison): string {
   const own = regressions(c).length;
   out.push(
     '',
-    `${count('faster')} faster, ${count('slower')} slower, ${count('same')} within noise, ${count('failed')} failed; ${memory} using more memory. Regressions of zotpack's own lines: ${own}.`,
+    `${count('faster')} faster, ${count('slower')} slower, ${count('same')} within noise, ${count('unclear')} unclear (rounds over ${MAX_NOISE * 100}% apart), ` +
+      `${count('failed')} failed, ${count('fixed')} fixed; ${memory} using more memory. Regressions of zotpack's own lines: ${own}.`,
     '',
   );
   return out.join('\n');

@@ -6,7 +6,7 @@
  * before the last (~0 is the last).
  * --file F reads another results file (another clone's, say).
  * With --check, exits 1 when a line of zotpack's own got slower, failed or
- * grew in memory.
+ * grew in memory, and 2 when the runs do not compare.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -29,7 +29,10 @@ function main(argv: string[]): number {
   if (before === undefined) throw new Error(`no earlier run of ${runs[after]!.commit} on the same corpora and machine to compare with; name one`);
   const comparison = compareRuns(runs[before]!, runs[after]!);
   process.stdout.write(renderComparison(comparison));
-  return values.check && regressions(comparison).length > 0 ? 1 : 0;
+  if (!values.check) return 0;
+  // A check of runs that do not compare proves nothing either way.
+  if (comparison.caveats.length > 0) throw new Error(`--check: the runs do not compare (${comparison.caveats.join('; ')})`);
+  return regressions(comparison).length > 0 ? 1 : 0;
 }
 
 try {

@@ -5,22 +5,58 @@
  * leftovers, and each write a manifest that misses the other's sessions.
  *
  * Each run leaves a file of its own, `.zotpack-lock.<host>.<pid>`, then
- * looks for others. Another one whose process still runs (or that comes
- * from another host, whose processes cannot be checked) makes this run
- * give up with E_BUSY before it writes anything; one whose process has
- * ended (a run killed with SIGKILL) is removed. Two runs that start at the
- * same instant may both give up; never do both go on.
+ * looks for others. (One shared lock file would need a way to take it over
+ * from a dead run that no second taker can race; a file per run needs
+ * none.) Another run's lock makes this run give up with E_BUSY before it
+ * writes anything, unless that run has certainly ended: same host, same
+ * boot, and its pid gone or now another process's (Linux tells by the
+ * process start time); then the lock is removed. A lock from another host,
+ * or from another pid namespace on this one, cannot be checked, and counts
+ * as held. Two runs that start at the same instant may both give up; never
+ * do both go on.
  */
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import { mkdirSync, readdirSync, readFileSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { ZotpackError, fromFsError } from '../errors.js';
 
-const PREFIX = '.zotpack-lock.';
+const LOCK_NAME = /^\.zotpack-lock\.([A-Za-z0-9_-]+)\.(\d+)$/;
 
-/** The host part of a lock's name: no dots, so that the pid after the last one is found again. */
+/** The host part of a lock's name: letters, digits, - and _ only. */
 function hostPart(): string {
   return hostname().replace(/[^A-Za-z0-9_-]/g, '_') || 'host';
+}
+
+/** What tells a process apart beyond its pid, where the system says (Linux's /proc); undefined elsewhere. */
+interface Identity {
+  boot?: string;
+  pidns?: string;
+  start?: string;
+}
+
+function readOr<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Field 22 of /proc/PID/stat: when the process started, in clock ticks since boot. */
+function startTime(pid: number | 'self'): string | undefined {
+  return readOr(() => {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // After the command name, which may hold spaces and parentheses, come fields 3, 4, ...
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[22 - 3];
+  });
+}
+
+function ownIdentity(): Identity {
+  return {
+    boot: readOr(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()),
+    pidns: readOr(() => readlinkSync('/proc/self/ns/pid')),
+    start: startTime('self'),
+  };
 }
 
 function running(pid: number): boolean {
@@ -33,90 +69,154 @@ function running(pid: number): boolean {
   }
 }
 
-/** What the other run's lock says of it, for the message. */
-function describe(path: string, pid: string, host: string): string {
-  let command = 'zotpack';
-  try {
-    const held = JSON.parse(readFileSync(path, 'utf8')) as { command?: string; started?: string };
-    if (held.command) command = `zotpack ${held.command}${held.started ? ` (started ${held.started})` : ''}`;
-  } catch {
-    // Being written, or gone: the name says enough.
-  }
-  return `${command}, process ${pid} on ${host}`;
+interface Held extends Identity {
+  command?: string;
+  started?: string;
 }
 
+function readHeld(path: string): Held | undefined {
+  const held = readOr(() => JSON.parse(readFileSync(path, 'utf8')) as unknown);
+  return typeof held === 'object' && held !== null ? (held as Held) : undefined;
+}
+
+/** True when the run that holds `held` (pid `pid` of this host) has certainly ended. */
+function ended(pid: number, held: Held | undefined, own: Identity): boolean {
+  if (held?.pidns && own.pidns && held.pidns !== own.pidns) return false; // its pids are not ours to check
+  if (held?.boot && own.boot && held.boot !== own.boot) return true; // this host has restarted since
+  if (!running(pid)) return true;
+  // The pid runs: the same process, or a new one that was given the pid.
+  const now = startTime(pid);
+  return held?.start !== undefined && now !== undefined && now !== held.start;
+}
+
+/** Folders this process holds: a second run in it is refused like another process's. */
+const heldHere = new Set<string>();
+
 export class RunLock {
+  private readonly onExit = () => this.removeFile();
+
   private constructor(
     private readonly path: string,
     private readonly dir: string,
+    private readonly key: string,
     /** The topmost folder that taking the lock made, if it made any. */
     private readonly made: string | undefined,
-  ) {}
+  ) {
+    // process.exit (a second Ctrl-C, a closed pipe) skips `finally`: the lock goes anyway.
+    process.once('exit', this.onExit);
+  }
 
-  /** Takes `dir` for this process (making the folder if needed); E_BUSY when another zotpack writes there. */
-  static take(dir: string, command: string): RunLock {
-    let made: string | undefined;
-    try {
-      made = mkdirSync(dir, { recursive: true });
-    } catch (err) {
-      throw fromFsError(err, dir, 'cannot make the folder');
-    }
+  /**
+   * Takes `dir` for this run (making the folder if needed); E_BUSY when
+   * another zotpack writes there. `refuseLinks`: a `dir` that is a symbolic
+   * link is E_UNSAFE_PATH (unpack never writes through links).
+   */
+  static take(dir: string, command: string, options: { refuseLinks?: boolean } = {}): RunLock {
     const host = hostPart();
-    const own = `${PREFIX}${host}.${process.pid}`;
+    const own = `.zotpack-lock.${host}.${process.pid}`;
     const path = join(dir, own);
-    try {
-      // 'w', not 'wx': a file of this name is a dead run's whose pid this process now has.
-      writeFileSync(path, `${JSON.stringify({ command, pid: process.pid, host: hostname(), started: new Date().toISOString() })}\n`);
-    } catch (err) {
-      throw fromFsError(err, path, 'cannot write the lock file');
-    }
-    const lock = new RunLock(path, dir, made);
-    for (const name of readdirSync(dir)) {
-      if (!name.startsWith(PREFIX) || name === own) continue;
-      const dot = name.lastIndexOf('.');
-      const otherHost = name.slice(PREFIX.length, dot);
-      const pid = Number(name.slice(dot + 1));
-      const other = join(dir, name);
-      if (otherHost === host && Number.isInteger(pid) && pid > 0 && !running(pid)) {
-        try {
-          unlinkSync(other);
-        } catch {
-          // Another run removed it first.
-        }
-        continue;
+    const identity = ownIdentity();
+    const content = `${JSON.stringify({ command, pid: process.pid, host: hostname(), started: new Date().toISOString(), ...identity })}\n`;
+    let made: string | undefined;
+    let key: string;
+    // Twice at most: another run's release may remove a folder it made just as this run writes into it.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        made = makeFolder(dir, options.refuseLinks === true) ?? made;
+        key = realpathSync(dir);
+        // Before writing: the lock file of a run in this process has this very name.
+        if (heldHere.has(key)) throw busy(dir, `this process (${process.pid}) already writes here`);
+        writeFileSync(path, content);
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT' && attempt === 0) continue;
+        removeMade(dir, made);
+        throw err instanceof ZotpackError ? err : fromFsError(err, path, 'cannot write the lock file');
       }
-      lock.release();
-      throw new ZotpackError(
-        'E_BUSY',
-        `another zotpack writes here (${describe(other, String(pid), otherHost)}); run again when it has ended, or remove ${other} if it is not running`,
-        { path: dir },
-      );
     }
+    const lock = new RunLock(path, dir, key, made);
+    try {
+      for (const name of readdirSync(dir)) {
+        const m = LOCK_NAME.exec(name);
+        if (!m || name === own) continue;
+        const [, otherHost, pidText] = m as unknown as [string, string, string];
+        const other = join(dir, name);
+        const held = readHeld(other);
+        if (otherHost === host && ended(Number(pidText), held, identity)) {
+          try {
+            unlinkSync(other);
+          } catch {
+            // Another run removed it first.
+          }
+          continue;
+        }
+        const what = held?.command ? `zotpack ${held.command}${held.started ? ` (started ${held.started})` : ''}` : 'zotpack';
+        throw busy(dir, `another zotpack writes here (${what}, process ${pidText} on ${otherHost}); run again when it has ended, or remove ${other} if it is not running`);
+      }
+    } catch (err) {
+      lock.release();
+      throw err instanceof ZotpackError ? err : fromFsError(err, dir, 'cannot list the folder');
+    }
+    heldHere.add(key);
     return lock;
   }
 
-  /** Lets the folder go; removes the folders taking it made if the run left them empty. */
-  release(): void {
+  private removeFile(): void {
     try {
       unlinkSync(this.path);
     } catch {
       // Removed by hand: nothing to do.
     }
-    if (this.made === undefined) return;
-    for (let d = this.dir; ; d = dirname(d)) {
-      try {
-        rmdirSync(d);
-      } catch {
-        return; // not empty: the run wrote there
-      }
-      if (d === this.made) return;
+  }
+
+  /** Lets the folder go; removes the folders taking it made if the run left them empty. */
+  release(): void {
+    process.removeListener('exit', this.onExit);
+    heldHere.delete(this.key);
+    this.removeFile();
+    removeMade(this.dir, this.made);
+  }
+}
+
+/** Removes `dir` and its parents up to `made` (the topmost folder taking the lock made), while they are empty. */
+function removeMade(dir: string, made: string | undefined): void {
+  if (made === undefined) return;
+  for (let d = dir; ; d = dirname(d)) {
+    try {
+      rmdirSync(d);
+    } catch {
+      return; // not empty: the run wrote there
     }
+    if (d === made) return;
+  }
+}
+
+function busy(dir: string, reason: string): ZotpackError {
+  return new ZotpackError('E_BUSY', reason, { path: dir });
+}
+
+/** Makes `dir` if it is not there; the topmost folder made, if any. */
+function makeFolder(dir: string, refuseLinks: boolean): string | undefined {
+  let st;
+  try {
+    st = lstatSync(dir);
+  } catch {
+    st = undefined;
+  }
+  if (st?.isSymbolicLink() && refuseLinks) throw new ZotpackError('E_UNSAFE_PATH', 'a symbolic link: zotpack does not write through links', { path: dir });
+  if (st && !st.isDirectory() && !st.isSymbolicLink()) throw new ZotpackError('E_NOT_DIR', 'expected a folder', { path: dir });
+  try {
+    return mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw new ZotpackError('E_NOT_DIR', 'expected a folder', { path: dir, cause: err });
+    throw fromFsError(err, dir, 'cannot make the folder');
   }
 }
 
 /** `run` with `dir` taken (nothing taken when `dir` is undefined: a dry run writes nothing). */
-export async function withRunLock<T>(dir: string | undefined, command: string, run: () => Promise<T>): Promise<T> {
-  const lock = dir === undefined ? undefined : RunLock.take(dir, command);
+export async function withRunLock<T>(dir: string | undefined, command: string, run: () => Promise<T>, options: { refuseLinks?: boolean } = {}): Promise<T> {
+  const lock = dir === undefined ? undefined : RunLock.take(dir, command, options);
   try {
     return await run();
   } finally {

@@ -90,7 +90,7 @@ interface Pass {
 
 /** Unpacks into `options.home`; one zotpack at a time writes into a home's sessions (run-lock.ts). */
 export async function unpackArchive(options: UnpackArchiveOptions): Promise<UnpackArchiveResult> {
-  return withRunLock(options.dryRun ? undefined : sessionsRoot(resolve(options.home)), 'unpack', () => unpackUnlocked(options));
+  return withRunLock(options.dryRun ? undefined : sessionsRoot(resolve(options.home)), 'unpack', () => unpackUnlocked(options), { refuseLinks: true });
 }
 
 async function unpackUnlocked(options: UnpackArchiveOptions): Promise<UnpackArchiveResult> {

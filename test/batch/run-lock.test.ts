@@ -5,7 +5,7 @@
  * a lock names a live child, or one that has ended.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -36,11 +36,19 @@ function deadPid(): number {
   return spawnSync(process.execPath, ['-e', '0']).pid!;
 }
 
-function plantLock(dir: string, host: string, pid: number, command = 'export'): string {
+function plantLock(dir: string, host: string, pid: number, command = 'export', identity: Record<string, string> = {}): string {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `.zotpack-lock.${host}.${pid}`);
-  writeFileSync(path, JSON.stringify({ command, pid, host, started: '2026-11-25T10:00:00.000Z' }));
+  writeFileSync(path, JSON.stringify({ command, pid, host, started: '2026-11-25T10:00:00.000Z', ...identity }));
   return path;
+}
+
+/** This machine's boot and this process's pid namespace, as a lock records them. */
+const BOOT = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+const PIDNS = readlinkSync('/proc/self/ns/pid');
+function startOf(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
 }
 
 function busy(take: () => unknown): ZotpackError {
@@ -94,6 +102,55 @@ describe('RunLock', () => {
     expect(locks(dir)).toEqual([]);
   });
 
+  it('clears a lock whose pid now belongs to another process, or that is from before the last boot', () => {
+    const pid = liveHolder();
+    const reused = makeTempDir();
+    plantLock(reused, HOST, pid, 'export', { boot: BOOT, pidns: PIDNS, start: String(Number(startOf(pid)) - 1) });
+    RunLock.take(reused, 'export').release();
+    expect(locks(reused)).toEqual([]);
+    const rebooted = makeTempDir();
+    plantLock(rebooted, HOST, pid, 'export', { boot: 'another-boot', pidns: PIDNS, start: startOf(pid) });
+    RunLock.take(rebooted, 'export').release();
+    expect(locks(rebooted)).toEqual([]);
+    // The same process, as its lock describes it: held.
+    const same = makeTempDir();
+    plantLock(same, HOST, pid, 'export', { boot: BOOT, pidns: PIDNS, start: startOf(pid) });
+    busy(() => RunLock.take(same, 'export'));
+  });
+
+  it('counts a lock from another pid namespace as held, its pid dead here or not', () => {
+    const dir = makeTempDir();
+    plantLock(dir, HOST, deadPid(), 'import', { boot: BOOT, pidns: 'pid:[1]' });
+    expect(busy(() => RunLock.take(dir, 'export')).reason).toContain('zotpack import');
+  });
+
+  it('refuses a second run in the same process, and leaves the first one its lock', () => {
+    const dir = makeTempDir();
+    const first = RunLock.take(dir, 'export');
+    expect(busy(() => RunLock.take(join(dir, '.'), 'import')).reason).toContain('this process');
+    expect(locks(dir)).toEqual([`.zotpack-lock.${HOST}.${process.pid}`]);
+    first.release();
+    RunLock.take(dir, 'import').release();
+  });
+
+  it('goes with the process when it exits without letting go (process.exit skips finally)', () => {
+    const dir = makeTempDir();
+    const lockModule = join(process.cwd(), 'dist', 'src', 'batch', 'run-lock.js');
+    const script = `const { RunLock } = await import(${JSON.stringify(lockModule)}); RunLock.take(${JSON.stringify(dir)}, 'export'); process.exit(3);`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect([r.status, r.stderr]).toEqual([3, '']);
+    expect(locks(dir)).toEqual([]);
+  });
+
+  it('ignores names that only look like locks; a file where the folder should be is E_NOT_DIR', () => {
+    const dir = makeTempDir();
+    for (const name of ['.zotpack-lock.foo', `.zotpack-lock.${HOST}.12~`, '.zotpack-lock..5']) writeFileSync(join(dir, name), '');
+    RunLock.take(dir, 'export').release();
+    const file = join(makeTempDir(), 'out');
+    writeFileSync(file, 'not a folder');
+    expect(() => RunLock.take(file, 'export')).toThrow(expect.objectContaining({ code: 'E_NOT_DIR', path: file }));
+  });
+
   it("counts another host's lock as held: its process cannot be checked from here", () => {
     const dir = makeTempDir();
     plantLock(dir, 'other-machine', deadPid());
@@ -141,5 +198,15 @@ describe('the bulk commands take the folder they write into', () => {
     expect(zotpack(['import', free, '-q'], { cwd: work, home }).status).toBe(0);
     expect(locks(sessionsRoot(home))).toEqual([]);
     expect(readdirSync(sessionsRoot(home)).length).toBe(1); // the root session's project
+
+    // unpack never writes through a link, not even its lock.
+    const target = makeTempDir();
+    const linked = join(work, 'linked');
+    mkdirSync(linked);
+    symlinkSync(target, sessionsRoot(linked));
+    const refused = zotpack(['unpack', bundle, '-q'], { cwd: work, home: linked });
+    expect(refused.status).toBe(1);
+    expect(errorLine(refused)).toMatch(/sessions: a symbolic link: zotpack does not write through links \[E_UNSAFE_PATH\]$/);
+    expect(readdirSync(target)).toEqual([]);
   });
 });

@@ -79,16 +79,40 @@ describe('compareRuns', () => {
     expect(regressions(slower).map((l) => l.variant)).toEqual(['zotpack export']);
   });
 
-  it('a change inside the gap between the best and next-best rounds is noise', () => {
-    const before = run('a', { tree: [line('zotpack tree', 'zotpack', [1.0, 1.3, 3.0])] });
-    const after = run('b', { tree: [line('zotpack tree', 'zotpack', [1.2, 1.21])] });
+  it('a change inside the gap between the best and next-best rounds is noise; rounds over 25% apart are unclear', () => {
+    const before = run('a', { tree: [line('zotpack tree', 'zotpack', [1.0, 1.15, 3.0])] });
+    const after = run('b', { tree: [line('zotpack tree', 'zotpack', [1.1, 1.11])] });
     const l = of(compareRuns(before, after), 'zotpack tree');
     expect(l.metric).toBe('seconds');
-    expect(l.noise).toBeCloseTo(0.3 + 0.01 / 1.2, 9); // the slow first round does not count
+    expect(l.noise).toBeCloseTo(0.15 + 0.01 / 1.1, 9); // the slow first round does not count
     expect(l.verdict).toBe('same');
-    // Tight rounds: the same 20% is a change.
+    // Tight rounds: the same 10% is a change.
     const tight = compareRuns(run('a', { tree: [line('zotpack tree', 'zotpack', [1.0, 1.01])] }), after);
     expect(of(tight, 'zotpack tree').verdict).toBe('slower');
+    // Rounds too far apart to judge anything.
+    const loose = compareRuns(run('a', { tree: [line('zotpack tree', 'zotpack', [1.0, 1.3])] }), run('b', { tree: [line('zotpack tree', 'zotpack', [2.0, 2.01])] }));
+    expect(of(loose, 'zotpack tree').verdict).toBe('unclear');
+    expect(regressions(loose)).toEqual([]);
+  });
+
+  it("finds a baseline named by the start of its line's name, and counts its rounds in the noise", () => {
+    const lines = (tar: number[]) => [
+      line('zotpack pack', 'zotpack', [4.0, 4.01], { ratio: Math.min(...tar) / 4.0, ratioOf: 'tar -cf' }),
+      line('tar -cf (no compression)', 'ceiling', tar),
+    ];
+    const c = compareRuns(run('a', { migrate: lines([1.0, 1.2]) }), run('b', { migrate: lines([1.15, 1.16]) }));
+    expect(of(c, 'zotpack pack')).toMatchObject({ metric: 'ratio', verdict: 'same' }); // the ratio moved 15%: tar's own 20% gap
+    expect(of(c, 'zotpack pack').noise).toBeCloseTo(0.0025 + 0.0025 + 0.2 + 0.01 / 1.15, 3);
+  });
+
+  it("judges a naive script's line on seconds: its ratio is over zotpack's time, which moves with zotpack", () => {
+    const lines = (zot: number) => [
+      line('zotpack export', 'zotpack', [zot, zot]),
+      line('naive', 'naive', [18, 18], { ratio: zot / 18, ratioOf: 'zotpack' }),
+    ];
+    const c = compareRuns(run('a', { export: lines(3) }), run('b', { export: lines(2) }));
+    expect(of(c, 'naive')).toMatchObject({ metric: 'seconds', verdict: 'same' });
+    expect(of(c, 'zotpack export').verdict).toBe('faster');
   });
 
   it('flags peak RSS that grew by more than 10% and 16 MB, not less', () => {
@@ -99,12 +123,32 @@ describe('compareRuns', () => {
     expect(regressions(c)).toEqual([]);
   });
 
-  it('lines in one run only are new or gone; a line with no successful round failed', () => {
-    const before = run('a', { tree: [line('zotpack tree', 'zotpack', [1, 1]), line('old', 'zotpack', [1, 1])] });
-    const after = run('b', { tree: [line('zotpack tree', 'zotpack', [1, 1], { seconds: null }), line('new', 'zotpack', [1, 1])] });
+  it('lines in one run only are new or gone; a line with no successful round failed, one that has one again is fixed', () => {
+    const before = run('a', { tree: [line('zotpack tree', 'zotpack', [1, 1]), line('old', 'zotpack', [1, 1]), line('back', 'zotpack', [1, 1], { seconds: null })] });
+    const after = run('b', { tree: [line('zotpack tree', 'zotpack', [1, 1], { seconds: null }), line('new', 'zotpack', [1, 1]), line('back', 'zotpack', [1, 1])] });
     const c = compareRuns(before, after);
-    expect([of(c, 'old').verdict, of(c, 'new').verdict, of(c, 'zotpack tree').verdict]).toEqual(['gone', 'new', 'failed']);
+    expect(['old', 'new', 'zotpack tree', 'back'].map((v) => of(c, v).verdict)).toEqual(['gone', 'new', 'failed', 'fixed']);
     expect(regressions(c).map((l) => l.variant)).toEqual(['zotpack tree']);
+  });
+
+  it('a failed round fails a line of zotpack\'s own, and its early time is not taken for noise', () => {
+    const before = run('a', { tree: [line('zotpack tree', 'zotpack', [1.0, 1.01])] });
+    // The second round failed after 0.1 s: the best is still the 1.0 s round.
+    const after = run('b', { tree: [line('zotpack tree', 'zotpack', [1.0, 0.1], { seconds: 1.0, failedRuns: 1 })] });
+    const l = of(compareRuns(before, after), 'zotpack tree');
+    expect(l.verdict).toBe('failed');
+    expect(l.noise).toBeCloseTo(0.05, 9);
+    // Results from before failedRuns was recorded: a round faster than the best successful one failed.
+    const older = { ...after.benches.tree!, lines: [line('zotpack tree', 'zotpack', [1.0, 0.1], { seconds: 1.0 })] };
+    expect(of(compareRuns(before, { ...after, benches: { tree: older } }), 'zotpack tree').verdict).toBe('failed');
+  });
+
+  it('a script that stopped with an error is a failed line of zotpack\'s own', () => {
+    const before = run('a', { export: exportLines([2.0, 2.0], [0.7, 0.7]) });
+    const after = { ...run('b', {}), benches: { export: { error: 'ENOSPC' } } } as RunRecord;
+    const c = compareRuns(before, after);
+    expect(regressions(c).map((l) => [l.variant, l.verdict])).toEqual([['(the script stopped with an error)', 'failed']]);
+    expect(of(c, 'zotpack export').verdict).toBe('gone');
   });
 
   it('says why two runs may not compare: the mode, the corpora, the machine', () => {
@@ -151,7 +195,7 @@ describe('npm run bench:compare', () => {
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('## 2222bbb');
     expect(r.stdout).toMatch(/\| export \| zotpack export \| ratio \| 0\.35x \| 0\.27x \| 0\.77x \| ±5% \| \*\*slower\*\* \|/);
-    expect(r.stdout).toContain('0 faster, 1 slower');
+    expect(r.stdout).toContain('0 faster, 1 slower, 1 within noise, 0 unclear');
     expect(r.stdout).toContain("Regressions of zotpack's own lines: 1.");
   });
 
@@ -161,6 +205,14 @@ describe('npm run bench:compare', () => {
     expect(r.stdout).toContain('## 1111aaa');
     expect(r.stdout).toContain('→ 2222bbb');
     expect(r.stdout).toContain('0 slower');
+  });
+
+  it('--check of runs that do not compare: exit 2, saying why', () => {
+    const quick = join(makeTempDir(), 'results.jsonl');
+    writeFileSync(quick, [before, { ...slower, quick: true }].map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const r = spawnSync(process.execPath, [script, '--file', quick, '~1', '~0', '--check'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^bench:compare: --check: the runs do not compare \(one run is quick and the other full/);
   });
 
   it('a run that is not there: exit 2, one line that names it', () => {
