@@ -13,10 +13,14 @@ export const MIN_CHANGE = 0.05;
 /** Peak RSS moves by a few MB from run to run; a change counts above both. */
 export const RSS_CHANGE = 0.1;
 export const RSS_CHANGE_MB = 16;
-/** Rounds further apart than this say nothing about a change: the line is 'unclear'. */
+/** Rounds further apart than this cannot show that nothing changed: such a line is 'unclear' rather than 'same'. */
 export const MAX_NOISE = 0.25;
 
-/** `failed`: no time in the later run, or a round of it failed; `fixed`: the earlier run had none. */
+/**
+ * `failed`: no successful round in the later run, or, for zotpack's own
+ * lines, any failed round; `fixed`: so in the earlier run, not the later;
+ * `unclear`: no change beyond the noise, but the noise is over MAX_NOISE.
+ */
 export type Verdict = 'faster' | 'slower' | 'same' | 'unclear' | 'new' | 'gone' | 'failed' | 'fixed';
 
 export interface LineComparison {
@@ -73,22 +77,23 @@ function linesOf(run: RunRecord, bench: string): Lines {
   return new Map(b && 'lines' in b ? b.lines.map((l) => [l.variant, l]) : []);
 }
 
-/** Rounds that failed: recorded since failedRuns was; before, those faster than the best successful one. */
-function failedRounds(line: Line): number {
-  if (line.failedRuns !== undefined) return line.failedRuns;
-  return line.seconds === null ? line.runs.length : line.runs.filter((s) => s < line.seconds!).length;
+/** The indexes of a line's failed rounds: as recorded, or, in results from before they were, the rounds faster than the best successful one. */
+function failedRounds(line: Line): number[] {
+  if (line.failedRounds) return line.failedRounds;
+  const best = line.seconds;
+  return line.runs.flatMap((s, i) => (best === null || s < best ? [i] : []));
 }
 
 /**
  * How far a line's best round could move in another run: the gap from the
  * best successful round to the next one. (The slowest round says little:
  * the first round of a variant is often slow, and best-of-N drops it.
- * Failed rounds, which may end early, are left out.)
+ * Failed rounds, which may end early or late, are left out.)
  */
 function spread(line: Line | undefined): number {
   if (!line || line.seconds === null) return 0;
-  const best = line.seconds;
-  const ok = line.runs.filter((s) => Number.isFinite(s) && s >= best).sort((x, y) => x - y);
+  const failed = new Set(failedRounds(line));
+  const ok = line.runs.filter((s, i) => !failed.has(i) && Number.isFinite(s)).sort((x, y) => x - y);
   if (ok.length < 2) return 0;
   return (ok[1]! - ok[0]!) / ok[0]!;
 }
@@ -123,14 +128,16 @@ function compareLine(bench: string, variant: string, a: Lines, b: Lines): LineCo
   const kind = (lb ?? la)!.kind;
   let speedup: number | null = null;
   let verdict: Verdict;
+  // A round of zotpack's own that failed fails the line; a baseline's failed round is only left out.
+  const anyFailed = (l: Line) => kind === 'zotpack' && failedRounds(l).length > 0;
   if (!lb) verdict = 'gone';
-  else if (after === null || after <= 0 || (kind === 'zotpack' && failedRounds(lb) > 0)) verdict = 'failed'; // a new line too
+  else if (after === null || after <= 0 || anyFailed(lb)) verdict = 'failed'; // a new line too
   else if (!la) verdict = 'new';
-  else if (before === null || before <= 0) verdict = 'fixed';
+  else if (before === null || before <= 0 || anyFailed(la)) verdict = 'fixed';
   else {
     speedup = metric === 'ratio' ? after / before : before / after;
-    if (noise > MAX_NOISE) verdict = 'unclear';
-    else verdict = speedup > 1 + noise ? 'faster' : speedup < 1 / (1 + noise) ? 'slower' : 'same';
+    // A change beyond even wide noise is still a change; only 'same' turns 'unclear'.
+    verdict = speedup > 1 + noise ? 'faster' : speedup < 1 / (1 + noise) ? 'slower' : noise > MAX_NOISE ? 'unclear' : 'same';
   }
   const rssBefore = la?.rssMB ?? null;
   const rssAfter = lb?.rssMB ?? null;

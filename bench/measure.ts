@@ -66,6 +66,8 @@ export interface Measurement {
   rssMB: number | null;
   /** Why runs failed (exit code and the tail of stderr), one entry per failed run. */
   failures: string[];
+  /** Which of `seconds` are failed runs' (their indexes). */
+  failedRounds: number[];
 }
 
 /** Runs `argv` once; stdout to /dev/null, stderr captured (its last 64 KB). */
@@ -175,7 +177,7 @@ export async function measureInterleaved(
   maxSeconds = Infinity,
 ): Promise<{ measurements: Map<string, Measurement>; rounds: number }> {
   const out = new Map<string, Measurement>(
-    variants.map((v) => [v.name, { variant: v, best: null, seconds: [], rssMB: null, failures: [] }]),
+    variants.map((v) => [v.name, { variant: v, best: null, seconds: [], rssMB: null, failures: [], failedRounds: [] }]),
   );
   const start = performance.now();
   let round = 1;
@@ -196,8 +198,10 @@ export async function measureInterleaved(
       m.seconds.push(run.seconds);
       if (run.rssMB !== null) m.rssMB = Math.max(m.rssMB ?? 0, run.rssMB);
       const ok = run.code === 0;
-      if (!ok) m.failures.push(failure(run));
-      else if (m.best === null || run.seconds < m.best.seconds) m.best = run;
+      if (!ok) {
+        m.failures.push(failure(run));
+        m.failedRounds.push(m.seconds.length - 1);
+      } else if (m.best === null || run.seconds < m.best.seconds) m.best = run;
       process.stderr.write(
         `  ${label} ${round}/${reps} ${v.name}: ${run.seconds.toFixed(2)} s${run.rssMB === null ? '' : `, ${Math.round(run.rssMB)} MB`}` +
           ` (untimed clean + sync before: ${untimed.toFixed(2)} s)${ok ? '' : ` ${failure(run)}`}\n`,

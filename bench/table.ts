@@ -21,8 +21,8 @@ export interface Line {
   seconds: number | null;
   /** Every run's seconds, failed ones included. */
   runs: number[];
-  /** How many of `runs` failed (absent in results written before it was recorded). */
-  failedRuns?: number;
+  /** Which of `runs` failed, by index (absent in results written before it was recorded). */
+  failedRounds?: number[];
   mbPerS: number | null;
   filesPerS: number | null;
   /** Throughput relative to `ratioOf` (> 1: faster than it). */
@@ -65,7 +65,7 @@ export function lineOf(m: Measurement, work: Work): Line {
     kind: m.variant.kind,
     seconds: s,
     runs: m.seconds,
-    failedRuns: m.failures.length,
+    failedRounds: m.failedRounds,
     mbPerS: s === null ? null : work.bytes / 1e6 / s,
     filesPerS: s === null ? null : work.files / s,
     ratio: null,

@@ -8,16 +8,16 @@
  * looks for others. (One shared lock file would need a way to take it over
  * from a dead run that no second taker can race; a file per run needs
  * none.) Another run's lock makes this run give up with E_BUSY before it
- * writes anything, unless that run has certainly ended: same host, same
- * boot, and its pid gone or now another process's (Linux tells by the
- * process start time); then the lock is removed. A lock from another host,
- * or from another pid namespace on this one, cannot be checked, and counts
- * as held. Two runs that start at the same instant may both give up; never
+ * writes anything, unless that run has certainly ended: this host, and
+ * either an earlier boot, or its pid gone, a zombie or now another
+ * process's (Linux tells by the process start time); then the lock is
+ * removed. A lock from another host, or from another pid namespace on this
+ * one, cannot be checked, and counts as held. Two runs that start at the same instant may both give up; never
  * do both go on.
  */
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { ZotpackError, fromFsError } from '../errors.js';
 
 const LOCK_NAME = /^\.zotpack-lock\.([A-Za-z0-9_-]+)\.(\d+)$/;
@@ -42,12 +42,13 @@ function readOr<T>(read: () => T): T | undefined {
   }
 }
 
-/** Field 22 of /proc/PID/stat: when the process started, in clock ticks since boot. */
-function startTime(pid: number | 'self'): string | undefined {
+/** From /proc/PID/stat: the state (field 3; Z for a zombie) and when the process started (field 22, clock ticks since boot). */
+function procStat(pid: number | 'self'): { state: string; start: string } | undefined {
   return readOr(() => {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // After the command name, which may hold spaces and parentheses, come fields 3, 4, ...
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[22 - 3];
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[3 - 3]!, start: fields[22 - 3]! };
   });
 }
 
@@ -55,7 +56,7 @@ function ownIdentity(): Identity {
   return {
     boot: readOr(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()),
     pidns: readOr(() => readlinkSync('/proc/self/ns/pid')),
-    start: startTime('self'),
+    start: procStat('self')?.start,
   };
 }
 
@@ -72,6 +73,7 @@ function running(pid: number): boolean {
 interface Held extends Identity {
   command?: string;
   started?: string;
+  host?: string;
 }
 
 function readHeld(path: string): Held | undefined {
@@ -79,21 +81,26 @@ function readHeld(path: string): Held | undefined {
   return typeof held === 'object' && held !== null ? (held as Held) : undefined;
 }
 
-/** True when the run that holds `held` (pid `pid` of this host) has certainly ended. */
+/** True when the run that holds `held` (pid `pid`, under this host's name) has certainly ended. */
 function ended(pid: number, held: Held | undefined, own: Identity): boolean {
+  // Two machines of one name on a shared disk: the other's processes are not ours to check.
+  if (held?.host !== undefined && held.host !== hostname()) return false;
+  // boot_id is the host's, whatever the namespace: a lock from an earlier boot is a dead run's.
+  if (held?.boot && own.boot && held.boot !== own.boot) return true;
   if (held?.pidns && own.pidns && held.pidns !== own.pidns) return false; // its pids are not ours to check
-  if (held?.boot && own.boot && held.boot !== own.boot) return true; // this host has restarted since
   if (!running(pid)) return true;
-  // The pid runs: the same process, or a new one that was given the pid.
-  const now = startTime(pid);
-  return held?.start !== undefined && now !== undefined && now !== held.start;
+  // The pid runs: the same process (ended if a zombie), or a new one that was given the pid.
+  const now = procStat(pid);
+  if (now === undefined) return false;
+  return now.state === 'Z' || (held?.start !== undefined && now.start !== held.start);
 }
 
 /** Folders this process holds: a second run in it is refused like another process's. */
 const heldHere = new Set<string>();
 
 export class RunLock {
-  private readonly onExit = () => this.removeFile();
+  private readonly onExit = () => unlinkQuietly(this.path);
+  private released = false;
 
   private constructor(
     private readonly path: string,
@@ -121,14 +128,21 @@ export class RunLock {
     let key: string;
     // Twice at most: another run's release may remove a folder it made just as this run writes into it.
     for (let attempt = 0; ; attempt++) {
+      let wrote = false;
       try {
         made = makeFolder(dir, options.refuseLinks === true) ?? made;
-        key = realpathSync(dir);
+        // The folder itself, however it is named (case, links, bind mounts).
+        const st = statSync(dir);
+        key = `${st.dev}:${st.ino}`;
         // Before writing: the lock file of a run in this process has this very name.
         if (heldHere.has(key)) throw busy(dir, `this process (${process.pid}) already writes here`);
-        writeFileSync(path, content);
+        // A file of this name is a dead run's that had this pid; 'wx' never writes through a link put there.
+        unlinkQuietly(path);
+        wrote = true;
+        writeFileSync(path, content, { flag: 'wx' });
         break;
       } catch (err) {
+        if (wrote) unlinkQuietly(path);
         if ((err as NodeJS.ErrnoException).code === 'ENOENT' && attempt === 0) continue;
         removeMade(dir, made);
         throw err instanceof ZotpackError ? err : fromFsError(err, path, 'cannot write the lock file');
@@ -143,11 +157,7 @@ export class RunLock {
         const other = join(dir, name);
         const held = readHeld(other);
         if (otherHost === host && ended(Number(pidText), held, identity)) {
-          try {
-            unlinkSync(other);
-          } catch {
-            // Another run removed it first.
-          }
+          unlinkQuietly(other); // (or another run removed it first)
           continue;
         }
         const what = held?.command ? `zotpack ${held.command}${held.started ? ` (started ${held.started})` : ''}` : 'zotpack';
@@ -161,20 +171,22 @@ export class RunLock {
     return lock;
   }
 
-  private removeFile(): void {
-    try {
-      unlinkSync(this.path);
-    } catch {
-      // Removed by hand: nothing to do.
-    }
-  }
-
-  /** Lets the folder go; removes the folders taking it made if the run left them empty. */
+  /** Lets the folder go; removes the folders taking it made if the run left them empty. Once: a second call does nothing. */
   release(): void {
+    if (this.released) return;
+    this.released = true;
     process.removeListener('exit', this.onExit);
     heldHere.delete(this.key);
-    this.removeFile();
+    unlinkQuietly(this.path);
     removeMade(this.dir, this.made);
+  }
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Not there (removed by hand, or never written).
   }
 }
 
@@ -209,7 +221,7 @@ function makeFolder(dir: string, refuseLinks: boolean): string | undefined {
     return mkdirSync(dir, { recursive: true });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST' || code === 'ENOTDIR') throw new ZotpackError('E_NOT_DIR', 'expected a folder', { path: dir, cause: err });
+    if (code === 'EEXIST') throw new ZotpackError('E_NOT_DIR', 'expected a folder', { path: dir, cause: err });
     throw fromFsError(err, dir, 'cannot make the folder');
   }
 }

@@ -39,7 +39,8 @@ function deadPid(): number {
 function plantLock(dir: string, host: string, pid: number, command = 'export', identity: Record<string, string> = {}): string {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `.zotpack-lock.${host}.${pid}`);
-  writeFileSync(path, JSON.stringify({ command, pid, host, started: '2026-11-25T10:00:00.000Z', ...identity }));
+  // A lock records the host's own name; its file name, the name made safe.
+  writeFileSync(path, JSON.stringify({ command, pid, host: host === HOST ? hostname() : host, started: '2026-11-25T10:00:00.000Z', ...identity }));
   return path;
 }
 
@@ -118,10 +119,58 @@ describe('RunLock', () => {
     busy(() => RunLock.take(same, 'export'));
   });
 
-  it('counts a lock from another pid namespace as held, its pid dead here or not', () => {
+  it('counts a lock from another pid namespace as held, its pid dead here or not, unless it is from before the last boot', () => {
     const dir = makeTempDir();
     plantLock(dir, HOST, deadPid(), 'import', { boot: BOOT, pidns: 'pid:[1]' });
     expect(busy(() => RunLock.take(dir, 'export')).reason).toContain('zotpack import');
+    const rebooted = makeTempDir();
+    plantLock(rebooted, HOST, liveHolder(), 'import', { boot: 'another-boot', pidns: 'pid:[1]' });
+    RunLock.take(rebooted, 'export').release();
+    expect(locks(rebooted)).toEqual([]);
+  });
+
+  it('a second machine of the same name (its lock records the full name) counts as another host', () => {
+    const dir = makeTempDir();
+    const path = join(dir, `.zotpack-lock.${HOST}.${deadPid()}`);
+    writeFileSync(path, JSON.stringify({ command: 'export', host: `${hostname()}.elsewhere`, boot: 'another-boot' }));
+    busy(() => RunLock.take(dir, 'export'));
+  });
+
+  it('never writes through a link where its own lock file goes, and lets go only once', () => {
+    const dir = makeTempDir();
+    const victim = join(makeTempDir(), 'victim');
+    writeFileSync(victim, 'keep me');
+    symlinkSync(victim, join(dir, `.zotpack-lock.${HOST}.${process.pid}`));
+    const first = RunLock.take(dir, 'export');
+    expect(readFileSync(victim, 'utf8')).toBe('keep me');
+    expect(JSON.parse(readFileSync(join(dir, `.zotpack-lock.${HOST}.${process.pid}`), 'utf8')).command).toBe('export');
+    first.release();
+    const second = RunLock.take(dir, 'import');
+    first.release(); // again: must not take the second run's lock away
+    expect(locks(dir)).toEqual([`.zotpack-lock.${HOST}.${process.pid}`]);
+    expect(() => RunLock.take(dir, 'export')).toThrow(expect.objectContaining({ code: 'E_BUSY' }));
+    second.release();
+  });
+
+  it('a folder reached by a link is the same folder to a second run in this process', () => {
+    const dir = makeTempDir();
+    const link = join(makeTempDir(), 'link');
+    symlinkSync(dir, link);
+    const first = RunLock.take(dir, 'export');
+    expect(busy(() => RunLock.take(link, 'export')).reason).toContain('this process');
+    first.release();
+  });
+
+  it('a lock it cannot write leaves nothing behind: no empty lock file, no folder it made', () => {
+    const parent = makeTempDir();
+    const lockModule = join(process.cwd(), 'dist', 'src', 'batch', 'run-lock.js');
+    // With a file size limit of 0 every write to a file fails (EFBIG); the lock file is made, then cannot be written.
+    const script = `const { RunLock } = await import(${JSON.stringify(lockModule)});
+      try { RunLock.take(${JSON.stringify(join(parent, 'a', 'out'))}, 'export'); process.exitCode = 5; }
+      catch (e) { process.exitCode = e.code === 'E_WRITE' ? 7 : 9; }`;
+    const r = spawnSync('sh', ['-c', 'ulimit -f 0; exec "$0" --input-type=module -e "$1"', process.execPath, script], { encoding: 'utf8' });
+    expect([r.status, r.stderr]).toEqual([7, '']);
+    expect(readdirSync(parent)).toEqual([]);
   });
 
   it('refuses a second run in the same process, and leaves the first one its lock', () => {

@@ -79,7 +79,7 @@ describe('compareRuns', () => {
     expect(regressions(slower).map((l) => l.variant)).toEqual(['zotpack export']);
   });
 
-  it('a change inside the gap between the best and next-best rounds is noise; rounds over 25% apart are unclear', () => {
+  it('a change inside the gap between the best and next-best rounds is noise; with rounds over 25% apart, unclear', () => {
     const before = run('a', { tree: [line('zotpack tree', 'zotpack', [1.0, 1.15, 3.0])] });
     const after = run('b', { tree: [line('zotpack tree', 'zotpack', [1.1, 1.11])] });
     const l = of(compareRuns(before, after), 'zotpack tree');
@@ -89,8 +89,8 @@ describe('compareRuns', () => {
     // Tight rounds: the same 10% is a change.
     const tight = compareRuns(run('a', { tree: [line('zotpack tree', 'zotpack', [1.0, 1.01])] }), after);
     expect(of(tight, 'zotpack tree').verdict).toBe('slower');
-    // Rounds too far apart to judge anything.
-    const loose = compareRuns(run('a', { tree: [line('zotpack tree', 'zotpack', [1.0, 1.3])] }), run('b', { tree: [line('zotpack tree', 'zotpack', [2.0, 2.01])] }));
+    // Rounds too far apart to say nothing changed.
+    const loose = compareRuns(run('a', { tree: [line('zotpack tree', 'zotpack', [1.0, 1.3])] }), after);
     expect(of(loose, 'zotpack tree').verdict).toBe('unclear');
     expect(regressions(loose)).toEqual([]);
   });
@@ -131,16 +131,56 @@ describe('compareRuns', () => {
     expect(regressions(c).map((l) => l.variant)).toEqual(['zotpack tree']);
   });
 
-  it('a failed round fails a line of zotpack\'s own, and its early time is not taken for noise', () => {
+  it("a failed round fails a line of zotpack's own, and is left out of the noise, faster or slower than the best", () => {
     const before = run('a', { tree: [line('zotpack tree', 'zotpack', [1.0, 1.01])] });
     // The second round failed after 0.1 s: the best is still the 1.0 s round.
-    const after = run('b', { tree: [line('zotpack tree', 'zotpack', [1.0, 0.1], { seconds: 1.0, failedRuns: 1 })] });
+    const after = run('b', { tree: [line('zotpack tree', 'zotpack', [1.0, 0.1], { seconds: 1.0, failedRounds: [1] })] });
     const l = of(compareRuns(before, after), 'zotpack tree');
     expect(l.verdict).toBe('failed');
     expect(l.noise).toBeCloseTo(0.05, 9);
-    // Results from before failedRuns was recorded: a round faster than the best successful one failed.
+    // Results from before failed rounds were recorded: a round faster than the best successful one failed.
     const older = { ...after.benches.tree!, lines: [line('zotpack tree', 'zotpack', [1.0, 0.1], { seconds: 1.0 })] };
     expect(of(compareRuns(before, { ...after, benches: { tree: older } }), 'zotpack tree').verdict).toBe('failed');
+    // A failed round slower than the best: still not noise. The earlier run failed, the later did not: fixed.
+    const failedSlow = run('a', { tree: [line('zotpack tree', 'zotpack', [1.0, 1.01, 2.0], { failedRounds: [2] })] });
+    const fixed = of(compareRuns(failedSlow, run('b', { tree: [line('zotpack tree', 'zotpack', [1.0, 1.01])] })), 'zotpack tree');
+    expect(fixed).toMatchObject({ verdict: 'fixed', noise: 0.05 });
+    // A baseline's failed round is only left out.
+    const cp = (runs: number[], failedRounds: number[]) => run('x', { export: [line('cp -r', 'ceiling', runs, { seconds: 0.7, failedRounds })] });
+    expect(of(compareRuns(cp([0.7, 0.7], []), cp([0.7, 0.1], [1])), 'cp -r').verdict).toBe('same');
+  });
+
+  it('a change beyond even wide noise is a change; only no change turns unclear', () => {
+    const wide = (runs: number[]) => run('x', { tree: [line('zotpack tree', 'zotpack', runs)] });
+    expect(of(compareRuns(wide([1.0, 1.3]), wide([2.0, 2.01])), 'zotpack tree').verdict).toBe('slower');
+    expect(of(compareRuns(wide([1.0, 1.3]), wide([1.1, 1.11])), 'zotpack tree').verdict).toBe('unclear');
+    // At the limit: 25% is still judged.
+    expect(of(compareRuns(wide([1.0, 1.25]), wide([1.1, 1.1])), 'zotpack tree').verdict).toBe('same');
+  });
+
+  it('takes the baseline of exactly the ratio\'s name before one that starts with it; an ambiguous or changed baseline means seconds', () => {
+    const lines = (cp: number[], other: number[], ratioOf = 'cp -r') => [
+      line('zotpack export', 'zotpack', [2.0, 2.01], { ratio: Math.min(...cp) / 2.0, ratioOf }),
+      line('cp -r', 'ceiling', cp),
+      line('cp -r && sync', 'ceiling', other),
+    ];
+    // cp -r's rounds are tight, cp -r && sync's loose: the noise is cp -r's.
+    const c = compareRuns(run('a', { export: lines([0.7, 0.7], [1.6, 2.4]) }), run('b', { export: lines([0.7, 0.7], [1.6, 2.4]) }));
+    expect(of(c, 'zotpack export')).toMatchObject({ metric: 'ratio', verdict: 'same' });
+    expect(of(c, 'zotpack export').noise).toBeCloseTo(0.05, 9);
+    // 'cp' names two lines: no baseline, so seconds.
+    const ambiguous = compareRuns(run('a', { export: lines([0.7, 0.7], [1.6, 1.6], 'cp') }), run('b', { export: lines([0.7, 0.7], [1.6, 1.6], 'cp') }));
+    expect(of(ambiguous, 'zotpack export').metric).toBe('seconds');
+    // A ratio over another baseline in each run does not compare.
+    const changed = compareRuns(run('a', { export: lines([0.7, 0.7], [1.6, 1.6]) }), run('b', { export: lines([0.7, 0.7], [1.6, 1.6], 'cp -r && sync') }));
+    expect(of(changed, 'zotpack export').metric).toBe('seconds');
+  });
+
+  it('more memory is a regression of zotpack\'s own lines only', () => {
+    const withRss = (zot: number, cp: number) => [line('zotpack tree', 'zotpack', [1, 1], { rssMB: zot }), line('cat', 'ceiling', [0.4, 0.4], { rssMB: cp })];
+    const c = compareRuns(run('a', { tree: withRss(200, 3) }), run('b', { tree: withRss(240, 30) }));
+    expect(regressions(c).map((l) => [l.variant, l.moreMemory])).toEqual([['zotpack tree', true]]);
+    expect(of(c, 'cat').moreMemory).toBe(true);
   });
 
   it('a script that stopped with an error is a failed line of zotpack\'s own', () => {
