@@ -22,14 +22,14 @@
  * the bundle. The bundle is written to a temp file beside `out` and
  * published whole.
  */
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readSync, statSync, unlinkSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { basename, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import tar from 'tar-stream';
 import { ZotpackError, fromFsError } from '../errors.js';
 import { projectKey } from '../format/project-key.js';
 import { appendAll } from '../format/append-all.js';
-import { AtomicFile } from '../session/atomic-file.js';
+import { AtomicFile, TEMP_MARK } from '../session/atomic-file.js';
 import type { SessionDigest } from '../session/digest-session.js';
 import { resolveBatchOptions, type BatchOptions, type ResolvedBatchOptions } from './batch-options.js';
 import { ReportBuilder, type BatchReport } from './batch-report.js';
@@ -127,6 +127,8 @@ export async function packArchive(options: PackArchiveOptions, limits: SliceLimi
     if (resolved.signal?.aborted) return finish(0, true);
 
     options.onPhase?.('pack');
+    // A pack of this bundle that was killed left its temp file: gone before this one writes.
+    removeStaleTemps(out);
     const file = AtomicFile.create(out, { overwrite: options.force === true, durable: options.durable ?? true });
     try {
       await writeBundle(file, header, spool, { ...options, gzip, level, signal: resolved.signal });
@@ -212,6 +214,25 @@ async function hashSessions(
   return files;
 }
 
+/** Temp files of earlier packs of `out` (killed before they could remove them): `.<name>.<suffix>.zotpack-tmp` beside it. */
+function removeStaleTemps(out: string): void {
+  const prefix = `.${basename(out)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(out));
+  } catch {
+    return; // no folder yet: nothing left there
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith(TEMP_MARK)) continue;
+    try {
+      unlinkSync(join(dirname(out), name));
+    } catch {
+      // gone already
+    }
+  }
+}
+
 /** Removes and returns the items of `list` that `pick` picks. */
 function take<T>(list: T[], pick: (item: T) => boolean): T[] {
   const taken: T[] = [];
@@ -253,15 +274,19 @@ async function writeBundle(file: AtomicFile, header: ManifestHeader, spool: Pack
     const out: AsyncIterable<Buffer> = options.gzip ? parallelGzip(pack as AsyncIterable<Buffer>, { level: options.level }) : (pack as AsyncIterable<Buffer>);
     for await (const c of out) file.write(c);
   })();
+  // Awaited below; a Ctrl-C can end it while an entry is still being written, before anything awaits it.
+  consume.catch(() => {});
   const progress = { filesDone: 0, filesTotal: spool.count, bytesDone: 0, bytesTotal: spool.bytes, errors: 0 };
-  const stop = () => pack.destroy(new ZotpackError('E_ABORTED', 'interrupted'));
-  options.signal?.addEventListener('abort', stop, { once: true });
+  // Ctrl-C is seen between chunks (entry() checks the signal), never by
+  // destroying the pack under an entry being written: that left writers
+  // waiting on streams that would never drain or close.
+  const signal = options.signal;
   try {
-    await entry(pack, { name: MANIFEST_ENTRY, size: spool.manifestSize(header), mtime: new Date(header.created) }, spool.manifest(header));
+    await entry(pack, { name: MANIFEST_ENTRY, size: spool.manifestSize(header), mtime: new Date(header.created) }, spool.manifest(header), signal);
     options.onProgress?.({ ...progress });
     for (const s of spool.sessions()) {
       if (options.signal?.aborted) throw new ZotpackError('E_ABORTED', 'interrupted');
-      await packSession(pack, s, (n) => {
+      await packSession(pack, s, signal, (n) => {
         progress.bytesDone += n;
         options.onProgress?.({ ...progress });
       });
@@ -274,21 +299,26 @@ async function writeBundle(file: AtomicFile, header: ManifestHeader, spool: Pack
     pack.destroy(err as Error);
     await consume.catch(() => {});
     throw err;
-  } finally {
-    options.signal?.removeEventListener('abort', stop);
   }
 }
 
 /** One tar entry from `chunks` (written as they come, with backpressure). */
-async function entry(pack: tar.Pack, header: Partial<tar.Header> & { name: string }, chunks: Iterable<Buffer>): Promise<void> {
+async function entry(pack: tar.Pack, header: Partial<tar.Header> & { name: string }, chunks: Iterable<Buffer>, signal: AbortSignal | undefined): Promise<void> {
   let fail: (err: Error) => void = () => {};
   let sink!: ReturnType<tar.Pack['entry']>;
   const done = new Promise<void>((resolve, reject) => {
     fail = reject;
     sink = pack.entry({ ...header, type: 'file', mode: 0o644 }, (err) => (err ? reject(err) : resolve()));
+    // The pack destroyed (Ctrl-C) destroys the entry, which emits 'error' too: unheard, it would crash the process.
+    sink.on('error', reject);
   });
+  // It may fail while the chunks are still being written, before `await done` below listens.
+  done.catch(() => {});
   try {
-    for (const c of chunks) if (!sink.write(c)) await drained(sink);
+    for (const c of chunks) {
+      if (signal?.aborted) throw new ZotpackError('E_ABORTED', 'interrupted');
+      if (!sink.write(c)) await drained(sink);
+    }
     sink.end(null);
   } catch (err) {
     sink.destroy(err as Error);
@@ -297,7 +327,7 @@ async function entry(pack: tar.Pack, header: Partial<tar.Header> & { name: strin
   await done;
 }
 
-async function packSession(pack: tar.Pack, s: SpooledSession, onBytes: (n: number) => void): Promise<void> {
+async function packSession(pack: tar.Pack, s: SpooledSession, signal: AbortSignal | undefined, onBytes: (n: number) => void): Promise<void> {
   const hash = createHash('sha256');
   let read = 0;
   // Read with readSync, not a read stream: libuv's thread pool is busy
@@ -327,7 +357,7 @@ async function packSession(pack: tar.Pack, s: SpooledSession, onBytes: (n: numbe
     }
   }
   try {
-    await entry(pack, { name: s.path, size: s.size, mtime: new Date(s.mtimeMs) }, bytes());
+    await entry(pack, { name: s.path, size: s.size, mtime: new Date(s.mtimeMs) }, bytes(), signal);
   } catch (err) {
     if (err instanceof ZotpackError && err.code !== 'E_WRITE') throw err;
     throw new ZotpackError('E_CHANGED', `the file has ${read} of its ${s.size} bytes now: it changed while it was packed; pack again`, { path: s.source, cause: err });

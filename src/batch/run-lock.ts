@@ -17,8 +17,9 @@
  */
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { ZotpackError, fromFsError } from '../errors.js';
+import { makeFolders } from '../session/make-folders.js';
 
 const LOCK_NAME = /^\.zotpack-lock\.([A-Za-z0-9_-]+)\.(\d+)$/;
 
@@ -218,7 +219,7 @@ function makeFolder(dir: string, refuseLinks: boolean): string | undefined {
   if (st?.isSymbolicLink() && refuseLinks) throw new ZotpackError('E_UNSAFE_PATH', 'a symbolic link: zotpack does not write through links', { path: dir });
   if (st && !st.isDirectory() && !st.isSymbolicLink()) throw new ZotpackError('E_NOT_DIR', 'expected a folder', { path: dir });
   try {
-    return mkdirSync(dir, { recursive: true });
+    return makeFolders(dir);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') throw new ZotpackError('E_NOT_DIR', 'expected a folder', { path: dir, cause: err });

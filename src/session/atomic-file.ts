@@ -12,7 +12,6 @@ import {
   closeSync,
   fsyncSync,
   linkSync,
-  mkdirSync,
   openSync,
   renameSync,
   unlinkSync,
@@ -23,6 +22,7 @@ import { randomBytes } from 'node:crypto';
 import { threadId } from 'node:worker_threads';
 import { basename, dirname, join } from 'node:path';
 import { ZotpackError, fromFsError } from '../errors.js';
+import { makeFolders } from './make-folders.js';
 
 // Unique per process and thread without a random draw per file: a random
 // prefix once, then a counter.
@@ -82,7 +82,7 @@ export class AtomicFile {
     }
     // The folder is missing: make it (0755, as zot does) and try once more.
     try {
-      mkdirSync(dir, { recursive: true, mode: 0o755 });
+      makeFolders(dir, 0o755);
     } catch (err) {
       throw fromFsError(err, dir, 'cannot create folder');
     }

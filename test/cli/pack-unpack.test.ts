@@ -237,4 +237,34 @@ describe('an unpack killed with SIGKILL', () => {
     expect(zotpack(['unpack', join(work, 'big.zotpack'), '-q'], { cwd: work, home }).status).toBe(0);
     expect(jsonOf(zotpack(['verify', home, '--json'], { cwd: work })).problems).toEqual([]);
   }, 60_000);
+
+  it('a pack stopped with Ctrl-C while it writes exits 130 and leaves no bundle, not even a temp one; one killed leaves a temp file the next pack removes', async () => {
+    const sample = cleanArchive(40_000_000);
+    for (let k = 0; k < 6; k++) writeSession(sample.home, { cwd: '/home/dev/src/big', rows: [{ user: `big ${k}` }, { image: { bytes: 8_000_000 } }] });
+    const work = makeTempDir();
+    // What a pack killed with SIGKILL leaves beside its bundle.
+    const stale = join(work, '.all.zotpack.0123abcd.zotpack-tmp');
+    writeFileSync(stale, 'half a bundle');
+    const child = spawn(process.execPath, [BIN, 'pack', '-o', 'all.zotpack', '--json'], { cwd: work, env: { ...process.env, ZOT_HOME: sample.home } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    // Once the bundle is being written: a temp file other than the stale one.
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (tempFiles(work).some((p) => !stale.endsWith(p))) {
+          clearInterval(poll);
+          child.kill('SIGINT');
+          resolve();
+        }
+      }, 2);
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect([code, stderr]).toEqual([130, expect.not.stringContaining('Error')]);
+    expect(JSON.parse(stdout).report.interrupted).toBe(true);
+    expect(listTree(work)).toEqual([]);
+    expect(zotpack(['pack', '-o', 'all.zotpack', '-q'], { cwd: work, home: sample.home }).status).toBe(0);
+    expect(listTree(work)).toEqual(['all.zotpack']);
+  }, 60_000);
 });
