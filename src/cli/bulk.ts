@@ -5,7 +5,7 @@
 import type { BatchOptions } from '../batch/batch-options.js';
 import type { BatchReport } from '../batch/batch-report.js';
 import { parseWhen } from '../batch/filters.js';
-import { intFlag, homeOf } from './command.js';
+import { intFlag, homeOf, typedProjects } from './command.js';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, printWarnings, type CliIo } from './io.js';
 import { progressBar } from './progress.js';
 import { renderReport } from './render-report.js';
@@ -65,7 +65,7 @@ export function startBulk(values: BulkValues, io: CliIo, label: string): BulkRun
   const options: BatchOptions = {
     sources: values.from && values.from.length > 0 ? values.from : [homeOf(values, io)],
     filter: {
-      projects: values.project,
+      projects: typedProjects(values.project, io),
       since: values.since === undefined ? undefined : parseWhen(values.since, '--since'),
       until: values.until === undefined ? undefined : parseWhen(values.until, '--until'),
       idPrefix: values.id,

@@ -1,7 +1,10 @@
 /**
  * The shape of a CLI command: its help and a run function over parsed args.
  */
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { isProjectKey } from '../format/project-key.js';
 import { zotHome } from '../format/zot-home.js';
 import { UsageError, type CliIo } from './io.js';
 
@@ -41,4 +44,22 @@ export function intFlag(value: string | undefined, name: string): number | undef
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value)) throw new UsageError(`--${name} takes a whole number, got '${value}'`);
   return Number(value);
+}
+
+/**
+ * A project folder typed on this machine, as zot records a cwd: absolute.
+ * `~` is the home folder (a shell leaves `--cwd=~/src` alone), and a
+ * relative path is taken from the current folder, as zot takes its own
+ * cwd. Absolute paths of any system (`/…`, `C:\…`, `\\server\…`) are kept
+ * as typed: an archive may come from another machine.
+ */
+export function typedFolder(value: string, io: CliIo): string {
+  if (value.startsWith('/') || /^[A-Za-z]:[\\/]/.test(value) || value.startsWith('\\\\')) return value;
+  if (value === '~' || value.startsWith('~/')) return join(io.env.HOME ?? homedir(), value.slice(1));
+  return resolve(io.cwd, value);
+}
+
+/** `--project` values: a project key stays a key, anything else is a folder (typedFolder). */
+export function typedProjects(values: readonly string[] | undefined, io: CliIo): string[] | undefined {
+  return values?.map((v) => (isProjectKey(v) ? v : typedFolder(v, io)));
 }

@@ -1,5 +1,5 @@
 import { branchSession } from '../../session/branch-session.js';
-import { homeOf, intFlag, parse, positionals, type Command } from '../command.js';
+import { homeOf, intFlag, parse, positionals, typedFolder, type Command } from '../command.js';
 import { EXIT_OK, print, printJson, UsageError } from '../io.js';
 
 export const branchCommand: Command = {
@@ -29,7 +29,7 @@ Example:
       source: src!,
       at,
       home: homeOf(values, io),
-      cwd: values.cwd,
+      cwd: values.cwd === undefined ? undefined : typedFolder(values.cwd, io),
       fallbackCwd: io.cwd,
       durable: !values['no-fsync'],
     });

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { importArchive } from '../../batch/import-archive.js';
 import { importSession } from '../../session/import-session.js';
-import { homeOf, parse, type Command } from '../command.js';
+import { homeOf, parse, typedFolder, type Command } from '../command.js';
 import { BULK_HELP, BULK_OPTIONS, startBulk } from '../bulk.js';
 import { printJsonWithArrays, SpooledArray } from '../spooled-array.js';
 import { droppedPhrase, EXIT_OK, print, printJson, printWarnings, UsageError } from '../io.js';
@@ -52,7 +52,7 @@ Examples:
       const r = importSession({
         source: sources[0]!,
         home,
-        cwd: values.cwd,
+        cwd: values.cwd === undefined ? undefined : typedFolder(values.cwd, io),
         fallbackCwd: io.cwd,
         freshId: values['fresh-id'],
         durable,
@@ -77,7 +77,7 @@ Examples:
       const result = await importArchive({
         ...bulk.options,
         home,
-        cwd: values.cwd,
+        cwd: values.cwd === undefined ? undefined : typedFolder(values.cwd, io),
         fallbackCwd: io.cwd,
         freshId: values['fresh-id'],
         durable,
