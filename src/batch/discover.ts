@@ -13,7 +13,8 @@
 import { lstatSync, opendirSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import fg from 'fast-glob';
-import type { Warning } from '../errors.js';
+import { fromFsError, type Warning } from '../errors.js';
+import type { JobError } from './protocol.js';
 import { isProjectKey } from '../format/project-key.js';
 import { interner } from '../format/interner.js';
 
@@ -29,6 +30,8 @@ export interface SessionEntry {
 export interface Discovery {
   entries: SessionEntry[];
   warnings: Warning[];
+  /** Sources that are not there or cannot be read. */
+  errors: JobError[];
 }
 
 /** A folder holding session files. */
@@ -48,6 +51,8 @@ export interface FolderDiscovery {
   /** Files given as sources themselves, other than those a listed folder holds. */
   files: SessionEntry[];
   warnings: Warning[];
+  /** Sources that are not there or cannot be read: failures, since the user named them (or the home). */
+  errors: JobError[];
   /** Real paths of the folders: a link to a file one of them holds is that file again. */
   realDirs: Set<string>;
   /**
@@ -111,7 +116,7 @@ function listedElsewhere(d: FolderDiscovery, path: string): boolean {
  * 20 folders here.
  */
 export function findFolders(sources: readonly string[], ext = '.jsonl', wanted: (key: string) => boolean = () => true): FolderDiscovery {
-  const d: FolderDiscovery = { ext, folders: [], files: [], warnings: [], realDirs: new Set(), named: new Map() };
+  const d: FolderDiscovery = { ext, folders: [], files: [], warnings: [], errors: [], realDirs: new Set(), named: new Map() };
   // Folders by device and inode: one folder reached twice (from a home and
   // one of its projects, through a bind mount) is listed once.
   const seenDirs = new Map<number, Set<number>>();
@@ -141,7 +146,8 @@ export function findFolders(sources: readonly string[], ext = '.jsonl', wanted: 
     try {
       st = statSync(abs);
     } catch (err) {
-      d.warnings.push({ code: 'W_UNREADABLE', message: `source skipped: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, path: abs });
+      const e = fromFsError(err, abs, 'cannot read');
+      d.errors.push({ code: e.code, message: e.reason, path: abs });
       continue;
     }
     if (st.isFile()) {
@@ -250,5 +256,5 @@ export async function discoverSessions(sources: readonly string[], ext = '.jsonl
   const d = findFolders(sources, ext);
   const entries = [...d.files];
   for (const folder of d.folders) for (const e of listFolder(d, folder)) entries.push(e);
-  return { entries: entries.sort(byPath), warnings: d.warnings };
+  return { entries: entries.sort(byPath), warnings: d.warnings, errors: d.errors };
 }

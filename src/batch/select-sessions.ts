@@ -28,7 +28,7 @@ export interface Selection {
 export async function selectSessions(options: ResolvedBatchOptions, ext = '.jsonl'): Promise<Selection> {
   const found = await discoverSessions(options.sources, ext);
   const keys = projectKeys(options.filter);
-  const errors: JobError[] = [];
+  const errors: JobError[] = [...found.errors];
   let sessions: Selected[] = found.entries;
   const keyKnown = (s: Selected) => s.folderKey !== '';
   if (keys) sessions = sessions.filter((s) => !keyKnown(s) || keys.has(s.folderKey));

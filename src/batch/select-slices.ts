@@ -97,7 +97,8 @@ export class SliceSource {
   private async filter(entries: SessionEntry[], keyless: boolean, counted: number): Promise<Slice> {
     const { options } = this;
     const keys = projectKeys(options.filter);
-    const errors: JobError[] = [];
+    // Sources that are not there go with the first slice.
+    const errors: JobError[] = this.discovery.errors.splice(0);
     let sessions: Selected[] = entries;
     if (needsMeta(options.filter) || (keys && keyless)) sessions = await filterByMeta(options, entries, errors);
     return { sessions, keyless, warnings: this.newWarnings(), errors, counted };

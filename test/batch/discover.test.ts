@@ -40,10 +40,11 @@ describe('discoverSessions', () => {
     expect(r.warnings.some((w) => w.path === link && /out of the source/.test(w.message))).toBe(true);
   });
 
-  it('reports a missing source and goes on with the others', async () => {
+  it('fails a missing source (E_NOT_FOUND) and goes on with the others', async () => {
     const r = await discoverSessions([join(home, 'nope'), sample.named.root]);
     expect(r.entries.map((e) => e.path)).toEqual([sample.named.root]);
-    expect(r.warnings[0]!.path).toBe(join(home, 'nope'));
+    expect(r.errors).toEqual([{ code: 'E_NOT_FOUND', message: 'cannot read: no such file or folder', path: join(home, 'nope') }]);
+    expect(r.warnings).toEqual([]);
   });
 
   it('skips folders named like sessions', async () => {

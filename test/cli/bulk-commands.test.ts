@@ -115,6 +115,21 @@ describe('bulk commands through the binary', () => {
     expect(readdirSync(out)).toContain('manifest.json');
   }, 120_000);
 
+  it('a source that is not there fails the run (exit 1, E_NOT_FOUND naming it); the others are still done', () => {
+    const nope = join(makeTempDir(), 'no-such-home');
+    for (const args of [['tree'], ['stats'], ['export', '--out', join(makeTempDir(), 'out')]]) {
+      const r = zotpack([...args, '--home', nope]);
+      expect(r.code, args[0]).toBe(1);
+      expect(r.stderr).toContain(`${nope}: cannot read: no such file or folder [E_NOT_FOUND]`);
+    }
+    const out = makeTempDir();
+    const mixed = zotpack(['export', '--out', out, '--from', nope, '--from', sample.named.root, '--json']);
+    expect(mixed.code).toBe(1);
+    const report = JSON.parse(mixed.stdout).report;
+    expect([report.succeeded, report.failed, report.errorsByCode]).toEqual([1, 1, { E_NOT_FOUND: 1 }]);
+    expect(listTree(out).filter((p) => p.endsWith('.zotsession'))).toHaveLength(1);
+  });
+
   it('import of an export folder twice adds nothing the second time', () => {
     const out = makeTempDir();
     zotpack(['export', '--out', out, '--from', sample.home, '-q']);
