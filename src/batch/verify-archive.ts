@@ -17,7 +17,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { Warning } from '../errors.js';
+import { ZotpackError, type Warning } from '../errors.js';
 import { isProjectKey, projectKey } from '../format/project-key.js';
 import type { SessionDescription } from '../session/describe-session.js';
 import type { SessionSummary } from '../session/session-scan.js';
@@ -103,11 +103,17 @@ export async function verifyArchive(options: VerifyArchiveOptions, limits: Slice
         bundleFound.addSessions([{ path: s.entry.path, key: s.entry.key, bytes: s.entry.size, description: s.description, problems: s.problems }], false),
       onProject: (key, descriptions) => bundleFound.linkProject(key, descriptions),
       keep: (d) => trim(d, intern),
+    }).catch((err: unknown) => {
+      // Ctrl-C: what was checked so far, reported as interrupted (exit 130), not as a failure.
+      if (err instanceof ZotpackError && err.code === 'E_ABORTED' && options.signal?.aborted) return undefined;
+      throw err;
     });
-    appendAll(found.archiveProblems, b.problems);
-    appendAll(found.archiveWarnings, b.warnings);
-    found.countArchiveFindings(b.namedKeys);
-    manifest = b.manifest;
+    if (b) {
+      appendAll(found.archiveProblems, b.problems);
+      appendAll(found.archiveWarnings, b.warnings);
+      found.countArchiveFindings(b.namedKeys);
+      manifest = b.manifest;
+    }
   }
   const problems = [...found.archiveProblems, ...found.sessionProblems, ...found.linkProblems];
   const warnings = [...found.archiveWarnings, ...found.sessionWarnings, ...found.linkWarnings];
