@@ -86,4 +86,6 @@ export type WarningCode =
   | 'W_ORPHAN' // a session whose parent is not in the archive
   | 'W_DUPLICATE_ID' // two files claim one id
   | 'W_UNREADABLE' // an entry that could not be read during discovery
-  | 'W_CONFLICT'; // a bundled session that diverged from the local one, left as it was
+  | 'W_CONFLICT' // a bundled session that diverged from the local one, left as it was
+  | 'W_UNUSED_MAP' // a --map-cwd rule that no session of the bundle matched
+  | 'W_NO_SESSIONS'; // a source folder with no session files of the kind the command reads

@@ -13,6 +13,7 @@
  * order (files outside project folders, then by project key, then path); of
  * two with one id, the first in that order is imported.
  */
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { sessionsRoot } from '../format/project-key.js';
 import { resolveBatchOptions, type BatchOptions, type ResolvedBatchOptions } from './batch-options.js';
@@ -190,5 +191,21 @@ async function importUnlocked(options: ImportArchiveOptions, limits: SliceLimits
     }
   }
   report.report.files = files;
+  if (files === 0 && !resolved.signal?.aborted) {
+    // Said, not silent: a zot home (.jsonl sessions) given to import is the likely mistake.
+    for (const source of base.sources) {
+      const path = resolve(source);
+      if (!isFolder(path)) continue;
+      report.warn([{ code: 'W_NO_SESSIONS', message: 'no .zotsession files here to import (zot keeps its sessions as .jsonl: move a whole home with pack and unpack)', path }]);
+    }
+  }
   return { planned, imported, present, report: report.finish(resolved.signal?.aborted === true) };
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }

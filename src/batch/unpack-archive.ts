@@ -130,6 +130,10 @@ async function unpackUnlocked(options: UnpackArchiveOptions): Promise<UnpackArch
     pass = await run({ dry: dryRun }, report, onSession);
   }
   const interrupted = resolved.signal?.aborted === true;
+  // Every session was routed: a rule that moved none has an OLD that names no project (a typo, a trailing part).
+  if (!interrupted && pass.head) {
+    for (const r of cwdMap.unused()) report.warn([{ code: 'W_UNUSED_MAP', message: `--map-cwd ${r.from}=${r.to}: no session of the bundle has its project folder under ${r.from}`, path: bundle }]);
+  }
   const errors = pass.errors.filter((e) => e.code !== 'E_ABORTED');
   report.report.files = (pass.head?.sessions ?? 0) + errors.length;
   for (const e of errors) report.fail({ code: e.code, message: e.reason, path: e.path });

@@ -39,6 +39,7 @@ export function parseCwdRule(spec: string, option = '--map-cwd'): CwdRule {
 
 export class CwdMap {
   private readonly rules: CwdRule[];
+  private readonly used = new Set<CwdRule>();
 
   constructor(rules: readonly CwdRule[]) {
     const seen = new Map<string, string>();
@@ -58,13 +59,20 @@ export class CwdMap {
     return this.rules.length;
   }
 
+  /** Rules that have mapped no cwd yet: after a whole bundle, likely a typo in OLD. */
+  unused(): CwdRule[] {
+    return this.rules.filter((r) => !this.used.has(r));
+  }
+
   /** The new cwd, or undefined when no rule matches. */
   map(cwd: string): string | undefined {
-    for (const { from, to } of this.rules) {
+    for (const rule of this.rules) {
+      const { from, to } = rule;
       if (!cwd.startsWith(from)) continue;
       const rest = cwd.slice(from.length);
       const rooted = /[/\\]$/.test(from); // `/` or `C:\`: the rest starts right after it
       if (rest !== '' && !rooted && rest[0] !== '/' && rest[0] !== '\\') continue;
+      this.used.add(rule);
       return join(to, rest, isWindowsPath(from) !== isWindowsPath(to));
     }
     return undefined;

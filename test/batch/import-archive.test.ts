@@ -28,6 +28,13 @@ describe('importArchive', () => {
     home = makeTempDir();
   });
 
+  it('a folder with no .zotsession files (a zot home, say) imports nothing and says so: W_NO_SESSIONS naming it', async () => {
+    const src = buildSampleArchive(makeTempDir(), { bigRowBytes: 1000 }).home;
+    const r = await importArchive({ sources: [src], home: join(makeTempDir(), 'h'), jobs: 2, durable: false });
+    expect(r.imported).toEqual([]);
+    expect(r.report.warnings.map((w) => [w.code, w.path])).toEqual([['W_NO_SESSIONS', src]]);
+  });
+
   it('imports an export folder back into a home with the same trees and transcripts', async () => {
     const r = await importArchive({ sources: [out], home, jobs: 2 });
     expect(r.report.failed).toBe(0);

@@ -59,6 +59,16 @@ describe('unpackArchive', () => {
     first = await unpack({ bundle, home, mapCwd: [MAP] });
   });
 
+  it('warns of a --map-cwd rule that moved no session (W_UNUSED_MAP), dry or not, and not of one that did', async () => {
+    const typo = '/home/dev/sr=/elsewhere';
+    for (const dryRun of [true, false]) {
+      const r = await unpack({ bundle, home: join(makeTempDir(), 'zot'), mapCwd: [MAP, typo], dryRun });
+      const unused = r.report.warnings.filter((w) => w.code === 'W_UNUSED_MAP');
+      expect(unused.map((w) => [w.path, w.message.split(':')[0]])).toEqual([[bundle, '--map-cwd /home/dev/sr=/elsewhere']]);
+    }
+    expect(first.report.warnings.filter((w) => w.code === 'W_UNUSED_MAP')).toEqual([]);
+  });
+
   it('round trip: the same trees per project after mapping, the same transcripts and summaries', async () => {
     expect(first.report.failed).toBe(0);
     expect(first.sessions.every((s) => s.status === 'new')).toBe(true);
