@@ -40,9 +40,15 @@ export function printWarnings(io: CliIo, warnings: readonly Warning[], quiet = f
 export class UsageError extends Error {}
 
 /** One line for an error on stderr; returns the exit code it deserves. */
-export function reportError(io: CliIo, err: unknown): number {
+/**
+ * Prints a failure on stderr, one line with its code, and gives the exit
+ * code; stdout stays empty, `--json` or not. `command`: the command it
+ * came from, for the usage hint.
+ */
+export function reportError(io: CliIo, err: unknown, command?: string): number {
+  const help = `Run 'zotpack ${command ? `help ${command}` : '--help'}' for usage.`;
   if (err instanceof UsageError) {
-    io.stderr.write(`zotpack: ${err.message}\nRun 'zotpack --help' for usage.\n`);
+    io.stderr.write(`zotpack: ${err.message}\n${help}\n`);
     return EXIT_USAGE;
   }
   if (err instanceof ZotpackError) {
@@ -51,7 +57,10 @@ export function reportError(io: CliIo, err: unknown): number {
   }
   const code = (err as { code?: string } | undefined)?.code;
   if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
-    io.stderr.write(`zotpack: ${(err as Error).message}\nRun 'zotpack --help' for usage.\n`);
+    // Node's own text suggests a positional after '--'; the flag is what matters.
+    const unknown = /^Unknown option '([^']+)'/.exec((err as Error).message);
+    const message = unknown ? `unknown option '${unknown[1]}'${command ? ` for ${command}` : ''}` : (err as Error).message;
+    io.stderr.write(`zotpack: ${message}\n${help}\n`);
     return EXIT_USAGE;
   }
   io.stderr.write(`zotpack: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

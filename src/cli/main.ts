@@ -60,6 +60,10 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     return EXIT_OK;
   }
   const name = first === 'help' ? rest[0] : first;
+  if (first === 'help' && name === undefined) {
+    io.stdout.write(`${await usage()}\n`);
+    return EXIT_OK;
+  }
   const entry = COMMANDS.find((c) => c.name === name);
   if (entry === undefined) {
     io.stderr.write(`zotpack: unknown command '${name ?? ''}'\nRun 'zotpack --help' for usage.\n`);
@@ -75,7 +79,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
   } catch (err) {
     // Loaded only if a bar may be up: a command that draws one has loaded it.
     (await import('./progress.js')).stopProgressBars();
-    return reportError(io, err);
+    return reportError(io, err, entry.name);
   }
 }
 

@@ -37,7 +37,8 @@ export function progressBar(io: CliIo, enabled: boolean, label: string): Progres
   const bar = new cliProgress.SingleBar(
     {
       stream: io.stderr as NodeJS.WriteStream,
-      format: `${label} {bar} {percentage}% | {value}/{total} files | {mbDone}/{mbTotal} MB | {errors} errors | {eta_formatted}`,
+      // Time left is ours, from bytes: cli-progress's own, from files, shows Infinity while the first files are read.
+      format: `${label} {bar} {percentage}% | {value}/{total} files | {mbDone}/{mbTotal} MB | {errors} errors{left}`,
       barCompleteChar: plain ? '#' : '\u2588',
       barIncompleteChar: plain ? '-' : '\u2591',
       hideCursor: true,
@@ -47,9 +48,15 @@ export function progressBar(io: CliIo, enabled: boolean, label: string): Progres
     cliProgress.Presets.shades_classic,
   );
   let started = false;
+  const t0 = performance.now();
+  const left = (p: Progress): string => {
+    const seconds = (performance.now() - t0) / 1000;
+    if (seconds < 1 || p.bytesDone <= 0 || p.bytesTotal <= p.bytesDone) return '';
+    return ` | ${Math.ceil(((p.bytesTotal - p.bytesDone) * seconds) / p.bytesDone)} s left`;
+  };
   const sink: ProgressSink = {
     update(p) {
-      const payload = { mbDone: mb(p.bytesDone), mbTotal: mb(p.bytesTotal), errors: p.errors };
+      const payload = { mbDone: mb(p.bytesDone), mbTotal: mb(p.bytesTotal), errors: p.errors, left: left(p) };
       if (!started) {
         bar.start(p.filesTotal, p.filesDone, payload);
         started = true;

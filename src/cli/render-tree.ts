@@ -23,7 +23,7 @@ export function nodeLabel(n: TreeNode): string {
     .join('');
   const started = (s.started ?? '').replace('T', ' ').slice(0, 16);
   const fork = n.parent && !n.orphan && !n.cycle ? `@${n.forkPoint} ` : '';
-  return `${fork}${name} · ${n.id.slice(0, 8)} · ${s.model || '?'} · ${s.messages} msgs · ${formatCost(s.cost)} · ${started}${flags}`;
+  return `${fork}${name} · ${n.id.slice(0, 8)} · ${s.model || '?'} · ${s.messages} ${s.messages === 1 ? 'msg' : 'msgs'} · ${formatCost(s.cost)} · ${started}${flags}`;
 }
 
 /** Lines for a forest, children indented under their parent. */

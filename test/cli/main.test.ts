@@ -29,6 +29,12 @@ describe('zotpack (the built binary)', () => {
     expect(r.stdout).toContain('Usage: zotpack <command>');
   });
 
+  test('help with no command: the usage, exit 0', () => {
+    const r = zotpack(['help'], { cwd });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('Usage: zotpack <command>');
+  });
+
   test('an unknown command: exit 2, named on stderr', () => {
     const r = zotpack(['frobnicate'], { cwd });
     expect(r.status).toBe(2);
@@ -49,7 +55,8 @@ describe('zotpack (the built binary)', () => {
     const r = zotpack([c, 'x', '--no-such-flag'], { cwd, home: makeTempDir() });
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
-    expect(errorLine(r)).toContain('--no-such-flag');
+    expect(errorLine(r)).toBe(`zotpack: unknown option '--no-such-flag' for ${c}`);
+    expect(linesOf(r.stderr)[1]).toBe(`Run 'zotpack help ${c}' for usage.`);
   });
 
   test.each([

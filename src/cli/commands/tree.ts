@@ -37,7 +37,7 @@ Examples:
           return;
         }
         const mismatch = p.cwd !== '' && projectKey(p.cwd) !== p.key ? ' [folder does not match cwd]' : '';
-        const lines = [`${p.cwd || '(unknown cwd)'}  (${p.key}, ${p.sessions} sessions)${mismatch}`, ...renderTree(p.roots), '', ''];
+        const lines = [`${p.cwd || '(unknown cwd)'}  (${p.key}, ${p.sessions} ${p.sessions === 1 ? 'session' : 'sessions'})${mismatch}`, ...renderTree(p.roots), '', ''];
         spool.add(p.cwd, p.key, lines.join('\n'));
       });
       if (values.json) {

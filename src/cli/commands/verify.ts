@@ -33,7 +33,8 @@ Examples:
     const bulk = startBulk({ jobs: values.jobs, json: values.json, quiet: values.quiet }, io, 'verifying');
     const result = await verifyArchive({ path: path!, lenient: values.lenient, jobs: bulk.options.jobs, signal: bulk.options.signal, onProgress: bulk.options.onProgress });
     if (values.json) printJson(io, result);
-    else if (!result.report.interrupted) {
+    // -q: only the exit code and problems (the report's error lines), as the help says.
+    else if (!result.report.interrupted && !values.quiet) {
       const rows = [['project', 'key', 'sessions', 'MB', 'rows', 'invalid rows', 'problems', 'warnings']];
       for (const p of result.projects) {
         rows.push([p.cwd || '(unknown cwd)', p.key, String(p.sessions), (p.bytes / 1e6).toFixed(1), String(p.rows), String(p.invalidRows), String(p.problems), String(p.warnings)]);
