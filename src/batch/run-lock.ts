@@ -12,8 +12,8 @@
  * either an earlier boot, or its pid gone, a zombie or now another
  * process's (Linux tells by the process start time); then the lock is
  * removed. A lock from another host, or from another pid namespace on this
- * one, cannot be checked, and counts as held. Two runs that start at the same instant may both give up; never
- * do both go on.
+ * one, cannot be checked, and counts as held. Two runs that start at the
+ * same instant may both give up; never do both go on.
  */
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
