@@ -22,14 +22,14 @@
  * the bundle. The bundle is written to a temp file beside `out` and
  * published whole.
  */
-import { closeSync, existsSync, openSync, readdirSync, readSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import tar from 'tar-stream';
 import { ZotpackError, fromFsError } from '../errors.js';
 import { projectKey } from '../format/project-key.js';
 import { appendAll } from '../format/append-all.js';
-import { AtomicFile, TEMP_MARK } from '../session/atomic-file.js';
+import { AtomicFile } from '../session/atomic-file.js';
 import type { SessionDigest } from '../session/digest-session.js';
 import { resolveBatchOptions, type BatchOptions, type ResolvedBatchOptions } from './batch-options.js';
 import { ReportBuilder, type BatchReport } from './batch-report.js';
@@ -43,6 +43,7 @@ import { runOp } from './run-op.js';
 import { WorkerPool } from './run-pool.js';
 import type { Selected } from './select-sessions.js';
 import { SliceProgress, SliceSource, type SliceLimits } from './select-slices.js';
+import { removeTempFilesOf } from './temp-files.js';
 
 export interface PackArchiveOptions extends BatchOptions {
   /** The bundle file to write. */
@@ -128,7 +129,7 @@ export async function packArchive(options: PackArchiveOptions, limits: SliceLimi
 
     options.onPhase?.('pack');
     // A pack of this bundle that was killed left its temp file: gone before this one writes.
-    removeStaleTemps(out);
+    removeTempFilesOf(out);
     const file = AtomicFile.create(out, { overwrite: options.force === true, durable: options.durable ?? true });
     try {
       await writeBundle(file, header, spool, { ...options, gzip, level, signal: resolved.signal });
@@ -212,25 +213,6 @@ async function hashSessions(
   }
   place(waiting);
   return files;
-}
-
-/** Temp files of earlier packs of `out` (killed before they could remove them): `.<name>.<suffix>.zotpack-tmp` beside it. */
-function removeStaleTemps(out: string): void {
-  const prefix = `.${basename(out)}.`;
-  let names: string[];
-  try {
-    names = readdirSync(dirname(out));
-  } catch {
-    return; // no folder yet: nothing left there
-  }
-  for (const name of names) {
-    if (!name.startsWith(prefix) || !name.endsWith(TEMP_MARK)) continue;
-    try {
-      unlinkSync(join(dirname(out), name));
-    } catch {
-      // gone already
-    }
-  }
 }
 
 /** Removes and returns the items of `list` that `pick` picks. */

@@ -36,6 +36,11 @@ function tempSuffix(): string {
 /** Marks zotpack's temp files, so an interrupted run's leftovers can be found and removed. */
 export const TEMP_MARK = '.zotpack-tmp';
 
+/** How the names of `target`'s temp files begin: `.<name>.<suffix>.zotpack-tmp`, beside it. */
+export function tempPrefixOf(target: string): string {
+  return `.${basename(target)}.`;
+}
+
 export interface AtomicFileOptions {
   /** Replace an existing target (export manifests); default false: refuse with E_EXISTS. */
   overwrite?: boolean;
@@ -72,7 +77,7 @@ export class AtomicFile {
   /** Opens a temp file beside `target`, creating the folder (0755) if needed. */
   static create(target: string, options: AtomicFileOptions = {}): AtomicFile {
     const dir = dirname(target);
-    const tempPath = join(dir, `.${basename(target)}.${tempSuffix()}${TEMP_MARK}`);
+    const tempPath = join(dir, `${tempPrefixOf(target)}${tempSuffix()}${TEMP_MARK}`);
     // 'wx' is O_CREAT|O_EXCL: never follows or reuses whatever sits at the path.
     const open = () => openSync(tempPath, 'wx', options.mode ?? 0o644);
     try {
