@@ -26,9 +26,9 @@ export interface UnpackedSession {
   bytes?: number;
   /** The local file goes on beyond the bundled bytes (present). */
   localAhead?: boolean;
-  /** Where the two sides first differ, and why (conflict, copied). */
+  /** Where the two sides first differ, and why (conflict, copied, or present as an earlier run's copy). */
   conflict?: { at: number; reason?: string };
-  /** The copy made of a conflicting session (copied). */
+  /** The copy of a conflicting session: made by this run (copied), or by an earlier one (present, conflict). */
   copy?: { path: string; id: string; status: 'new' | 'present' | 'appended' | 'conflict' };
   error?: JobError;
 }
@@ -58,9 +58,15 @@ export function unpacked(plan: Route, outcome: SinkOutcome | ZotpackError, copyI
     case 'conflict':
       return { ...base, status: 'conflict', path: outcome.path, conflict: { at: outcome.at, reason: outcome.reason } };
     case 'copied': {
+      // The session's status says what this run did: a copy an earlier run
+      // made, found whole, is present (a re-run writes nothing), and one
+      // that went on in both places is a conflict of its own.
       const c = outcome.copy;
-      const status = c.status === 'copied' ? 'conflict' : c.status;
-      return { ...base, status: 'copied', path: outcome.path, conflict: { at: outcome.at }, copy: { path: c.path, id: copyId, status } };
+      const copyStatus = c.status === 'copied' ? 'conflict' : c.status;
+      const copy = { path: c.path, id: copyId, status: copyStatus };
+      const conflict = { at: outcome.at, reason: c.status === 'conflict' || c.status === 'copied' ? `the copy an earlier run made (${c.path}) changed too` : undefined };
+      const status = copyStatus === 'new' || copyStatus === 'appended' ? 'copied' : copyStatus;
+      return { ...base, status, path: outcome.path, conflict, copy };
     }
   }
 }
@@ -100,7 +106,7 @@ export class UnpackTally {
         this.report.warn([
           {
             code: 'W_CONFLICT',
-            message: `${s.conflict?.reason ?? 'the session changed on both sides'} (they differ from byte ${s.conflict?.at ?? 0}); left as it was (--on-conflict copy keeps both)`,
+            message: `${s.conflict?.reason ?? 'the session changed on both sides'} (they differ from byte ${s.conflict?.at ?? 0}); ${s.copy ? 'both left as they were' : 'left as it was (--on-conflict copy keeps both)'}`,
             path: s.path,
           },
         ]);

@@ -251,8 +251,24 @@ describe('unpackArchive on a session that moved on', () => {
     expect(describeSession(join(copyHome, relative(home, local(src)))).summary.title).toBe('renamed on the new machine');
     const snap = snapshot(copyHome);
     const again = await unpack({ bundle: b2, home: copyHome, mapCwd: [MAP], onConflict: 'copy' });
-    expect(again.sessions.find((s) => s.status === 'copied')!.copy!.status).toBe('present');
+    // Nothing written, and counted so: the copy an earlier run made is present.
+    const rerun = again.sessions.find((s) => s.copy)!;
+    expect([rerun.status, rerun.copy!.status, rerun.copy!.path]).toEqual(['present', 'present', c.copy!.path]);
+    expect(again.sessions.filter((s) => s.status === 'copied')).toEqual([]);
+    expect(again.report.succeeded).toBe(again.sessions.filter((s) => s.status === 'appended' || s.status === 'new').length);
+    expect(again.projects.reduce((n, p) => n + p.copied, 0)).toBe(0);
     expect(snapshot(copyHome)).toEqual(snap);
+
+    // The copy went on here, and the bundle's session went on there again: a conflict of the copy, nothing written.
+    appendFileSync(c.copy!.path, '{"type":"message","message":{"role":"user","content":"the copy went on"}}\n');
+    appendFileSync(src, '{"type":"message","message":{"role":"user","content":"and the original too"}}\n');
+    const b3 = await pack([sample.home]);
+    const snap3 = snapshot(copyHome);
+    const third = await unpack({ bundle: b3, home: copyHome, mapCwd: [MAP], onConflict: 'copy' });
+    const both = third.sessions.find((s) => s.copy)!;
+    expect([both.status, both.copy!.status]).toEqual(['conflict', 'conflict']);
+    expect(third.report.warnings.find((w) => w.code === 'W_CONFLICT' && w.path === both.path)?.message).toContain('changed too');
+    expect(snapshot(copyHome)).toEqual(snap3);
   });
 });
 
