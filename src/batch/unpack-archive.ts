@@ -67,7 +67,11 @@ export interface UnpackArchiveResult {
   bundle: { path: string; created: string; zotpack: string; sessions: number };
   home: string;
   dryRun: boolean;
-  /** False when the run wrote nothing by design: a dry run, or --on-conflict fail met a conflict. */
+  /**
+   * False when the run wrote nothing by design: a dry run, or --on-conflict
+   * fail met a conflict. Then each session's status is what a run would do
+   * (new, appended, copied), and the report counts it unchanged.
+   */
   written: boolean;
   projects: UnpackProject[];
   /** Every session, in onSession's order (without onSession). */
@@ -127,7 +131,8 @@ async function unpackUnlocked(options: UnpackArchiveOptions): Promise<UnpackArch
       pass = await run({ dry: false }, report, onSession);
     }
   } else {
-    pass = await run({ dry: dryRun }, report, onSession);
+    // A dry run under fail says what the real run would: each conflict fails it.
+    pass = await run({ dry: dryRun, failConflicts: dryRun && policy === 'fail' }, report, onSession);
   }
   const interrupted = resolved.signal?.aborted === true;
   // Every session was routed: a rule that moved none has an OLD that names no project (a typo, a trailing part).
@@ -197,14 +202,15 @@ async function runPass(bundle: string, bundleSize: number, index: IdPaths, p: Pa
           pass.head = { path: bundle, created: m.created, zotpack: m.zotpack, sessions: m.count };
           for (const r of m.rejected) pass.errors.push(r.error);
           const projects = planProjects(m, route);
-          pass.tally = new UnpackTally(projects, p.report, p.onSession);
+          pass.tally = new UnpackTally(projects, p.report, p.onSession, !p.dry);
           progress.filesTotal = m.count;
           tell();
           unsafe = unsafeFolders(p.home, projects.map((x) => x.key));
           ctx = {
             rewrite: { cwd: p.cwdMap, ids: p.freshIds ? freshIdMapping(m) : undefined },
             index,
-            onConflict: p.dry ? 'skip' : p.policy,
+            // A dry pass plans copies as a real one makes them; fail's conflicts it reports (failConflicts).
+            onConflict: p.dry && p.policy === 'fail' ? 'skip' : p.policy,
             dryRun: p.dry,
             durable: p.durable,
             publisher,

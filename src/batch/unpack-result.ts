@@ -86,6 +86,8 @@ export class UnpackTally {
     plans: readonly ProjectPlan[],
     private readonly report: ReportBuilder,
     private readonly onSession?: (s: UnpackedSession) => void,
+    /** False for a pass that writes nothing (a dry run): what it would write is counted unchanged. */
+    private readonly written = true,
   ) {
     this.projects = plans.map((p) => ({ ...p, new: 0, present: 0, appended: 0, conflict: 0, copied: 0, failed: 0 }));
     for (const p of this.projects) this.byPair.set(`${p.fromKey}>${p.key}`, p);
@@ -110,7 +112,8 @@ export class UnpackTally {
             path: s.path,
           },
         ]);
-      } else r.succeeded++;
+      } else if (this.written) r.succeeded++;
+      else r.skipped++;
     }
     this.onSession?.(s);
   }

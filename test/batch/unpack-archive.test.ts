@@ -3,7 +3,7 @@ import { basename, dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archiveTrees } from '../../src/batch/archive-trees.js';
 import { packArchive } from '../../src/batch/pack-archive.js';
-import { unpackArchive, type UnpackArchiveOptions } from '../../src/batch/unpack-archive.js';
+import { unpackArchive, type UnpackArchiveOptions, type UnpackArchiveResult } from '../../src/batch/unpack-archive.js';
 import { CwdMap, parseCwdRule } from '../../src/format/cwd-map.js';
 import { derivedId } from '../../src/format/derived-id.js';
 import { projectKey } from '../../src/format/project-key.js';
@@ -239,6 +239,9 @@ describe('unpackArchive on a session that moved on', () => {
     expect(failed.written).toBe(false);
     expect(failed.report.errorsByCode.E_CONFLICT).toBe(1);
     expect(snapshot(failHome)).toEqual(failBefore);
+    // What it would have done is the plan, and nothing of it counts as done.
+    expect(failed.sessions.find((s) => s.entry.endsWith(basename(sample.named.plain)))!.status).toBe('appended');
+    expect([failed.report.succeeded, failed.report.skipped]).toEqual([0, failed.sessions.length - 1]);
 
     const copied = await unpack({ bundle: b2, home: copyHome, mapCwd: [MAP], onConflict: 'copy' });
     const c = copied.sessions.find((s) => s.status === 'copied')!;
@@ -269,6 +272,37 @@ describe('unpackArchive on a session that moved on', () => {
     expect([both.status, both.copy!.status]).toEqual(['conflict', 'conflict']);
     expect(third.report.warnings.find((w) => w.code === 'W_CONFLICT' && w.path === both.path)?.message).toContain('changed too');
     expect(snapshot(copyHome)).toEqual(snap3);
+  });
+});
+
+describe('unpackArchive --dry-run under each --on-conflict policy', () => {
+  it('says what the real run then does: the same statuses, failures and warnings, and writes nothing', async () => {
+    const sample = buildSampleArchive(makeTempDir(), { bigRowBytes: 1000 });
+    const home = join(makeTempDir(), 'zot');
+    await unpack({ bundle: await pack([sample.home]), home, mapCwd: [MAP] });
+    const local = join(home, 'sessions', projectKey(cwdMap.map(describeSession(sample.named.renamed).cwd)!), basename(sample.named.renamed));
+    appendFileSync(sample.named.renamed, '{"title":"there","type":"rename"}\n');
+    appendFileSync(local, '{"title":"here","type":"rename"}\n');
+    appendFileSync(sample.named.plain, '{"title":"grown","type":"rename"}\n');
+    const bundle = await pack([sample.home]);
+    const outline = (r: UnpackArchiveResult) => ({
+      statuses: r.sessions.map((s) => `${s.entry} ${s.status} ${s.copy?.status ?? ''} ${s.error?.code ?? ''}`).sort(),
+      failed: r.report.failed,
+      warnings: r.report.warnings.map((w) => `${w.code} ${w.path}`).sort(),
+    });
+    for (const onConflict of ['skip', 'copy', 'fail'] as const) {
+      const h = join(makeTempDir(), onConflict);
+      cpSync(home, h, { recursive: true });
+      const before = snapshot(h);
+      const dry = await unpack({ bundle, home: h, mapCwd: [MAP], onConflict, dryRun: true });
+      expect(snapshot(h)).toEqual(before);
+      expect(dry.report.succeeded).toBe(0);
+      const real = await unpack({ bundle, home: h, mapCwd: [MAP], onConflict });
+      expect(outline(dry), onConflict).toEqual(outline(real));
+      const statuses = real.sessions.map((s) => s.status);
+      expect(statuses, onConflict).toContain(onConflict === 'skip' ? 'conflict' : onConflict === 'copy' ? 'copied' : 'failed');
+      expect(real.written).toBe(onConflict !== 'fail');
+    }
   });
 });
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CwdMap, parseCwdRule } from '../../src/format/cwd-map.js';
 import { projectKey } from '../../src/format/project-key.js';
 import { BIN, errorLine, jsonOf, linesOf, zotpack } from '../helpers/run-cli.js';
-import { listTree, tempFiles } from '../helpers/fs-snapshot.js';
+import { listTree, snapshot, tempFiles } from '../helpers/fs-snapshot.js';
 import { seededRandom } from '../helpers/seeded-random.js';
 import { buildSampleArchive, cleanupTempDirs, makeTempDir, writeSession, type SampleArchive } from '../helpers/zot-archive.js';
 
@@ -108,6 +108,31 @@ describe('pack and unpack through the binary', () => {
     const refused = zotpack(['unpack', 'bad.tar', '--to', home], { cwd: work });
     expect(refused.status).toBe(1);
     expect(refused.stderr).toMatch(/\[E_HASH_MISMATCH\]/);
+  });
+
+  it('a conflict under --on-conflict fail: the dry run and the run both exit 1, say nothing is unpacked, and word the rest as a plan', () => {
+    const home = join(makeTempDir(), 'two-sided');
+    expect(zotpack(['unpack', 'all.zotpack', '--map-cwd', MAP, '-q'], { cwd: work, home }).status).toBe(0);
+    const local = (p: string) => join(home, 'sessions', projectKey(cwdMap.map('/home/dev/src/api')!), basename(p));
+    const [diverged, grown] = sample.projects[0]!.sessions.filter((f) => sample.good.includes(f));
+    appendFileSync(diverged!, '{"title":"there","type":"rename"}\n');
+    appendFileSync(local(diverged!), '{"title":"here","type":"rename"}\n');
+    appendFileSync(grown!, '{"title":"grown","type":"rename"}\n');
+    expect(zotpack(['pack', '-o', 'two.zotpack', '-q'], { cwd: work, home: sample.home }).status).toBe(0);
+    const before = snapshot(home);
+    for (const [dry, verb] of [[true, 'would unpack nothing from'], [false, 'nothing unpacked from']] as const) {
+      const r = zotpack(['unpack', 'two.zotpack', '--map-cwd', MAP, '--on-conflict', 'fail', ...(dry ? ['--dry-run'] : [])], { cwd: work, home });
+      expect(r.status).toBe(1);
+      expect(r.stdout).toMatch(new RegExp(`^${verb} `));
+      expect(r.stdout).toMatch(/: 0 new, \d+ already present, 1 to append to, 0 conflicting, 1 failed$/m);
+      expect(r.stderr).toMatch(/^files +\d+ \(0 ok, 1 failed, \d+ unchanged\)$/m);
+      expect(linesOf(r.stderr).filter((l) => l.startsWith('error: '))).toEqual([expect.stringMatching(/\[E_CONFLICT\]$/)]);
+    }
+    const copy = zotpack(['unpack', 'two.zotpack', '--map-cwd', MAP, '--on-conflict', 'copy', '--dry-run'], { cwd: work, home });
+    expect(copy.status).toBe(0);
+    expect(copy.stdout).toMatch(/: 0 new, \d+ already present, 1 to append to, 0 conflicting, 1 to copy$/m);
+    expect(copy.stderr).not.toContain('W_CONFLICT');
+    expect(snapshot(home)).toEqual(before);
   });
 
   it('exits 1 naming the files a pack cannot carry, and 2 on usage errors', () => {

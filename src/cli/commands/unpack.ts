@@ -5,24 +5,27 @@ import { startBulk } from '../bulk.js';
 import { EXIT_FAILED, print, UsageError, type CliIo } from '../io.js';
 import { printJsonWithArrays, SpooledArray } from '../spooled-array.js';
 
-function counts(p: UnpackArchiveResult['projects'][number], dry: boolean): string {
+/** A project's counts; `planned`: nothing was written, so they say what a run would do. */
+function counts(p: UnpackArchiveResult['projects'][number], planned: boolean): string {
   const parts = [
     `${p.new} new`,
     `${p.present} already present`,
-    `${p.appended} ${dry ? 'to append to' : 'appended to'}`,
+    `${p.appended} ${planned ? 'to append to' : 'appended to'}`,
     `${p.conflict} conflicting`,
   ];
-  if (p.copied) parts.push(`${p.copied} copied`);
+  if (p.copied) parts.push(`${p.copied} ${planned ? 'to copy' : 'copied'}`);
   if (p.failed) parts.push(`${p.failed} failed`);
   return parts.join(', ');
 }
 
 function printPlan(io: CliIo, r: UnpackArchiveResult): void {
-  print(io, `${r.dryRun ? 'would unpack' : r.written ? 'unpacked' : 'nothing unpacked from'} ${r.bundle.path} (${r.bundle.sessions} sessions, made ${r.bundle.created || 'at an unknown time'}) into ${r.home}`);
+  const stops = (r.report.errorsByCode.E_CONFLICT ?? 0) > 0; // --on-conflict fail met a conflict
+  const verb = r.dryRun ? (stops ? 'would unpack nothing from' : 'would unpack') : r.written ? 'unpacked' : 'nothing unpacked from';
+  print(io, `${verb} ${r.bundle.path} (${r.bundle.sessions} sessions, made ${r.bundle.created || 'at an unknown time'}) into ${r.home}`);
   for (const p of r.projects) {
     const moved = p.fromCwd === p.toCwd ? p.toCwd : `${p.fromCwd} -> ${p.toCwd}`;
     print(io, `  ${moved || '(no cwd)'}`);
-    print(io, `    sessions/${p.fromKey} -> ${p.folder}: ${counts(p, r.dryRun)}`);
+    print(io, `    sessions/${p.fromKey} -> ${p.folder}: ${counts(p, !r.written)}`);
   }
 }
 
