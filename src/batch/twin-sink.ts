@@ -13,14 +13,20 @@
  *   never a half-appended row, and a crash leaves the old one. The rename
  *   happens only if the local file is still the one compared (same inode,
  *   size and mtime).
- * - The bytes differ: a conflict, handled by the policy — skip (left as it
- *   was), fail (E_CONFLICT at once), or copy: the bundled session is
+ * - The bytes differ: the local file may be an import of the session's
+ *   export, which holds the same rows under another header; from there
+ *   the rows are compared (imported-twin.ts): present, grown, or
+ * - a conflict, handled by the policy — skip (left as it
+ *   was), fail (E_CONFLICT), or copy: the bundled session is
  *   written through `copy()` (a new id, see unpack-session.ts); its bytes
- *   so far equal the local file's, so they are read back from there.
+ *   up to the first difference equal the local file's, so they are read
+ *   back from there, and the rest are copied as they come (and dropped if
+ *   the rows turn out the same).
  */
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { ZotpackError, fromFsError } from '../errors.js';
 import { AtomicFile } from '../session/atomic-file.js';
+import { ImportedTwin } from './imported-twin.js';
 import type { SessionSink, SinkOptions, SinkOutcome } from './session-sink.js';
 
 export type ConflictPolicy = 'skip' | 'copy' | 'fail';
@@ -40,7 +46,9 @@ const PIECE = 1 << 20;
 export class TwinSink implements SessionSink {
   private fd: number | undefined;
   private stat: Stats | undefined;
-  private state: 'same' | 'extend' | 'conflict' = 'same';
+  private state: 'same' | 'extend' | 'conflict' | 'imported' = 'same';
+  /** From the first differing byte on: the comparison with a local file an import wrote (imported-twin.ts). */
+  private imported: ImportedTwin | undefined;
   /** Bytes of the bundled session seen. */
   private offset = 0;
   private conflictAt = 0;
@@ -76,7 +84,10 @@ export class TwinSink implements SessionSink {
     if (this.state === 'same') return this.compare(bytes);
     this.offset += bytes.length;
     if (this.state === 'extend') this.out?.write(bytes);
-    else this.copySink?.write(bytes);
+    else if (this.state === 'imported') {
+      this.imported!.push(bytes);
+      this.copySink?.write(bytes);
+    } else this.copySink?.write(bytes);
   }
 
   private compare(b: Buffer): void {
@@ -98,36 +109,85 @@ export class TwinSink implements SessionSink {
 
   private extend(rest: Buffer): void {
     this.state = 'extend';
-    if (!this.options.dryRun) {
-      this.out = AtomicFile.create(this.path, { overwrite: true, durable: this.options.durable });
-      for (let at = 0; at < this.localSize; ) {
-        const n = this.readLocal(this.scratch, Math.min(PIECE, this.localSize - at), at);
-        if (n === 0) throw new ZotpackError('E_CONFLICT', 'the local session shrank during the unpack', { path: this.path });
-        this.out.write(this.scratch.subarray(0, n));
-        at += n;
-      }
-    }
+    this.openExtension();
     this.write(rest);
   }
 
+  /** The temp file that replaces the local one: its bytes so far (none in a dry run). */
+  private openExtension(): AtomicFile | undefined {
+    if (this.options.dryRun) return undefined;
+    this.out = AtomicFile.create(this.path, { overwrite: true, durable: this.options.durable });
+    for (let at = 0; at < this.localSize; ) {
+      const n = this.readLocal(this.scratch, Math.min(PIECE, this.localSize - at), at);
+      if (n === 0) throw new ZotpackError('E_CONFLICT', 'the local session shrank during the unpack', { path: this.path });
+      this.out.write(this.scratch.subarray(0, n));
+      at += n;
+    }
+    return this.out;
+  }
+
   private diverge(at: number, reason: string, rest?: Buffer): void {
-    this.state = 'conflict';
     this.conflictAt = at;
     this.reason = reason;
-    if (this.options.onConflict === 'fail') {
-      throw new ZotpackError('E_CONFLICT', `${reason} (they differ from byte ${at}); --on-conflict skip or copy to go on`, { path: this.path });
+    // The bytes differ, but an import of this session's export would differ
+    // too: whether the rows do is known only at the end (imported-twin.ts).
+    const mayBeImported = this.fd !== undefined && this.options.conflict === undefined && this.options.reason === undefined;
+    if (mayBeImported) {
+      this.state = 'imported';
+      this.imported = new ImportedTwin(this.fd!, this.path, () => this.openExtension());
+    } else {
+      this.state = 'conflict';
+      if (this.options.onConflict === 'fail') throw this.conflictError(at);
     }
-    if (this.options.onConflict === 'copy' && this.options.copy) {
-      this.copySink = this.options.copy();
+    // A copy is made as the bytes come, in case they conflict (dropped if not).
+    if (this.options.onConflict === 'copy' && this.options.copy) this.copySink = this.options.copy();
+    if (this.copySink || this.imported) {
       // The bundled bytes before `at` equal the local ones: replay them from there.
       for (let p = 0; p < at; ) {
         const n = this.readLocal(this.scratch, Math.min(PIECE, at - p), p);
-        this.copySink.write(Buffer.from(this.scratch.subarray(0, n)));
+        const piece = Buffer.from(this.scratch.subarray(0, n));
+        this.imported?.push(piece);
+        this.copySink?.write(piece);
         p += n;
       }
     }
     this.offset = at;
     if (rest) this.write(rest);
+  }
+
+  private conflictError(at: number): ZotpackError {
+    return new ZotpackError('E_CONFLICT', `${this.reason} (they differ from byte ${at}); --on-conflict skip or copy to go on`, { path: this.path });
+  }
+
+  /** What the comparison with an imported local file found. */
+  private finishImported(): SinkOutcome {
+    const v = this.imported!.finish();
+    if (v.status !== 'conflict') {
+      this.copySink?.abort();
+      this.copySink = undefined;
+      if (v.status === 'present') {
+        this.out?.abort();
+        return { status: 'present', path: this.path, localAhead: v.localAhead };
+      }
+      return this.appended(v.bytes);
+    }
+    const at = Math.max(this.conflictAt, v.at);
+    this.out?.abort();
+    if (this.options.onConflict === 'fail') throw this.conflictError(at);
+    if (this.copySink) return { status: 'copied', path: this.path, at, copy: this.copySink.finish() };
+    return { status: 'conflict', path: this.path, at, reason: this.reason };
+  }
+
+  /** Publishes the grown file, if the local one is still the one compared. */
+  private appended(bytes: number): SinkOutcome {
+    if (!this.options.dryRun) {
+      if (!this.unchanged()) {
+        this.out!.abort();
+        return { status: 'conflict', path: this.path, at: this.localSize, reason: 'the local session changed during the unpack' };
+      }
+      this.out!.commit();
+    }
+    return { status: 'appended', path: this.path, bytes };
   }
 
   finish(): SinkOutcome {
@@ -136,14 +196,9 @@ export class TwinSink implements SessionSink {
         case 'same':
           return { status: 'present', path: this.path, localAhead: this.offset < this.localSize };
         case 'extend':
-          if (!this.options.dryRun) {
-            if (!this.unchanged()) {
-              this.out!.abort();
-              return { status: 'conflict', path: this.path, at: this.localSize, reason: 'the local session changed during the unpack' };
-            }
-            this.out!.commit();
-          }
-          return { status: 'appended', path: this.path, bytes: this.offset - this.localSize };
+          return this.appended(this.offset - this.localSize);
+        case 'imported':
+          return this.finishImported();
         case 'conflict':
           if (this.copySink) return { status: 'copied', path: this.path, at: this.conflictAt, copy: this.copySink.finish() };
           return { status: 'conflict', path: this.path, at: this.conflictAt, reason: this.reason };
@@ -154,6 +209,7 @@ export class TwinSink implements SessionSink {
   }
 
   abort(): void {
+    this.imported?.close();
     this.out?.abort();
     this.copySink?.abort();
     this.close();

@@ -2,6 +2,8 @@ import { appendFileSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync,
 import { basename, dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archiveTrees } from '../../src/batch/archive-trees.js';
+import { exportArchive } from '../../src/batch/export-archive.js';
+import { importArchive } from '../../src/batch/import-archive.js';
 import { packArchive } from '../../src/batch/pack-archive.js';
 import { unpackArchive, type UnpackArchiveOptions, type UnpackArchiveResult } from '../../src/batch/unpack-archive.js';
 import { CwdMap, parseCwdRule } from '../../src/format/cwd-map.js';
@@ -272,6 +274,74 @@ describe('unpackArchive on a session that moved on', () => {
     expect([both.status, both.copy!.status]).toEqual(['conflict', 'conflict']);
     expect(third.report.warnings.find((w) => w.code === 'W_CONFLICT' && w.path === both.path)?.message).toContain('changed too');
     expect(snapshot(copyHome)).toEqual(snap3);
+  });
+});
+
+describe('unpackArchive into a home an export and import filled', () => {
+  // An import writes the last meta row as the header and leaves out later
+  // meta rows and rows zot skips: the bytes differ, the session does not.
+  let sample: SampleArchive;
+  let home: string;
+
+  const local = (src: string) => join(home, 'sessions', projectKey(describeSession(src).cwd), basename(src));
+  const row = (text: string) => `{"type":"message","message":{"role":"user","content":[{"text":"${text}"}],"time":"2026-03-01T00:00:00Z"}}\n`;
+
+  beforeAll(async () => {
+    sample = buildSampleArchive(makeTempDir(), { bigRowBytes: 200_000 });
+    const out = join(makeTempDir(), 'export');
+    await exportArchive({ sources: [sample.home], out, jobs: 2, durable: false });
+    home = join(makeTempDir(), 'zot');
+    const imported = await importArchive({ sources: [out], home, jobs: 2, durable: false });
+    expect(imported.report.succeeded).toBeGreaterThan(5);
+  });
+
+  it('finds every imported session present, those whose bytes differ too, and writes nothing', async () => {
+    for (const p of [sample.named.switched, sample.named.damaged]) expect(readFileSync(local(p)).equals(readFileSync(p))).toBe(false);
+    const before = snapshot(home);
+    const r = await unpack({ bundle: await pack([sample.home]), home });
+    const here = r.sessions.filter((s) => s.status !== 'failed');
+    expect(here.length).toBe(sample.good.length + 1); // and the damaged one, whose cut-off last row the export left out
+    expect(new Set(here.map((s) => s.status))).toEqual(new Set(['present']));
+    expect(r.report.warnings.filter((w) => w.code === 'W_CONFLICT')).toEqual([]);
+    expect(snapshot(home)).toEqual(before);
+  });
+
+  it('appends what grew there (a model switch too), keeps what went on here, and flags what went on in both places', async () => {
+    const switched = sample.named.switched;
+    const meta = readFileSync(switched, 'utf8').split('\n')[0]!.replace(/"model":"[^"]*"/, '"model":"model-after-import"');
+    appendFileSync(switched, row('grew there') + meta + '\n');
+    appendFileSync(sample.named.damaged, `\n${row('after the crash')}`); // zot's next row, after the cut-off one
+    appendFileSync(local(sample.named.renamed), row('went on here'));
+    appendFileSync(sample.named.plain, row('there'));
+    appendFileSync(local(sample.named.plain), row('here'));
+    const plainHere = readFileSync(local(sample.named.plain));
+    const bundle = await pack([sample.home]);
+
+    const dry = await unpack({ bundle, home, dryRun: true });
+    const r = await unpack({ bundle, home });
+    const status = (x: typeof r, p: string) => x.sessions.find((s) => s.path === local(p))!.status;
+    for (const x of [dry, r]) {
+      expect([switched, sample.named.damaged, sample.named.renamed, sample.named.plain].map((p) => status(x, p))).toEqual(['appended', 'appended', 'present', 'conflict']);
+    }
+    expect(r.sessions.find((s) => s.path === local(sample.named.renamed))!.localAhead).toBe(true);
+    for (const p of [switched, sample.named.damaged]) {
+      expect(effectiveTranscript(local(p))).toEqual(effectiveTranscript(p));
+      expect(describeSession(local(p)).summary).toEqual(describeSession(p).summary);
+    }
+    expect(describeSession(local(switched)).summary.model).toBe('model-after-import');
+    expect(readFileSync(local(sample.named.plain)).equals(plainHere)).toBe(true);
+
+    const snap = snapshot(home);
+    const again = await unpack({ bundle, home });
+    expect([switched, sample.named.damaged].map((p) => status(again, p))).toEqual(['present', 'present']);
+    expect(snapshot(home)).toEqual(snap);
+
+    const copied = await unpack({ bundle, home, onConflict: 'copy' });
+    const c = copied.sessions.find((s) => s.status === 'copied')!;
+    expect(c.path).toBe(local(sample.named.plain));
+    expect(readFileSync(c.copy!.path).equals(Buffer.from(readFileSync(sample.named.plain, 'latin1').replaceAll(c.sourceId, c.copy!.id), 'latin1'))).toBe(true);
+    expect((await unpack({ bundle, home, onConflict: 'copy' })).sessions.find((s) => s.path === c.path)!.status).toBe('present');
+    await expect(unpack({ bundle, home, onConflict: 'fail' })).resolves.toMatchObject({ written: false, report: { errorsByCode: { E_CONFLICT: 1 } } });
   });
 });
 
