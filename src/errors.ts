@@ -46,7 +46,7 @@ export class ZotpackError extends Error {
 }
 
 /** Turns an fs error about `path` into a ZotpackError with a readable reason. */
-export function fromFsError(err: unknown, path: string, doing: string): ZotpackError {
+export function fromFsError(err: unknown, path: string, doing: string, writing = false): ZotpackError {
   if (err instanceof ZotpackError) return err;
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   switch (code) {
@@ -58,7 +58,9 @@ export function fromFsError(err: unknown, path: string, doing: string): ZotpackE
       return new ZotpackError('E_NOT_DIR', `${doing}: a part of the path is not a folder`, { path, cause: err });
     case 'EACCES':
     case 'EPERM':
-      return new ZotpackError('E_UNREADABLE', `${doing}: permission denied`, { path, cause: err });
+    case 'EROFS':
+      // What cannot be written is not unreadable: E_UNREADABLE names a source.
+      return new ZotpackError(writing ? 'E_WRITE' : 'E_UNREADABLE', `${doing}: ${code === 'EROFS' ? 'read-only file system' : 'permission denied'}`, { path, cause: err });
     case 'EEXIST':
       return new ZotpackError('E_EXISTS', `${doing}: already exists`, { path, cause: err });
     default: {

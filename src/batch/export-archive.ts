@@ -16,6 +16,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { ZotpackError } from '../errors.js';
 import { projectKey } from '../format/project-key.js';
 import { PORTABLE_EXT, SESSION_EXT } from '../format/session-names.js';
 import { resolveBatchOptions, type BatchOptions, type Progress, type ResolvedBatchOptions } from './batch-options.js';
@@ -432,8 +433,15 @@ async function exportUnlocked(options: ExportArchiveOptions, limits: SliceLimits
     // Exports already started are published and journaled before the run gives up.
     await Promise.allSettled(inFlight.map((r) => r.exporting));
     writer?.abort();
-    journal.close(false);
-    throw err;
+    try {
+      journal.close(false);
+    } catch {
+      // A full disk: the sessions it could not record are exported again next run.
+    }
+    if (!(err instanceof ZotpackError) || err.code === 'E_ABORTED') throw err;
+    // The manifest or journal could not be written (a full disk): a failure
+    // of the run, reported with every other, not instead of them.
+    report.fail({ code: err.code, message: err.reason, path: err.path });
   } finally {
     previous?.close();
     if (!resolved.pool) await pool.close();

@@ -11,7 +11,7 @@
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { readRows } from '../jsonl/row-reader.js';
 import { join } from 'node:path';
-import { ZotpackError } from '../errors.js';
+import { fromFsError, ZotpackError } from '../errors.js';
 import { AtomicFile } from '../session/atomic-file.js';
 import type { SessionRecord } from './session-record.js';
 import { interner } from '../format/interner.js';
@@ -326,10 +326,15 @@ export class Journal {
 
   flush(): void {
     if (this.lines.length === 0) return;
-    this.fd ??= openSync(join(this.out, JOURNAL_NAME), 'a');
+    const path = join(this.out, JOURNAL_NAME);
     const text = this.lines.join('');
     this.lines = [];
-    writeSync(this.fd, text);
+    try {
+      this.fd ??= openSync(path, 'a');
+      writeSync(this.fd, text);
+    } catch (err) {
+      throw fromFsError(err, path, 'cannot write the journal', true);
+    }
   }
 
   /** Flushes and closes; `remove` also deletes the file (the manifest now holds it all). */

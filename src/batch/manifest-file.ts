@@ -152,13 +152,13 @@ export class BundleManifestFile {
     try {
       dir = this.dir = mkdtempSync(join(tmpdir(), 'zotpack-manifest-'));
     } catch (err) {
-      throw fromFsError(err, join(tmpdir(), 'zotpack-manifest-*'), 'cannot make a temp folder for the manifest');
+      throw fromFsError(err, join(tmpdir(), 'zotpack-manifest-*'), 'cannot make a temp folder for the manifest', true);
     }
     const file = join(dir, 'manifest.json');
     try {
       this.fd = openSync(file, 'w+', 0o600);
     } catch (err) {
-      throw fromFsError(err, file, 'cannot keep the manifest in a temp file');
+      throw fromFsError(err, file, 'cannot keep the manifest in a temp file', true);
     }
     try {
       // Gone from the folder at once, kept through the open descriptor: an
@@ -186,7 +186,7 @@ export class BundleManifestFile {
       try {
         for (let done = 0; done < chunk.length; ) done += writeSync(this.fd, chunk, done, chunk.length - done, size - chunk.length + done);
       } catch (err) {
-        throw fromFsError(err, file, 'cannot keep the manifest in a temp file');
+        throw fromFsError(err, file, 'cannot keep the manifest in a temp file', true);
       }
       scanned(() => scan.push(chunk));
     }

@@ -37,7 +37,7 @@ class SpoolFile {
     try {
       this.fd = openSync(path, 'wx+', 0o600);
     } catch (err) {
-      throw fromFsError(err, path, 'cannot make the pack spool (a temp file)');
+      throw fromFsError(err, path, 'cannot make the pack spool (a temp file)', true);
     }
   }
 
@@ -53,7 +53,7 @@ class SpoolFile {
     try {
       for (let done = 0; done < buf.length; ) done += writeSync(this.fd, buf, done);
     } catch (err) {
-      throw fromFsError(err, this.path, 'cannot write the pack spool (a temp file)');
+      throw fromFsError(err, this.path, 'cannot write the pack spool (a temp file)', true);
     }
     this.bytes += buf.length;
     this.pieces = [];
@@ -89,7 +89,7 @@ export class PackSpool {
     try {
       this.dir = mkdtempSync(join(tmpdir(), 'zotpack-pack-'));
     } catch (err) {
-      throw fromFsError(err, join(tmpdir(), 'zotpack-pack-*'), 'cannot make a temp folder for the manifest');
+      throw fromFsError(err, join(tmpdir(), 'zotpack-pack-*'), 'cannot make a temp folder for the manifest', true);
     }
     try {
       this.entries = new SpoolFile(join(this.dir, 'manifest-sessions.json'));

@@ -95,7 +95,7 @@ function publishSynced(files: readonly PendingFile[], synced: boolean): Array<Zo
         fd = openSync(f.temp, 'r+');
         fsyncSync(fd);
       } catch (err) {
-        errors[i] = fromFsError(err, f.target, 'cannot sync');
+        errors[i] = fromFsError(err, f.target, 'cannot sync', true);
         try {
           unlinkSync(f.temp);
         } catch {
@@ -113,7 +113,7 @@ function publishSynced(files: readonly PendingFile[], synced: boolean): Array<Zo
       publishFile(f, false);
       dirs.add(dirname(f.target));
     } catch (err) {
-      errors[i] = err instanceof ZotpackError ? err : fromFsError(err, f.target, 'cannot publish');
+      errors[i] = err instanceof ZotpackError ? err : fromFsError(err, f.target, 'cannot publish', true);
     }
   });
   for (const d of dirs) fsyncDir(d);

@@ -146,7 +146,7 @@ export class RunLock {
         if (wrote) unlinkQuietly(path);
         if ((err as NodeJS.ErrnoException).code === 'ENOENT' && attempt === 0) continue;
         removeMade(dir, made);
-        throw err instanceof ZotpackError ? err : fromFsError(err, path, 'cannot write the lock file');
+        throw err instanceof ZotpackError ? err : fromFsError(err, path, 'cannot write the lock file', true);
       }
     }
     const lock = new RunLock(path, dir, key, made);
@@ -223,7 +223,7 @@ function makeFolder(dir: string, refuseLinks: boolean): string | undefined {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') throw new ZotpackError('E_NOT_DIR', 'expected a folder', { path: dir, cause: err });
-    throw fromFsError(err, dir, 'cannot make the folder');
+    throw fromFsError(err, dir, 'cannot make the folder', true);
   }
 }
 

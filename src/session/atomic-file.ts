@@ -83,18 +83,18 @@ export class AtomicFile {
     try {
       return new AtomicFile(target, tempPath, open(), options);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fromFsError(err, tempPath, 'cannot create temp file');
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fromFsError(err, tempPath, 'cannot create temp file', true);
     }
     // The folder is missing: make it (0755, as zot does) and try once more.
     try {
       makeFolders(dir, 0o755);
     } catch (err) {
-      throw fromFsError(err, dir, 'cannot create folder');
+      throw fromFsError(err, dir, 'cannot create folder', true);
     }
     try {
       return new AtomicFile(target, tempPath, open(), options);
     } catch (err) {
-      throw fromFsError(err, tempPath, 'cannot create temp file');
+      throw fromFsError(err, tempPath, 'cannot create temp file', true);
     }
   }
 
@@ -103,7 +103,7 @@ export class AtomicFile {
       let off = 0;
       while (off < buf.length) off += writeSync(this.fd, buf, off);
     } catch (err) {
-      throw fromFsError(err, this.target, 'cannot write');
+      throw fromFsError(err, this.target, 'cannot write', true);
     }
     this.bytesWritten += buf.length;
   }
@@ -128,7 +128,7 @@ export class AtomicFile {
         }
       }
     } catch (err) {
-      throw fromFsError(err, this.target, 'cannot write');
+      throw fromFsError(err, this.target, 'cannot write', true);
     }
     this.bytesWritten += total;
   }
@@ -152,7 +152,7 @@ export class AtomicFile {
       closeSync(this.fd);
     } catch (err) {
       this.abort();
-      throw fromFsError(err, this.target, 'cannot write');
+      throw fromFsError(err, this.target, 'cannot write', true);
     }
     return { temp: this.tempPath, target: this.target, overwrite: this.options.overwrite === true };
   }
@@ -204,7 +204,7 @@ export function publishFile(p: PendingFile, durable: boolean): void {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new ZotpackError('E_EXISTS', 'already exists; zotpack never overwrites', { path: p.target, cause: err });
     }
-    throw fromFsError(err, p.target, 'cannot publish');
+    throw fromFsError(err, p.target, 'cannot publish', true);
   }
   if (durable) fsyncDir(dirname(p.target));
 }

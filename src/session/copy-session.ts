@@ -11,13 +11,16 @@
  */
 import { openSync, readSync, closeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { ZotpackError, type Warning } from '../errors.js';
 import { readRows, type Row } from '../jsonl/row-reader.js';
 import { metaRow, type MetaObject } from '../format/session-meta.js';
 import { AtomicFile, type PendingFile } from './atomic-file.js';
 import { RowSink } from './row-sink.js';
 import { SessionScan } from './session-scan.js';
+
+/** The output's name until the last row names it. */
+const PLACEHOLDER = 'pending';
 
 export interface CopyPlan {
   /** The output folder, decided once the first row (the meta) is read. */
@@ -80,7 +83,7 @@ export function copySession(source: string, plan: CopyPlan, options: CopyOptions
     copyRows(rows, scan, () => {
       const dir = plan.dir(scan);
       plan.check?.(scan, dir);
-      out = AtomicFile.create(join(dir, 'pending'), { durable: options.durable, overwrite: options.overwrite });
+      out = AtomicFile.create(join(dir, PLACEHOLDER), { durable: options.durable, overwrite: options.overwrite });
       sink = new RowSink(out, { sha256: options.sha256 });
       tentative = headerRow(plan, scan.firstMeta!, scan.firstMeta!);
       sink.bytes(tentative);
@@ -106,8 +109,19 @@ export function copySession(source: string, plan: CopyPlan, options: CopyOptions
     return { output: target, scan, rowsKept, dropped, bytesOut: out!.bytesWritten, sha256, warnings: scan.warnings, pending };
   } catch (err) {
     out?.abort();
-    throw err;
+    throw writeFailure(err, source);
   }
+}
+
+/**
+ * A failed write, named by the session it was a copy of: the output has
+ * no name of its own until the last row (it is `pending` until then), and
+ * the session is what a report's reader knows.
+ */
+function writeFailure(err: unknown, source: string): unknown {
+  if (!(err instanceof ZotpackError) || err.code !== 'E_WRITE' || err.path === undefined || err.path === source) return err;
+  const where = basename(err.path) === PLACEHOLDER ? `into ${dirname(err.path)}` : err.path;
+  return new ZotpackError('E_WRITE', `${err.reason} (writing ${where})`, { path: source, cause: err });
 }
 
 /**

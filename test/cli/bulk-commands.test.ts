@@ -1,9 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildSampleArchive, cleanupTempDirs, makeTempDir, type SampleArchive } from '../helpers/zot-archive.js';
+import { projectKey } from '../../src/format/project-key.js';
+import { buildSampleArchive, cleanupTempDirs, makeTempDir, testId, writeSession, type SampleArchive } from '../helpers/zot-archive.js';
 import { listTree, tempFiles } from '../helpers/fs-snapshot.js';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'zotpack.js');
@@ -128,6 +129,30 @@ describe('bulk commands through the binary', () => {
     const report = JSON.parse(mixed.stdout).report;
     expect([report.succeeded, report.failed, report.errorsByCode]).toEqual([1, 1, { E_NOT_FOUND: 1 }]);
     expect(listTree(out).filter((p) => p.endsWith('.zotsession'))).toHaveLength(1);
+  });
+
+  it('export where files cannot grow past 40 kB (a full disk): each session that failed is named, so is the manifest, the report is printed; the next run finishes', () => {
+    const home = makeTempDir();
+    // Small sessions (they fit) and enough of them that the manifest and the journal do not.
+    for (let i = 0; i < 150; i++) writeSession(home, { cwd: `/full/p${i % 3}`, id: testId(`full-${i}`), rows: [{ user: `question ${i}` }, { assistant: 'answer' }] });
+    const big = writeSession(home, { cwd: '/full/p0', id: testId('full-big'), rows: [{ user: 'x'.repeat(60_000) }] });
+    const out = join(makeTempDir(), 'out');
+    const limited = spawnSync('sh', ['-c', 'ulimit -f 40; exec "$0" "$@"', process.execPath, BIN, 'export', '--out', out, '--json', '--jobs', '2'], {
+      encoding: 'utf8',
+      env: { ...process.env, ZOT_HOME: home },
+    });
+    expect(limited.status).toBe(1);
+    const doc = JSON.parse(limited.stdout);
+    const errors = doc.report.errors as Array<{ code: string; path: string; message: string }>;
+    expect(errors.find((e) => e.path === big)).toMatchObject({ code: 'E_WRITE', message: expect.stringContaining(`writing into ${join(out, projectKey('/full/p0'))}`) });
+    expect(errors.filter((e) => e.path !== big).map((e) => [e.code, basename(e.path)])).toEqual([['E_WRITE', expect.stringMatching(/^(manifest\.json|\.zotpack-journal\.jsonl)$/)]]);
+    expect(doc.report.succeeded).toBeGreaterThan(0);
+    expect(existsSync(join(out, 'manifest.json'))).toBe(false);
+    expect(tempFiles(out)).toEqual([]);
+
+    const again = zotpack(['export', '--out', out, '--json'], { ZOT_HOME: home });
+    expect(again.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).sessions).toHaveLength(151);
   });
 
   it('import of an export folder twice adds nothing the second time', () => {
