@@ -22,7 +22,7 @@
  * the bundle. The bundle is written to a temp file beside `out` and
  * published whole.
  */
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename, resolve } from 'node:path';
 import tar from 'tar-stream';
@@ -99,8 +99,13 @@ export async function packArchive(options: PackArchiveOptions, limits: SliceLimi
   const gzip = options.gzip ?? true;
   const level = options.level ?? 1;
   if (!Number.isInteger(level) || level < 1 || level > 9) throw new ZotpackError('E_USAGE', `level must be 1 to 9, got ${level}`);
-  if (existsSync(out) && !options.force) throw new ZotpackError('E_EXISTS', 'the bundle file exists (--force replaces it)', { path: out });
-  if (existsSync(out) && statSync(out).isDirectory()) throw new ZotpackError('E_IS_DIR', 'a folder, expected a bundle file name', { path: out });
+  const there = lstatSync(out, { throwIfNoEntry: false });
+  if (there && !options.force) throw new ZotpackError('E_EXISTS', 'the bundle file exists (--force replaces it)', { path: out });
+  if (there?.isDirectory() || (there?.isSymbolicLink() && statSync(out, { throwIfNoEntry: false })?.isDirectory())) {
+    throw new ZotpackError('E_IS_DIR', 'a folder, expected a bundle file name', { path: out });
+  }
+  // --force replaces a file, never a device (/dev/null), a FIFO or a link (rename would put the bundle in its place).
+  if (there && !there.isFile()) throw new ZotpackError('E_EXISTS', 'exists and is not a regular file; --force replaces only a file', { path: out });
 
   const report = new ReportBuilder('pack', 0);
   const header = {
@@ -252,12 +257,18 @@ interface WriteOptions {
 /** Streams the tar (through gzip) into `file`: the manifest, then each session's first `size` bytes. */
 async function writeBundle(file: AtomicFile, header: ManifestHeader, spool: PackSpool, options: WriteOptions): Promise<void> {
   const pack = tar.pack();
+  // The bundle that cannot be written (a full disk) is the run's error, not
+  // the entry being written when it happened.
+  let writeError: unknown;
   const consume = (async () => {
     const out: AsyncIterable<Buffer> = options.gzip ? parallelGzip(pack as AsyncIterable<Buffer>, { level: options.level }) : (pack as AsyncIterable<Buffer>);
     for await (const c of out) file.write(c);
   })();
   // Awaited below; a Ctrl-C can end it while an entry is still being written, before anything awaits it.
-  consume.catch(() => {});
+  consume.catch((err: unknown) => {
+    writeError = err;
+    pack.destroy(err as Error);
+  });
   const progress = { filesDone: 0, filesTotal: spool.count, bytesDone: 0, bytesTotal: spool.bytes, errors: 0 };
   // Ctrl-C is seen between chunks (entry() checks the signal), never by
   // destroying the pack under an entry being written: that left writers
@@ -280,7 +291,7 @@ async function writeBundle(file: AtomicFile, header: ManifestHeader, spool: Pack
   } catch (err) {
     pack.destroy(err as Error);
     await consume.catch(() => {});
-    throw err;
+    throw writeError ?? err;
   }
 }
 
@@ -341,7 +352,7 @@ async function packSession(pack: tar.Pack, s: SpooledSession, signal: AbortSigna
   try {
     await entry(pack, { name: s.path, size: s.size, mtime: new Date(s.mtimeMs) }, bytes(), signal);
   } catch (err) {
-    if (err instanceof ZotpackError && err.code !== 'E_WRITE') throw err;
+    if (err instanceof ZotpackError || read === s.size) throw err;
     throw new ZotpackError('E_CHANGED', `the file has ${read} of its ${s.size} bytes now: it changed while it was packed; pack again`, { path: s.source, cause: err });
   }
   if (hash.digest('hex') !== s.sha256) {

@@ -1,4 +1,4 @@
-import { appendFileSync, copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -198,6 +198,24 @@ describe('packArchive', () => {
     expect(readFileSync(plain).equals(before)).toBe(true);
     await packArchive({ sources: [sample.named.root], out: plain, gzip: false, force: true, jobs: 1, durable: false });
     expect(execFileSync('tar', ['-tf', plain], { encoding: 'utf8' }).trim().split('\n')).toHaveLength(2);
+  });
+
+  it('--force replaces a file, never what is not one: a link, a FIFO, a device (as /dev/null); a link to a folder is a folder', async () => {
+    const dir = makeTempDir();
+    const target = join(dir, 'target');
+    writeFileSync(target, 'kept');
+    symlinkSync(target, join(dir, 'link.zotpack'));
+    execFileSync('mkfifo', [join(dir, 'fifo.zotpack')]);
+    symlinkSync(dir, join(dir, 'folder-link'));
+    const force = (out: string) => packArchive({ sources: [sample.named.root], out, force: true, jobs: 1, durable: false });
+    for (const name of ['link.zotpack', 'fifo.zotpack']) {
+      await expect(force(join(dir, name))).rejects.toMatchObject({ code: 'E_EXISTS', path: join(dir, name), message: /not a regular file/ });
+    }
+    await expect(force('/dev/null')).rejects.toMatchObject({ code: 'E_EXISTS', path: '/dev/null' });
+    await expect(force(join(dir, 'folder-link'))).rejects.toMatchObject({ code: 'E_IS_DIR' });
+    expect([lstatSync(join(dir, 'link.zotpack')).isSymbolicLink(), lstatSync(join(dir, 'fifo.zotpack')).isFIFO(), readFileSync(target, 'utf8')]).toEqual([true, true, 'kept']);
+    expect(lstatSync('/dev/null').isCharacterDevice()).toBe(true);
+    expect(tempFiles(dir)).toEqual([]);
   });
 
   it('packs a session that zot appends to meanwhile as it was when hashed', async () => {

@@ -3,7 +3,7 @@
  * archive to another machine would run them; and an unpack killed with
  * SIGKILL again and again, each time run anew, ending as a clean run ends.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -133,6 +133,20 @@ describe('pack and unpack through the binary', () => {
     expect(copy.stdout).toMatch(/: 0 new, \d+ already present, 1 to append to, 0 conflicting, 1 to copy$/m);
     expect(copy.stderr).not.toContain('W_CONFLICT');
     expect(snapshot(home)).toEqual(before);
+  });
+
+  it('a bundle that cannot be written (a full disk) is the error named, not a session; nothing is left', () => {
+    for (const gzip of [[], ['--no-gzip']]) {
+      const r = spawnSync('sh', ['-c', 'ulimit -f 200; exec "$0" "$@"', process.execPath, BIN, 'pack', '-o', 'full.zotpack', ...gzip], {
+        cwd: work,
+        encoding: 'utf8',
+        env: { ...process.env, ZOT_HOME: sample.home },
+      });
+      expect(r.status).toBe(1);
+      expect(errorLine({ status: r.status, stdout: r.stdout, stderr: r.stderr })).toBe(`zotpack: ${join(work, 'full.zotpack')}: cannot write: EFBIG: file too large, write [E_WRITE]`);
+      expect(existsSync(join(work, 'full.zotpack'))).toBe(false);
+      expect(tempFiles(work)).toEqual([]);
+    }
   });
 
   it('exits 1 naming the files a pack cannot carry, and 2 on usage errors', () => {
