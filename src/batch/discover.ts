@@ -14,6 +14,7 @@ import { lstatSync, opendirSync, readdirSync, realpathSync, statSync, type Stats
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import fg from 'fast-glob';
 import { fromFsError, type Warning } from '../errors.js';
+import { JOURNAL_NAME } from './export-manifest.js';
 import type { JobError } from './protocol.js';
 import { isProjectKey } from '../format/project-key.js';
 import { interner } from '../format/interner.js';
@@ -171,7 +172,9 @@ export function findFolders(sources: readonly string[], ext = '.jsonl', wanted: 
         try {
           opendirSync(p).closeSync();
         } catch (err) {
-          d.warnings.push({ code: 'W_UNREADABLE', message: `folder skipped: ${(err as NodeJS.ErrnoException).code}`, path: p });
+          // Its sessions would be missing from a backup that passed: a failure, not a warning.
+          const e = fromFsError(err, p, 'cannot list the project folder');
+          d.errors.push({ code: e.code, message: e.reason, path: p });
           continue;
         }
         addFolder(p, root);
@@ -210,17 +213,30 @@ export function countFolder(d: FolderDiscovery, folder: SessionFolder): number {
 export function listFolder(d: FolderDiscovery, folder: SessionFolder): SessionEntry[] {
   const entries: SessionEntry[] = [];
   // Names only: fast-glob's own stats cost 3x the walk; one lstat each is enough.
-  const hits = fg.sync(`*${d.ext}`, {
-    cwd: folder.dir,
-    absolute: true,
-    onlyFiles: false,
-    followSymbolicLinks: false,
-    objectMode: true,
-    dot: false,
-    suppressErrors: true,
-  }).sort(byPath);
+  const hits = fg
+    .sync(`*${d.ext}`, {
+      cwd: folder.dir,
+      onlyFiles: false,
+      followSymbolicLinks: false,
+      objectMode: true,
+      dot: true,
+      suppressErrors: true,
+    })
+    // The path from the name as listed: fast-glob's own turns a `\` in a name into a `/`.
+    .map((hit) => ({ dirent: hit.dirent, name: hit.name, path: join(folder.dir, hit.name) }))
+    .sort(byPath);
   // In path order, so that of two names of one file the same one is always taken.
   for (const hit of hits) {
+    if (hit.name.startsWith('.')) {
+      // zotpack's own files (temp files, the export journal) start with a dot; so does no session zot writes.
+      if (hit.name !== JOURNAL_NAME) d.warnings.push({ code: 'W_UNREADABLE', message: 'a hidden file (its name starts with a dot): skipped, as bundles cannot carry it', path: hit.path });
+      continue;
+    }
+    if (hit.name.includes('\ufffd')) {
+      // Node.js reads a name that is not UTF-8 with U+FFFD in it, and cannot open it by that name.
+      d.errors.push({ code: 'E_UNREADABLE', message: 'cannot open: its name is not valid UTF-8', path: hit.path });
+      continue;
+    }
     if (hit.dirent.isFile()) {
       try {
         const st = lstatSync(hit.path);

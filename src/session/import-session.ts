@@ -76,7 +76,8 @@ function place(options: ImportOptions, meta: SessionMeta): Placement {
   // Keep the original file name where it is known: children in zot's tree
   // are ordered by file name, and zot's names do not always end in the id.
   const recorded = meta.origin?.file ?? (meta.cwd !== '' ? basename(options.source) : '');
-  const keepName = !fresh && isSessionFileName(recorded) && basename(recorded) === recorded;
+  // Never a hidden name ('.x.jsonl', '.jsonl'): zotpack's listings and bundles pass over those.
+  const keepName = !fresh && isSessionFileName(recorded) && !recorded.startsWith('.') && basename(recorded) === recorded;
   const name = keepName ? recorded : sessionFileName(started, id);
   return { cwd, dir: sessionsDir(options.home, cwd), id, started, name };
 }

@@ -47,6 +47,17 @@ describe('discoverSessions', () => {
     expect(r.warnings).toEqual([]);
   });
 
+  it("takes a name with a backslash in it; passes over a hidden one, saying so (and over zotpack's own journal, silently)", async () => {
+    const h = makeTempDir();
+    const dir = join(h, 'sessions', '0123456789abcdef');
+    mkdirSync(dir, { recursive: true });
+    for (const name of ['a\\b.jsonl', '.hidden.jsonl', '.zotpack-journal.jsonl']) writeFileSync(join(dir, name), '{"type":"meta","meta":{"id":"x"}}\n');
+    const r = await discoverSessions([h]);
+    expect(r.entries.map((e) => e.path)).toEqual([join(dir, 'a\\b.jsonl')]);
+    expect(r.warnings).toEqual([{ code: 'W_UNREADABLE', message: expect.stringContaining('hidden file'), path: join(dir, '.hidden.jsonl') }]);
+    expect(r.errors).toEqual([]);
+  });
+
   it('skips folders named like sessions', async () => {
     const h = makeTempDir();
     mkdirSync(join(h, 'p', 'dir.jsonl'), { recursive: true });

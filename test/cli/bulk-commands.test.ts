@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,12 @@ function zotpack(args: string[], env: Record<string, string> = {}) {
 }
 
 afterAll(cleanupTempDirs);
+
+/** Whether the folder can be listed by the user `asUser` runs as. */
+function readdirSafe(dir: string, asUser: string[]): boolean {
+  const r = spawnSync(asUser[0] ?? process.execPath, [...asUser.slice(1), ...(asUser.length ? [process.execPath] : []), '-e', `require('fs').readdirSync(${JSON.stringify(dir)})`]);
+  return r.status === 0;
+}
 
 describe('bulk commands through the binary', () => {
   let sample: SampleArchive;
@@ -153,6 +159,34 @@ describe('bulk commands through the binary', () => {
     const again = zotpack(['export', '--out', out, '--json'], { ZOT_HOME: home });
     expect(again.code).toBe(0);
     expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).sessions).toHaveLength(151);
+  });
+
+  it('a project folder that cannot be listed fails the run (E_UNREADABLE naming it, exit 1); the other projects are done', (ctx) => {
+    // chmod does not stop root: as root, run as nobody (setpriv), where there is one.
+    const asUser = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
+    const home = makeTempDir();
+    chmodSync(home, 0o755);
+    writeSession(home, { cwd: '/open', id: testId('open'), rows: [{ user: 'hi' }] });
+    writeSession(home, { cwd: '/locked', id: testId('locked'), rows: [{ user: 'hi' }] });
+    const locked = join(home, 'sessions', projectKey('/locked'));
+    chmodSync(locked, 0o000);
+    try {
+      const run = (args: string[]) => spawnSync(asUser[0] ?? process.execPath, [...asUser.slice(1), ...(asUser.length ? [process.execPath] : []), BIN, ...args], { encoding: 'utf8', env: { ...process.env, ZOT_HOME: home } });
+      if (run(['--version']).status !== 0 || readdirSafe(locked, asUser)) {
+        console.log('skipped: no way here to run as a user that chmod 000 stops');
+        ctx.skip();
+        return;
+      }
+      for (const command of ['stats', 'tree']) {
+        const r = run([command, '--json']);
+        expect(r.status).toBe(1);
+        const doc = JSON.parse(r.stdout);
+        expect(doc.report.errors).toEqual([{ code: 'E_UNREADABLE', message: 'cannot list the project folder: permission denied', path: locked }]);
+        expect(doc.report.succeeded).toBe(1);
+      }
+    } finally {
+      chmodSync(locked, 0o755);
+    }
   });
 
   it('import of an export folder twice adds nothing the second time', () => {

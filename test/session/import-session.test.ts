@@ -34,6 +34,15 @@ describe('import keeps the identity zot would drop', () => {
     expect(r.dropped).toEqual({ invalid: 0, undecodable: 0, meta: 0 });
   });
 
+  test('a recorded file name that is hidden (.x.jsonl, .jsonl) is not kept: the file gets a name zotpack lists', () => {
+    for (const hidden of ['.hidden.jsonl', '.jsonl']) {
+      const src = join(makeTempDir(), 'x.zotsession');
+      writeFileSync(src, readFileSync(exported(FX.long), 'utf8').replace('"file":"20261125-003305-e5aacad9.jsonl"', `"file":"${hidden}"`));
+      const r = importSession({ source: src, home: makeTempDir(), durable: false });
+      expect(basename(r.output)).toBe('20261125-003305-d907c305.jsonl');
+    }
+  });
+
   test('parent and fork_point are kept, so a branch lands back in its tree', () => {
     const home = makeTempDir();
     const r = importSession({ source: exported(FX.branch3), home, durable: false });
