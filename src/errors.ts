@@ -10,7 +10,7 @@ export type ZotpackErrorCode =
   | 'E_EMPTY' // no rows at all
   | 'E_BOM' // starts with a UTF-8 byte-order mark, which zot cannot parse
   | 'E_NOT_META' // the first row is not a meta row
-  | 'E_BAD_META' // the meta row has a field of the wrong type
+  | 'E_BAD_META' // the meta row has a field of the wrong type; or an export manifest is not one zotpack can read
   | 'E_ROW_TOO_LARGE' // a row larger than this Node.js can hold in one Buffer
   | 'E_EXISTS' // the destination exists and zotpack never overwrites
   | 'E_SAME_FILE' // the destination is the source
@@ -63,9 +63,11 @@ export function fromFsError(err: unknown, path: string, doing: string, writing =
       return new ZotpackError(writing ? 'E_WRITE' : 'E_UNREADABLE', `${doing}: ${code === 'EROFS' ? 'read-only file system' : 'permission denied'}`, { path, cause: err });
     case 'EEXIST':
       return new ZotpackError('E_EXISTS', `${doing}: already exists`, { path, cause: err });
+    case 'ESPIPE':
+      return new ZotpackError('E_UNREADABLE', `${doing}: not a regular file (a pipe or device)`, { path, cause: err });
     default: {
       const reason = err instanceof Error ? err.message : String(err);
-      return new ZotpackError('E_WRITE', `${doing}: ${reason}`, { path, cause: err });
+      return new ZotpackError(writing ? 'E_WRITE' : 'E_UNREADABLE', `${doing}: ${reason}`, { path, cause: err });
     }
   }
 }

@@ -11,5 +11,8 @@ describe('fromFsError', () => {
     }
     expect(fromFsError(fsError('EROFS'), '/out/x', 'cannot write', true)).toMatchObject({ code: 'E_WRITE', reason: 'cannot write: read-only file system' });
     expect(fromFsError(fsError('ENOSPC'), '/out/x', 'cannot write', true)).toMatchObject({ code: 'E_WRITE', reason: 'cannot write: ENOSPC: failed' });
+    // A read that fails otherwise (an I/O error, a pipe) is the source's problem, never E_WRITE.
+    expect(fromFsError(fsError('EIO'), '/src/a.jsonl', 'cannot read')).toMatchObject({ code: 'E_UNREADABLE', reason: 'cannot read: EIO: failed' });
+    expect(fromFsError(fsError('ESPIPE'), '/src/fifo', 'cannot read')).toMatchObject({ code: 'E_UNREADABLE', reason: 'cannot read: not a regular file (a pipe or device)' });
   });
 });

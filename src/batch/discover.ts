@@ -155,6 +155,10 @@ export function findFolders(sources: readonly string[], ext = '.jsonl', wanted: 
       singles.push({ path: abs, st });
       continue;
     }
+    if (!st.isDirectory()) {
+      d.errors.push({ code: 'E_UNREADABLE', message: 'not a regular file or a folder (a pipe or device)', path: abs });
+      continue;
+    }
     const base = globBase(abs);
     const root = realpathSync(base);
     addFolder(base, root);

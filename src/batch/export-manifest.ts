@@ -123,6 +123,8 @@ export class ManifestCursor {
       if (head) return new ManifestCursor(path, head, undefined);
       const m = JSON.parse(readFileSync(path, 'utf8')) as ExportManifest;
       if (m.format !== 'zotpack-export' || !Array.isArray(m.sessions)) throw new Error('not a zotpack export manifest');
+      const bad = m.sessions.findIndex((e) => !isEntry(e));
+      if (bad >= 0) throw new Error(`session ${bad + 1} is not an entry zotpack writes (a field missing or of another type)`);
       const { sessions, ...rest } = m;
       return new ManifestCursor(path, rest, sessions);
     } catch (err) {
@@ -190,13 +192,23 @@ export class ManifestCursor {
   }
 }
 
+const STRING_FIELDS = ['source', 'output', 'model', 'provider', 'sha256', 'cwd', 'key', 'id', 'parent', 'started', 'title'] as const;
+const NUMBER_FIELDS = ['size', 'mtimeMs', 'rows', 'bytes', 'forkPoint'] as const;
+
+/** Whether `e` has every field of an entry, of its type: one edited by hand must not reach the code that trusts it. */
+function isEntry(e: unknown): e is ManifestEntry {
+  if (typeof e !== 'object' || e === null || Array.isArray(e)) return false;
+  const o = e as Record<string, unknown>;
+  return STRING_FIELDS.every((f) => typeof o[f] === 'string') && NUMBER_FIELDS.every((f) => typeof o[f] === 'number') && (o.sourceDeleted === undefined || typeof o.sourceDeleted === 'boolean');
+}
+
 /** One session's line as writeManifest writes it, or undefined. */
 function parseEntryLine(bytes: Buffer): ManifestEntry | undefined {
   const end = bytes[bytes.length - 1] === 0x2c ? bytes.length - 1 : bytes.length; // a trailing ','
   const text = bytes.toString('utf8', 0, end).trim();
   if (!text.startsWith('{')) return undefined;
-  const e = tryParse<ManifestEntry>(text);
-  return e && typeof e === 'object' && typeof e.output === 'string' && typeof e.source === 'string' ? e : undefined;
+  const e = tryParse<unknown>(text);
+  return isEntry(e) ? e : undefined;
 }
 
 /**

@@ -47,7 +47,10 @@ const GZIP_MAGIC = [0x1f, 0x8b];
 export function probeBundle(path: string): { size: number; gzip: boolean } {
   let fd: number;
   try {
-    if (statSync(path).isDirectory()) throw new ZotpackError('E_IS_DIR', 'a folder, expected a bundle file', { path });
+    const st = statSync(path);
+    if (st.isDirectory()) throw new ZotpackError('E_IS_DIR', 'a folder, expected a bundle file', { path });
+    // A bundle is read more than once (a dry pass, a check before --on-conflict fail): from a file, not a stream.
+    if (!st.isFile()) throw new ZotpackError('E_BAD_BUNDLE', 'not a regular file (a pipe or device): save the bundle to a file first', { path });
     fd = openSync(path, 'r');
   } catch (err) {
     throw fromFsError(err, path, 'cannot open the bundle');

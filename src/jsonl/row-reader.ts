@@ -8,7 +8,7 @@
  * single row outgrows it, and then to that row's exact size: memory is
  * bounded by the largest row, never by the file.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
 import { ZotpackError, fromFsError } from '../errors.js';
 import { takeBigRowBuffer, type BigRowBuffer } from './big-row-buffer.js';
@@ -79,7 +79,9 @@ export function* readRows(path: string, options: RowReaderOptions = {}): Generat
   const chunk = Math.max(1, options.chunkSize ?? DEFAULT_CHUNK_SIZE);
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    // Non-blocking: a FIFO given as a session opens at once (and fails its
+    // first read, ESPIPE) instead of waiting for a writer; a file is unaffected.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     throw fromFsError(err, options.path ?? path, 'cannot open');
   }

@@ -50,6 +50,11 @@ export const MAX_ROW_WARNINGS = 20;
 
 const BOM = [0xef, 0xbb, 0xbf];
 
+/** gzip's magic bytes, or a tar header's `ustar` mark (at byte 257). */
+function looksLikeBundle(b: Buffer): boolean {
+  return (b[0] === 0x1f && b[1] === 0x8b) || (b.length >= 262 && b.toString('latin1', 257, 262) === 'ustar');
+}
+
 export class SessionScan {
   readonly path: string;
   firstMeta: MetaObject | undefined;
@@ -109,6 +114,7 @@ export class SessionScan {
     const head = readRowHead(b);
     this.head = head;
     if (head.kind !== 'row') {
+      if (first && looksLikeBundle(b)) throw new ZotpackError('E_NOT_META', 'a bundle (gzip or tar), not a session: use `zotpack unpack` for bundles', { path: this.path });
       if (first) throw this.notMeta(head.kind === 'invalid' ? 'the first row is not valid JSON' : 'the first row is not a JSON object');
       return this.skip(row, head.kind);
     }

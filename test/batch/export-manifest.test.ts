@@ -80,6 +80,15 @@ describe('export manifest', () => {
     expect(expectCode(() => readManifest(out), 'E_BAD_META').path).toBe(path);
     writeFileSync(path, JSON.stringify({ format: 'something-else', sessions: [] }));
     expect(expectCode(() => readManifest(out), 'E_BAD_META').path).toBe(path);
+    // Laid out as zotpack writes it or not, an entry with a field of another type (edited by hand).
+    const { source: _, ...noSource } = entry(1);
+    for (const bad of [{ ...entry(1), source: 5 }, noSource, { ...entry(1), size: '12' }, null]) {
+      writeManifest(out, manifest([entry(0), entry(2)]), false);
+      writeFileSync(path, readFileSync(path, 'utf8').replace(JSON.stringify(entry(2)), JSON.stringify(bad)));
+      expect(expectCode(() => readManifest(out), 'E_BAD_META').path).toBe(path);
+      writeFileSync(path, JSON.stringify({ ...manifest([]), sessions: [entry(0), bad] }));
+      expect(expectCode(() => readManifest(out), 'E_BAD_META').message).toContain('session 2 is not an entry');
+    }
   });
 });
 

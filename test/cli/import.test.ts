@@ -50,6 +50,18 @@ describe('zotpack import FILE', () => {
     expect(bodyOf(r2.stdout.trim()).equals(bodyOf(FX.exportBranch))).toBe(true);
   });
 
+  test('a bundle, gzipped or not: exit 1, pointed at unpack, nothing written', () => {
+    const cwd = makeTempDir();
+    const home = makeTempDir();
+    for (const args of [[], ['--no-gzip']]) {
+      expect(zotpack(['pack', '-o', 'all.zotpack', '--force', '-q', ...args], { cwd, home: join(FX.long, '..', '..', '..') }).status).toBe(0);
+      const r = zotpack(['import', 'all.zotpack'], { cwd, home });
+      expect(r.status).toBe(1);
+      expect(errorLine(r)).toBe('zotpack: all.zotpack: a bundle (gzip or tar), not a session: use `zotpack unpack` for bundles [E_NOT_META]');
+    }
+    expect(snapshot(home)).toEqual([]);
+  });
+
   test('the same file twice: exit 1, one error line with the path and E_DUPLICATE_ID, nothing written', () => {
     const home = makeTempDir();
     const file = bundle(FX.branch1);

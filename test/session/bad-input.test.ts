@@ -4,7 +4,9 @@
  * written.
  */
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, test } from 'vitest';
 import { ZotpackError } from '../../src/errors.js';
 import { branchSession } from '../../src/session/branch-session.js';
@@ -78,13 +80,27 @@ const CASES: Array<{ name: string; code: string; make: (dir: string) => string }
     },
   },
   {
+    name: 'a FIFO (opened without waiting for a writer)',
+    code: 'E_UNREADABLE',
+    make: (dir) => {
+      const p = join(dir, 'fifo.jsonl');
+      execFileSync('mkfifo', [p]);
+      return p;
+    },
+  },
+  {
+    name: 'a bundle (gzip), pointed to unpack',
+    code: 'E_NOT_META',
+    make: (dir) => write(join(dir, 'all.zotpack'), gzipSync(Buffer.from(GOOD))),
+  },
+  {
     name: 'a UTF-8 byte-order mark',
     code: 'E_BOM',
     make: (dir) => write(join(dir, 'bom.jsonl'), `\ufeff${GOOD}`),
   },
 ];
 
-function write(path: string, text: string): string {
+function write(path: string, text: string | Buffer): string {
   writeFileSync(path, text);
   return path;
 }

@@ -320,7 +320,7 @@ describe('export on a full disk', () => {
 
   function diskFull(this: AtomicFile): never {
     const err = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
-    throw fromFsError(err, this.target, 'cannot write');
+    throw fromFsError(err, this.target, 'cannot write', true);
   }
 
   test('a write that fails while streaming rows leaves no file and no temp file', () => {
