@@ -243,6 +243,11 @@ function packedOf(s: Selected, d: SessionDigest, report: ReportBuilder): Packed 
     report.fail({ code: 'E_UNSAFE_PATH', message: `a file name a bundle cannot carry: ${(err as ZotpackError).reason}`, path: s.path });
     return undefined;
   }
+  if (d.leftOut > 0) {
+    report.warn([
+      { code: 'W_TRUNCATED', message: `the last row is cut short (${d.leftOut} bytes, no newline): zot is writing it, or a crash cut it; left out of the bundle, a later pack takes it whole`, path: s.path },
+    ]);
+  }
   const { size, sha256, id, parent, forkPoint, cwd, started, title, hidden } = d;
   return { path, key, cwd, id, parent, forkPoint, started, title, hidden, size, sha256, source: s.path, file, mtimeMs: s.mtimeMs };
 }

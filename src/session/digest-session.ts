@@ -23,8 +23,10 @@ import { readMetaObject, recordedCwd } from '../format/session-meta.js';
 import { SessionScan } from './session-scan.js';
 
 export interface SessionDigest {
-  /** Bytes hashed: the size asked for. */
+  /** Bytes hashed: the size asked for, less a cut-off last row. */
   size: number;
+  /** Bytes of a last row cut short (zot is writing it, or a crash cut it) left out: 0 mostly. */
+  leftOut: number;
   sha256: string;
   id: string;
   parent: string;
@@ -46,11 +48,12 @@ const RENAME_START = Buffer.from('\n{"title":');
 const OVERLAP = META_START.length - 1;
 const FIRST_LOOK = 64 << 10;
 
-export function digestSession(path: string, size: number): SessionDigest {
-  if (size === 0) throw new ZotpackError('E_EMPTY', 'the file has no rows', { path });
-  const first = firstMeta(path, size);
+export function digestSession(path: string, statSize: number): SessionDigest {
+  if (statSize === 0) throw new ZotpackError('E_EMPTY', 'the file has no rows', { path });
+  const first = firstMeta(path, statSize);
   const fd = openFd(path);
   try {
+    const size = wholeRowsEnd(fd, statSize, path);
     const hash = createHash('sha256');
     const state = { title: first.title, hidden: first.hidden };
     const buf = Buffer.allocUnsafe(CHUNK);
@@ -58,7 +61,7 @@ export function digestSession(path: string, size: number): SessionDigest {
     let pos = 0;
     while (pos < size) {
       const n = readAt(fd, buf, Math.min(CHUNK, size - pos), pos, path);
-      if (n === 0) throw new ZotpackError('E_CHANGED', `the file shrank to ${pos} bytes while it was read (expected ${size})`, { path });
+      if (n === 0) throw shrank(path, pos, size);
       const chunk = buf.subarray(0, n);
       hash.update(chunk);
       const starts = rowStarts(chunk, pos);
@@ -72,10 +75,41 @@ export function digestSession(path: string, size: number): SessionDigest {
       tail = Buffer.from(chunk.subarray(Math.max(0, n - OVERLAP)));
       pos += n;
     }
-    return { ...first.identity, size, sha256: hash.digest('hex'), title: state.title, hidden: state.hidden };
+    return { ...first.identity, size, leftOut: statSize - size, sha256: hash.digest('hex'), title: state.title, hidden: state.hidden };
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Where the bytes to pack end: `size`, unless the last row has no newline
+ * and is not valid JSON — zot is writing it, or a crash cut it short. Such a
+ * fragment is left out: packed, a row zot writes next on the other machine
+ * would run into it and be lost with it, while left out, a later pack
+ * takes the row whole (and an unpack appends it). A last row without a
+ * newline that is whole JSON is kept.
+ */
+function wholeRowsEnd(fd: number, size: number, path: string): number {
+  // Nearly always: the last byte is a newline, and one byte is all that is read.
+  const last = Buffer.allocUnsafe(1);
+  if (readAt(fd, last, 1, size - 1, path) < 1) throw shrank(path, size - 1, size);
+  if (last[0] === 0x0a) return size;
+  const buf = Buffer.allocUnsafe(Math.min(CHUNK, size));
+  let nl = -1;
+  for (let end = size; end > 0 && nl < 0; ) {
+    const start = Math.max(0, end - buf.length);
+    const n = readAt(fd, buf, end - start, start, path);
+    if (n < end - start) throw shrank(path, start + n, size);
+    const i = buf.subarray(0, n).lastIndexOf(0x0a);
+    if (i >= 0) nl = start + i;
+    end = start;
+  }
+  if (nl < 0) return size; // one row, no newline: the first row decides (firstMeta)
+  const tail = Buffer.allocUnsafe(size - nl - 1);
+  if (readAt(fd, tail, tail.length, nl + 1, path) < tail.length) throw shrank(path, nl + 1, size);
+  let e = tail.length;
+  while (e > 0 && tail[e - 1] === 0x0d) e--;
+  return e === 0 || readRowHead(tail.subarray(0, e)).kind !== 'invalid' ? size : nl + 1;
 }
 
 /** File offsets of the rows in `b` (at file offset `base`) that may change the title. */
@@ -133,6 +167,10 @@ function applyTitleRow(fd: number, start: number, size: number, path: string, st
   } catch {
     // A field of the wrong type: zot skips the row, and so does the title.
   }
+}
+
+function shrank(path: string, at: number, size: number): ZotpackError {
+  return new ZotpackError('E_CHANGED', `the file shrank to ${at} bytes while it was read (expected ${size})`, { path });
 }
 
 function openFd(path: string): number {

@@ -10,7 +10,7 @@ import { packArchive } from '../../src/batch/pack-archive.js';
 import type { BundleManifest } from '../../src/batch/bundle-manifest.js';
 import { parseManifest } from '../helpers/manifest-reference.js';
 import { describeSession } from '../../src/session/describe-session.js';
-import { buildSampleArchive, cleanupTempDirs, makeTempDir, type SampleArchive } from '../helpers/zot-archive.js';
+import { buildSampleArchive, cleanupTempDirs, makeTempDir, packedBytes, type SampleArchive } from '../helpers/zot-archive.js';
 import { tempFiles } from '../helpers/fs-snapshot.js';
 
 afterAll(cleanupTempDirs);
@@ -71,7 +71,7 @@ describe('packArchive', () => {
     expect(tempFiles(join(out, '..'))).toEqual([]);
   });
 
-  it('packs every readable session byte for byte, and reports each file zot cannot open', async () => {
+  it('packs every readable session byte for byte (a cut-off last row left out, with a warning), and reports each file zot cannot open', async () => {
     const refused = sample.bad.filter((b) => b.code.startsWith('E_'));
     expect(result.report.errors.map((e) => [basename(e.path!), e.code]).sort()).toEqual(refused.map((b) => [basename(b.path), b.code]).sort());
     const readable = [...sample.good, sample.named.damaged];
@@ -81,8 +81,10 @@ describe('packArchive', () => {
       const key = basename(join(path, '..'));
       const e = all.find((x) => x.name === `sessions/${key}/${basename(path)}`)!;
       expect(e.type).toBe('file');
-      expect(e.data.equals(readFileSync(path))).toBe(true);
+      expect(e.data.equals(packedBytes(path))).toBe(true);
     }
+    expect(packedBytes(sample.named.damaged).length).toBeLessThan(readFileSync(sample.named.damaged).length);
+    expect(result.report.warnings).toEqual([expect.objectContaining({ code: 'W_TRUNCATED', path: sample.named.damaged })]);
   });
 
   it('records each session in the manifest: cwd, key, id, parent, fork point, start, title, size, sha256', () => {
@@ -91,7 +93,7 @@ describe('packArchive', () => {
     for (const s of manifest.sessions) {
       const path = join(sample.home, s.path);
       const d = describeSession(path);
-      const bytes = readFileSync(path);
+      const bytes = packedBytes(path);
       expect(s).toEqual({
         path: s.path,
         key: basename(join(path, '..')),

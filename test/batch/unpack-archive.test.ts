@@ -12,7 +12,7 @@ import { projectKey } from '../../src/format/project-key.js';
 import { describeSession } from '../../src/session/describe-session.js';
 import { readFirstMeta } from '../../src/session/first-meta.js';
 import type { TreeNode } from '../../src/session/session-tree.js';
-import { buildSampleArchive, cleanupTempDirs, effectiveTranscript, makeTempDir, renderSession, testId, type SampleArchive } from '../helpers/zot-archive.js';
+import { buildSampleArchive, cleanupTempDirs, effectiveTranscript, makeTempDir, packedBytes, renderSession, testId, type SampleArchive } from '../helpers/zot-archive.js';
 import { listTree, snapshot, tempFiles } from '../helpers/fs-snapshot.js';
 import { manifestEntry, manifestText, tarBytes, tarEntries, writeTar, type TarEntrySpec } from '../helpers/tar-builder.js';
 
@@ -29,7 +29,7 @@ function shape(nodes: readonly TreeNode[], id = (x: string) => x): unknown[] {
 
 /** The bytes zot reads, with every meta row's cwd moved as --map-cwd moves it (no other row names one). */
 function moved(path: string): Buffer {
-  return Buffer.from(readFileSync(path, 'latin1').replaceAll('"cwd":"/home/dev/src', '"cwd":"/home/ann/code'), 'latin1');
+  return Buffer.from(packedBytes(path).toString('latin1').replaceAll('"cwd":"/home/dev/src', '"cwd":"/home/ann/code'), 'latin1');
 }
 
 /** Every session file under a home, by id. */
@@ -101,7 +101,7 @@ describe('unpackArchive', () => {
   it('keeps a project no rule maps in the folder it came from, byte for byte', () => {
     const uni = sample.projects[2]!;
     for (const src of uni.sessions.filter((p) => sample.good.includes(p) || p === sample.named.damaged)) {
-      expect(readFileSync(join(home, 'sessions', uni.key, basename(src))).equals(readFileSync(src))).toBe(true);
+      expect(readFileSync(join(home, 'sessions', uni.key, basename(src))).equals(packedBytes(src))).toBe(true);
     }
   });
 

@@ -30,9 +30,10 @@ describe('verifyArchive', () => {
     expect(r.problems).toEqual([]);
     expect(r.ok).toBe(true);
     expect(r.manifest!.sessions).toBe(sample.good.length + 1);
-    expect(r.warnings.map((w) => w.code).sort()).toEqual(['W_INVALID_ROW', 'W_ORPHAN', 'W_TRUNCATED']);
+    // The damaged session's cut-off last row was left out by pack: the invalid row before it is still there.
+    expect(r.warnings.map((w) => w.code).sort()).toEqual(['W_INVALID_ROW', 'W_ORPHAN']);
     expect(r.projects.map((p) => p.sessions).reduce((a, b) => a + b)).toBe(sample.good.length + 1);
-    expect(r.projects.find((p) => p.cwd === sample.projects[2]!.cwd)!.invalidRows).toBe(2);
+    expect(r.projects.find((p) => p.cwd === sample.projects[2]!.cwd)!.invalidRows).toBe(1);
     const strict = await verifyArchive({ path: bundle, jobs: 2 });
     expect(strict.ok).toBe(false);
     expect(strict.warnings).toEqual(r.warnings);

@@ -457,3 +457,20 @@ export function buildSampleArchive(home: string, options: { bigRowBytes?: number
     named: { root, branch1, branch2, branch3, sibling, compacted, switched, renamed, hidden, big, orphan, plain, damaged },
   };
 }
+
+/**
+ * The bytes of a session a bundle holds: all of them, less a last row cut
+ * short (no newline, not valid JSON), which pack leaves out.
+ */
+export function packedBytes(path: string): Buffer {
+  const bytes = readFileSync(path);
+  if (bytes.length === 0 || bytes[bytes.length - 1] === 0x0a) return bytes;
+  const nl = bytes.lastIndexOf(0x0a);
+  if (nl < 0) return bytes;
+  try {
+    JSON.parse(bytes.subarray(nl + 1).toString('utf8'));
+    return bytes;
+  } catch {
+    return bytes.subarray(0, nl + 1);
+  }
+}

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeSession } from '../../src/session/describe-session.js';
 import { digestSession } from '../../src/session/digest-session.js';
-import { buildSampleArchive, cleanupTempDirs, makeTempDir, metaRowText, testId, writeSession, type SampleArchive } from '../helpers/zot-archive.js';
+import { buildSampleArchive, cleanupTempDirs, makeTempDir, metaRowText, packedBytes, testId, writeSession, type SampleArchive } from '../helpers/zot-archive.js';
 import { expectCode } from '../helpers/expect-code.js';
 
 afterAll(cleanupTempDirs);
@@ -29,8 +29,9 @@ describe('digestSession', () => {
         described.summary.title,
         described.hidden,
       ]);
-      expect(d.sha256).toBe(sha(readFileSync(path)));
+      expect([d.sha256, d.size, d.leftOut]).toEqual([sha(packedBytes(path)), packedBytes(path).length, readFileSync(path).length - packedBytes(path).length]);
     }
+    expect(digestSession(sample.named.damaged, statSync(sample.named.damaged).size).leftOut).toBeGreaterThan(0);
     expect(digestSession(sample.named.renamed, statSync(sample.named.renamed).size).title).toBe('Renamed <by> user & co');
   });
 
@@ -71,6 +72,17 @@ describe('digestSession', () => {
     const d = digestSession(path, statSync(path).size);
     expect([d.title, d.hidden]).toEqual(['', true]);
     expect([describeSession(path).summary.title, describeSession(path).hidden]).toEqual(['', true]);
+  });
+
+  it('leaves out a last row zot is still writing (no newline, not yet JSON), and keeps a whole one without its newline', () => {
+    const path = join(makeTempDir(), 'writing.jsonl');
+    const whole = readFileSync(sample.named.plain);
+    const row = '{"type":"message","message":{"role":"user","content":[{"text":"' + 'x'.repeat(3_000_000) + '"}]}}';
+    writeFileSync(path, Buffer.concat([whole, Buffer.from(row.slice(0, 2_000_000))]));
+    const partial = digestSession(path, statSync(path).size);
+    expect([partial.size, partial.leftOut, partial.sha256]).toEqual([whole.length, 2_000_000, sha(whole)]);
+    writeFileSync(path, Buffer.concat([whole, Buffer.from(row)]));
+    expect(digestSession(path, statSync(path).size)).toMatchObject({ size: whole.length + row.length, leftOut: 0 });
   });
 
   it('refuses what zot cannot open, and a file that shrank', () => {
