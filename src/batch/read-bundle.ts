@@ -31,7 +31,7 @@ export type BundleItem =
    * A listed session (number `r` in the manifest) whose header matches the
    * manifest. Iterate `data` for its bytes (or leave it: it is skipped).
    */
-  | { kind: 'session'; session: BundleSession; r: number; data: AsyncIterable<Buffer> }
+  | { kind: 'session'; session: BundleSession; r: number; data: AsyncIterable<Buffer>; mtime: Date | undefined }
   /** An entry refused (unsafe, unlisted, a second copy, a size that disagrees); its bytes were skipped. */
   | { kind: 'refused'; name: string; error: ZotpackError };
 
@@ -149,7 +149,7 @@ export class BundleReader {
           if (h.size !== session.size) {
             throw new ZotpackError('E_HASH_MISMATCH', `the entry has ${h.size ?? 0} bytes, the manifest says ${session.size}`, { path: name });
           }
-          yield { kind: 'session', session, r, data: checked(path, entry as AsyncIterable<Buffer>) };
+          yield { kind: 'session', session, r, data: checked(path, entry as AsyncIterable<Buffer>), mtime: h.mtime };
         } catch (err) {
           if (first || !(err instanceof ZotpackError) || err.code === 'E_ABORTED') throw err;
           yield { kind: 'refused', name, error: err };

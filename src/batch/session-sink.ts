@@ -39,6 +39,8 @@ export interface SinkOptions {
   durable: boolean;
   /** Publishes new files in durable batches (when durable); without it each is fsynced and published at once. */
   publisher?: Publisher;
+  /** The modification time a file written gets: the bundled session's (tar header). */
+  mtime?: Date;
 }
 
 /** A new session file at `target`, which must not exist (published with link: never overwrites). */
@@ -59,7 +61,7 @@ export class NewSink implements SessionSink {
 
   private open(): AtomicFile {
     // A batch's file is synced with the batch, not alone.
-    this.file ??= AtomicFile.create(this.target, { durable: this.options.durable && this.options.publisher === undefined });
+    this.file ??= AtomicFile.create(this.target, { durable: this.options.durable && this.options.publisher === undefined, mtime: this.options.mtime });
     return this.file;
   }
 

@@ -116,7 +116,7 @@ export class TwinSink implements SessionSink {
   /** The temp file that replaces the local one: its bytes so far (none in a dry run). */
   private openExtension(): AtomicFile | undefined {
     if (this.options.dryRun) return undefined;
-    this.out = AtomicFile.create(this.path, { overwrite: true, durable: this.options.durable });
+    this.out = AtomicFile.create(this.path, { overwrite: true, durable: this.options.durable, mtime: this.options.mtime });
     for (let at = 0; at < this.localSize; ) {
       const n = this.readLocal(this.scratch, Math.min(PIECE, this.localSize - at), at);
       if (n === 0) throw new ZotpackError('E_CONFLICT', 'the local session shrank during the unpack', { path: this.path });

@@ -248,7 +248,7 @@ async function runPass(bundle: string, bundleSize: number, index: IdPaths, p: Pa
         } else if (p.dry && !plan.twin && !plan.nameTaken) {
           done = unpacked(plan, { status: 'new', path: plan.target, bytes: plan.entry.size }, '');
         } else {
-          const outcome = await unpackSession(plan, item.data, ctx!).catch((err: unknown) => {
+          const outcome = await unpackSession(plan, item.data, { ...ctx!, mtime: item.mtime }).catch((err: unknown) => {
             if (err instanceof ZotpackError && err.code !== 'E_ABORTED') return err;
             throw err;
           });

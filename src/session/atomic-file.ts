@@ -11,6 +11,7 @@
 import {
   closeSync,
   fsyncSync,
+  futimesSync,
   linkSync,
   openSync,
   renameSync,
@@ -48,6 +49,8 @@ export interface AtomicFileOptions {
   durable?: boolean;
   /** File mode; zot uses 0644. */
   mode?: number;
+  /** The modification time to give the file (a session moved keeps its own); default: when it is written. */
+  mtime?: Date;
 }
 
 export class AtomicFile {
@@ -145,6 +148,7 @@ export class AtomicFile {
    */
   finish(): PendingFile {
     try {
+      if (this.options.mtime) futimesSync(this.fd, new Date(), this.options.mtime);
       if (this.options.durable ?? true) fsyncSync(this.fd);
       // Marked closed first: a close that fails has still freed the number,
       // which another thread may reuse, so it must never be closed twice.

@@ -40,6 +40,8 @@ export interface CopyOptions {
   sha256?: boolean;
   /** Read size; see RowReaderOptions. */
   chunkSize?: number;
+  /** The output's modification time (the session's own, kept as `cp -p` keeps it); default: when written. */
+  mtime?: Date;
   /** Replace an existing output (an earlier export of the same session). Default false. */
   overwrite?: boolean;
   /**
@@ -83,7 +85,7 @@ export function copySession(source: string, plan: CopyPlan, options: CopyOptions
     copyRows(rows, scan, () => {
       const dir = plan.dir(scan);
       plan.check?.(scan, dir);
-      out = AtomicFile.create(join(dir, PLACEHOLDER), { durable: options.durable, overwrite: options.overwrite });
+      out = AtomicFile.create(join(dir, PLACEHOLDER), { durable: options.durable, overwrite: options.overwrite, mtime: options.mtime });
       sink = new RowSink(out, { sha256: options.sha256 });
       tentative = headerRow(plan, scan.firstMeta!, scan.firstMeta!);
       sink.bytes(tentative);
@@ -144,7 +146,7 @@ function headerRow(plan: CopyPlan, first: MetaObject, last: MetaObject): Buffer 
 
 /** A new temp file holding `header` and the body of `old` (everything after its first `skip` bytes). */
 function rewriteHeader(old: AtomicFile, skip: number, header: Buffer, options: CopyOptions): { file: AtomicFile; sha256: string | undefined } {
-  const file = AtomicFile.create(old.target, { durable: options.durable, overwrite: options.overwrite });
+  const file = AtomicFile.create(old.target, { durable: options.durable, overwrite: options.overwrite, mtime: options.mtime });
   const hash = options.sha256 ? createHash('sha256') : undefined;
   let fd: number | undefined;
   try {

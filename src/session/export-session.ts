@@ -92,7 +92,8 @@ export function exportSession(options: ExportOptions): ExportResult {
         file !== undefined ? basename(file) : exportFileName(scan.firstMeta!.meta.started, scan.firstMeta!.meta.id, scan.firstPrompt),
       header: (first, last) => exportHeader(source, first, last),
     },
-    { ...options, overwrite: options.replace === true && !toFolder },
+    // The export keeps the session's modification time: its last activity, which an import passes on.
+    { ...options, overwrite: options.replace === true && !toFolder, mtime: options.mtime ?? statOrUndefined(source)?.mtime },
   );
   const meta = result.scan.firstMeta!.meta;
   return {

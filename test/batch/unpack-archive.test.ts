@@ -1,4 +1,4 @@
-import { appendFileSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archiveTrees } from '../../src/batch/archive-trees.js';
@@ -342,6 +342,24 @@ describe('unpackArchive into a home an export and import filled', () => {
     expect(readFileSync(c.copy!.path).equals(Buffer.from(readFileSync(sample.named.plain, 'latin1').replaceAll(c.sourceId, c.copy!.id), 'latin1'))).toBe(true);
     expect((await unpack({ bundle, home, onConflict: 'copy' })).sessions.find((s) => s.path === c.path)!.status).toBe('present');
     await expect(unpack({ bundle, home, onConflict: 'fail' })).resolves.toMatchObject({ written: false, report: { errorsByCode: { E_CONFLICT: 1 } } });
+  });
+});
+
+describe('unpackArchive keeps modification times', () => {
+  it("gives a new session, and one it appends to, the bundled session's modification time (to the second: a tar header's)", async () => {
+    const sample = buildSampleArchive(makeTempDir(), { bigRowBytes: 1000 });
+    const old = new Date('2026-01-05T10:00:00Z');
+    for (const p of sample.good) utimesSync(p, old, old);
+    const home = join(makeTempDir(), 'zot');
+    await unpack({ bundle: await pack([sample.home]), home });
+    const local = (p: string) => join(home, 'sessions', basename(dirname(p)), basename(p));
+    for (const p of sample.good) expect(statSync(local(p)).mtimeMs).toBe(old.getTime());
+    appendFileSync(sample.named.plain, '{"title":"later","type":"rename"}\n');
+    const later = new Date('2026-02-01T08:30:00Z');
+    utimesSync(sample.named.plain, later, later);
+    const r = await unpack({ bundle: await pack([sample.home]), home });
+    expect(r.sessions.find((s) => s.path === local(sample.named.plain))!.status).toBe('appended');
+    expect(statSync(local(sample.named.plain)).mtimeMs).toBe(later.getTime());
   });
 });
 

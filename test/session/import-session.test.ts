@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { goTime } from '../../src/format/go-json.js';
@@ -41,6 +41,18 @@ describe('import keeps the identity zot would drop', () => {
       const r = importSession({ source: src, home: makeTempDir(), durable: false });
       expect(basename(r.output)).toBe('20261125-003305-d907c305.jsonl');
     }
+  });
+
+  test("the session's modification time goes through export and import (its last activity); a fresh id starts anew", () => {
+    const src = join(makeTempDir(), basename(FX.long));
+    writeFileSync(src, readFileSync(FX.long));
+    const old = new Date('2026-01-05T10:00:00.250Z');
+    utimesSync(src, old, old);
+    const file = exported(src);
+    expect(statSync(file).mtimeMs).toBe(old.getTime());
+    expect(statSync(importSession({ source: file, home: makeTempDir(), durable: false }).output).mtimeMs).toBe(old.getTime());
+    const fresh = importSession({ source: file, home: makeTempDir(), durable: false, freshId: true });
+    expect(statSync(fresh.output).mtimeMs).not.toBe(old.getTime());
   });
 
   test('parent and fork_point are kept, so a branch lands back in its tree', () => {
