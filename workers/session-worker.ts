@@ -73,6 +73,7 @@ export default function runJob(job: Job): JobResult | Promise<JobResult> {
               exportSession({
                 source: f.path,
                 destination: f.destination,
+                asFile: true,
                 replace: f.replace,
                 durable: job.durable,
                 defer: job.defer,

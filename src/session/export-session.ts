@@ -25,6 +25,12 @@ export interface ExportOptions extends CopyOptions {
   destination: string;
   /** Replace an existing file at a file destination (the bulk engine's re-export of a grown session). */
   replace?: boolean;
+  /**
+   * The destination is the file's path, whatever is there (the bulk engine
+   * names each file): a folder in its place is E_IS_DIR, not a folder to
+   * write into.
+   */
+  asFile?: boolean;
 }
 
 export interface ExportResult {
@@ -72,7 +78,8 @@ export function exportSession(options: ExportOptions): ExportResult {
   const source = resolve(options.source);
   const dst = options.destination;
   const st = statOrUndefined(dst);
-  const toFolder = st?.isDirectory() === true || dst.endsWith('/') || dst.endsWith(sep);
+  if (options.asFile && st?.isDirectory()) throw new ZotpackError('E_IS_DIR', 'a folder is where the export goes; move it away', { path: resolve(dst) });
+  const toFolder = !options.asFile && (st?.isDirectory() === true || dst.endsWith('/') || dst.endsWith(sep));
   let file: string | undefined;
   if (!toFolder) {
     file = resolve(dst.toLowerCase().endsWith(PORTABLE_EXT) ? dst : dst + PORTABLE_EXT);

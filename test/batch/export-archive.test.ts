@@ -1,4 +1,4 @@
-import { appendFileSync, copyFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportArchive } from '../../src/batch/export-archive.js';
@@ -88,6 +88,22 @@ describe('exportArchive', () => {
     const sibling = manifest.sessions.find((e) => e.source === sample.named.sibling)!;
     expect(sibling.sourceDeleted).toBe(true);
     expect(statSync(join(out, sibling.output)).isFile()).toBe(true);
+  });
+
+  it('fails a session whose export path has become a folder (E_IS_DIR), writing nothing into it, and keeps its entry', async () => {
+    const manifest = readManifest(out)!;
+    const entry = manifest.sessions.find((e) => e.source === sample.named.root)!;
+    const path = join(out, entry.output);
+    rmSync(path);
+    mkdirSync(path);
+    appendFileSync(sample.named.root, '{"title":"again","type":"rename"}\n');
+    const r = await exportArchive({ sources: [sample.home], out, jobs: 2 });
+    expect(r.report.errors.filter((e) => e.path === path)).toEqual([expect.objectContaining({ code: 'E_IS_DIR' })]);
+    expect(listTree(path)).toEqual([]);
+    expect(readManifest(out)!.sessions.find((e) => e.source === sample.named.root)).toEqual(entry);
+    rmSync(path, { recursive: true });
+    await exportArchive({ sources: [sample.home], out, jobs: 2 });
+    expect(readFileSync(path, 'utf8')).toContain('"again"');
   });
 
   it('plans without writing on a dry run', async () => {
