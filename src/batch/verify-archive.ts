@@ -80,6 +80,8 @@ interface Checked {
   bytes: number;
   description: SessionDescription | undefined;
   problems: JobError[];
+  /** An export its manifest keeps for a source that is gone (deleted, or moved to another project). */
+  sourceDeleted?: boolean;
 }
 
 export async function verifyArchive(options: VerifyArchiveOptions, limits: SliceLimits = {}): Promise<VerifyArchiveResult> {
@@ -149,6 +151,8 @@ class Findings {
   private readonly byKey = new Map<string, VerifiedProject>();
   /** The projects of sessions outside project folders (their folder does not name it). */
   private readonly keylessKeys = new Map<string, string>();
+  /** Exports whose manifest entry says their source is gone. */
+  private readonly sourceDeleted = new Set<string>();
 
   constructor(folder: string) {
     this.ids = new IdPaths(folder);
@@ -185,6 +189,7 @@ class Findings {
         p.warnings += d.warnings.filter((w) => w.path === c.path).length;
       }
       if (!isProjectKey(basename(dirname(c.path)))) this.keylessKeys.set(c.path, c.key);
+      if (c.sourceDeleted) this.sourceDeleted.add(c.path);
       const id = d?.id ?? '';
       if (id === '') continue;
       const other = this.ids.where(id);
@@ -195,6 +200,15 @@ class Findings {
       // Of two files with one id, the first in path order keeps it, whatever
       // order the slices came in (sessions outside project folders come first).
       const [first, second] = other < c.path ? [other, c.path] : [c.path, other];
+      if (c.sourceDeleted || this.sourceDeleted.has(other)) {
+        // The id stays with a live session, which a third file may share.
+        if (!c.sourceDeleted) this.ids.add(id, c.path);
+        // A session moved to another project: its old export is kept beside its new one, as export keeps every export of a source gone.
+        const kept = c.sourceDeleted ? c.path : other;
+        this.linkWarnings.push({ code: 'W_DUPLICATE_ID', message: `id ${id} is also used by ${kept === first ? second : first}; the manifest keeps this export of a source that is gone (moved?)`, path: kept });
+        this.project(kept === c.path ? c.key : this.keyOfSeen(kept)).warnings++;
+        continue;
+      }
       if (first === c.path) this.ids.add(id, c.path);
       this.linkProblems.push({ code: 'E_DUPLICATE_ID', message: `id ${id} is also used by ${first}`, path: second });
       this.project(second === c.path ? c.key : this.keyOfSeen(second)).problems++;
@@ -360,6 +374,7 @@ async function checkHashes(dir: string, checked: Checked[], entries: readonly Ma
   const hashes = await runOp(options, 'hash', alone.map(({ e, c }) => ({ path: c.path, bytes: e.bytes, size: e.bytes })), {});
   const hashOf = new Map(alone.map(({ c }, i) => [c, hashes[i]!]));
   present.forEach(({ e, c }) => {
+    c.sourceDeleted = e.sourceDeleted === true;
     const sha256 = c.description?.sha256;
     const h = sha256 !== undefined ? ({ ok: true, value: { sha256 } } as const) : hashOf.get(c)!;
     if (c.bytes !== e.bytes || !h.ok || h.value.sha256 !== e.sha256) {

@@ -1,4 +1,4 @@
-import { appendFileSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -129,6 +129,29 @@ describe('verifyArchive', () => {
     writeFileSync(file, broken);
     const b = await verifyArchive({ path: out, jobs: 1 });
     expect(b.problems.map((p) => p.code).sort()).toEqual(['E_HASH_MISMATCH', 'E_NOT_META']);
+  });
+
+  it('an export folder after a session moved to another project: its kept old export shares the id, a warning (not a problem)', async () => {
+    for (const limits of [{}, { maxFiles: 1 }]) {
+      const home = makeTempDir();
+      const moving = writeSession(home, { cwd: '/old', id: testId('moves'), rows: [{ user: 'x' }] });
+      writeSession(home, { cwd: '/other', id: testId('stays'), rows: [{ user: 'y' }] });
+      const out = makeTempDir();
+      await exportArchive({ sources: [home], out, jobs: 1 });
+      const to = join(home, 'sessions', projectKey('/new'));
+      mkdirSync(to);
+      renameSync(moving, join(to, basename(moving)));
+      await exportArchive({ sources: [home], out, jobs: 1 });
+      const r = await verifyArchive({ path: out, jobs: 1, lenient: true }, limits);
+      expect([r.ok, r.problems]).toEqual([true, []]);
+      expect(r.warnings).toEqual([
+        expect.objectContaining({ code: 'W_DUPLICATE_ID', path: expect.stringContaining(join(out, projectKey('/old'))), message: expect.stringContaining('source that is gone') }),
+      ]);
+      // Two live sessions with one id are still a problem.
+      copyFileSync(join(to, basename(moving)), join(home, 'sessions', projectKey('/other'), basename(moving)));
+      await exportArchive({ sources: [home], out, jobs: 1 });
+      expect((await verifyArchive({ path: out, jobs: 1, lenient: true }, limits)).problems.map((p) => p.code)).toEqual(['E_DUPLICATE_ID']);
+    }
   });
 
   it('checks a folder a few projects at a time as in one slice: figures, problems, warnings', async () => {
