@@ -72,7 +72,7 @@ export interface ExportArchiveResult {
   plan: ExportPlanItem[];
   /** Sessions by plan status. */
   planned: Record<PlanStatus, number>;
-  /** Sources in the manifest that no longer exist (their exports are kept). */
+  /** Sources in the manifest this run found gone (their exports are kept, marked; each is reported once). */
   deleted: string[];
   report: BatchReport;
 }
@@ -248,8 +248,9 @@ async function exportUnlocked(options: ExportArchiveOptions, limits: SliceLimits
   const markGone = (entries: Map<string, ManifestEntry>, selected: ReadonlySet<string>) => {
     for (const e of entries.values()) {
       if (selected.has(e.source) || existsSync(e.source)) continue;
-      deleted.push(e.source);
+      // Reported once, in the run that finds it gone (the manifest says so from then on).
       if (e.sourceDeleted) continue;
+      deleted.push(e.source);
       entries.set(e.source, { ...e, sourceDeleted: true });
       changed = true;
     }

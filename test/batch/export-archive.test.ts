@@ -88,6 +88,10 @@ describe('exportArchive', () => {
     const sibling = manifest.sessions.find((e) => e.source === sample.named.sibling)!;
     expect(sibling.sourceDeleted).toBe(true);
     expect(statSync(join(out, sibling.output)).isFile()).toBe(true);
+    // Reported by the run that found it gone, not by every run after (filtered or not).
+    expect((await exportArchive({ sources: [sample.home], out, jobs: 2 })).deleted).toEqual([]);
+    expect((await exportArchive({ sources: [sample.home], out, jobs: 2, filter: { projects: [sample.projects[0]!.key] } })).deleted).toEqual([]);
+    expect(readManifest(out)!.sessions.find((e) => e.source === sample.named.sibling)!.sourceDeleted).toBe(true);
   });
 
   it('fails a session whose export path has become a folder (E_IS_DIR), writing nothing into it, and keeps its entry', async () => {

@@ -1,11 +1,12 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectKey } from '../../src/format/project-key.js';
 import { buildSampleArchive, cleanupTempDirs, makeTempDir, testId, writeSession, type SampleArchive } from '../helpers/zot-archive.js';
 import { listTree, tempFiles } from '../helpers/fs-snapshot.js';
+import { linesOf } from '../helpers/run-cli.js';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'zotpack.js');
 
@@ -71,6 +72,20 @@ describe('bulk commands through the binary', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/new +\//);
     expect(existsSync(out)).toBe(false);
+  });
+
+  it('--dry-run names the sessions deleted at the source since the last export, as the run then reports them', () => {
+    const home = makeTempDir();
+    const gone = writeSession(home, { cwd: '/d', id: testId('gone'), rows: [{ user: 'bye' }] });
+    writeSession(home, { cwd: '/d', id: testId('stays'), rows: [{ user: 'hi' }] });
+    const out = join(makeTempDir(), 'out');
+    expect(zotpack(['export', '--out', out, '-q'], { ZOT_HOME: home }).code).toBe(0);
+    rmSync(gone);
+    const dry = zotpack(['export', '--out', out, '--dry-run'], { ZOT_HOME: home });
+    expect(linesOf(dry.stdout)).toEqual([`deleted   ${gone} (its export would be kept)`, '0 new, 0 changed, 1 unchanged, 1 deleted']);
+    const real = zotpack(['export', '--out', out], { ZOT_HOME: home });
+    expect(real.stderr).toContain(`deleted at the source (export kept): ${gone}\n`);
+    expect(zotpack(['export', '--out', out], { ZOT_HOME: home }).stderr).not.toContain('deleted at the source');
   });
 
   it('tree, stats and find print one JSON document each with --json', () => {

@@ -70,6 +70,7 @@ Examples:
         printJsonWithArrays(io, { out, manifest, plan: [], planned, deleted, report }, { plan });
       } else if (values['dry-run']) {
         const { planned } = result;
+        for (const d of result.deleted) print(io, `deleted   ${d} (its export would be kept)`);
         print(io, `${planned.new} new, ${planned.changed} changed, ${planned.unchanged} unchanged, ${result.deleted.length} deleted`);
       } else if (!values.quiet) {
         for (const d of result.deleted) io.stderr.write(`deleted at the source (export kept): ${d}\n`);
