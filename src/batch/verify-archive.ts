@@ -119,11 +119,17 @@ export async function verifyArchive(options: VerifyArchiveOptions, limits: Slice
   }
   const problems = [...found.archiveProblems, ...found.sessionProblems, ...found.linkProblems];
   const warnings = [...found.archiveWarnings, ...found.sessionWarnings, ...found.linkWarnings];
-  report.report.files = found.files;
-  report.report.succeeded = found.succeeded;
+  // Counted by file, not by problem: a checked session with two problems is
+  // one failed file, an entry the manifest lists and the bundle or folder
+  // lacks is one more, and the archive's own problem (cut short) is none.
+  const missing = new Set<string>();
+  for (const p of found.archiveProblems) if (p.path !== undefined && p.path !== path && !found.failedChecked.has(p.path)) missing.add(p.path);
+  report.report.files = found.files + missing.size;
+  report.report.succeeded = found.files - found.failedChecked.size;
   report.report.bytes = found.bytes;
   report.report.rowsKept = found.rows;
   for (const p of problems) report.fail(p);
+  report.report.failed = found.failedChecked.size + missing.size;
   report.warn(warnings);
   // An interrupted run has not seen everything: it cannot say the archive is whole.
   const ok = problems.length === 0 && (options.lenient === true || warnings.length === 0) && !resolved.signal?.aborted;
@@ -144,7 +150,8 @@ class Findings {
   readonly linkProblems: JobError[] = [];
   readonly linkWarnings: Warning[] = [];
   files = 0;
-  succeeded = 0;
+  /** Checked sessions with a problem of their own, a duplicate id, or one the archive names. */
+  readonly failedChecked = new Set<string>();
   bytes = 0;
   rows = 0;
   private readonly ids: IdPaths;
@@ -174,7 +181,7 @@ class Findings {
       const p = this.project(c.key);
       const d = c.description;
       this.files++;
-      if (c.problems.length === 0) this.succeeded++;
+      if (c.problems.length > 0) this.failedChecked.add(c.path);
       this.bytes += c.bytes;
       this.rows += d?.counts.rows ?? 0;
       p.sessions++;
@@ -210,6 +217,7 @@ class Findings {
         continue;
       }
       if (first === c.path) this.ids.add(id, c.path);
+      this.failedChecked.add(second);
       this.linkProblems.push({ code: 'E_DUPLICATE_ID', message: `id ${id} is also used by ${first}`, path: second });
       this.project(second === c.path ? c.key : this.keyOfSeen(second)).problems++;
     }
@@ -229,6 +237,7 @@ class Findings {
     [...this.archiveProblems, ...this.archiveWarnings].forEach((x, i) => {
       const key = keys[i];
       if (key === undefined) return;
+      if (x.code.startsWith('E_') && x.path !== undefined) this.failedChecked.add(x.path);
       if (x.code.startsWith('E_')) this.project(key).problems++;
       else this.project(key).warnings++;
     });

@@ -58,6 +58,10 @@ describe('verifyArchive', () => {
     expect(r.ok).toBe(false);
     expect(r.problems.some((p) => p.code === 'E_BAD_BUNDLE' && /cut short/.test(p.message))).toBe(true);
     expect(r.problems.some((p) => p.code === 'E_BAD_BUNDLE' && /missing from the bundle/.test(p.message))).toBe(true);
+    // Counted by file: every session the manifest lists is one, checked whole or missing; the cut itself is none.
+    const missing = r.problems.filter((p) => /missing from the bundle/.test(p.message)).length;
+    expect(r.report.files).toBe(r.manifest!.sessions);
+    expect([r.report.succeeded, r.report.failed]).toEqual([r.manifest!.sessions - missing, missing]);
   });
 
   it('finds two sessions with one id, a file that is not a session, and a manifest that disagrees with a file', async () => {
@@ -82,6 +86,8 @@ describe('verifyArchive', () => {
         ['E_NOT_META', names[2]],
       ].sort(),
     );
+    // b.jsonl has two problems and is one failed file.
+    expect([r.report.files, r.report.succeeded, r.report.failed]).toEqual([3, 1, 2]);
   });
 
   it('a bundle with its projects interleaved, an entry missing and one twice: the findings of one in order', async () => {
