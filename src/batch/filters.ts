@@ -46,11 +46,20 @@ export function matchesMeta(filter: SessionFilter, meta: { id: string; started: 
   return true;
 }
 
+/** Whether the date a value starts with is a day of the calendar: Date.parse takes 2026-02-30 for March 2nd. */
+function realDay(value: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(value);
+  if (!m) return true;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const day = new Date(Date.UTC(y, mo - 1, d));
+  return day.getUTCFullYear() === y && day.getUTCMonth() === mo - 1 && day.getUTCDate() === d;
+}
+
 /** A --since/--until value: an RFC 3339 time or a YYYY-MM-DD date (midnight UTC). */
 export function parseWhen(value: string, option: string): Date {
   const iso = /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value;
   const t = Date.parse(iso);
-  if (Number.isNaN(t)) {
+  if (Number.isNaN(t) || !realDay(value)) {
     throw new ZotpackError('E_USAGE', `${option} takes a date (2026-05-06) or a time (2026-05-06T18:46:29Z), got '${value}'`);
   }
   return new Date(t);

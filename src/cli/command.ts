@@ -42,7 +42,7 @@ export function positionals(list: string[], min: number, max: number, what: stri
 
 export function intFlag(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new UsageError(`--${name} takes a whole number, got '${value}'`);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new UsageError(`--${name} takes a whole number, got '${value}'`);
   return Number(value);
 }
 

@@ -43,6 +43,15 @@ describe('zotpack branch SRC --at N', () => {
     expect(snapshot(home)).toEqual([]);
   });
 
+  test('--at that is not a whole number a JavaScript number holds exactly: a usage error (exit 2), nothing written', () => {
+    const home = makeTempDir();
+    for (const at of ['1.5', 'two', '99999999999999999999']) {
+      const r = zotpack(['branch', FX.long, '--at', at], { cwd: makeTempDir(), home });
+      expect([r.status, linesOf(r.stderr)[0]], at).toEqual([2, `zotpack: --at takes a whole number, got '${at}'`]);
+    }
+    expect(snapshot(home)).toEqual([]);
+  });
+
   test('a missing source: exit 1, E_NOT_FOUND naming it', () => {
     const src = join(makeTempDir(), 'gone.jsonl');
     const r = zotpack(['branch', src, '--at', '0'], { cwd: makeTempDir(), home: makeTempDir() });
