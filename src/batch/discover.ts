@@ -260,8 +260,9 @@ export function listFolder(d: FolderDiscovery, folder: SessionFolder): SessionEn
         // The file it points to is found under its own name.
         if (listedElsewhere(d, target)) continue;
         if (firstName(d, tst, true)) entries.push(entryOf(hit.path, tst));
-      } catch {
-        d.warnings.push({ code: 'W_UNREADABLE', message: 'dangling link: skipped', path: hit.path });
+      } catch (err) {
+        const loop = (err as NodeJS.ErrnoException).code === 'ELOOP';
+        d.warnings.push({ code: 'W_UNREADABLE', message: loop ? 'a link that loops: skipped' : 'dangling link: skipped', path: hit.path });
       }
     }
   }

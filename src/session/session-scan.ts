@@ -158,7 +158,7 @@ export class SessionScan {
       this.warn({ code: 'W_UNDECODABLE_ROW', message: `zot's reader cannot decode ${err.message}; kept as is`, row: row.line });
       return 'keep';
     }
-    if (first) throw this.notMeta(`the first row is a "${head.type}" row, not a meta row`);
+    if (first) throw this.notMeta(head.type === '' ? 'the first row has no "type"' : `the first row is a "${head.type}" row, not a meta row`);
     return 'keep';
   }
 

@@ -58,6 +58,22 @@ describe('discoverSessions', () => {
     expect(r.errors).toEqual([]);
   });
 
+  it('says which links lead nowhere and which loop', async () => {
+    const h = makeTempDir();
+    const dir = join(h, 'sessions', '0123456789abcdef');
+    mkdirSync(dir, { recursive: true });
+    symlinkSync('b.jsonl', join(dir, 'a.jsonl'));
+    symlinkSync('a.jsonl', join(dir, 'b.jsonl'));
+    symlinkSync('nowhere.jsonl', join(dir, 'c.jsonl'));
+    const r = await discoverSessions([h]);
+    expect(r.entries).toEqual([]);
+    expect(r.warnings.map((w) => [w.path, w.message])).toEqual([
+      [join(dir, 'a.jsonl'), 'a link that loops: skipped'],
+      [join(dir, 'b.jsonl'), 'a link that loops: skipped'],
+      [join(dir, 'c.jsonl'), 'dangling link: skipped'],
+    ]);
+  });
+
   it('skips folders named like sessions', async () => {
     const h = makeTempDir();
     mkdirSync(join(h, 'p', 'dir.jsonl'), { recursive: true });

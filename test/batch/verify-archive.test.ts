@@ -137,6 +137,12 @@ describe('verifyArchive', () => {
     expect(b.problems.map((p) => p.code).sort()).toEqual(['E_HASH_MISMATCH', 'E_NOT_META']);
   });
 
+  it('a folder with no session in it does not check out: W_NO_SESSIONS, not ok', async () => {
+    const empty = makeTempDir();
+    const r = await verifyArchive({ path: empty, jobs: 1 });
+    expect([r.ok, r.problems, r.warnings.map((w) => [w.code, w.path])]).toEqual([false, [], [['W_NO_SESSIONS', empty]]]);
+  });
+
   it('an export folder after a session moved to another project: its kept old export shares the id, a warning (not a problem)', async () => {
     for (const limits of [{}, { maxFiles: 1 }]) {
       const home = makeTempDir();

@@ -61,6 +61,11 @@ const CASES: Array<{ name: string; code: string; make: (dir: string) => string }
     make: (dir) => write(join(dir, 'nometa.jsonl'), `{"type":"meta"}\n${GOOD}`),
   },
   {
+    name: 'a first row without a type',
+    code: 'E_NOT_META',
+    make: (dir) => write(join(dir, 'untyped.jsonl'), `{"meta":{"id":"x"}}\n${GOOD}`),
+  },
+  {
     name: 'a first row that is an array',
     code: 'E_NOT_META',
     make: (dir) => write(join(dir, 'array.jsonl'), `[1,2]\n${GOOD}`),
