@@ -1,9 +1,11 @@
 /**
  * Question: does a row too big for a JavaScript string (over 512 MB) go
- * through tree and export, and within what memory? The naive scripts die on
- * it (V8's string limit); the table says so rather than leaving it out.
+ * through tree and export, verify and unpack of a bundle, and branch, and
+ * within what memory? The naive scripts die on it (V8's string limit); the
+ * table says so rather than leaving it out.
  */
-import { rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { corpusLabel, corpusSpecs, ensureCorpus } from './corpus.js';
 import { catArgv, freshOutputs, measureInterleaved, warmCache, type Variant } from './measure.js';
@@ -30,7 +32,26 @@ export async function benchGiantRow(o: BenchOptions): Promise<BenchResult> {
     kind: 'naive',
     ...out('naive', (o) => [process.execPath, NAIVE_EXPORT, '--from', c.dir, '--out', o]),
   };
-  const variants = [tree, exp, cat, cp, naiveTree, naiveExport];
+  // The paths that hold a row whole outside the worker pool: a bundle's
+  // rows checked or rewritten as they stream (verify, unpack --map-cwd), and
+  // a one-file command reading its source twice (branch).
+  const bundle = join(dir, 'giant.tar');
+  const [node, ...packArgs] = zotpack('pack', '--from', c.dir, '-o', bundle, '--no-gzip', '--no-fsync', '-q');
+  const packed = spawnSync(node!, packArgs);
+  if (packed.status !== 0) throw new Error(`cannot pack the giant corpus: ${String(packed.stderr)}`);
+  const session = readdirSync(join(c.dir, 'sessions'), { recursive: true, withFileTypes: true }).find((e) => e.isFile() && e.name.endsWith('.jsonl'))!;
+  const verify: Variant = { name: 'zotpack verify (bundle)', kind: 'zotpack', argv: zotpack('verify', bundle, '--lenient', '-q') };
+  const unpack: Variant = {
+    name: 'zotpack unpack --map-cwd',
+    kind: 'zotpack',
+    ...out('unpack', (o) => zotpack('unpack', bundle, '--to', o, '--map-cwd', '/home=/moved', '--no-fsync', '-q')),
+  };
+  const branch: Variant = {
+    name: 'zotpack branch',
+    kind: 'zotpack',
+    ...out('branch', (o) => zotpack('branch', join(session.parentPath ?? session.path, session.name), '--at', '1', '--home', o, '--no-fsync', '-q')),
+  };
+  const variants = [tree, exp, verify, unpack, branch, cat, cp, naiveTree, naiveExport];
   warmCache(c.dir);
   const { lines, line } = linesOf(variants, (await measureInterleaved('giant row', variants, o.secondaryReps)).measurements, c);
   rmSync(dir, { recursive: true, force: true });
@@ -38,10 +59,10 @@ export async function benchGiantRow(o: BenchOptions): Promise<BenchResult> {
   setRatio(line(exp), line(cp), 'cp -r');
   setRatio(line(naiveTree), line(tree), 'zotpack tree');
   setRatio(line(naiveExport), line(exp), 'zotpack export');
-  for (const v of [tree, exp]) addCheck(line(v), rssCheck(line(v).rssMB, c.largestRow));
+  for (const v of [tree, exp, verify, unpack, branch]) addCheck(line(v), rssCheck(line(v).rssMB, c.largestRow));
   return {
     name: 'giant row',
-    question: 'a row over 512 MB through tree and export, and the memory it takes',
+    question: 'a row over 512 MB through tree, export, verify and unpack of its bundle, and branch, and the memory each takes',
     setup: `${corpusLabel(c.spec)}: one session, one row of ${(c.largestRow / 1e6).toFixed(0)} MB, cache warm`,
     reps: o.secondaryReps,
     lines,

@@ -13,7 +13,10 @@
  * of the largest row seen), and lets go when it is back in its own buffer.
  *
  * Without a share (single-file commands, the coordinator itself), or for a
- * reader nested inside one that holds it, a big row gets a Buffer of its own.
+ * reader nested inside one that holds it, a big row gets this thread's own
+ * buffer, kept the same way for the next reader (a branch reads its source
+ * twice: two buffers of the largest row were twice the memory), or, while
+ * that is taken, a buffer of its own.
  */
 import { constants as bufferConstants } from 'node:buffer';
 import { threadId } from 'node:worker_threads';
@@ -56,7 +59,7 @@ export function useBigRowShare(s: BigRowShare | undefined): void {
 
 /** A buffer of at least `size` bytes for a big row; waits while another worker holds the shared one. */
 export function takeBigRowBuffer(size: number): BigRowBuffer {
-  if (!share || inUse) return ownBuffer(size);
+  if (!share || inUse) return threadBuffer(size);
   const s = share;
   lock(s.lock);
   inUse = true;
@@ -90,7 +93,46 @@ export function releaseHeldBy(s: BigRowShare | undefined, threadId: number): voi
   if (Atomics.compareExchange(word, 0, threadId + 1, 0) === threadId + 1) Atomics.notify(word, 0);
 }
 
-function ownBuffer(size: number): BigRowBuffer {
+/** This thread's big-row buffer and whether a reader holds it. */
+let mine: Resizable | undefined;
+let mineTaken = false;
+
+function threadBuffer(size: number): BigRowBuffer {
+  if (mineTaken || !(mine ??= resizableBuffer(0))) return ownBuffer(size);
+  const b = mine;
+  mineTaken = true;
+  const grow = (n: number) => {
+    if (b.byteLength < n) b.resize(n);
+    return Buffer.from(b, 0, n);
+  };
+  try {
+    return { buf: grow(size), grow, release: () => void (mineTaken = false) };
+  } catch (err) {
+    mineTaken = false;
+    throw err;
+  }
+}
+
+/**
+ * A big row's buffer of this thread's own. It grows in place where it can:
+ * a resizable ArrayBuffer reserves address space and takes pages as it
+ * grows, so a row arriving in pieces costs its size, not its size twice
+ * (a copy into a bigger Buffer holds both at once).
+ */
+export function ownBuffer(size: number): BigRowBuffer {
+  const resizable = resizableBuffer(size);
+  if (resizable) {
+    const r: BigRowBuffer = {
+      buf: Buffer.from(resizable, 0, size),
+      grow(n) {
+        if (resizable.byteLength < n) resizable.resize(n);
+        r.buf = Buffer.from(resizable, 0, n);
+        return r.buf;
+      },
+      release() {},
+    };
+    return r;
+  }
   const r: BigRowBuffer = {
     buf: Buffer.allocUnsafe(size),
     grow(n) {
@@ -102,6 +144,18 @@ function ownBuffer(size: number): BigRowBuffer {
     release() {},
   };
   return r;
+}
+
+type Resizable = ArrayBuffer & { resize(n: number): void };
+
+function resizableBuffer(size: number): Resizable | undefined {
+  const make = ArrayBuffer as unknown as new (size: number, options: { maxByteLength: number }) => Resizable;
+  try {
+    const b = new make(size, { maxByteLength: bufferConstants.MAX_LENGTH });
+    return typeof b.resize === 'function' ? b : undefined;
+  } catch {
+    return undefined; // no resizable buffers, or no address space for one (ulimit -v)
+  }
 }
 
 function lock(word: Int32Array): void {

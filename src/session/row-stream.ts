@@ -9,15 +9,20 @@
  * the output is the input byte for byte. Runs of rows that are not replaced
  * leave as one slice of the input chunk, with no copy.
  *
- * Memory: a row that spans chunks is held until its newline arrives (as the
- * chunks themselves, joined once), so the buffer is bounded by the largest
- * row, never by the stream.
+ * Memory: a row that spans chunks is held until its newline arrives, so
+ * the buffer is bounded by the largest row, never by the stream. A short
+ * one is held as its chunks and joined once; a long one (an inline image)
+ * is gathered into one buffer that grows in place as chunks come, since
+ * joining holds the row twice (the chunks and the joined copy).
  */
 import { constants as bufferConstants } from 'node:buffer';
 import { ZotpackError } from '../errors.js';
+import { ownBuffer, type BigRowBuffer } from '../jsonl/big-row-buffer.js';
 import type { Row } from '../jsonl/row-reader.js';
 
 const NL = 0x0a;
+/** A row held longer than this is gathered into one growing buffer instead of joined at its end. */
+const GATHER_FROM = 8 << 20;
 const CR = 0x0d;
 
 /**
@@ -29,6 +34,8 @@ export type RowHandler = (row: Row) => Buffer | undefined;
 export class RowStream {
   private pending: Buffer[] = [];
   private pendingLength = 0;
+  /** A long row's bytes so far, in one buffer that grows in place (then `pending` is empty). */
+  private gathered: BigRowBuffer | undefined;
   /** Stream offset of the first pending byte. */
   private base = 0;
   private line = 0;
@@ -56,17 +63,16 @@ export class RowStream {
       });
     }
     if (last < 0) {
-      this.pending.push(chunk);
-      this.pendingLength += chunk.length;
+      this.hold(chunk);
       return;
     }
     let block: Buffer;
     if (this.pendingLength === 0) {
       block = chunk.subarray(0, last + 1);
     } else {
-      // The row that was waiting ends in this chunk: join it once.
-      this.pending.push(chunk.subarray(0, last + 1));
-      block = Buffer.concat(this.pending, this.pendingLength + last + 1);
+      // The row that was waiting ends in this chunk.
+      this.hold(chunk.subarray(0, last + 1));
+      block = this.held();
     }
     this.frame(block);
     const rest = chunk.subarray(last + 1);
@@ -74,12 +80,37 @@ export class RowStream {
     this.pendingLength = rest.length;
   }
 
+  /** Keeps bytes of a row whose newline has not come. */
+  private hold(bytes: Buffer): void {
+    const at = this.pendingLength;
+    this.pendingLength += bytes.length;
+    if (this.gathered) {
+      bytes.copy(this.gathered.grow(this.pendingLength), at);
+      return;
+    }
+    this.pending.push(bytes);
+    if (this.pendingLength > GATHER_FROM) {
+      this.gathered = ownBuffer(this.pendingLength);
+      let p = 0;
+      for (const b of this.pending) p += b.copy(this.gathered.buf, p);
+      this.pending = [];
+    }
+  }
+
+  /** The bytes held, as one Buffer; holds nothing after. */
+  private held(): Buffer {
+    const block = this.gathered ? this.gathered.buf.subarray(0, this.pendingLength) : Buffer.concat(this.pending, this.pendingLength);
+    this.gathered = undefined;
+    this.pending = [];
+    return block;
+  }
+
   /** The last row, which has no newline after it (a crash can leave one). */
   end(): void {
     if (this.ended) return;
     this.ended = true;
     if (this.pendingLength === 0) return;
-    const block = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingLength);
+    const block = this.pending.length === 1 ? this.pending[0]! : this.held();
     this.pending = [];
     this.pendingLength = 0;
     this.frame(block);

@@ -68,8 +68,19 @@ describe('the big-row buffer', () => {
     } finally {
       useBigRowShare(undefined);
     }
-    // Without a share, every big row has its own Buffer.
-    expect(takeBigRowBuffer(8).buf.buffer).not.toBe(share.buffer);
+    // Without a share, the thread's own buffer, taken by one reader at a time and kept for the next.
+    const first = takeBigRowBuffer(8);
+    expect(first.buf.buffer).not.toBe(share.buffer);
+    first.buf.write('abcdefgh');
+    expect(first.grow(1 << 20).subarray(0, 8).toString()).toBe('abcdefgh');
+    expect(first.grow(1 << 20).buffer).toBe(first.buf.buffer); // grown in place
+    const nested = takeBigRowBuffer(8);
+    expect(nested.buf.buffer).not.toBe(first.buf.buffer);
+    nested.release();
+    first.release();
+    const next = takeBigRowBuffer(16);
+    expect(next.buf.buffer).toBe(first.buf.buffer);
+    next.release();
   });
 
   it('is shared by every worker of the pool', async () => {

@@ -64,4 +64,34 @@ describe('RowStream', () => {
     expect(rows.map((x) => x.text.length)).toEqual([200_000, 4]);
     expect(out.equals(input)).toBe(true);
   });
+
+  it('gathers a long row (past 8 MB) into one growing buffer: the same rows and bytes, with or without a newline at the end', () => {
+    const r = seededRandom(4);
+    const row = (n: number, c: number) => Buffer.alloc(n, c);
+    for (const tail of ['\n', '']) {
+      const input = Buffer.concat([Buffer.from('head\n'), row(12_000_000, 0x61), Buffer.from('\r\n'), row(9_000_000, 0x62), Buffer.from(`\nend${tail}`)]);
+      const rows: string[] = [];
+      const out: Buffer[] = [];
+      const stream = new RowStream(
+        (x) => {
+          rows.push(`${x.line}:${x.start}-${x.end}:${x.bytes.length}:${x.bytes[0]}:${x.bytes[x.bytes.length - 1]}`);
+          return x.bytes.length === 9_000_000 ? Buffer.from('replaced') : undefined;
+        },
+        (b) => out.push(Buffer.from(b)),
+      );
+      for (let pos = 0; pos < input.length; ) {
+        const n = r.between(1, 70_000);
+        stream.push(input.subarray(pos, pos + n));
+        pos += n;
+      }
+      stream.end();
+      expect(rows).toEqual([
+        '1:0-5:4:104:100',
+        `2:5-12000007:12000000:97:97`,
+        `3:12000007-21000008:9000000:98:98`,
+        `4:21000008-${input.length}:3:101:100`,
+      ]);
+      expect(Buffer.concat(out).toString('latin1')).toBe(input.toString('latin1').replace('b'.repeat(9_000_000), 'replaced'));
+    }
+  });
 });
