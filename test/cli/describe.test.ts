@@ -26,6 +26,14 @@ describe('zotpack describe FILE', () => {
     });
   });
 
+  test('a meta row without model or provider: no model line, not a bare slash', () => {
+    const p = join(makeTempDir(), 'bare.jsonl');
+    writeFileSync(p, '{"type":"meta","meta":{"id":"bare-id","cwd":"/x","started":"2026-01-01T00:00:00Z"}}\n');
+    const r = zotpack(['describe', p], { cwd });
+    expect(r.status).toBe(0);
+    expect(linesOf(r.stdout).filter((l) => l.startsWith('model'))).toEqual([]);
+  });
+
   test('--json: one document with the summary', () => {
     const r = zotpack(['describe', '--json', FX.branch3], { cwd });
     expect(r.status).toBe(0);

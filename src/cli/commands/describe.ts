@@ -30,7 +30,8 @@ Example:
       ['id', d.id],
       ['cwd', d.cwd],
       ['title', s.title],
-      ['model', `${s.provider}/${s.model}`],
+      // Either may be missing (a hand-written meta row): no dangling slash.
+      ['model', [s.provider, s.model].filter((x) => x !== '').join('/')],
       ['started', s.started ?? ''],
       ['messages', String(s.messages)],
       ['first prompt', s.firstUserText.split('\n')[0]!.slice(0, 100)],
