@@ -6,6 +6,7 @@
  */
 import { keyMatches, scanArray, scanObject, type Member, type ScannedObject } from './object-members.js';
 import { decodeString } from './row-type.js';
+import { isGoBase64 } from './go-base64.js';
 
 /** A field held a value of the wrong JSON type: Go's decode of the row fails. */
 export class GoTypeError extends Error {
@@ -14,17 +15,26 @@ export class GoTypeError extends Error {
   }
 }
 
-type Kind = 'string' | 'number' | 'int' | 'bool' | 'object' | 'array' | 'any';
+/**
+ * The Go types zotpack checks fields against: 'bytes' is []byte, 'strings'
+ * is []string, 'string-map' is map[string]string; 'any' is json.RawMessage.
+ */
+type Kind = 'string' | 'number' | 'int' | 'bool' | 'object' | 'array' | 'bytes' | 'strings' | 'string-map' | 'any';
+
+/** Kinds that `null` resets (pointers, slices, maps, raw values) rather than leaves alone. */
+const RESET_BY_NULL: ReadonlySet<Kind> = new Set(['object', 'array', 'bytes', 'strings', 'string-map', 'any']);
+
+const isDigit = (c: number | undefined): boolean => c !== undefined && c >= 0x30 && c <= 0x39;
 
 function kindOk(c: number | undefined, kind: Kind, b: Buffer, m: Member): boolean {
   switch (kind) {
     case 'string':
       return c === 0x22;
     case 'number':
-      return c === 0x2d || (c !== undefined && c >= 0x30 && c <= 0x39);
+      return c === 0x2d || isDigit(c);
     case 'int': {
       // Go parses ints with ParseInt: no fraction, no exponent.
-      if (!(c === 0x2d || (c !== undefined && c >= 0x30 && c <= 0x39))) return false;
+      if (!(c === 0x2d || isDigit(c))) return false;
       for (let k = m.valueStart; k < m.valueEnd; k++) {
         const d = b[k]!;
         if (d === 0x2e || d === 0x65 || d === 0x45) return false;
@@ -37,9 +47,24 @@ function kindOk(c: number | undefined, kind: Kind, b: Buffer, m: Member): boolea
       return c === 0x7b;
     case 'array':
       return c === 0x5b;
+    case 'bytes':
+      return c === 0x22 ? isGoBase64(b, m.valueStart, m.valueEnd) : c === 0x5b && isByteList(b, m.valueStart);
+    case 'strings':
+      return c === 0x5b && (scanArray(b, m.valueStart) ?? []).every(([s]) => b[s] === 0x22 || b[s] === 0x6e);
+    case 'string-map':
+      return c === 0x7b && (scanObject(b, m.valueStart)?.members ?? []).every((v) => b[v.valueStart] === 0x22 || b[v.valueStart] === 0x6e);
     case 'any':
       return true;
   }
+}
+
+/** True when the array at `start` holds only integers 0..255 and nulls: Go decodes such an array into a []byte too. */
+function isByteList(b: Buffer, start: number): boolean {
+  return (scanArray(b, start) ?? []).every(([s, e]) => {
+    if (b[s] === 0x6e) return true;
+    for (let k = s; k < e; k++) if (!isDigit(b[k])) return false; // ParseUint: no sign, fraction or exponent
+    return Number(b.toString('latin1', s, e)) <= 255;
+  });
 }
 
 /**
@@ -52,8 +77,8 @@ export function field(b: Buffer, obj: ScannedObject, name: string, kind: Kind): 
     if (!keyMatches(b, m, name)) continue;
     const c = b[m.valueStart];
     if (c === 0x6e) {
-      // null: a no-op for scalars, resets pointers, slices and raw values.
-      if (kind === 'object' || kind === 'array' || kind === 'any') found = undefined;
+      // null: a no-op for scalars, resets pointers, slices, maps and raw values.
+      if (RESET_BY_NULL.has(kind)) found = undefined;
       continue;
     }
     if (!kindOk(c, kind, b, m)) throw new GoTypeError(name);

@@ -65,12 +65,10 @@ function rowHasContent(b: Buffer, top: ScannedObject): boolean {
   }
 }
 
-/** The messages with content of a compaction row, or undefined when zot cannot decode it. */
+/** The messages zot keeps from a compaction row, or undefined when zot cannot decode the row. */
 function checkpoint(b: Buffer, top: ScannedObject): Array<[number, number]> | undefined {
   try {
-    return compactionMessages(b, top)
-      .filter((m) => hasContent(b, m.msg))
-      .map((m) => m.span);
+    return compactionMessages(b, top).map((m) => m.span);
   } catch (err) {
     if (err instanceof GoTypeError) return undefined;
     throw err;

@@ -12,7 +12,7 @@ import { GoTypeError, numberField, objectField, stringField } from '../jsonl/go-
 import type { Row } from '../jsonl/row-reader.js';
 import type { ScannedObject } from '../jsonl/object-members.js';
 import { readRowHead, type RowHead } from '../jsonl/row-type.js';
-import { compactionMessages, firstNonEmptyText, firstTextBlock, hasContent, readMessage } from '../format/message.js';
+import { compactionMessages, firstNonEmptyText, rowFirstUserText } from '../format/message.js';
 import { readMetaObject, type MetaObject } from '../format/session-meta.js';
 
 /** zot's summary of a session: what its session list and tree show. */
@@ -108,6 +108,13 @@ export class SessionScan {
     if (b.length > c.largestRow) c.largestRow = b.length;
     this.lastUnterminated = !row.terminated;
     const first = c.rows === 1;
+    // zot's tree, export, import and branch read the meta from line 1 with a
+    // bufio.Scanner, which hands them the blank line itself: they fail, while
+    // its resume skips blank lines. zotpack reads the session (a backup must
+    // not lose what zot can resume) and says what zot will make of it.
+    if (first && row.line > 1) {
+      this.warn({ code: 'W_INVALID_ROW', message: "line 1 is blank: zot's tree leaves this session out, and its export, import and branch fail on it (zot resumes it; remove the blank line)", row: 1 });
+    }
     if (first && b[0] === BOM[0] && b[1] === BOM[1] && b[2] === BOM[2]) {
       throw new ZotpackError('E_BOM', 'starts with a UTF-8 byte-order mark, which zot cannot read', { path: this.path });
     }
@@ -126,6 +133,8 @@ export class SessionScan {
           return this.meta(row, top === null ? undefined : readMetaObject(b, top), first);
         case 'message':
           if (first) break;
+          // describeSession counts every message row, even one the
+          // transcript drops (no content, or a field zot cannot decode).
           this.summary.messages++;
           if (top !== null && (this.summary.firstUserText === '' || this.firstPrompt === '')) this.userText(b, top);
           return 'keep';
@@ -187,20 +196,17 @@ export class SessionScan {
   }
 
   private userText(b: Buffer, top: ScannedObject): void {
-    const obj = objectField(b, top, 'message');
-    if (!obj) return;
-    const msg = readMessage(b, obj);
-    if (msg.role !== 'user') return;
-    const text = firstNonEmptyText(b, msg);
+    const text = rowFirstUserText(b, top);
     if (this.summary.firstUserText === '') this.summary.firstUserText = text;
     if (this.firstPrompt === '') this.firstPrompt = text;
   }
 
+  /** zot counts the checkpoint's kept messages, and takes the text of the first of them (not of a message it drops). */
   private compaction(b: Buffer, top: ScannedObject): void {
-    const msgs = compactionMessages(b, top);
-    this.summary.messages = msgs.filter((m) => hasContent(b, m.msg)).length;
-    if (this.summary.firstUserText === '' && msgs[0] !== undefined) {
-      this.summary.firstUserText = firstTextBlock(b, msgs[0].msg) ?? '';
+    const kept = compactionMessages(b, top);
+    this.summary.messages = kept.length;
+    if (this.summary.firstUserText === '' && kept[0] !== undefined) {
+      this.summary.firstUserText = firstNonEmptyText(b, kept[0].msg);
     }
   }
 

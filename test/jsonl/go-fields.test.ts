@@ -75,9 +75,10 @@ describe('field', () => {
     expect(boolField(b, obj, 'f')).toBe(true);
   });
 
-  it('null resets objects, arrays and raw values', () => {
-    for (const kind of ['object', 'array', 'any'] as const) {
-      const { b, obj } = parse(`{"v":${kind === 'array' ? '[1]' : '{"a":1}'},"v":null}`);
+  it('null resets objects, arrays, maps, byte slices and raw values', () => {
+    const values = { object: '{"a":1}', array: '[1]', bytes: '"QQ=="', strings: '["a"]', 'string-map': '{"a":"b"}', any: '{"a":1}' };
+    for (const [kind, value] of Object.entries(values) as Array<[keyof typeof values, string]>) {
+      const { b, obj } = parse(`{"v":${value},"v":null}`);
       expect(field(b, obj, 'v', kind), kind).toBeUndefined();
     }
     const { b, obj } = parse('{"v":null,"v":[2]}');
@@ -104,6 +105,16 @@ describe('field', () => {
     ['array', '{}'],
     ['array', '"x"'],
     ['array', 'true'],
+    ['bytes', '5'],
+    ['bytes', '{}'],
+    ['bytes', '"QQ"'],
+    ['bytes', '[256]'],
+    ['strings', '"a"'],
+    ['strings', '[5]'],
+    ['strings', '["a",{}]'],
+    ['string-map', '[]'],
+    ['string-map', '{"k":1}'],
+    ['string-map', '{"k":"v","j":["x"]}'],
   ] as const)('a %s field holding %s throws GoTypeError', (kind, value) => {
     const { b, obj } = parse(`{"f":${value}}`);
     const err = goTypeError(() => field(b, obj, 'f', kind));
@@ -121,6 +132,56 @@ describe('field', () => {
       const { b, obj } = parse(`{"f":${value}}`);
       expect(field(b, obj, 'f', 'any')).toBe(obj.members[0]);
     }
+  });
+});
+
+describe("Go's []byte, []string and map[string]string", () => {
+  const accepts = (kind: 'bytes' | 'strings' | 'string-map', value: string): boolean => {
+    const { b, obj } = parse(`{"f":${value}}`);
+    try {
+      field(b, obj, 'f', kind);
+      return true;
+    } catch (err) {
+      if (err instanceof GoTypeError) return false;
+      throw err;
+    }
+  };
+
+  it('bytes: padded standard base64 (line breaks skipped, escapes decoded first), or an array of integers 0..255', () => {
+    for (const ok of ['""', '"QQ=="', '"QUI="', '"QUJD"', '"QR=="', '"Q\\nQ\\r=="', '"QQ\\u003d\\u003d"', '"AB=\\n="', '[]', '[0,255,null]']) {
+      expect(accepts('bytes', ok), ok).toBe(true);
+    }
+    for (const bad of ['"Q"', '"QQ"', '"QQ="', '"Q==="', '"===="', '"AB=A"', '"QQ==QQ=="', '"QQ== "', '"Q-_Q"', '"QUJ\\u00e9"', '[-1]', '[1.0]', '[1e2]', '[256]', '[true]', '["QQ=="]', '[[1]]']) {
+      expect(accepts('bytes', bad), bad).toBe(false);
+    }
+  });
+
+  it('bytes: a long run of base64 is checked in place, and one bad byte anywhere fails it, wherever the run starts', () => {
+    const data = Buffer.alloc(96 << 10, 7).toString('base64');
+    for (const ws of ['', ' ', '  ', '   ']) {
+      const bytes = (value: string) => accepts('bytes', `${ws}${value}`);
+      expect(bytes(`"${data}"`), `${ws.length}`).toBe(true);
+      expect(bytes(`"${data.slice(0, 1 << 16)}*${data.slice((1 << 16) + 1)}"`)).toBe(false);
+      for (const at of [0, 1, 2, 3, data.length - 6, data.length - 5]) {
+        for (const bad of ['=', '-', '\u00e9', '\x7f', ':', '@', '[', '`', '{']) {
+          expect(bytes(`"${data.slice(0, at)}${bad}${data.slice(at + 1)}"`), `${bad} at ${at}`).toBe(false);
+        }
+      }
+      expect(bytes(`"${data.slice(0, -1)}"`)).toBe(false);
+      expect(bytes(`"${data.slice(0, -4)}QUI="`)).toBe(true);
+    }
+  });
+
+  it('strings: a list of strings and nulls', () => {
+    expect(accepts('strings', '[]')).toBe(true);
+    expect(accepts('strings', '["bash",null,"\\u003c"]')).toBe(true);
+    expect(accepts('strings', '[true]')).toBe(false);
+  });
+
+  it('string-map: an object whose values are strings or nulls; any key', () => {
+    expect(accepts('string-map', '{}')).toBe(true);
+    expect(accepts('string-map', '{"k":"v","K":null,"":"e"}')).toBe(true);
+    expect(accepts('string-map', '{"k":false}')).toBe(false);
   });
 });
 

@@ -107,6 +107,17 @@ describe('branch after a compaction', () => {
     const at1 = branch({ source: src, at: 1 });
     expect(rowsOf(at1.output).slice(1)).toEqual([asRow(0)]);
   });
+  test('a checkpoint whose messages are not objects still applies: the messages zot cannot decode are dropped, not the checkpoint', () => {
+    const home = makeTempDir();
+    const kept = '{"role":"tool","content":[{"call_id":"c","content":"out"}],"time":"2026-01-01T00:00:00Z"}';
+    const src = writeSession(home, {
+      cwd: '/t',
+      rows: [{ user: 'old' }, { assistant: 'older' }, { raw: `{"type":"compaction","messages":["x",1,null,${kept}]}` }, { user: 'new' }],
+    });
+    const r = branch({ source: src, at: 2 });
+    expect(r.transcriptLength).toBe(2);
+    expect(rowsOf(r.output).slice(1)).toEqual([`{"type":"message","message":${kept}}`, rowsOf(src)[4]]);
+  });
 });
 
 describe('branch without a compaction', () => {
@@ -154,6 +165,32 @@ describe('branch without a compaction', () => {
     // The usage row after the 4th message is past the cut.
     expect(rowsOf(at4.output).slice(1)).toEqual([src2[1], src2[2], src2[3], src2[6], src2[7]]);
     expect(at4.transcriptLength).toBe(4);
+  });
+
+  test("the transcript keeps the message rows zot's hydrateMessage keeps, and only those", () => {
+    const T = '"time":"2026-01-01T00:00:00Z"';
+    const m = (content: string, extra = '') => `{"type":"message","message":{"role":"user","content":${content},${T}${extra}}}`;
+    const kept = [
+      m('[null]'), // an empty text block
+      m('[{"call_id":"c","content":"out"}]'),
+      m('[{"call_id":"c","content":[{"text":"x"}],"is_error":"yes"}]'),
+      m('[{"mime_type":"image/png","data":"QQ\\u003d\\u003d"}]'),
+      m('[{"text":"t"}]', ',"meta":{"k":"v"},"added_tool_names":["bash",null]'),
+      m('["skipped",{"text":"kept"}]'),
+    ];
+    const dropped = [
+      m('[{"mime_type":"image/png","data":"QQ"}]'), // unpadded
+      m('[{"mime_type":"image/png","data":"Q!=="}]'),
+      m('[{"text":"t","thought_signature":5}]'),
+      m('[{"text":"t"}]', ',"meta":{"k":1}'),
+      m('[{"text":"t"}]', ',"added_tool_names":[5]'),
+      m('["s",5,[]]'),
+    ];
+    const home = makeTempDir();
+    const src = writeSession(home, { cwd: '/t', rows: [...dropped.slice(0, 3), ...kept, ...dropped.slice(3)].map((raw) => ({ raw })) });
+    const r = branch({ source: src, at: kept.length });
+    expect(r.transcriptLength).toBe(kept.length);
+    expect(rowsOf(r.output).slice(1)).toEqual(kept);
   });
 
   test('a model switch inside the kept part is not copied; the header has the last model', () => {

@@ -81,6 +81,44 @@ describe("describe follows zot's summary rules", () => {
     expect(d.summary.messages).toBe(2);
   });
 
+  test('message rows the transcript drops still count: describeSession counts every message row', () => {
+    const d = describeRows([
+      { raw: msg('user', '[{"mime_type":"image/png","data":"QQ"}]') }, // unpadded base64: the block is skipped
+      { raw: msg('user', '[{"text":"t","thought_signature":5}]') },
+      { raw: `{"type":"message","message":{"role":"user","content":[{"text":"m"}],"time":"${T}","meta":{"k":1}}}` },
+      { raw: `{"type":"message","message":{"role":"user","content":[{"text":"a"}],"time":"${T}","added_tool_names":[5]}}` },
+    ]);
+    expect(d.summary.messages).toBe(4);
+  });
+
+  test("first user text is read as zot's firstUserText reads it: any block's text, the time and other fields unread", () => {
+    const row = (content: string, extra = '') => `{"type":"message","message":{"role":"user","content":${content},"time":"${T}"${extra}}}`;
+    // A wrong type in role, content or any text: zot takes no text from the row, and the next row is read.
+    const d = describeRows([
+      { raw: row('[{"text":5},{"text":"after a bad text"}]') },
+      { raw: row('[{"text":"before a bad block"},"s"]') },
+      { raw: row('[{"summary":"a reasoning block","text":"its text counts"}]', ',"time":"yesterday","meta":{"k":1}') },
+      { user: 'later' },
+    ]);
+    expect(d.summary.firstUserText).toBe('its text counts');
+    expect(d.warnings.map((w) => [w.code, w.row])).toEqual([
+      ['W_UNDECODABLE_ROW', 2],
+      ['W_UNDECODABLE_ROW', 3],
+    ]);
+  });
+
+  test('a compaction counts the messages zot keeps and takes the first non-empty text of the first of them', () => {
+    const d = describeRows([
+      {
+        raw:
+          `{"type":"compaction","messages":["not a message",${mobj('assistant', '[]')},${mobj('user', '[{"text":"bad","data":"QQ"}]')},` +
+          `${mobj('assistant', '[{"text":""},null,{"text":"kept first"}]')},${mobj('tool', '[{"call_id":"c","content":"out","is_error":"yes"}]')}]}`,
+      },
+    ]);
+    expect(d.summary.messages).toBe(2);
+    expect(d.summary.firstUserText).toBe('kept first');
+  });
+
   test('usage rows set the cost from cumulative.cost_usd; the last one wins', () => {
     const d = describeRows([{ usage: { cost: 0.5, cumulative: 2.5 } }, { usage: { cost: 0.1, cumulative: 0.75 } }]);
     expect(d.summary.cost).toBe(0.75);

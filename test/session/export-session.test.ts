@@ -340,6 +340,16 @@ describe('export on a full disk', () => {
 });
 
 describe('export keeps rows zot keeps', () => {
+  test("a session whose line 1 is blank is exported (a backup keeps what zot resumes), without the blank line, with a warning", () => {
+    const src = join(makeTempDir(), 'blank-first.jsonl');
+    writeFileSync(src, `\n${readFileSync(FX.long, 'utf8')}`);
+    const blank = exportSession({ source: src, destination: join(makeTempDir(), 'x'), durable: false });
+    const plain = exportSession({ source: FX.long, destination: join(makeTempDir(), 'x'), durable: false });
+    expect(bodyOf(blank.output).equals(bodyOf(plain.output))).toBe(true);
+    expect(readFileSync(blank.output)[0]).toBe(0x7b);
+    expect(blank.warnings).toEqual([expect.objectContaining({ code: 'W_INVALID_ROW', row: 1, message: expect.stringContaining('line 1 is blank') })]);
+  });
+
   test('a message row whose content zot cannot decode is kept wherever it stands, with a warning', () => {
     const home = makeTempDir();
     const bad = '{"type":"message","message":{"role":"user","content":{},"time":"2026-01-01T00:00:00Z"}}';

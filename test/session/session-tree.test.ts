@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { sessionsDir } from '../../src/format/project-key.js';
@@ -139,6 +139,19 @@ describe('tree linking', () => {
       ['W_NO_ID', noId],
       ['W_UNREADABLE', notMeta],
     ]);
+  });
+
+  test("a session whose line 1 is blank is shown, with a warning that zot's tree leaves it out", () => {
+    // zot's readSessionMeta scans line 1 only: a blank one fails it, and BuildSessionTree skips the file; zot still resumes it.
+    const home = makeTempDir();
+    const dir = sessionsDir(home, '/o');
+    const written = writeSession(home, { cwd: '/o', id: testId('blank-first'), rows: [{ user: 'x' }] });
+    const blankFirst = join(dir, '0-blank-first.jsonl');
+    writeFileSync(blankFirst, `\n${readFileSync(written, 'utf8')}`);
+    rmSync(written);
+    const tree = projectTree(dir);
+    expect(tree.roots.map((n) => n.path)).toEqual([blankFirst]);
+    expect(tree.warnings).toEqual([expect.objectContaining({ code: 'W_INVALID_ROW', path: blankFirst, message: expect.stringContaining('line 1 is blank') })]);
   });
 });
 
