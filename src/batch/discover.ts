@@ -236,17 +236,14 @@ export function listFolder(d: FolderDiscovery, folder: SessionFolder): SessionEn
       if (hit.name !== JOURNAL_NAME) d.warnings.push({ code: 'W_UNREADABLE', message: 'a hidden file (its name starts with a dot): skipped, as bundles cannot carry it', path: hit.path });
       continue;
     }
-    if (hit.name.includes('\ufffd')) {
-      // Node.js reads a name that is not UTF-8 with U+FFFD in it, and cannot open it by that name.
-      d.errors.push({ code: 'E_UNREADABLE', message: 'cannot open: its name is not valid UTF-8', path: hit.path });
-      continue;
-    }
     if (hit.dirent.isFile()) {
       try {
         const st = lstatSync(hit.path);
         if (firstName(d, st)) entries.push(entryOf(hit.path, st));
       } catch {
-        d.warnings.push({ code: 'W_UNREADABLE', message: 'vanished while listing: skipped', path: hit.path });
+        // Node.js reads a name that is not UTF-8 with U+FFFD in it, and cannot open the file by that name.
+        if (hit.name.includes('\ufffd')) d.errors.push({ code: 'E_UNREADABLE', message: 'cannot open: its name is not valid UTF-8', path: hit.path });
+        else d.warnings.push({ code: 'W_UNREADABLE', message: 'vanished while listing: skipped', path: hit.path });
       }
     } else if (hit.dirent.isSymbolicLink()) {
       try {

@@ -27,8 +27,26 @@ import { ZotpackError } from '../errors.js';
 import { readRowsFd, type Row } from '../jsonl/row-reader.js';
 import { RowStream } from '../session/row-stream.js';
 import { SessionScan } from '../session/session-scan.js';
+import { readRowHead } from '../jsonl/row-type.js';
+import { readMetaObject, type SessionMeta } from '../format/session-meta.js';
 
 const NEWLINE = Buffer.from('\n');
+
+/** The meta of a header row, or undefined. */
+function headerMeta(b: Buffer): SessionMeta | undefined {
+  const head = readRowHead(b);
+  if (head.kind !== 'row' || head.type !== 'meta' || head.object === null) return undefined;
+  try {
+    return readMetaObject(b, head.object)?.meta;
+  } catch {
+    return undefined; // a field of the wrong type: no header to compare with
+  }
+}
+
+/** Whether a meta row says what the header says of the model and title (a model switch the export folded in). */
+function sameModel(m: SessionMeta | undefined, header: SessionMeta | undefined): boolean {
+  return m !== undefined && header !== undefined && m.model === header.model && m.provider === header.provider && m.title === header.title;
+}
 
 export type ImportedVerdict =
   | { status: 'present'; localAhead: boolean }
@@ -53,6 +71,8 @@ export class ImportedTwin {
   /** The last local row had no newline after it: one goes before the appended bytes. */
   private needsNewline = false;
   private out: { write(bytes: Buffer): void } | undefined;
+  /** The local header's meta (the model the export last saw), if it reads as one. */
+  private header: SessionMeta | undefined;
   /** A row zot reads came after the last one matched. */
   private grew = false;
 
@@ -69,7 +89,13 @@ export class ImportedTwin {
   ) {
     this.scan = new SessionScan(path);
     this.local = readRowsFd(fd, 1 << 20, path);
-    this.local.next(); // the header: the bundled session's first row is not compared with it
+    // The header: the bundled session's first row is not compared with it,
+    // but what it says of the model is what the export folded into it.
+    const header = this.local.next();
+    if (!header.done) {
+      this.header = headerMeta(header.value.bytes);
+      this.needsNewline = !header.value.terminated;
+    }
     this.pull();
     this.stream = new RowStream(
       (row) => this.row(row),
@@ -132,8 +158,9 @@ export class ImportedTwin {
         return this.diverge();
       } else {
         // A row the export left out (a meta row it folded into the header,
-        // a row zot skips) — or one the local side lacks, if it went on.
-        if (verdict === 'meta') this.metaSinceMatch = true;
+        // a row zot skips) — or one the local side lacks, if it went on:
+        // a model switch the header does not hold.
+        if (verdict === 'meta' && !sameModel(this.scan.lastMeta?.meta, this.header)) this.metaSinceMatch = true;
         return undefined;
       }
     }

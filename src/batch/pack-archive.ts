@@ -93,6 +93,15 @@ interface Packed extends BundleSession {
   mtimeMs: number;
 }
 
+/** Whether `path` leads to a folder (false for a link that loops or dangles). */
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 export async function packArchive(options: PackArchiveOptions, limits: SliceLimits = {}): Promise<PackArchiveResult> {
   const base = resolveBatchOptions(options);
   const out = resolve(options.out);
@@ -101,7 +110,7 @@ export async function packArchive(options: PackArchiveOptions, limits: SliceLimi
   if (!Number.isInteger(level) || level < 1 || level > 9) throw new ZotpackError('E_USAGE', `level must be 1 to 9, got ${level}`);
   const there = lstatSync(out, { throwIfNoEntry: false });
   if (there && !options.force) throw new ZotpackError('E_EXISTS', 'the bundle file exists (--force replaces it)', { path: out });
-  if (there?.isDirectory() || (there?.isSymbolicLink() && statSync(out, { throwIfNoEntry: false })?.isDirectory())) {
+  if (there?.isDirectory() || (there?.isSymbolicLink() && isFolder(out))) {
     throw new ZotpackError('E_IS_DIR', 'a folder, expected a bundle file name', { path: out });
   }
   // --force replaces a file, never a device (/dev/null), a FIFO or a link (rename would put the bundle in its place).

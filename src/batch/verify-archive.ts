@@ -136,7 +136,9 @@ export async function verifyArchive(options: VerifyArchiveOptions, limits: Slice
   report.report.failed = found.failedChecked.size + missing.size;
   report.warn(warnings);
   // An interrupted run has not seen everything: it cannot say the archive is whole.
-  const ok = problems.length === 0 && (options.lenient === true || warnings.length === 0) && !resolved.signal?.aborted;
+  // --lenient excuses what zot lives with, not a folder with nothing in it.
+  const excused = (w: Warning) => options.lenient === true && w.code !== 'W_NO_SESSIONS';
+  const ok = problems.length === 0 && warnings.every(excused) && !resolved.signal?.aborted;
   return { path, kind: isDir ? 'folder' : 'bundle', ok, manifest, projects: found.projects(), problems, warnings, report: report.finish(resolved.signal?.aborted) };
 }
 

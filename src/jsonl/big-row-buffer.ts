@@ -38,6 +38,12 @@ export interface BigRowBuffer {
 
 const ME = threadId + 1;
 
+/**
+ * The most a growable buffer reserves: Buffer's own limit, but no more than
+ * 4 GiB (Node 22's limit is 2^53 - 1, a reservation V8 refuses).
+ */
+export const MAX_GROWABLE = Math.min(bufferConstants.MAX_LENGTH, 2 ** 32);
+
 let share: { lock: Int32Array; buffer: SharedArrayBuffer } | undefined;
 let inUse = false;
 
@@ -46,7 +52,7 @@ export function newBigRowShare(): BigRowShare | undefined {
   const growable = SharedArrayBuffer as unknown as new (size: number, options: { maxByteLength: number }) => SharedArrayBuffer;
   try {
     // Reserves address space only; pages are taken as the buffer grows.
-    return { lock: new SharedArrayBuffer(4), buffer: new growable(0, { maxByteLength: bufferConstants.MAX_LENGTH }) };
+    return { lock: new SharedArrayBuffer(4), buffer: new growable(0, { maxByteLength: MAX_GROWABLE }) };
   } catch {
     return undefined; // say, an address-space limit (ulimit -v) below 4 GiB
   }
@@ -133,13 +139,19 @@ export function ownBuffer(size: number): BigRowBuffer {
     };
     return r;
   }
+  // No resizable buffers: grow by doubling, so that a row arriving in many
+  // small pieces is copied a few times, not once per piece.
+  let room = Buffer.allocUnsafe(size);
   const r: BigRowBuffer = {
-    buf: Buffer.allocUnsafe(size),
+    buf: room,
     grow(n) {
-      const bigger = Buffer.allocUnsafe(n);
-      r.buf.copy(bigger);
-      r.buf = bigger;
-      return bigger;
+      if (room.length < n) {
+        const bigger = Buffer.allocUnsafe(Math.min(Math.max(n, room.length * 2), bufferConstants.MAX_LENGTH));
+        room.copy(bigger);
+        room = bigger;
+      }
+      r.buf = room.subarray(0, n);
+      return r.buf;
     },
     release() {},
   };
@@ -151,7 +163,7 @@ type Resizable = ArrayBuffer & { resize(n: number): void };
 function resizableBuffer(size: number): Resizable | undefined {
   const make = ArrayBuffer as unknown as new (size: number, options: { maxByteLength: number }) => Resizable;
   try {
-    const b = new make(size, { maxByteLength: bufferConstants.MAX_LENGTH });
+    const b = new make(size, { maxByteLength: MAX_GROWABLE });
     return typeof b.resize === 'function' ? b : undefined;
   } catch {
     return undefined; // no resizable buffers, or no address space for one (ulimit -v)

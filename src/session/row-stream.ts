@@ -15,9 +15,8 @@
  * is gathered into one buffer that grows in place as chunks come, since
  * joining holds the row twice (the chunks and the joined copy).
  */
-import { constants as bufferConstants } from 'node:buffer';
 import { ZotpackError } from '../errors.js';
-import { ownBuffer, type BigRowBuffer } from '../jsonl/big-row-buffer.js';
+import { MAX_GROWABLE, ownBuffer, type BigRowBuffer } from '../jsonl/big-row-buffer.js';
 import type { Row } from '../jsonl/row-reader.js';
 
 const NL = 0x0a;
@@ -57,8 +56,8 @@ export class RowStream {
     if (this.ended) throw new Error('RowStream: push after end');
     if (chunk.length === 0) return;
     const last = chunk.lastIndexOf(NL);
-    if (this.pendingLength + (last < 0 ? chunk.length : last + 1) > bufferConstants.MAX_LENGTH) {
-      throw new ZotpackError('E_ROW_TOO_LARGE', `a row at byte ${this.base} is longer than the ${bufferConstants.MAX_LENGTH} bytes one Node.js Buffer can hold`, {
+    if (this.pendingLength + (last < 0 ? chunk.length : last + 1) > MAX_GROWABLE) {
+      throw new ZotpackError('E_ROW_TOO_LARGE', `a row at byte ${this.base} is longer than the ${MAX_GROWABLE} bytes zotpack holds in one buffer`, {
         path: this.path,
       });
     }

@@ -51,11 +51,22 @@ describe('discoverSessions', () => {
     const h = makeTempDir();
     const dir = join(h, 'sessions', '0123456789abcdef');
     mkdirSync(dir, { recursive: true });
-    for (const name of ['a\\b.jsonl', '.hidden.jsonl', '.zotpack-journal.jsonl']) writeFileSync(join(dir, name), '{"type":"meta","meta":{"id":"x"}}\n');
+    for (const name of ['a\\b.jsonl', 'x\ufffdy.jsonl', '.hidden.jsonl', '.zotpack-journal.jsonl']) writeFileSync(join(dir, name), '{"type":"meta","meta":{"id":"x"}}\n');
     const r = await discoverSessions([h]);
-    expect(r.entries.map((e) => e.path)).toEqual([join(dir, 'a\\b.jsonl')]);
+    // A name with U+FFFD in it that is valid UTF-8 opens like any other.
+    expect(r.entries.map((e) => e.path)).toEqual([join(dir, 'a\\b.jsonl'), join(dir, 'x\ufffdy.jsonl')]);
     expect(r.warnings).toEqual([{ code: 'W_UNREADABLE', message: expect.stringContaining('hidden file'), path: join(dir, '.hidden.jsonl') }]);
     expect(r.errors).toEqual([]);
+  });
+
+  it('fails a session whose name is not UTF-8 (Node.js cannot open it by name), naming it', async () => {
+    const h = makeTempDir();
+    const dir = join(h, 'sessions', '0123456789abcdef');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(Buffer.from(join(dir, 'x\xffy.jsonl'), 'latin1'), '{"type":"meta","meta":{"id":"x"}}\n');
+    const r = await discoverSessions([h]);
+    expect(r.entries).toEqual([]);
+    expect(r.errors).toEqual([{ code: 'E_UNREADABLE', message: 'cannot open: its name is not valid UTF-8', path: join(dir, 'x\ufffdy.jsonl') }]);
   });
 
   it('says which links lead nowhere and which loop', async () => {

@@ -209,8 +209,9 @@ describe('packArchive', () => {
     symlinkSync(target, join(dir, 'link.zotpack'));
     execFileSync('mkfifo', [join(dir, 'fifo.zotpack')]);
     symlinkSync(dir, join(dir, 'folder-link'));
+    symlinkSync('loop.zotpack', join(dir, 'loop.zotpack'));
     const force = (out: string) => packArchive({ sources: [sample.named.root], out, force: true, jobs: 1, durable: false });
-    for (const name of ['link.zotpack', 'fifo.zotpack']) {
+    for (const name of ['link.zotpack', 'fifo.zotpack', 'loop.zotpack']) {
       await expect(force(join(dir, name))).rejects.toMatchObject({ code: 'E_EXISTS', path: join(dir, name), message: /not a regular file/ });
     }
     await expect(force('/dev/null')).rejects.toMatchObject({ code: 'E_EXISTS', path: '/dev/null' });

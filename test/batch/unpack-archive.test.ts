@@ -12,7 +12,7 @@ import { projectKey } from '../../src/format/project-key.js';
 import { describeSession } from '../../src/session/describe-session.js';
 import { readFirstMeta } from '../../src/session/first-meta.js';
 import type { TreeNode } from '../../src/session/session-tree.js';
-import { buildSampleArchive, cleanupTempDirs, effectiveTranscript, makeTempDir, packedBytes, renderSession, testId, type SampleArchive } from '../helpers/zot-archive.js';
+import { buildSampleArchive, cleanupTempDirs, effectiveTranscript, makeTempDir, packedBytes, renderSession, testId, writeSession, type SampleArchive } from '../helpers/zot-archive.js';
 import { listTree, snapshot, tempFiles } from '../helpers/fs-snapshot.js';
 import { manifestEntry, manifestText, tarBytes, tarEntries, writeTar, type TarEntrySpec } from '../helpers/tar-builder.js';
 
@@ -342,6 +342,48 @@ describe('unpackArchive into a home an export and import filled', () => {
     expect(readFileSync(c.copy!.path).equals(Buffer.from(readFileSync(sample.named.plain, 'latin1').replaceAll(c.sourceId, c.copy!.id), 'latin1'))).toBe(true);
     expect((await unpack({ bundle, home, onConflict: 'copy' })).sessions.find((s) => s.path === c.path)!.status).toBe('present');
     await expect(unpack({ bundle, home, onConflict: 'fail' })).resolves.toMatchObject({ written: false, report: { errorsByCode: { E_CONFLICT: 1 } } });
+  });
+});
+
+describe('unpackArchive into an imported session, at the edges', () => {
+  const cwd = '/home/dev/src/edge';
+  const row = (text: string) => `{"type":"message","message":{"role":"user","content":[{"text":"${text}"}],"time":"2026-03-01T00:00:00Z"}}\n`;
+
+  it('a model switch as the last row, which the import folded into its header, is not a change: present when the home went on, no copy', async () => {
+    const a = makeTempDir();
+    const src = writeSession(a, { cwd, id: testId('edge-switch'), rows: [{ user: 'hi' }, { assistant: 'hello' }] });
+    const meta = readFileSync(src, 'utf8').split('\n')[0]!.replace(/"model":"[^"]*"/, '"model":"switched-model"');
+    appendFileSync(src, `${meta}\n`);
+    const out = join(makeTempDir(), 'export');
+    await exportArchive({ sources: [a], out, jobs: 1, durable: false });
+    const home = join(makeTempDir(), 'zot');
+    await importArchive({ sources: [out], home, jobs: 1, durable: false });
+    const local = join(home, 'sessions', projectKey(cwd), basename(src));
+    expect(describeSession(local).summary.model).toBe('switched-model');
+    appendFileSync(local, row('went on here'));
+    const before = snapshot(home);
+    const bundle = await pack([a]);
+    for (const onConflict of ['skip', 'copy'] as const) {
+      const r = await unpack({ bundle, home, onConflict });
+      expect(r.sessions.map((x) => [x.status, x.localAhead])).toEqual([['present', true]]);
+    }
+    expect(snapshot(home)).toEqual(before);
+  });
+
+  it('a local header with no newline after it gets one before the rows appended', async () => {
+    const a = makeTempDir();
+    const src = writeSession(a, { cwd, id: testId('edge-nl'), rows: [{ user: 'hi' }] });
+    const [first] = readFileSync(src, 'utf8').split('\n');
+    const home = join(makeTempDir(), 'zot');
+    const local = join(home, 'sessions', projectKey(cwd), basename(src));
+    mkdirSync(dirname(local), { recursive: true });
+    writeFileSync(local, first!.replace(/"model":"[^"]*"/, '"model":"other"')); // the header alone, different, unterminated
+    const r = await unpack({ bundle: await pack([a]), home });
+    expect(r.sessions.map((x) => x.status)).toEqual(['appended']);
+    const lines = readFileSync(local, 'utf8').split('\n');
+    expect(lines[0]).toBe(first!.replace(/"model":"[^"]*"/, '"model":"other"'));
+    expect(readFileSync(local, 'utf8')).toBe(`${lines[0]}\n${readFileSync(src, 'utf8').slice(first!.length + 1)}`);
+    expect(effectiveTranscript(local)).toEqual(effectiveTranscript(src));
   });
 });
 

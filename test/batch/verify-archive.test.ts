@@ -141,6 +141,8 @@ describe('verifyArchive', () => {
     const empty = makeTempDir();
     const r = await verifyArchive({ path: empty, jobs: 1 });
     expect([r.ok, r.problems, r.warnings.map((w) => [w.code, w.path])]).toEqual([false, [], [['W_NO_SESSIONS', empty]]]);
+    // --lenient excuses what zot lives with, not an empty folder (a wrong path in a backup check).
+    expect((await verifyArchive({ path: empty, jobs: 1, lenient: true })).ok).toBe(false);
   });
 
   it('an export folder after a session moved to another project: its kept old export shares the id, a warning (not a problem)', async () => {
