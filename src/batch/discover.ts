@@ -14,7 +14,6 @@ import { lstatSync, opendirSync, readdirSync, realpathSync, statSync, type Stats
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import fg from 'fast-glob';
 import { fromFsError, type Warning } from '../errors.js';
-import { JOURNAL_NAME } from './export-manifest.js';
 import type { JobError } from './protocol.js';
 import { isProjectKey } from '../format/project-key.js';
 import { interner } from '../format/interner.js';
@@ -64,6 +63,9 @@ export interface FolderDiscovery {
    */
   named: Map<number, Set<number>>;
 }
+
+/** How the names of zotpack's own files in a folder begin (the export journal, run locks). */
+const OWN_PREFIX = '.zotpack-';
 
 function isInside(root: string, target: string): boolean {
   const rel = relative(root, target);
@@ -232,8 +234,8 @@ export function listFolder(d: FolderDiscovery, folder: SessionFolder): SessionEn
   // In path order, so that of two names of one file the same one is always taken.
   for (const hit of hits) {
     if (hit.name.startsWith('.')) {
-      // zotpack's own files (temp files, the export journal) start with a dot; so does no session zot writes.
-      if (hit.name !== JOURNAL_NAME) d.warnings.push({ code: 'W_UNREADABLE', message: 'a hidden file (its name starts with a dot): skipped, as bundles cannot carry it', path: hit.path });
+      // zotpack's own files (the export journal) start with '.zotpack-'; no session zot writes starts with a dot.
+      if (!hit.name.startsWith(OWN_PREFIX)) d.warnings.push({ code: 'W_UNREADABLE', message: 'a hidden file (its name starts with a dot): skipped, as bundles cannot carry it', path: hit.path });
       continue;
     }
     if (hit.dirent.isFile()) {
