@@ -18,7 +18,7 @@ export { findSessions, listSessionFiles, type FindResult, type FoundSession } fr
 export { readFirstMeta } from './session/first-meta.js';
 export type { SessionSummary, RowCounts } from './session/session-scan.js';
 export type { DroppedRows } from './session/copy-session.js';
-export { exportArchive, type ExportArchiveOptions, type ExportArchiveResult, type ExportPlanItem } from './batch/export-archive.js';
+export { exportArchive, type ExportArchiveOptions, type ExportArchiveResult, type ExportPlanItem, type PlanStatus } from './batch/export-archive.js';
 export {
   importArchive,
   type ImportArchiveOptions,
@@ -33,11 +33,13 @@ export { findInArchive, type ArchiveFind, type ArchiveMatch } from './batch/find
 export { readManifest, type ExportManifest, type ManifestEntry } from './batch/export-manifest.js';
 export type { BatchOptions, Progress } from './batch/batch-options.js';
 export type { BatchReport } from './batch/batch-report.js';
+export type { JobError } from './batch/protocol.js';
+export type { SliceLimits } from './batch/select-slices.js';
 export type { SessionFilter } from './batch/filters.js';
 export { packArchive, type PackArchiveOptions, type PackArchiveResult } from './batch/pack-archive.js';
 export { unpackArchive, type UnpackArchiveOptions, type UnpackArchiveResult } from './batch/unpack-archive.js';
 export type { UnpackedSession, UnpackProject, UnpackStatus } from './batch/unpack-result.js';
-export { verifyArchive, type VerifyArchiveOptions, type VerifyArchiveResult } from './batch/verify-archive.js';
+export { verifyArchive, type VerifyArchiveOptions, type VerifyArchiveResult, type VerifiedProject } from './batch/verify-archive.js';
 export type { BundleManifest, BundleSession } from './batch/bundle-manifest.js';
 export type { ConflictPolicy } from './batch/twin-sink.js';
 export { CwdMap, parseCwdRule, type CwdRule } from './format/cwd-map.js';

@@ -17,8 +17,10 @@ export const BULK_OPTIONS = {
   until: { type: 'string' },
   id: { type: 'string' },
   jobs: { type: 'string', short: 'j' },
-  'dry-run': { type: 'boolean' },
 } as const;
+
+/** The bulk commands that write (export, import): a plan instead of the run. Others refuse the flag. */
+export const DRY_RUN_OPTION = { 'dry-run': { type: 'boolean' } } as const;
 
 export const BULK_HELP = `  --from PATH     a zot home, sessions/ folder, project folder or file (repeatable;
                   default: the zot home)

@@ -102,6 +102,11 @@ describe('bulk commands through the binary', () => {
     expect(zotpack(['tree', '--jobs', 'many']).code).toBe(2);
     expect(zotpack(['stats', '--since', 'yesterday-ish']).code).toBe(2);
     expect(zotpack(['tree', '--bogus']).code).toBe(2);
+    // Only the commands that write take --dry-run; the others refused to ignore it silently.
+    for (const args of [['tree'], ['stats'], ['find', 'd9']]) {
+      const r = zotpack([...args, '--dry-run'], { ZOT_HOME: sample.home });
+      expect([r.code, r.stderr.split('\n')[0]]).toEqual([2, `zotpack: unknown option '--dry-run' for ${args[0]}`]);
+    }
   });
 
   it('Ctrl-C mid-export leaves no temp file; a re-run ends equal to an uninterrupted run', async () => {

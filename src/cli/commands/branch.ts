@@ -12,6 +12,7 @@ Creates a session holding the first N messages of SRC's effective transcript
   --at N        messages to keep, 0 to the transcript's length
   --cwd DIR     the project of the branch (default: SRC's)
   --home DIR    the zot home (default: $ZOT_HOME or the platform's)
+  --no-fsync    no fsync: faster, but a crash may leave the branch cut short
   --json        print the result as JSON
 
 Example:

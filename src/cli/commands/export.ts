@@ -1,7 +1,7 @@
 import { exportArchive, type ExportPlanItem } from '../../batch/export-archive.js';
 import { exportSession } from '../../session/export-session.js';
 import { parse, positionals, type Command } from '../command.js';
-import { BULK_HELP, BULK_OPTIONS, startBulk } from '../bulk.js';
+import { BULK_HELP, BULK_OPTIONS, DRY_RUN_OPTION, startBulk } from '../bulk.js';
 import { droppedPhrase, EXIT_OK, print, printJson, printWarnings, UsageError } from '../io.js';
 import { printJsonWithArrays, SpooledArray } from '../spooled-array.js';
 import { version } from '../version.js';
@@ -37,6 +37,7 @@ Examples:
   async run(argv, io) {
     const { values, positionals: pos } = parse(argv, {
       ...BULK_OPTIONS,
+      ...DRY_RUN_OPTION,
       out: { type: 'string', short: 'o' },
       'no-fsync': { type: 'boolean' },
     });

@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { importArchive } from '../../batch/import-archive.js';
 import { importSession } from '../../session/import-session.js';
 import { homeOf, parse, typedFolder, type Command } from '../command.js';
-import { BULK_HELP, BULK_OPTIONS, startBulk } from '../bulk.js';
+import { BULK_HELP, BULK_OPTIONS, DRY_RUN_OPTION, startBulk } from '../bulk.js';
 import { printJsonWithArrays, SpooledArray } from '../spooled-array.js';
 import { droppedPhrase, EXIT_OK, print, printJson, printWarnings, UsageError } from '../io.js';
 
@@ -40,6 +40,7 @@ Examples:
   async run(argv, io) {
     const { values, positionals: pos } = parse(argv, {
       ...BULK_OPTIONS,
+      ...DRY_RUN_OPTION,
       cwd: { type: 'string' },
       'fresh-id': { type: 'boolean' },
       'no-fsync': { type: 'boolean' },

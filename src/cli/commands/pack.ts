@@ -1,6 +1,6 @@
 import { packArchive } from '../../batch/pack-archive.js';
 import { intFlag, parse, positionals, type Command } from '../command.js';
-import { BULK_HELP, BULK_OPTIONS, startBulk } from '../bulk.js';
+import { BULK_HELP, BULK_OPTIONS, DRY_RUN_OPTION, startBulk } from '../bulk.js';
 import { print, UsageError } from '../io.js';
 import { progressBar } from '../progress.js';
 import { version } from '../version.js';
@@ -31,6 +31,7 @@ Examples:
   async run(argv, io) {
     const { values, positionals: pos } = parse(argv, {
       ...BULK_OPTIONS,
+      ...DRY_RUN_OPTION, // refused below, with a pointer to unpack's
       out: { type: 'string', short: 'o' },
       'no-gzip': { type: 'boolean' },
       level: { type: 'string' },

@@ -50,6 +50,7 @@ are refused; nothing outside the home is written, nothing is overwritten.
   --map-cwd OLD=NEW  move project folders under OLD to NEW (repeatable)
   --to ZOT_HOME      the home to unpack into (default: --home, $ZOT_HOME, or
                      the platform's)
+  --home DIR         the same, as every command takes it
   --dry-run          per project: old cwd -> new cwd and folder, sessions new,
                      already present, to append to, conflicting; write nothing
   --fresh-ids        give every session a new id (the same ones on every run)
