@@ -52,7 +52,7 @@ Examples:
       }
       printWarnings(io, r.warnings, values.quiet);
       print(io, r.output);
-      if (!values.quiet) io.stderr.write(`exported ${r.rowsKept + 1} rows (${droppedPhrase(r.dropped)}), ${r.bytesOut} bytes\n`);
+      if (!values.quiet) io.stderr.write(`exported the header and ${r.rowsKept} rows (${droppedPhrase(r.dropped)}), ${r.bytesOut} bytes\n`);
       return EXIT_OK;
     }
     positionals(pos, 0, 0, 'no SRC with --out (sources go in --from)');
