@@ -83,11 +83,12 @@ export class TwinSink implements SessionSink {
   write(bytes: Buffer): void {
     if (this.state === 'same') return this.compare(bytes);
     this.offset += bytes.length;
-    if (this.state === 'extend') this.out?.write(bytes);
-    else if (this.state === 'imported') {
-      this.imported!.push(bytes);
+    if (this.state === 'extend') {
+      this.out?.write(bytes);
+    } else {
+      this.imported?.push(bytes);
       this.copySink?.write(bytes);
-    } else this.copySink?.write(bytes);
+    }
   }
 
   private compare(b: Buffer): void {

@@ -210,18 +210,19 @@ class Findings {
         this.ids.add(id, c.path);
         continue;
       }
-      // Of two files with one id, the first in path order keeps it, whatever
-      // order the slices came in (sessions outside project folders come first).
-      const [first, second] = other < c.path ? [other, c.path] : [c.path, other];
       if (c.sourceDeleted || this.sourceDeleted.has(other)) {
-        // The id stays with a live session, which a third file may share.
+        // A session moved to another project: its old export is kept beside
+        // its new one, as export keeps every export of a source gone. The
+        // id stays with the live session, which a third file may share.
         if (!c.sourceDeleted) this.ids.add(id, c.path);
-        // A session moved to another project: its old export is kept beside its new one, as export keeps every export of a source gone.
-        const kept = c.sourceDeleted ? c.path : other;
-        this.linkWarnings.push({ code: 'W_DUPLICATE_ID', message: `id ${id} is also used by ${kept === first ? second : first}; the manifest keeps this export of a source that is gone (moved?)`, path: kept });
+        const [kept, live] = c.sourceDeleted ? [c.path, other] : [other, c.path];
+        this.linkWarnings.push({ code: 'W_DUPLICATE_ID', message: `id ${id} is also used by ${live}; the manifest keeps this export of a source that is gone (moved?)`, path: kept });
         this.project(kept === c.path ? c.key : this.keyOfSeen(kept)).warnings++;
         continue;
       }
+      // Of two files with one id, the first in path order keeps it, whatever
+      // order the slices came in (sessions outside project folders come first).
+      const [first, second] = other < c.path ? [other, c.path] : [c.path, other];
       if (first === c.path) this.ids.add(id, c.path);
       this.failedChecked.add(second);
       this.linkProblems.push({ code: 'E_DUPLICATE_ID', message: `id ${id} is also used by ${first}`, path: second });

@@ -105,18 +105,28 @@ let mineTaken = false;
 
 function threadBuffer(size: number): BigRowBuffer {
   if (mineTaken || !(mine ??= resizableBuffer(0))) return ownBuffer(size);
-  const b = mine;
   mineTaken = true;
-  const grow = (n: number) => {
-    if (b.byteLength < n) b.resize(n);
-    return Buffer.from(b, 0, n);
-  };
   try {
-    return { buf: grow(size), grow, release: () => void (mineTaken = false) };
+    return over(mine, size, () => void (mineTaken = false));
   } catch (err) {
     mineTaken = false;
     throw err;
   }
+}
+
+/** A big-row buffer over a resizable ArrayBuffer, grown in place. */
+function over(b: Resizable, size: number, release: () => void): BigRowBuffer {
+  const r: BigRowBuffer = {
+    buf: Buffer.alloc(0),
+    grow(n) {
+      if (b.byteLength < n) b.resize(n);
+      r.buf = Buffer.from(b, 0, n);
+      return r.buf;
+    },
+    release,
+  };
+  r.grow(size);
+  return r;
 }
 
 /**
@@ -127,18 +137,7 @@ function threadBuffer(size: number): BigRowBuffer {
  */
 export function ownBuffer(size: number): BigRowBuffer {
   const resizable = resizableBuffer(size);
-  if (resizable) {
-    const r: BigRowBuffer = {
-      buf: Buffer.from(resizable, 0, size),
-      grow(n) {
-        if (resizable.byteLength < n) resizable.resize(n);
-        r.buf = Buffer.from(resizable, 0, n);
-        return r.buf;
-      },
-      release() {},
-    };
-    return r;
-  }
+  if (resizable) return over(resizable, size, () => {});
   // No resizable buffers: grow by doubling, so that a row arriving in many
   // small pieces is copied a few times, not once per piece.
   let room = Buffer.allocUnsafe(size);

@@ -4,7 +4,8 @@
  *
  * zot only appends to a session, so the first `size` bytes (the size a stat
  * saw) stay what they are while zot keeps writing: a bundle packs exactly
- * those bytes, and their hash is known before the bundle is written.
+ * those bytes — less a last row zot was still writing (wholeRowsEnd) — and
+ * their hash is known before the bundle is written.
  *
  * One read of the bytes, hashed as they come. The identity comes from the
  * first row (read as zot reads it); the title and the hidden flag, which
