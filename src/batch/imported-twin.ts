@@ -43,9 +43,13 @@ function headerMeta(b: Buffer): SessionMeta | undefined {
   }
 }
 
-/** Whether a meta row says what the header says of the model and title (a model switch the export folded in). */
-function sameModel(m: SessionMeta | undefined, header: SessionMeta | undefined): boolean {
-  return m !== undefined && header !== undefined && m.model === header.model && m.provider === header.provider && m.title === header.title;
+/**
+ * Whether a meta row says what `held` says of the model (and the hidden
+ * flag): a meta row is written when the model switches, and carries the
+ * session's title as it then was, which rename rows, not meta rows, change.
+ */
+function sameModel(m: SessionMeta | undefined, held: SessionMeta | undefined): boolean {
+  return m !== undefined && held !== undefined && m.model === held.model && m.provider === held.provider && m.hideFromSessions === held.hideFromSessions;
 }
 
 export type ImportedVerdict =
@@ -71,8 +75,8 @@ export class ImportedTwin {
   /** The last local row had no newline after it: one goes before the appended bytes. */
   private needsNewline = false;
   private out: { write(bytes: Buffer): void } | undefined;
-  /** The local header's meta (the model the export last saw), if it reads as one. */
-  private header: SessionMeta | undefined;
+  /** The local side's current meta: its header's (what the export last saw), then each meta row matched or brought. */
+  private current: SessionMeta | undefined;
   /** A row zot reads came after the last one matched. */
   private grew = false;
 
@@ -93,7 +97,7 @@ export class ImportedTwin {
     // but what it says of the model is what the export folded into it.
     const header = this.local.next();
     if (!header.done) {
-      this.header = headerMeta(header.value.bytes);
+      this.current = headerMeta(header.value.bytes);
       this.needsNewline = !header.value.terminated;
     }
     this.pull();
@@ -129,6 +133,11 @@ export class ImportedTwin {
     this.local.return(undefined);
   }
 
+  /** Whether the bundled meta row just read says other than the local side's current meta: a model switch it lacks. */
+  private switches(): boolean {
+    return !sameModel(this.scan.lastMeta?.meta, this.current);
+  }
+
   private pull(): void {
     const r = this.local.next();
     this.next = r.done ? undefined : r.value;
@@ -137,8 +146,11 @@ export class ImportedTwin {
 
   private row(row: Row): undefined {
     if (this.state === 'extend') {
+      // Growth is a row zot reads, or a model switch the local side does not
+      // hold yet (a meta row the import folded into the header is not).
       const verdict = this.scan.add(row);
-      if (verdict === 'keep' || verdict === 'meta') this.grew = true;
+      if (verdict === 'keep' || (verdict === 'meta' && this.switches())) this.grew = true;
+      if (verdict === 'meta') this.current = this.scan.lastMeta?.meta; // appended: the local side's now
       return undefined;
     }
     if (this.state !== 'matching') return undefined;
@@ -152,6 +164,7 @@ export class ImportedTwin {
     }
     if (verdict !== 'first-meta') {
       if (this.next?.bytes.equals(row.bytes)) {
+        if (verdict === 'meta') this.current = this.scan.lastMeta?.meta;
         this.metaSinceMatch = false;
         this.pull();
       } else if (verdict === 'keep') {
@@ -159,8 +172,8 @@ export class ImportedTwin {
       } else {
         // A row the export left out (a meta row it folded into the header,
         // a row zot skips) — or one the local side lacks, if it went on:
-        // a model switch the header does not hold.
-        if (verdict === 'meta' && !sameModel(this.scan.lastMeta?.meta, this.header)) this.metaSinceMatch = true;
+        // a model switch the local side does not hold. The last one counts.
+        if (verdict === 'meta') this.metaSinceMatch = this.switches();
         return undefined;
       }
     }

@@ -1,0 +1,130 @@
+/**
+ * A local session an import wrote, against the bundled session it came
+ * from, in random histories: the comparison (through TwinSink, as unpack
+ * runs it) must say what a model of the two histories says, and an append
+ * must leave the local session reading as the bundled one does.
+ */
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { TwinSink } from '../../src/batch/twin-sink.js';
+import { describeSession } from '../../src/session/describe-session.js';
+import { exportSession } from '../../src/session/export-session.js';
+import { importSession } from '../../src/session/import-session.js';
+import { seededRandom, type Random } from '../helpers/seeded-random.js';
+import { cleanupTempDirs, effectiveTranscript, makeTempDir, renderSession, testId } from '../helpers/zot-archive.js';
+
+afterAll(cleanupTempDirs);
+
+type Kind = 'keep' | 'meta' | 'invalid';
+interface Line {
+  text: string;
+  kind: Kind;
+  /** A meta row's model. */
+  model?: string;
+}
+
+const MODELS = ['model-a', 'model-b', 'model-c'];
+
+/**
+ * Random rows as zot writes them. A model switch's meta row carries the
+ * session's title, as zot's does (it writes its current meta), so a switch
+ * never clears a rename.
+ */
+function history(r: Random, first: string, n: number, tag: string, state: { title: string }): Line[] {
+  const lines: Line[] = [];
+  for (let i = 0; i < n; i++) {
+    const pick = r.int(10);
+    if (pick < 5) {
+      const role = r.pick(['user', 'assistant']);
+      lines.push({ kind: 'keep', text: `{"type":"message","message":{"role":"${role}","content":[{"text":"${tag} ${i}"}],"time":"2026-01-01T00:00:0${i % 10}Z"}}` });
+    } else if (pick < 7) {
+      const model = r.pick(MODELS);
+      const titled = state.title ? first.replace('"version":"0.9.1"', `"version":"0.9.1","title":"${state.title}"`) : first;
+      lines.push({ kind: 'meta', model, text: titled.replace(/"model":"[^"]*"/, `"model":"${model}"`) });
+    } else if (pick < 8) {
+      state.title = `${tag} title ${i}`;
+      lines.push({ kind: 'keep', text: `{"title":"${state.title}","type":"rename"}` });
+    } else {
+      lines.push({ kind: 'invalid', text: `{"type":"message","message":{"role":"user","content":[{"text":"${tag} cut ${i}` });
+    }
+  }
+  return lines;
+}
+
+const textOf = (lines: readonly Line[]) => lines.map((l) => `${l.text}\n`).join('');
+
+/** What the comparison must find: a model of the two histories. */
+function expected(first: Line, kept: Line[], extra: Line[], localWent: boolean, prefix: { local: Buffer; bundled: Buffer }): 'present' | 'appended' | 'conflict' {
+  // Where the import wrote the session byte for byte so far (no later meta
+  // row, no row zot skips before the last kept one), the bytes decide: the
+  // bundle's extra bytes, whatever they hold, are appended.
+  if (!localWent && prefix.bundled.subarray(0, prefix.local.length).equals(prefix.local)) return prefix.bundled.length > prefix.local.length ? 'appended' : 'present';
+  // After the export point the local side holds the model its header holds: the last meta of `kept`.
+  let current = [first, ...kept].filter((l) => l.kind === 'meta').at(-1)!.model;
+  if (localWent) {
+    if (extra.some((l) => l.kind === 'keep')) return 'conflict';
+    const lastMeta = extra.filter((l) => l.kind === 'meta').at(-1);
+    return lastMeta && lastMeta.model !== current ? 'conflict' : 'present';
+  }
+  // The rows after the export's last kept row are appended with the extra ones; growth is a row zot reads or a switch.
+  const lastKept = kept.map((l) => l.kind).lastIndexOf('keep');
+  let grew = false;
+  for (const l of [...kept.slice(lastKept + 1), ...extra]) {
+    if (l.kind === 'keep') grew = true;
+    if (l.kind === 'meta') {
+      if (l.model !== current) grew = true;
+      current = l.model;
+    }
+  }
+  return grew ? 'appended' : 'present';
+}
+
+function feed(sink: TwinSink, bytes: Buffer, r: Random) {
+  for (let i = 0; i < bytes.length; ) {
+    const n = r.between(1, 200);
+    sink.write(bytes.subarray(i, i + n));
+    i += n;
+  }
+  return sink.finish();
+}
+
+describe('an imported local session against its bundled one, in random histories', () => {
+  it('is present, appended or a conflict as the histories say, and an appended one reads as the bundled one', () => {
+    const r = seededRandom(2026);
+    const seen = new Set<string>();
+    for (let round = 0; round < 150; round++) {
+      const dir = makeTempDir();
+      const firstText = renderSession({ cwd: '/twin', id: testId(`twin-${round}`), rows: [] }).text.split('\n')[0]!;
+      const first: Line = { kind: 'meta', text: firstText.replace(/"model":"[^"]*"/, `"model":"${MODELS[0]}"`), model: MODELS[0] };
+      const state = { title: '' };
+      const kept = history(r, first.text, r.between(0, 8), `there ${round}`, state);
+      const extra = r.chance(0.6) ? history(r, first.text, r.between(1, 5), `later ${round}`, state) : [];
+      const localWent = r.chance(0.4);
+
+      // The other machine's session when it was exported, and the import of that export here.
+      const source = join(dir, 'source.jsonl');
+      writeFileSync(source, textOf([first, ...kept]));
+      const exported = exportSession({ source, destination: join(dir, 'out') + '/', durable: false }).output;
+      const local = importSession({ source: exported, home: join(dir, 'home'), durable: false, checkDuplicates: false }).output;
+      if (localWent) appendFileSync(local, `{"type":"message","message":{"role":"user","content":[{"text":"here ${round}"}],"time":"2026-02-01T00:00:00Z"}}\n`);
+      // The other machine went on; its session now, as a bundle holds it.
+      appendFileSync(source, textOf(extra));
+      const before = readFileSync(local);
+
+      const want = expected(first, kept, extra, localWent, { local: before, bundled: readFileSync(source) });
+      const got = feed(new TwinSink(local, { onConflict: 'skip', dryRun: false, durable: false }), readFileSync(source), r);
+      expect(got.status, `round ${round}`).toBe(want);
+      seen.add(want);
+      if (want === 'appended') {
+        expect(effectiveTranscript(local), `round ${round}`).toEqual(effectiveTranscript(source));
+        expect(describeSession(local).summary, `round ${round}`).toEqual(describeSession(source).summary);
+        // Run again: nothing more to bring.
+        expect(feed(new TwinSink(local, { onConflict: 'skip', dryRun: false, durable: false }), readFileSync(source), r).status, `round ${round}`).toBe('present');
+      } else {
+        expect(readFileSync(local).equals(before), `round ${round}`).toBe(true);
+      }
+    }
+    expect([...seen].sort()).toEqual(['appended', 'conflict', 'present']);
+  });
+});
