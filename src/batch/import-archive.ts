@@ -13,7 +13,7 @@
  * order (files outside project folders, then by project key, then path); of
  * two with one id, the first in that order is imported.
  */
-import { statSync } from 'node:fs';
+import { isFolder } from '../session/stat-quietly.js';
 import { resolve } from 'node:path';
 import { sessionsRoot } from '../format/project-key.js';
 import { resolveBatchOptions, type BatchOptions, type ResolvedBatchOptions } from './batch-options.js';
@@ -202,10 +202,3 @@ async function importUnlocked(options: ImportArchiveOptions, limits: SliceLimits
   return { planned, imported, present, report: report.finish(resolved.signal?.aborted === true) };
 }
 
-function isFolder(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}

@@ -22,7 +22,7 @@
  * the bundle. The bundle is written to a temp file beside `out` and
  * published whole.
  */
-import { closeSync, lstatSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename, resolve } from 'node:path';
 import tar from 'tar-stream';
@@ -30,6 +30,7 @@ import { ZotpackError, fromFsError } from '../errors.js';
 import { projectKey } from '../format/project-key.js';
 import { appendAll } from '../format/append-all.js';
 import { AtomicFile } from '../session/atomic-file.js';
+import { isFolder } from '../session/stat-quietly.js';
 import type { SessionDigest } from '../session/digest-session.js';
 import { resolveBatchOptions, type BatchOptions, type ResolvedBatchOptions } from './batch-options.js';
 import { ReportBuilder, type BatchReport } from './batch-report.js';
@@ -91,15 +92,6 @@ interface Packed extends BundleSession {
   source: string;
   file: string;
   mtimeMs: number;
-}
-
-/** Whether `path` leads to a folder (false for a link that loops or dangles). */
-function isFolder(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 export async function packArchive(options: PackArchiveOptions, limits: SliceLimits = {}): Promise<PackArchiveResult> {

@@ -3,7 +3,6 @@
  * zot's losses: the header carries the current model, title, tree links and
  * unknown fields, and records where the session came from.
  */
-import { statSync } from 'node:fs';
 import { basename, dirname, resolve, sep } from 'node:path';
 import { ZotpackError, type Warning } from '../errors.js';
 import { goString } from '../format/go-json.js';
@@ -12,6 +11,7 @@ import { exportFileName, PORTABLE_EXT } from '../format/session-names.js';
 import type { PendingFile } from './atomic-file.js';
 import { copySession, type CopyOptions, type DroppedRows } from './copy-session.js';
 import { currentHeader } from './header.js';
+import { statQuietly } from './stat-quietly.js';
 import type { SessionSummary } from './session-scan.js';
 
 export interface ExportOptions extends CopyOptions {
@@ -51,15 +51,6 @@ export interface ExportResult {
   pending?: PendingFile;
 }
 
-function statOrUndefined(path: string) {
-  // throwIfNoEntry: a missing destination is the common case, and a thrown
-  // ENOENT (with its stack) costs more than the stat itself.
-  try {
-    return statSync(path, { throwIfNoEntry: false });
-  } catch {
-    return undefined;
-  }
-}
 
 /** The header of an export: zot strips the cwd; zotpack also records it, with the id and file name. */
 export function exportHeader(source: string, first: MetaObject, last: MetaObject): Buffer {
@@ -77,14 +68,14 @@ export function exportHeader(source: string, first: MetaObject, last: MetaObject
 export function exportSession(options: ExportOptions): ExportResult {
   const source = resolve(options.source);
   const dst = options.destination;
-  const st = statOrUndefined(dst);
+  const st = statQuietly(dst);
   if (options.asFile && st?.isDirectory()) throw new ZotpackError('E_IS_DIR', 'a folder is where the export goes; move it away', { path: resolve(dst) });
   const toFolder = !options.asFile && (st?.isDirectory() === true || dst.endsWith('/') || dst.endsWith(sep));
   let file: string | undefined;
   if (!toFolder) {
     file = resolve(dst.toLowerCase().endsWith(PORTABLE_EXT) ? dst : dst + PORTABLE_EXT);
-    const existing = file === resolve(dst) ? st : statOrUndefined(file); // the bulk engine names the file: one stat
-    const src = existing && statOrUndefined(source);
+    const existing = file === resolve(dst) ? st : statQuietly(file); // the bulk engine names the file: one stat
+    const src = existing && statQuietly(source);
     if (existing && src && existing.ino === src.ino && existing.dev === src.dev) {
       throw new ZotpackError('E_SAME_FILE', 'the destination is the source file itself', { path: file });
     }
@@ -100,7 +91,7 @@ export function exportSession(options: ExportOptions): ExportResult {
       header: (first, last) => exportHeader(source, first, last),
     },
     // The export keeps the session's modification time: its last activity, which an import passes on.
-    { ...options, overwrite: options.replace === true && !toFolder, mtime: options.mtime ?? statOrUndefined(source)?.mtime },
+    { ...options, overwrite: options.replace === true && !toFolder, mtime: options.mtime ?? statQuietly(source)?.mtime },
   );
   const meta = result.scan.firstMeta!.meta;
   return {

@@ -6,7 +6,7 @@
  * importing the same file twice is refused instead of making a duplicate.
  * `freshId` gives zot's behaviour: a new id and start time.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { v4 as uuidv4 } from 'uuid';
 import { ZotpackError, type Warning } from '../errors.js';
@@ -18,6 +18,7 @@ import { copySession, type CopyOptions, type DroppedRows } from './copy-session.
 import type { PendingFile } from './atomic-file.js';
 import { findSessions } from './find-session.js';
 import { currentHeader } from './header.js';
+import { statQuietly } from './stat-quietly.js';
 import type { SessionSummary } from './session-scan.js';
 
 export interface ImportOptions extends CopyOptions {
@@ -82,14 +83,6 @@ function place(options: ImportOptions, meta: SessionMeta): Placement {
   return { cwd, dir: sessionsDir(options.home, cwd), id, started, name };
 }
 
-function mtimeOf(path: string): Date | undefined {
-  try {
-    return statSync(path).mtime;
-  } catch {
-    return undefined; // copySession names what is wrong with the file
-  }
-}
-
 export function importSession(options: ImportOptions): ImportResult {
   let placed: Placement | undefined;
   const result = copySession(
@@ -122,7 +115,7 @@ export function importSession(options: ImportOptions): ImportResult {
         ]),
     },
     // The session keeps its last activity (the export's time, which export kept), unless it starts anew as zot's import does.
-    { ...options, mtime: options.mtime ?? (options.freshId ? undefined : mtimeOf(options.source)) },
+    { ...options, mtime: options.mtime ?? (options.freshId ? undefined : statQuietly(options.source)?.mtime) },
   );
   return {
     source: options.source,
