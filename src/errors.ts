@@ -63,6 +63,8 @@ export function fromFsError(err: unknown, path: string, doing: string, writing =
       return new ZotpackError(writing ? 'E_WRITE' : 'E_UNREADABLE', `${doing}: ${code === 'EROFS' ? 'read-only file system' : 'permission denied'}`, { path, cause: err });
     case 'EEXIST':
       return new ZotpackError('E_EXISTS', `${doing}: already exists`, { path, cause: err });
+    case 'EPIPE':
+      return new ZotpackError('E_WRITE', `${doing}: the reading end of the pipe closed`, { path, cause: err });
     case 'ESPIPE':
       return new ZotpackError('E_UNREADABLE', `${doing}: not a regular file (a pipe or device)`, { path, cause: err });
     default: {

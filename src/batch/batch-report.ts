@@ -20,8 +20,14 @@ export interface BatchReport {
   bytes: number;
   elapsedMs: number;
   mbPerSec: number;
-  rowsKept: number;
-  rowsDropped: { invalid: number; undecodable: number; meta: number };
+  /**
+   * Rows written (export, import) or that zot reads (verify). Only in the
+   * reports of those commands: the others pass bytes through or read only
+   * what they need, and a 0 there would be a count nobody made.
+   */
+  rowsKept?: number;
+  /** Rows left out, by reason (export, import) or found (verify); as rowsKept. */
+  rowsDropped?: RowsDropped;
   errors: JobError[];
   errorsByCode: Partial<Record<ZotpackErrorCode, number>>;
   warnings: Warning[];
@@ -29,11 +35,19 @@ export interface BatchReport {
   interrupted: boolean;
 }
 
+export interface RowsDropped {
+  invalid: number;
+  undecodable: number;
+  /** Meta rows after the first, folded into the header (export, import). */
+  meta: number;
+}
+
 export class ReportBuilder {
   private readonly started = performance.now();
   readonly report: BatchReport;
 
-  constructor(command: string, files: number) {
+  /** `rows`: the command counts rows (export, import, verify): the report has rowsKept and rowsDropped. */
+  constructor(command: string, files: number, rows = false) {
     this.report = {
       command,
       files,
@@ -43,8 +57,7 @@ export class ReportBuilder {
       bytes: 0,
       elapsedMs: 0,
       mbPerSec: 0,
-      rowsKept: 0,
-      rowsDropped: { invalid: 0, undecodable: 0, meta: 0 },
+      ...(rows ? { rowsKept: 0, rowsDropped: { invalid: 0, undecodable: 0, meta: 0 } } : {}),
       errors: [],
       errorsByCode: {},
       warnings: [],
@@ -66,8 +79,11 @@ export class ReportBuilder {
     for (const w of warnings) if (r.warnings.length < MAX_REPORT_WARNINGS) r.warnings.push(w);
   }
 
-  drop(d: { invalid: number; undecodable: number; meta: number }): void {
+  /** Counts rows kept and dropped; only for a report made with `rows`. */
+  rows(kept: number, d: RowsDropped): void {
     const r = this.report.rowsDropped;
+    if (r === undefined || this.report.rowsKept === undefined) throw new Error(`the ${this.report.command} report counts no rows`);
+    this.report.rowsKept += kept;
     r.invalid += d.invalid;
     r.undecodable += d.undecodable;
     r.meta += d.meta;

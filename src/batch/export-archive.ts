@@ -185,7 +185,7 @@ async function exportUnlocked(options: ExportArchiveOptions, limits: SliceLimits
   }
   const pool = resolved.pool ?? new WorkerPool(resolved);
   const run = { ...resolved, pool };
-  const report = new ReportBuilder('export', 0);
+  const report = new ReportBuilder('export', 0, true);
   const plan: ExportPlanItem[] = [];
   const planned: Record<PlanStatus, number> = { new: 0, changed: 0, unchanged: 0 };
   const deleted: string[] = [];
@@ -215,8 +215,7 @@ async function exportUnlocked(options: ExportArchiveOptions, limits: SliceLimits
     const r2 = report.report;
     r2.succeeded++;
     r2.bytes += d.size;
-    r2.rowsKept += d.rowsKept;
-    report.drop(d.dropped);
+    report.rows(d.rowsKept, d.dropped);
     report.warn(d.warnings);
     d.range.set(d.entry.source, d.entry);
     journal.add(d.entry);

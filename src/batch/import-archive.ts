@@ -113,7 +113,7 @@ async function importUnlocked(options: ImportArchiveOptions, limits: SliceLimits
     // Checked here, against the whole home and the run, before any job starts.
     checkDuplicates: false,
   };
-  const report = new ReportBuilder('import', 0);
+  const report = new ReportBuilder('import', 0, true);
   let files = 0;
   try {
     // Ids already in the home, then those taken earlier in this run.
@@ -153,8 +153,7 @@ async function importUnlocked(options: ImportArchiveOptions, limits: SliceLimits
       const record = (i: number, r: ImportResult) => {
         report.report.succeeded++;
         report.report.bytes += todo[i]!.size;
-        report.report.rowsKept += r.rowsKept;
-        report.drop(r.dropped);
+        report.rows(r.rowsKept, r.dropped);
         report.warn(r.warnings);
         done[i] = { source: todo[i]!.path, output: r.output, id: r.id, cwd: r.cwd };
       };

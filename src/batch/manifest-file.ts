@@ -75,6 +75,8 @@ export class BundleManifestFile {
   count = 0;
   /** Usable sessions with an id. */
   idCount = 0;
+  /** Bytes of the sessions listed (a session listed twice counts twice): for progress, where the bundle's size is not known. */
+  bytes = 0;
   /** Entries that cannot be used, in manifest order. */
   rejected: RejectedSession[] = [];
   /** Usable sessions per project folder (the bundle's key) and cwd, in order of first listing. */
@@ -214,6 +216,7 @@ export class BundleManifestFile {
     this.pathHashes[r] = hashKey(s.path);
     this.idHashes[r] = s.id === '' ? NO_KEY : hashKey(s.id);
     this.group(s).sessions++;
+    this.bytes += s.size;
   }
 
   private group(s: BundleSession): ProjectGroup {

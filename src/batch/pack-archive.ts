@@ -20,7 +20,7 @@
  * core (parallel-gzip.ts). Memory is tar-stream's small window, one read
  * buffer and the gzip blocks in flight: bounded by neither the sessions nor
  * the bundle. The bundle is written to a temp file beside `out` and
- * published whole.
+ * published whole, or to a stream (stream-out.ts).
  */
 import { closeSync, lstatSync, openSync, readSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -45,10 +45,15 @@ import { WorkerPool } from './run-pool.js';
 import type { Selected } from './select-sessions.js';
 import { SliceProgress, SliceSource, type SliceLimits } from './select-slices.js';
 import { removeTempFilesOf } from './temp-files.js';
+import { StreamOut } from './stream-out.js';
 
 export interface PackArchiveOptions extends BatchOptions {
-  /** The bundle file to write. */
-  out: string;
+  /**
+   * The bundle file to write, or a stream to write it to (`name` stands for
+   * it in messages and the result). A stream gets no temp file and no
+   * fsync: a run that fails leaves it a bundle cut short.
+   */
+  out: string | { stream: NodeJS.WritableStream; name: string };
   /** gzip the tar. Default true. */
   gzip?: boolean;
   /**
@@ -75,6 +80,7 @@ export interface PackArchiveOptions extends BatchOptions {
 }
 
 export interface PackArchiveResult {
+  /** The bundle file's path, or the stream's name. */
   out: string;
   /** Bytes of the bundle file. */
   bytesOut: number;
@@ -96,17 +102,13 @@ interface Packed extends BundleSession {
 
 export async function packArchive(options: PackArchiveOptions, limits: SliceLimits = {}): Promise<PackArchiveResult> {
   const base = resolveBatchOptions(options);
-  const out = resolve(options.out);
+  const toStream = typeof options.out === 'string' ? undefined : options.out;
+  const out = typeof options.out === 'string' ? resolve(options.out) : options.out.name;
   const gzip = options.gzip ?? true;
   const level = options.level ?? 1;
   if (!Number.isInteger(level) || level < 1 || level > 9) throw new ZotpackError('E_USAGE', `level must be 1 to 9, got ${level}`);
-  const there = lstatSync(out, { throwIfNoEntry: false });
-  if (there && !options.force) throw new ZotpackError('E_EXISTS', 'the bundle file exists (--force replaces it)', { path: out });
-  if (there?.isDirectory() || (there?.isSymbolicLink() && isFolder(out))) {
-    throw new ZotpackError('E_IS_DIR', 'a folder, expected a bundle file name', { path: out });
-  }
-  // --force replaces a file, never a device (/dev/null), a FIFO or a link (rename would put the bundle in its place).
-  if (there && !there.isFile()) throw new ZotpackError('E_EXISTS', 'exists and is not a regular file; --force replaces only a file', { path: out });
+  if (!toStream) checkOut(out, options.force === true);
+
 
   const report = new ReportBuilder('pack', 0);
   const header = {
@@ -134,20 +136,37 @@ export async function packArchive(options: PackArchiveOptions, limits: SliceLimi
     if (resolved.signal?.aborted) return finish(0, true);
 
     options.onPhase?.('pack');
-    // A pack of this bundle that was killed left its temp file: gone before this one writes.
-    removeTempFilesOf(out);
-    const file = AtomicFile.create(out, { overwrite: options.force === true, durable: options.durable ?? true });
-    try {
-      await writeBundle(file, header, spool, { ...options, gzip, level, signal: resolved.signal });
-      file.commit();
-    } catch (err) {
-      file.abort();
-      if (resolved.signal?.aborted) return finish(0, true);
-      throw err;
+    const write = { ...options, gzip, level, signal: resolved.signal };
+    let bytesOut: number;
+    if (toStream) {
+      const sink = new StreamOut(toStream.stream, out);
+      try {
+        await writeBundle(sink, header, spool, write);
+        await sink.flush();
+      } catch (err) {
+        if (resolved.signal?.aborted) return finish(sink.bytesWritten, true);
+        throw err;
+      } finally {
+        sink.close();
+      }
+      bytesOut = sink.bytesWritten;
+    } else {
+      // A pack of this bundle that was killed left its temp file: gone before this one writes.
+      removeTempFilesOf(out);
+      const file = AtomicFile.create(out, { overwrite: options.force === true, durable: options.durable ?? true });
+      try {
+        await writeBundle(file, header, spool, write);
+        file.commit();
+      } catch (err) {
+        file.abort();
+        if (resolved.signal?.aborted) return finish(0, true);
+        throw err;
+      }
+      bytesOut = file.bytesWritten;
     }
     report.report.succeeded = spool.count;
     report.report.bytes = spool.bytes;
-    return finish(file.bytesWritten, false);
+    return finish(bytesOut, false);
   } finally {
     try {
       spool.close();
@@ -155,6 +174,17 @@ export async function packArchive(options: PackArchiveOptions, limits: SliceLimi
       await pool.close();
     }
   }
+}
+
+/** A bundle file may be written at `out`: E_EXISTS or E_IS_DIR if not. */
+function checkOut(out: string, force: boolean): void {
+  const there = lstatSync(out, { throwIfNoEntry: false });
+  if (there && !force) throw new ZotpackError('E_EXISTS', 'the bundle file exists (--force replaces it)', { path: out });
+  if (there?.isDirectory() || (there?.isSymbolicLink() && isFolder(out))) {
+    throw new ZotpackError('E_IS_DIR', 'a folder, expected a bundle file name', { path: out });
+  }
+  // --force replaces a file, never a device (/dev/null), a FIFO or a link (rename would put the bundle in its place).
+  if (there && !there.isFile()) throw new ZotpackError('E_EXISTS', 'exists and is not a regular file; --force replaces only a file', { path: out });
 }
 
 /**
@@ -261,30 +291,37 @@ interface WriteOptions {
 }
 
 /** Streams the tar (through gzip) into `file`: the manifest, then each session's first `size` bytes. */
-async function writeBundle(file: AtomicFile, header: ManifestHeader, spool: PackSpool, options: WriteOptions): Promise<void> {
+async function writeBundle(file: { write(c: Buffer): void | Promise<void> }, header: ManifestHeader, spool: PackSpool, options: WriteOptions): Promise<void> {
   const pack = tar.pack();
   // The bundle that cannot be written (a full disk) is the run's error, not
   // the entry being written when it happened.
   let writeError: unknown;
+  // Ctrl-C, or the bundle that cannot be written: the writer of an entry
+  // stops at its next chunk, or while it waits for the tar to take one.
+  // Destroying the pack alone left that writer waiting on an entry that
+  // would never drain or close (a reader gone from `pack -o - | ...`: the
+  // run ended with nothing left to do, exit 13).
+  const halt = new AbortController();
+  const onAbort = () => halt.abort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  if (options.signal?.aborted) halt.abort();
   const consume = (async () => {
     const out: AsyncIterable<Buffer> = options.gzip ? parallelGzip(pack as AsyncIterable<Buffer>, { level: options.level }) : (pack as AsyncIterable<Buffer>);
-    for await (const c of out) file.write(c);
+    for await (const c of out) await file.write(c);
   })();
   // Awaited below; a Ctrl-C can end it while an entry is still being written, before anything awaits it.
   consume.catch((err: unknown) => {
     writeError = err;
+    halt.abort();
     pack.destroy(err as Error);
   });
   const progress = { filesDone: 0, filesTotal: spool.count, bytesDone: 0, bytesTotal: spool.bytes, errors: 0 };
-  // Ctrl-C is seen between chunks (entry() checks the signal), never by
-  // destroying the pack under an entry being written: that left writers
-  // waiting on streams that would never drain or close.
-  const signal = options.signal;
+  const signal = halt.signal;
   try {
     await entry(pack, { name: MANIFEST_ENTRY, size: spool.manifestSize(header), mtime: new Date(header.created) }, spool.manifest(header), signal);
     options.onProgress?.({ ...progress });
     for (const s of spool.sessions()) {
-      if (options.signal?.aborted) throw new ZotpackError('E_ABORTED', 'interrupted');
+      if (signal.aborted) throw new ZotpackError('E_ABORTED', 'interrupted');
       await packSession(pack, s, signal, (n) => {
         progress.bytesDone += n;
         options.onProgress?.({ ...progress });
@@ -298,11 +335,26 @@ async function writeBundle(file: AtomicFile, header: ManifestHeader, spool: Pack
     pack.destroy(err as Error);
     await consume.catch(() => {});
     throw writeError ?? err;
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
   }
 }
 
+/** Until `w` takes more, or `halt`. */
+function drainedOrHalted(w: NodeJS.EventEmitter, halt: AbortSignal): Promise<void> {
+  if (halt.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      halt.removeEventListener('abort', done);
+      resolve();
+    };
+    halt.addEventListener('abort', done, { once: true });
+    void drained(w).then(done);
+  });
+}
+
 /** One tar entry from `chunks` (written as they come, with backpressure). */
-async function entry(pack: tar.Pack, header: Partial<tar.Header> & { name: string }, chunks: Iterable<Buffer>, signal: AbortSignal | undefined): Promise<void> {
+async function entry(pack: tar.Pack, header: Partial<tar.Header> & { name: string }, chunks: Iterable<Buffer>, halt: AbortSignal): Promise<void> {
   let fail: (err: Error) => void = () => {};
   let sink!: ReturnType<tar.Pack['entry']>;
   const done = new Promise<void>((resolve, reject) => {
@@ -315,18 +367,27 @@ async function entry(pack: tar.Pack, header: Partial<tar.Header> & { name: strin
   done.catch(() => {});
   try {
     for (const c of chunks) {
-      if (signal?.aborted) throw new ZotpackError('E_ABORTED', 'interrupted');
-      if (!sink.write(c)) await drained(sink);
+      if (halt.aborted) throw new ZotpackError('E_ABORTED', 'interrupted');
+      if (!sink.write(c)) await drainedOrHalted(sink, halt);
     }
+    if (halt.aborted) throw new ZotpackError('E_ABORTED', 'interrupted');
     sink.end(null);
   } catch (err) {
     sink.destroy(err as Error);
     fail(err as Error);
   }
-  await done;
+  // An ended entry the halted pack will never take: no callback comes.
+  const halted = () => fail(new ZotpackError('E_ABORTED', 'interrupted'));
+  halt.addEventListener('abort', halted, { once: true });
+  if (halt.aborted) halted();
+  try {
+    await done;
+  } finally {
+    halt.removeEventListener('abort', halted);
+  }
 }
 
-async function packSession(pack: tar.Pack, s: SpooledSession, signal: AbortSignal | undefined, onBytes: (n: number) => void): Promise<void> {
+async function packSession(pack: tar.Pack, s: SpooledSession, halt: AbortSignal, onBytes: (n: number) => void): Promise<void> {
   const hash = createHash('sha256');
   let read = 0;
   // Read with readSync, not a read stream: libuv's thread pool is busy
@@ -356,7 +417,7 @@ async function packSession(pack: tar.Pack, s: SpooledSession, signal: AbortSigna
     }
   }
   try {
-    await entry(pack, { name: s.path, size: s.size, mtime: new Date(s.mtimeMs) }, bytes(), signal);
+    await entry(pack, { name: s.path, size: s.size, mtime: new Date(s.mtimeMs) }, bytes(), halt);
   } catch (err) {
     if (err instanceof ZotpackError || read === s.size) throw err;
     throw new ZotpackError('E_CHANGED', `the file has ${read} of its ${s.size} bytes now: it changed while it was packed; pack again`, { path: s.source, cause: err });

@@ -12,11 +12,13 @@
  * an entry with fewer bytes than its header says — ends the iteration with
  * E_BAD_BUNDLE; the entry being read then errors too, so nothing of it is
  * published.
+ *
+ * The bundle is a file, or a stream (`unpack -`: a pack piped over ssh),
+ * read once from its start: its first bytes tell gzip from tar there.
  */
 import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import { pipeline } from 'node:stream';
-import type { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { ZotpackError, fromFsError } from '../errors.js';
 import { classifyEntry, MANIFEST_ENTRY } from './bundle-entry.js';
@@ -35,13 +37,40 @@ export type BundleItem =
   /** An entry refused (unsafe, unlisted, a second copy, a size that disagrees); its bytes were skipped. */
   | { kind: 'refused'; name: string; error: ZotpackError };
 
+/** A bundle coming as a stream, read once; `name` stands for it in messages. */
+export interface BundleStream {
+  stream: AsyncIterable<Buffer> & { destroy?: (err?: Error) => void };
+  name: string;
+}
+
+/** A bundle file's path, or a stream. */
+export type BundleSource = string | BundleStream;
+
+/** The name a bundle goes by in messages and results: a file's path as given, a stream's name. */
+export function bundleName(source: BundleSource): string {
+  return typeof source === 'string' ? source : source.name;
+}
+
 export interface ReadBundleOptions {
   signal?: AbortSignal;
-  /** Called with the bundle's bytes read so far (compressed). */
-  onBytes?: (bytesRead: number) => void;
+  /**
+   * Called as the bundle is read. A file: its bytes read so far of its size.
+   * A stream: the tar's bytes so far of the sessions' bytes the manifest
+   * lists (0 until it is read); its own size is not known.
+   */
+  onBytes?: (done: number, total: number) => void;
 }
 
 const GZIP_MAGIC = [0x1f, 0x8b];
+
+/** What the first bytes say: E_BAD_BUNDLE for plainly no bundle; else whether it is gzipped. */
+function sniff(head: Buffer, path: string): boolean {
+  if (head.length === 0) throw new ZotpackError('E_BAD_BUNDLE', 'the bundle is empty', { path });
+  if (head[0] === 0x7b) {
+    throw new ZotpackError('E_BAD_BUNDLE', 'a session file (JSON), not a bundle: use `zotpack import` for .zotsession files', { path });
+  }
+  return head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
+}
 
 /** The bundle's size on disk, and whether it is gzipped; E_BAD_BUNDLE for what is plainly something else. */
 export function probeBundle(path: string): { size: number; gzip: boolean } {
@@ -49,8 +78,8 @@ export function probeBundle(path: string): { size: number; gzip: boolean } {
   try {
     const st = statSync(path);
     if (st.isDirectory()) throw new ZotpackError('E_IS_DIR', 'a folder, expected a bundle file', { path });
-    // A bundle is read more than once (a dry pass, a check before --on-conflict fail): from a file, not a stream.
-    if (!st.isFile()) throw new ZotpackError('E_BAD_BUNDLE', 'not a regular file (a pipe or device): save the bundle to a file first', { path });
+    // A path is read as a file, maybe more than once (a dry pass, a check before --on-conflict fail); a pipe comes as a stream.
+    if (!st.isFile()) throw new ZotpackError('E_BAD_BUNDLE', "not a regular file (a pipe or device): give it as '-' on standard input, or save it to a file first", { path });
     fd = openSync(path, 'r');
   } catch (err) {
     throw fromFsError(err, path, 'cannot open the bundle');
@@ -58,14 +87,37 @@ export function probeBundle(path: string): { size: number; gzip: boolean } {
   try {
     const head = Buffer.alloc(2);
     const n = readSync(fd, head, 0, 2, 0);
-    if (n === 0) throw new ZotpackError('E_BAD_BUNDLE', 'the bundle is empty', { path });
-    if (head[0] === 0x7b) {
-      throw new ZotpackError('E_BAD_BUNDLE', 'a session file (JSON), not a bundle: use `zotpack import` for .zotsession files', { path });
-    }
-    return { size: statSync(path).size, gzip: head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1] };
+    return { size: statSync(path).size, gzip: sniff(head.subarray(0, n), path) };
   } finally {
     closeSync(fd);
   }
+}
+
+/** A stream's chunks, its first two bytes (or fewer, at its end) read ahead to tell what it is. */
+async function headed(stream: AsyncIterable<Buffer>): Promise<{ head: Buffer; chunks: AsyncIterable<Buffer> }> {
+  const it = stream[Symbol.asyncIterator]();
+  const first: Buffer[] = [];
+  let n = 0;
+  let ended = false;
+  while (n < 2) {
+    const next = await it.next();
+    if (next.done) {
+      ended = true;
+      break;
+    }
+    first.push(next.value);
+    n += next.value.length;
+  }
+  async function* chunks(): AsyncGenerator<Buffer> {
+    yield* first;
+    if (ended) return;
+    for (;;) {
+      const next = await it.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  }
+  return { head: Buffer.concat(first), chunks: chunks() };
 }
 
 /** An error met while reading a bundle, as a ZotpackError: E_BAD_BUNDLE unless it is one already. */
@@ -93,22 +145,50 @@ export class BundleReader {
   /** Once the first entry is read. */
   manifest: BundleManifestFile | undefined;
 
+  readonly path: string;
+
   constructor(
-    readonly path: string,
+    private readonly bundle: BundleSource,
     private readonly options: ReadBundleOptions = {},
-  ) {}
+  ) {
+    this.path = bundleName(bundle);
+  }
 
   /** The checked entries; see BundleItem. Throws E_BAD_BUNDLE for a bundle it cannot read to the end. */
   async *items(): AsyncGenerator<BundleItem> {
-    const { path, options } = this;
-    const { gzip } = probeBundle(path);
-    const file = createReadStream(path, { highWaterMark: 1 << 20 });
+    const { path, options, bundle } = this;
+    let file: Readable;
+    let gzip: boolean;
+    let progress: (tarBytes: number) => void;
+    if (typeof bundle === 'string') {
+      const probed = probeBundle(path);
+      gzip = probed.gzip;
+      file = createReadStream(path, { highWaterMark: 1 << 20 });
+      progress = () => options.onBytes?.((file as ReturnType<typeof createReadStream>).bytesRead, probed.size);
+    } else {
+      const onAbort = () => bundle.stream.destroy?.(new ZotpackError('E_ABORTED', 'interrupted', { path }));
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      let started: Awaited<ReturnType<typeof headed>>;
+      try {
+        started = await headed(bundle.stream);
+      } catch (err) {
+        if (options.signal?.aborted) throw new ZotpackError('E_ABORTED', 'interrupted', { path });
+        throw bundleError(path, err);
+      } finally {
+        options.signal?.removeEventListener('abort', onAbort);
+      }
+      gzip = sniff(started.head, path);
+      file = Readable.from(started.chunks, { objectMode: false });
+      progress = (tarBytes) => options.onBytes?.(tarBytes, this.manifest?.bytes ?? 0);
+    }
     const source: Readable = gzip ? pipeline(file, createGunzip({ chunkSize: 1 << 20 }), () => {}) : file;
     const extract = tar.extract();
+    let tarBytes = 0;
     const feed = (async () => {
       try {
         for await (const chunk of source) {
-          options.onBytes?.(file.bytesRead);
+          tarBytes += (chunk as Buffer).length;
+          progress(tarBytes);
           if (!extract.write(chunk as Buffer)) await drained(extract);
           if (extract.destroyed) return;
         }
@@ -167,6 +247,7 @@ export class BundleReader {
       extract.destroy();
       source.destroy();
       file.destroy();
+      if (typeof bundle !== 'string') bundle.stream.destroy?.();
       await feed;
     }
   }

@@ -25,7 +25,7 @@ import { resolveBatchOptions, type Progress, type ResolvedBatchOptions } from '.
 import { ReportBuilder, type BatchReport } from './batch-report.js';
 import { HeldOutcomes } from './held-outcomes.js';
 import { IdPaths, indexHomeIds } from './id-paths.js';
-import { BundleReader, probeBundle } from './read-bundle.js';
+import { BundleReader, bundleName, probeBundle, type BundleSource } from './read-bundle.js';
 import { Publisher } from './publisher.js';
 import { WorkerPool } from './run-pool.js';
 import { removeTempFiles } from './temp-files.js';
@@ -37,8 +37,11 @@ import { exists, freshIdMapping, meetsHome, planProjects, planSession, routeSess
 import { unpackSession, type UnpackContext } from './unpack-session.js';
 
 export interface UnpackArchiveOptions {
-  /** The bundle file. */
-  bundle: string;
+  /**
+   * The bundle file, or a stream (a pack piped from another machine), read
+   * once: --on-conflict fail, which reads the bundle twice, needs a file.
+   */
+  bundle: BundleSource;
   /** The zot home to unpack into. */
   home: string;
   /** `OLD=NEW` cwd prefixes (strings as on the command line, or rules); the longest match wins. */
@@ -98,7 +101,8 @@ export async function unpackArchive(options: UnpackArchiveOptions): Promise<Unpa
 }
 
 async function unpackUnlocked(options: UnpackArchiveOptions): Promise<UnpackArchiveResult> {
-  const bundle = resolve(options.bundle);
+  const source = typeof options.bundle === 'string' ? resolve(options.bundle) : options.bundle;
+  const bundle = bundleName(source);
   const resolved = resolveBatchOptions({ sources: [bundle], jobs: options.jobs, signal: options.signal, workerFile: options.workerFile });
   const home = resolve(options.home);
   const policy = options.onConflict ?? 'skip';
@@ -106,14 +110,17 @@ async function unpackUnlocked(options: UnpackArchiveOptions): Promise<UnpackArch
   const cwdMap = new CwdMap((options.mapCwd ?? []).map((r) => (typeof r === 'string' ? parseCwdRule(r) : r)));
   const dryRun = options.dryRun === true;
   const report = new ReportBuilder('unpack', 0);
-  const { size: bundleSize } = probeBundle(bundle);
+  if (typeof source === 'string') probeBundle(source); // before the home is read: a bundle plainly not one fails at once
+  else if (policy === 'fail' && !dryRun) {
+    throw new ZotpackError('E_USAGE', '--on-conflict fail reads the bundle twice (a check, then the run): save the bundle to a file first', { path: bundle });
+  }
   const index = await indexHome(home, resolved, report);
   const sessions: UnpackedSession[] = [];
   const onSession = options.onSession ?? ((s: UnpackedSession) => sessions.push(s));
 
   const base = { home, cwdMap, freshIds: options.freshIds === true, policy, durable: options.durable ?? true, options };
   const run = (mode: Pick<PassOptions, 'dry' | 'probe' | 'failConflicts'>, out: ReportBuilder, each?: (s: UnpackedSession) => void) =>
-    runPass(bundle, bundleSize, index, { ...base, ...mode, report: out, onSession: each });
+    runPass(source, index, { ...base, ...mode, report: out, onSession: each });
   let pass: Pass;
   let written = !dryRun;
   if (!dryRun && policy === 'fail') {
@@ -177,10 +184,11 @@ interface PassOptions extends RouteOptions {
   onSession?: (s: UnpackedSession) => void;
 }
 
-async function runPass(bundle: string, bundleSize: number, index: IdPaths, p: PassOptions): Promise<Pass> {
+async function runPass(source: BundleSource, index: IdPaths, p: PassOptions): Promise<Pass> {
+  const bundle = bundleName(source);
   const pass: Pass = { head: undefined, tally: new UnpackTally([], p.report), errors: [], conflicts: 0 };
   const { signal, onProgress } = p.options;
-  const progress = { filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: bundleSize, errors: 0 };
+  const progress = { filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0, errors: 0 };
   const tell = () => onProgress?.({ ...progress });
   const route: RouteOptions = { home: p.home, cwdMap: p.cwdMap, freshIds: p.freshIds };
   let ctx: UnpackContext | undefined;
@@ -193,7 +201,7 @@ async function runPass(bundle: string, bundleSize: number, index: IdPaths, p: Pa
     if (publisher?.has(target)) held.settle();
     return exists(target);
   };
-  const reader = new BundleReader(bundle, { signal, onBytes: (n) => ((progress.bytesDone = n), tell()) });
+  const reader = new BundleReader(source, { signal, onBytes: (done, total) => ((progress.bytesDone = done), (progress.bytesTotal = total), tell()) });
   try {
     try {
       for await (const item of reader.items()) {
@@ -249,8 +257,12 @@ async function runPass(bundle: string, bundleSize: number, index: IdPaths, p: Pa
           done = unpacked(plan, { status: 'new', path: plan.target, bytes: plan.entry.size }, '');
         } else {
           const outcome = await unpackSession(plan, item.data, { ...ctx!, mtime: item.mtime }).catch((err: unknown) => {
-            if (err instanceof ZotpackError && err.code !== 'E_ABORTED') return err;
-            throw err;
+            if (!(err instanceof ZotpackError) || err.code === 'E_ABORTED') throw err;
+            // The bundle broke off inside this session: named once as the bundle's error, here as the session's.
+            if (err.code === 'E_BAD_BUNDLE' && err.path === bundle) {
+              return new ZotpackError('E_BAD_BUNDLE', 'not unpacked: the bundle ends (or breaks) inside it', { path: item.session.path });
+            }
+            return err;
           });
           done = unpacked(plan, outcome, derivedId('copy', plan.id));
           // Only an id the bundle lists again needs what this run wrote in the index.

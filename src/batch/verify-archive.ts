@@ -28,7 +28,7 @@ import { ReportBuilder, type BatchReport } from './batch-report.js';
 import { ManifestCursor, type ManifestEntry } from './export-manifest.js';
 import { IdPaths } from './id-paths.js';
 import type { JobError } from './protocol.js';
-import { probeBundle } from './read-bundle.js';
+import { bundleName, probeBundle, type BundleSource } from './read-bundle.js';
 import { runOp, runOpOn } from './run-op.js';
 import { WorkerPool } from './run-pool.js';
 import { byPath } from './discover.js';
@@ -37,8 +37,8 @@ import { checkBundle, type CheckedSession } from './verify-bundle.js';
 import { appendAll } from '../format/append-all.js';
 
 export interface VerifyArchiveOptions {
-  /** A bundle file, or a folder. */
-  path: string;
+  /** A bundle file, a folder, or a bundle as a stream (read once). */
+  path: BundleSource;
   /**
    * Pass a run whose only findings are what zot lives with: rows it skips
    * and parents that are not there. Default false: any finding fails it.
@@ -85,10 +85,11 @@ interface Checked {
 }
 
 export async function verifyArchive(options: VerifyArchiveOptions, limits: SliceLimits = {}): Promise<VerifyArchiveResult> {
-  const path = resolve(options.path);
+  const source = typeof options.path === 'string' ? resolve(options.path) : options.path;
+  const path = bundleName(source);
   const resolved = resolveBatchOptions({ sources: [path], jobs: options.jobs, signal: options.signal, workerFile: options.workerFile, onProgress: options.onProgress });
-  const isDir = existsSync(path) && statSync(path).isDirectory();
-  const report = new ReportBuilder('verify', 0);
+  const isDir = typeof source === 'string' && existsSync(path) && statSync(path).isDirectory();
+  const report = new ReportBuilder('verify', 0, true);
   let manifest: VerifyArchiveResult['manifest'];
   let found: Findings;
   if (isDir) {
@@ -96,10 +97,10 @@ export async function verifyArchive(options: VerifyArchiveOptions, limits: Slice
   } else {
     const bundleFound = (found = new Findings(''));
     const intern = interner();
-    const b = await checkBundle(path, {
+    if (typeof source === 'string') probeBundle(source); // plainly no bundle: fails before anything else
+    const b = await checkBundle(source, {
       signal: options.signal,
       onProgress: options.onProgress,
-      size: probeBundle(path).size,
       // Each session's figures as it is checked; a project's trees once it is whole.
       onSession: (s: CheckedSession) =>
         bundleFound.addSessions([{ path: s.entry.path, key: s.entry.key, bytes: s.entry.size, description: s.description, problems: s.problems }], false),
@@ -131,7 +132,7 @@ export async function verifyArchive(options: VerifyArchiveOptions, limits: Slice
   report.report.files = found.files + missing.size;
   report.report.succeeded = found.files - found.failedChecked.size;
   report.report.bytes = found.bytes;
-  report.report.rowsKept = found.rows;
+  report.rows(found.rows - found.invalid - found.undecodable, { invalid: found.invalid, undecodable: found.undecodable, meta: 0 });
   for (const p of problems) report.fail(p);
   report.report.failed = found.failedChecked.size + missing.size;
   report.warn(warnings);
@@ -160,6 +161,8 @@ class Findings {
   readonly failedChecked = new Set<string>();
   bytes = 0;
   rows = 0;
+  invalid = 0;
+  undecodable = 0;
   private readonly ids: IdPaths;
   private readonly byKey = new Map<string, VerifiedProject>();
   /** The projects of sessions outside project folders (their folder does not name it). */
@@ -190,6 +193,8 @@ class Findings {
       if (c.problems.length > 0) this.failedChecked.add(c.path);
       this.bytes += c.bytes;
       this.rows += d?.counts.rows ?? 0;
+      this.invalid += d?.counts.invalid ?? 0;
+      this.undecodable += d?.counts.undecodable ?? 0;
       p.sessions++;
       p.bytes += c.bytes;
       p.rows += d?.counts.rows ?? 0;

@@ -16,7 +16,7 @@ import type { Progress } from './batch-options.js';
 import type { BundleSession } from './bundle-manifest.js';
 import type { JobError } from './protocol.js';
 import type { BundleManifestFile } from './manifest-file.js';
-import { BundleReader } from './read-bundle.js';
+import { BundleReader, type BundleSource } from './read-bundle.js';
 
 export interface CheckedSession {
   entry: BundleSession;
@@ -28,8 +28,6 @@ export interface CheckedSession {
 export interface CheckBundleOptions {
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
-  /** The bundle's size on disk. */
-  size: number;
   /** Each session as it is checked, in the bundle's order. */
   onSession: (c: CheckedSession) => void;
   /**
@@ -114,9 +112,9 @@ async function checkSession(entry: BundleSession, data: AsyncIterable<Buffer>, o
 }
 
 /** Checks the bundle at `path` a session at a time, handing each on; what is kept is the manifest's index and the projects not yet whole. */
-export async function checkBundle(path: string, options: CheckBundleOptions): Promise<BundleCheck> {
+export async function checkBundle(source: BundleSource, options: CheckBundleOptions): Promise<BundleCheck> {
   const check: BundleCheck = { manifest: undefined, problems: [], warnings: [], namedKeys: [] };
-  const progress = { filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: options.size, errors: 0 };
+  const progress = { filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0, errors: 0 };
   const tell = () => options.onProgress?.({ ...progress });
   const keep = options.keep ?? ((d: SessionDescription) => d);
   /** Sessions still to come per project, and the described ones held until it is whole. */
@@ -131,7 +129,7 @@ export async function checkBundle(path: string, options: CheckBundleOptions): Pr
       options.onProject(key, group);
     }
   };
-  const reader = new BundleReader(path, { signal: options.signal, onBytes: (n) => ((progress.bytesDone = n), tell()) });
+  const reader = new BundleReader(source, { signal: options.signal, onBytes: (done, total) => ((progress.bytesDone = done), (progress.bytesTotal = total), tell()) });
   try {
     try {
       for await (const item of reader.items()) {

@@ -8,6 +8,8 @@ import { writeJson } from '../format/json-writer.js';
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Where `unpack -` and `verify -` read a bundle; none: '-' is refused. */
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean; destroy?: (err?: Error) => void };
   env: NodeJS.ProcessEnv;
   cwd: string;
 }
@@ -38,6 +40,14 @@ export function printWarnings(io: CliIo, warnings: readonly Warning[], quiet = f
 
 /** A usage error: bad flags or arguments. */
 export class UsageError extends Error {}
+
+/** A bundle argument: a file's path, or '-' for a bundle piped to standard input. */
+export function bundleArg(arg: string, io: CliIo, command: string): string | { stream: AsyncIterable<Buffer>; name: string } {
+  if (arg !== '-') return arg;
+  if (!io.stdin) throw new UsageError(`${command} - reads a bundle from standard input, and there is none here`);
+  if (io.stdin.isTTY) throw new UsageError(`${command} - reads a bundle from standard input, which is a terminal: pipe one in (zotpack pack -o - | ...)`);
+  return { stream: io.stdin as AsyncIterable<Buffer> & NodeJS.ReadableStream, name: '<stdin>' };
+}
 
 /** One line for an error on stderr; returns the exit code it deserves. */
 /**

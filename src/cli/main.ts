@@ -86,6 +86,8 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
 function defaultIo(): CliIo {
   // `zotpack tree | head`: a closed pipe ends the output, not with a stack trace.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    // Unless a command writes data there and listens itself (pack -o -): then the reader gone is its failure.
+    if (process.stdout.listenerCount('error') > 1) return;
     if (err.code === 'EPIPE') process.exit(0);
     throw err;
   });
@@ -94,5 +96,5 @@ function defaultIo(): CliIo {
   // (280 MB peak at 300,000 sessions, 251 into a file). Blocking writes wait
   // for the reader instead, as any Unix tool's do.
   (process.stdout as { _handle?: { setBlocking?: (on: boolean) => void } })._handle?.setBlocking?.(true);
-  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
 }

@@ -22,8 +22,8 @@ export function renderReport(r: BatchReport): string[] {
     ['files', `${r.files} (${parts.join(', ')})`],
     ['bytes', `${size(r.bytes)} at ${r.mbPerSec} MB/s in ${(r.elapsedMs / 1000).toFixed(2)} s`],
   ];
-  if (r.command === 'export' || r.command === 'import') {
-    const d = r.rowsDropped;
+  const d = r.rowsDropped;
+  if ((r.command === 'export' || r.command === 'import') && d) {
     rows.push(['rows kept', String(r.rowsKept)]);
     rows.push(['rows dropped', `${d.invalid} invalid, ${d.undecodable} undecodable, ${d.meta} extra meta folded into headers`]);
   }

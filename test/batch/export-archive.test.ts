@@ -29,7 +29,7 @@ describe('exportArchive', () => {
     );
     const readable = sample.good.length + sample.bad.length - refused.length;
     expect(first.report.succeeded).toBe(readable);
-    expect(first.report.rowsDropped.invalid).toBe(2); // the damaged session's middle row and cut-off last row
+    expect(first.report.rowsDropped?.invalid).toBe(2); // the damaged session's middle row and cut-off last row
     expect(tempFiles(out)).toEqual([]);
   });
 

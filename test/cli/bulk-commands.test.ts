@@ -97,6 +97,29 @@ describe('bulk commands through the binary', () => {
     expect(tree.projects).toHaveLength(3);
   });
 
+  it('row counts are in the --json reports of the commands that count rows, and only there', () => {
+    const reportOf = (args: string[]) => JSON.parse(zotpack([...args, '--json']).stdout).report;
+    const bundle = join(makeTempDir(), 'all.zotpack');
+    const verified = JSON.parse(zotpack(['verify', sample.home, '--json']).stdout);
+    const counted = { export: reportOf(['export', '--out', makeTempDir(), '--from', sample.home]), verify: verified.report };
+    const uncounted = [
+      reportOf(['tree', '--from', sample.home]),
+      reportOf(['stats', '--from', sample.home]),
+      reportOf(['find', '', '--from', sample.home]),
+      reportOf(['pack', '-o', bundle, '--from', sample.home]),
+      reportOf(['unpack', bundle, '--to', makeTempDir()]),
+    ];
+    expect(uncounted.map((r) => [r.command, 'rowsKept' in r, 'rowsDropped' in r])).toEqual(
+      ['tree', 'stats', 'find', 'pack', 'unpack'].map((c) => [c, false, false]),
+    );
+    // verify counts the rows zot reads (its table's rows less the invalid ones), and as invalid the ones export left out.
+    const projects = verified.projects as Array<{ rows: number; invalidRows: number }>;
+    const read = projects.reduce((n, p) => n + p.rows - p.invalidRows, 0);
+    expect([counted.verify.rowsKept, counted.verify.rowsDropped]).toEqual([read, { invalid: counted.export.rowsDropped.invalid, undecodable: 0, meta: 0 }]);
+    expect([read, counted.export.rowsDropped.invalid]).toEqual([expect.any(Number), 2]);
+    expect(read).toBeGreaterThan(counted.export.rowsKept); // export folds the meta rows into headers: never more rows than zot reads
+  });
+
   it('usage errors exit 2', () => {
     expect(zotpack(['export', '--out']).code).toBe(2);
     expect(zotpack(['tree', '--jobs', 'many']).code).toBe(2);

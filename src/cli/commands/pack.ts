@@ -17,8 +17,11 @@ manifest.json — each session's project cwd and key, id, parent, fork point,
 start, title, size and sha256 — and every session file byte for byte as
 sessions/<project key>/<file>. Sessions zot is still writing are packed as
 they were when the run began. Unpack it with \`zotpack unpack FILE\`.
+With -o - the bundle goes to standard output, to pipe it to another
+machine: zotpack pack -o - | ssh HOST zotpack unpack -
 
-  -o, --out FILE  the bundle to write (never overwritten without --force)
+  -o, --out FILE  the bundle to write (never overwritten without --force);
+                  - for standard output (not a terminal; no --json)
   --no-gzip       a plain tar: faster, larger
   --level N       gzip level, 1 (fast, default) to 9 (small)
   --force         replace FILE if it exists
@@ -27,7 +30,8 @@ ${BULK_HELP}
 
 Examples:
   zotpack pack -o all.zotpack
-  zotpack pack -o api.zotpack --project ~/src/api --since 2026-01-01`,
+  zotpack pack -o api.zotpack --project ~/src/api --since 2026-01-01
+  zotpack pack -o - | ssh new-box zotpack unpack - --map-cwd /Users/ann=/home/ann`,
   async run(argv, io) {
     const { values, positionals: pos } = parse(argv, {
       ...BULK_OPTIONS,
@@ -41,6 +45,10 @@ Examples:
     positionals(pos, 0, 0, 'no arguments (sources go in --from, the bundle in -o)');
     if (values.out === undefined) throw new UsageError('pack needs -o FILE, the bundle to write');
     if (values['dry-run']) throw new UsageError('pack has no --dry-run (unpack has)');
+    const toStdout = values.out === '-';
+    if (toStdout && values.json) throw new UsageError('-o - writes the bundle to standard output, where --json would go: give -o FILE, or leave out --json');
+    if (toStdout && io.stdout.isTTY) throw new UsageError('-o - would write the bundle to a terminal: redirect standard output, or pipe it');
+    if (toStdout && values.force) throw new UsageError('--force replaces a bundle file; -o - writes to standard output');
     const bulk = startBulk(values, io, 'pack');
     // Two bars: hashing (on all cores), then writing the bundle.
     const show = !values.json && !values.quiet;
@@ -55,7 +63,7 @@ Examples:
         bars[phase].stop();
         phase = next;
       },
-      out: values.out,
+      out: toStdout ? { stream: io.stdout, name: '<stdout>' } : values.out,
       gzip: !values['no-gzip'],
       level: intFlag(values.level, 'level'),
       force: values.force,
@@ -69,7 +77,7 @@ Examples:
     bars[phase].stop();
     if (values.json) printJsonWithArrays(io, result as unknown as Record<string, unknown>, { 'manifest.sessions': sessions });
     else if (!result.report.interrupted) {
-      print(io, result.out);
+      if (!toStdout) print(io, result.out);
       if (!values.quiet) {
         const n = result.report.succeeded;
         io.stderr.write(`packed ${n} session${n === 1 ? '' : 's'}: ${size(result.report.bytes)} -> ${size(result.bytesOut)}${result.gzip ? ' (gzip)' : ''}\n`);

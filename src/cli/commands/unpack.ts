@@ -2,7 +2,7 @@ import { unpackArchive, type UnpackArchiveResult } from '../../batch/unpack-arch
 import type { ConflictPolicy } from '../../batch/twin-sink.js';
 import { homeOf, parse, positionals, typedFolder, type Command } from '../command.js';
 import { startBulk } from '../bulk.js';
-import { EXIT_FAILED, print, UsageError, type CliIo } from '../io.js';
+import { bundleArg, EXIT_FAILED, print, UsageError, type CliIo } from '../io.js';
 import { printJsonWithArrays, SpooledArray } from '../spooled-array.js';
 
 /** A project's counts; `planned`: nothing was written, so they say what a run would do. */
@@ -31,7 +31,7 @@ function printPlan(io: CliIo, r: UnpackArchiveResult): void {
 
 export const unpackCommand: Command = {
   name: 'unpack',
-  help: `zotpack unpack FILE [--map-cwd OLD=NEW ...] [--to ZOT_HOME] [--dry-run]
+  help: `zotpack unpack FILE|- [--map-cwd OLD=NEW ...] [--to ZOT_HOME] [--dry-run]
                     [--fresh-ids] [--on-conflict skip|copy|fail]
 
 Unpacks a bundle made by \`zotpack pack\` into a zot home. With --map-cwd,
@@ -46,6 +46,10 @@ leaves it, copy adds the bundled one as a new session next to it, fail
 stops before anything is written. Every entry's sha256 is checked before
 any of it is published; unsafe entries (absolute paths, .., links, devices)
 are refused; nothing outside the home is written, nothing is overwritten.
+
+- reads the bundle from standard input, once, as it comes: straight from
+another machine's \`zotpack pack -o -\` over ssh, with no bundle file on
+either side (--on-conflict fail, which reads the bundle twice, needs a file).
 
   --map-cwd OLD=NEW  move project folders under OLD to NEW (repeatable)
   --to ZOT_HOME      the home to unpack into (default: --home, $ZOT_HOME, or
@@ -63,7 +67,8 @@ are refused; nothing outside the home is written, nothing is overwritten.
 
 Examples:
   zotpack unpack all.zotpack --map-cwd /Users/ann/src=/home/ann/code --dry-run
-  zotpack unpack all.zotpack --map-cwd /Users/ann/src=/home/ann/code`,
+  zotpack unpack all.zotpack --map-cwd /Users/ann/src=/home/ann/code
+  ssh old-box zotpack pack -o - | zotpack unpack - --map-cwd /Users/ann=/home/ann`,
   async run(argv, io) {
     const { values, positionals: pos } = parse(argv, {
       'map-cwd': { type: 'string', multiple: true },
@@ -74,7 +79,7 @@ Examples:
       'no-fsync': { type: 'boolean' },
       jobs: { type: 'string', short: 'j' },
     });
-    const [bundle] = positionals(pos, 1, 1, 'one bundle FILE');
+    const [bundle] = positionals(pos, 1, 1, "one bundle FILE, or - for standard input");
     const policy = values['on-conflict'] ?? 'skip';
     if (!['skip', 'copy', 'fail'].includes(policy)) throw new UsageError(`--on-conflict takes skip, copy or fail, got '${policy}'`);
     const home = values.to ?? homeOf(values, io);
@@ -83,7 +88,7 @@ Examples:
     const sessions = new SpooledArray();
     try {
       const result = await unpackArchive({
-        bundle: bundle!,
+        bundle: bundleArg(bundle!, io, 'unpack'),
         home,
         // NEW is a folder on this machine; OLD is the other machine's, kept as typed.
         mapCwd: values['map-cwd']?.map((rule) => {

@@ -1,17 +1,18 @@
 import { verifyArchive } from '../../batch/verify-archive.js';
 import { parse, positionals, type Command } from '../command.js';
 import { startBulk } from '../bulk.js';
-import { EXIT_FAILED, EXIT_OK, print, printJson } from '../io.js';
+import { bundleArg, EXIT_FAILED, EXIT_OK, print, printJson } from '../io.js';
 
 export const verifyCommand: Command = {
   name: 'verify',
-  help: `zotpack verify FILE|DIR [--lenient] [--json]
+  help: `zotpack verify FILE|DIR|- [--lenient] [--json]
 
 A bundle: its manifest, every entry's name, type, size and sha256, every
 row of every session (valid JSON, a meta row first, the id the manifest
 names), no two sessions with one id, every parent present. A folder (a zot
 home, a project folder, or a zotpack export folder, whose manifest hashes
-are checked too): the same for its session files.
+are checked too): the same for its session files. - reads a bundle piped
+to standard input.
 
 Any finding exits 1: a bad or missing entry, a size or sha256 that
 differs, a file zot cannot open as a session, two sessions with one id
@@ -26,12 +27,13 @@ With --lenient only problems exit 1.
 
 Examples:
   zotpack verify all.zotpack
-  zotpack verify ~/.local/state/zot --lenient`,
+  zotpack verify ~/.local/state/zot --lenient
+  ssh old-box zotpack pack -o - | zotpack verify -`,
   async run(argv, io) {
     const { values, positionals: pos } = parse(argv, { lenient: { type: 'boolean' }, jobs: { type: 'string', short: 'j' } });
     const [path] = positionals(pos, 1, 1, 'one bundle FILE or folder DIR');
     const bulk = startBulk({ jobs: values.jobs, json: values.json, quiet: values.quiet }, io, 'verifying');
-    const result = await verifyArchive({ path: path!, lenient: values.lenient, jobs: bulk.options.jobs, signal: bulk.options.signal, onProgress: bulk.options.onProgress });
+    const result = await verifyArchive({ path: bundleArg(path!, io, 'verify'), lenient: values.lenient, jobs: bulk.options.jobs, signal: bulk.options.signal, onProgress: bulk.options.onProgress });
     if (values.json) printJson(io, result);
     // -q: only the exit code and problems (the report's error lines), as the help says.
     else if (!result.report.interrupted && !values.quiet) {
