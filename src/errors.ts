@@ -86,7 +86,6 @@ export interface Warning {
 export type WarningCode =
   | 'W_INVALID_ROW' // a row that is not valid JSON (zot skips it)
   | 'W_UNDECODABLE_ROW' // valid JSON that zot's row struct cannot decode (zot skips it)
-  | 'W_EXTRA_META' // a later meta row, folded into the exported header
   | 'W_NO_ID' // a meta row without an id
   | 'W_TRUNCATED' // the last row has no newline and is not valid JSON: a crash mid-write
   | 'W_ORPHAN' // a session whose parent is not in the archive

@@ -3,6 +3,7 @@
  * connectors, the fork point before each branch.
  */
 import type { TreeNode } from '../session/session-tree.js';
+import { localTime } from './local-time.js';
 
 export function formatCost(usd: number): string {
   return `$${usd.toFixed(usd >= 1 ? 2 : 4)}`;
@@ -21,7 +22,7 @@ export function nodeLabel(n: TreeNode): string {
     .filter(Boolean)
     .map((f) => ` [${f}]`)
     .join('');
-  const started = (s.started ?? '').replace('T', ' ').slice(0, 16);
+  const started = s.started ? localTime(s.started, 'minute') : '';
   const fork = n.parent && !n.orphan && !n.cycle ? `@${n.forkPoint} ` : '';
   return `${fork}${name} · ${n.id.slice(0, 8)} · ${s.model || '?'} · ${s.messages} ${s.messages === 1 ? 'msg' : 'msgs'} · ${formatCost(s.cost)} · ${started}${flags}`;
 }

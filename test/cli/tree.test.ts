@@ -9,7 +9,7 @@ describe('zotpack tree', () => {
   const cwd = makeTempDir();
 
   test('draws every project of ZOT_HOME with its branches', () => {
-    const r = zotpack(['tree'], { cwd, home: FIXTURE_HOME });
+    const r = zotpack(['tree'], { cwd, home: FIXTURE_HOME, env: { TZ: 'UTC' } });
     expect(r.status).toBe(0);
     const lines = linesOf(r.stdout);
     expect(lines[0]).toBe('/home/dev/src/api  (ea93126eefee3546, 4 sessions)');
@@ -18,6 +18,19 @@ describe('zotpack tree', () => {
     expect(lines[3]).toMatch(/^   │  └─ @2 .* · 31bcf161 · /);
     expect(lines[4]).toMatch(/^   └─ @1 .* · a8cf0992 · /);
     expect(lines[5]).toBe('/home/dev/src/web  (9d9de448cb935a51, 2 sessions)');
+  });
+
+  test('times are local, as TZ says (zot writes them in UTC); --json keeps them as written', () => {
+    const at = (tz: string) => {
+      const tree = linesOf(zotpack(['tree'], { cwd, home: FIXTURE_HOME, env: { TZ: tz } }).stdout)[1]!;
+      const stats = linesOf(zotpack(['stats'], { cwd, home: FIXTURE_HOME, env: { TZ: tz } }).stdout)[1]!.split('\t');
+      return [tree.slice(tree.lastIndexOf(' · ') + 3), stats[7]];
+    };
+    expect(at('UTC')).toEqual(['2026-11-25 00:33', '2026-11-25']);
+    expect(at('Asia/Kolkata')).toEqual(['2026-11-25 06:03', '2026-11-25']);
+    expect(at('America/Los_Angeles')).toEqual(['2026-11-24 16:33', '2026-11-24']);
+    const j = jsonOf(zotpack(['tree', '--json'], { cwd, home: FIXTURE_HOME, env: { TZ: 'America/Los_Angeles' } }));
+    expect(j.projects[0].roots[0].summary.started).toBe('2026-11-25T00:33:05.746894346Z');
   });
 
   test('--json: one document with the linked trees', () => {

@@ -3,6 +3,7 @@ import { parse, positionals, type Command } from '../command.js';
 import { BULK_HELP, BULK_OPTIONS, startBulk } from '../bulk.js';
 import { print, printJson } from '../io.js';
 import { formatCost } from '../render-tree.js';
+import { localTime } from '../local-time.js';
 
 function mb(n: number): string {
   return `${(n / 1e6).toFixed(1)} MB`;
@@ -18,8 +19,8 @@ function line(name: string, f: StatsFigures): string {
     mb(f.largestRow),
     String(f.messages),
     formatCost(f.cost),
-    f.firstActivity.slice(0, 10),
-    f.lastActivity.slice(0, 10),
+    f.firstActivity && localTime(f.firstActivity, 'day'),
+    f.lastActivity && localTime(f.lastActivity, 'day'),
   ].join('\t');
 }
 
