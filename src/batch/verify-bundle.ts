@@ -129,6 +129,7 @@ export async function checkBundle(source: BundleSource, options: CheckBundleOpti
       options.onProject(key, group);
     }
   };
+  let cut = false;
   const reader = new BundleReader(source, { signal: options.signal, onBytes: (done, total) => ((progress.bytesDone = done), (progress.bytesTotal = total), tell()) });
   try {
     try {
@@ -165,11 +166,14 @@ export async function checkBundle(source: BundleSource, options: CheckBundleOpti
     } catch (err) {
       if (!(err instanceof ZotpackError) || err.code === 'E_ABORTED') throw err;
       check.problems.push(asJobError(err));
+      cut = true;
     }
     release(true);
     const m = reader.manifest;
     if (m) {
-      for (const [, s] of m.pending()) check.problems.push({ code: 'E_BAD_BUNDLE', message: 'listed in the manifest, missing from the bundle', path: s.path });
+      // As unpack words it: a bundle that broke off did not say whether it holds the rest.
+      const why = cut ? 'not checked: the bundle ends (or breaks) before it, or inside it' : 'listed in the manifest, missing from the bundle';
+      for (const [, s] of m.pending()) check.problems.push({ code: 'E_BAD_BUNDLE', message: why, path: s.path });
       check.namedKeys = namedKeys(m, [...check.problems, ...check.warnings]);
     }
   } finally {
