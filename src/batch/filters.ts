@@ -55,9 +55,13 @@ function realDay(value: string): boolean {
   return day.getUTCFullYear() === y && day.getUTCMonth() === mo - 1 && day.getUTCDate() === d;
 }
 
-/** A --since/--until value: an RFC 3339 time or a YYYY-MM-DD date (midnight UTC). */
+/**
+ * A --since/--until value: an RFC 3339 time, or a YYYY-MM-DD date, which is
+ * local midnight — the day the text output shows (local, as `git log
+ * --since` reads a date), not UTC's.
+ */
 export function parseWhen(value: string, option: string): Date {
-  const iso = /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value;
+  const iso = /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00` : value;
   const t = Date.parse(iso);
   if (Number.isNaN(t) || !realDay(value)) {
     throw new ZotpackError('E_USAGE', `${option} takes a date (2026-05-06) or a time (2026-05-06T18:46:29Z), got '${value}'`);

@@ -25,7 +25,8 @@ export const DRY_RUN_OPTION = { 'dry-run': { type: 'boolean' } } as const;
 export const BULK_HELP = `  --from PATH     a zot home, sessions/ folder, project folder or file (repeatable;
                   default: the zot home)
   --project P     only the project with cwd P or key P (repeatable)
-  --since T       only sessions started at or after T (2026-05-06 or RFC 3339)
+  --since T       only sessions started at or after T (2026-05-06, local
+                  midnight, or RFC 3339)
   --until T       only sessions started before T
   --id PREFIX     only sessions whose id starts with PREFIX
   -j, --jobs N    worker threads (default: the number of CPUs)

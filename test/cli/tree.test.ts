@@ -31,6 +31,9 @@ describe('zotpack tree', () => {
     expect(at('America/Los_Angeles')).toEqual(['2026-11-24 16:33', '2026-11-24']);
     const j = jsonOf(zotpack(['tree', '--json'], { cwd, home: FIXTURE_HOME, env: { TZ: 'America/Los_Angeles' } }));
     expect(j.projects[0].roots[0].summary.started).toBe('2026-11-25T00:33:05.746894346Z');
+    // A date in --since is the local day the text shows: in Los Angeles every fixture session started on the 24th.
+    const sessions = (tz: string, since: string) => jsonOf(zotpack(['stats', '--json', '--since', since], { cwd, home: FIXTURE_HOME, env: { TZ: tz } })).total.sessions;
+    expect([sessions('America/Los_Angeles', '2026-11-25'), sessions('America/Los_Angeles', '2026-11-24'), sessions('UTC', '2026-11-25')]).toEqual([0, 6, 6]);
   });
 
   test('--json: one document with the linked trees', () => {
