@@ -11,4 +11,9 @@ import { setFlagsFromString } from 'node:v8';
 setFlagsFromString('--heap-growing-percent=30');
 
 const { main } = await import('../dist/src/cli/main.js');
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+process.exitCode = code;
+// A run that failed or was stopped has said all it will (stderr and --json
+// stdout write synchronously): bundle bytes still queued for a reader that
+// stalled (`pack -o -` on a quiet network) are dropped, not waited for.
+if (code !== 0) process.exit(code);

@@ -139,11 +139,15 @@ export async function packArchive(options: PackArchiveOptions, limits: SliceLimi
     const write = { ...options, gzip, level, signal: resolved.signal };
     let bytesOut: number;
     if (toStream) {
-      const sink = new StreamOut(toStream.stream, out);
+      const sink = new StreamOut(toStream.stream, out, resolved.signal);
       try {
         await writeBundle(sink, header, spool, write);
         await sink.flush();
       } catch (err) {
+        // Ctrl-C in a terminal reaches every process of a pipeline, and the
+        // reader's end may close before this one's handler has run: a
+        // broken pipe is first given the moment a signal needs to arrive.
+        if (!resolved.signal?.aborted && brokenPipe(err)) await new Promise((resolve) => setTimeout(resolve, 100));
         if (resolved.signal?.aborted) return finish(sink.bytesWritten, true);
         throw err;
       } finally {
@@ -174,6 +178,10 @@ export async function packArchive(options: PackArchiveOptions, limits: SliceLimi
       await pool.close();
     }
   }
+}
+
+function brokenPipe(err: unknown): boolean {
+  return err instanceof ZotpackError && (err.cause as NodeJS.ErrnoException | undefined)?.code === 'EPIPE';
 }
 
 /** A bundle file may be written at `out`: E_EXISTS or E_IS_DIR if not. */
@@ -296,6 +304,8 @@ async function writeBundle(file: { write(c: Buffer): void | Promise<void> }, hea
   // The bundle that cannot be written (a full disk) is the run's error, not
   // the entry being written when it happened.
   let writeError: unknown;
+  // The tar or gzip failing: tar-stream's size check, when a session shrank while it was packed.
+  let packError: unknown;
   // Ctrl-C, or the bundle that cannot be written: the writer of an entry
   // stops at its next chunk, or while it waits for the tar to take one.
   // Destroying the pack alone left that writer waiting on an entry that
@@ -307,20 +317,29 @@ async function writeBundle(file: { write(c: Buffer): void | Promise<void> }, hea
   if (options.signal?.aborted) halt.abort();
   const consume = (async () => {
     const out: AsyncIterable<Buffer> = options.gzip ? parallelGzip(pack as AsyncIterable<Buffer>, { level: options.level }) : (pack as AsyncIterable<Buffer>);
-    for await (const c of out) await file.write(c);
+    for await (const c of out) {
+      try {
+        await file.write(c);
+      } catch (err) {
+        writeError = err;
+        throw err;
+      }
+    }
   })();
   // Awaited below; a Ctrl-C can end it while an entry is still being written, before anything awaits it.
   consume.catch((err: unknown) => {
-    writeError = err;
+    packError = err;
     halt.abort();
     pack.destroy(err as Error);
   });
   const progress = { filesDone: 0, filesTotal: spool.count, bytesDone: 0, bytesTotal: spool.bytes, errors: 0 };
   const signal = halt.signal;
+  let current: SpooledSession | undefined;
   try {
     await entry(pack, { name: MANIFEST_ENTRY, size: spool.manifestSize(header), mtime: new Date(header.created) }, spool.manifest(header), signal);
     options.onProgress?.({ ...progress });
     for (const s of spool.sessions()) {
+      current = s;
       if (signal.aborted) throw new ZotpackError('E_ABORTED', 'interrupted');
       await packSession(pack, s, signal, (n) => {
         progress.bytesDone += n;
@@ -334,7 +353,14 @@ async function writeBundle(file: { write(c: Buffer): void | Promise<void> }, hea
   } catch (err) {
     pack.destroy(err as Error);
     await consume.catch(() => {});
-    throw writeError ?? err;
+    if (writeError) throw writeError;
+    // Halted by the tar's own failure, not by Ctrl-C: the entry being written broke it.
+    if (packError !== undefined && !options.signal?.aborted && err instanceof ZotpackError && err.code === 'E_ABORTED') {
+      if (packError instanceof ZotpackError) throw packError;
+      if (current) throw new ZotpackError('E_CHANGED', 'the file changed while it was packed; pack again', { path: current.source, cause: packError });
+      throw packError;
+    }
+    throw err;
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
   }

@@ -93,8 +93,11 @@ export function probeBundle(path: string): { size: number; gzip: boolean } {
   }
 }
 
-/** A stream's chunks, its first two bytes (or fewer, at its end) read ahead to tell what it is. */
-async function headed(stream: AsyncIterable<Buffer>): Promise<{ head: Buffer; chunks: AsyncIterable<Buffer> }> {
+/**
+ * A stream's chunks, its first two bytes (or fewer, at its end) read ahead
+ * to tell what it is; `rest()` reads what the chunks were not asked for.
+ */
+async function headed(stream: AsyncIterable<Buffer>): Promise<{ head: Buffer; chunks: AsyncIterable<Buffer>; rest: () => Promise<void> }> {
   const it = stream[Symbol.asyncIterator]();
   const first: Buffer[] = [];
   let n = 0;
@@ -117,7 +120,11 @@ async function headed(stream: AsyncIterable<Buffer>): Promise<{ head: Buffer; ch
       yield next.value;
     }
   }
-  return { head: Buffer.concat(first), chunks: chunks() };
+  const rest = async () => {
+    if (ended) return;
+    while (!(await it.next()).done);
+  };
+  return { head: Buffer.concat(first), chunks: chunks(), rest };
 }
 
 /** An error met while reading a bundle, as a ZotpackError: E_BAD_BUNDLE unless it is one already. */
@@ -127,11 +134,12 @@ export function bundleError(path: string, err: unknown): ZotpackError {
   return new ZotpackError('E_BAD_BUNDLE', `the bundle is cut short or corrupt: ${reason}`, { path, cause: err });
 }
 
-/** An entry's bytes; a bundle that breaks off inside it is E_BAD_BUNDLE. */
-async function* checked(path: string, data: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+/** An entry's bytes; a bundle that breaks off inside it is E_BAD_BUNDLE, one stopped by Ctrl-C E_ABORTED. */
+async function* checked(path: string, data: AsyncIterable<Buffer>, signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
   try {
     yield* data;
   } catch (err) {
+    if (signal?.aborted) throw new ZotpackError('E_ABORTED', 'interrupted', { path });
     throw bundleError(path, err);
   }
 }
@@ -160,12 +168,16 @@ export class BundleReader {
     let file: Readable;
     let gzip: boolean;
     let progress: (tarBytes: number) => void;
+    /** A stream's bytes the reading did not need: read to the end, so that the writer of a pipe (pack -o -) ends well. */
+    let rest: (() => Promise<void>) | undefined;
     if (typeof bundle === 'string') {
       const probed = probeBundle(path);
       gzip = probed.gzip;
       file = createReadStream(path, { highWaterMark: 1 << 20 });
       progress = () => options.onBytes?.((file as ReturnType<typeof createReadStream>).bytesRead, probed.size);
     } else {
+      // Ctrl-C while the home was indexed, before a byte came: the abort event is gone, and stdin may be quiet for long.
+      if (options.signal?.aborted) throw new ZotpackError('E_ABORTED', 'interrupted', { path });
       const onAbort = () => bundle.stream.destroy?.(new ZotpackError('E_ABORTED', 'interrupted', { path }));
       options.signal?.addEventListener('abort', onAbort, { once: true });
       let started: Awaited<ReturnType<typeof headed>>;
@@ -179,7 +191,9 @@ export class BundleReader {
       }
       gzip = sniff(started.head, path);
       file = Readable.from(started.chunks, { objectMode: false });
-      progress = (tarBytes) => options.onBytes?.(tarBytes, this.manifest?.bytes ?? 0);
+      rest = started.rest;
+      // Before the manifest nothing says how much is to come.
+      progress = (tarBytes) => this.manifest && options.onBytes?.(tarBytes, this.manifest.bytes);
     }
     const source: Readable = gzip ? pipeline(file, createGunzip({ chunkSize: 1 << 20 }), () => {}) : file;
     const extract = tar.extract();
@@ -205,6 +219,7 @@ export class BundleReader {
     options.signal?.addEventListener('abort', onAbort, { once: true });
     if (options.signal?.aborted) onAbort(); // before the reading began (while the home was indexed, say)
     let first = true;
+    let failed = false;
     try {
       for await (const entry of extract) {
         const h = entry.header;
@@ -229,7 +244,7 @@ export class BundleReader {
           if (h.size !== session.size) {
             throw new ZotpackError('E_HASH_MISMATCH', `the entry has ${h.size ?? 0} bytes, the manifest says ${session.size}`, { path: name });
           }
-          yield { kind: 'session', session, r, data: checked(path, entry as AsyncIterable<Buffer>), mtime: h.mtime };
+          yield { kind: 'session', session, r, data: checked(path, entry as AsyncIterable<Buffer>, options.signal), mtime: h.mtime };
         } catch (err) {
           if (first || !(err instanceof ZotpackError) || err.code === 'E_ABORTED') throw err;
           yield { kind: 'refused', name, error: err };
@@ -240,15 +255,32 @@ export class BundleReader {
       }
       if (first) throw new ZotpackError('E_BAD_BUNDLE', 'not a zotpack bundle: it holds no entries', { path });
     } catch (err) {
+      failed = true;
       if (options.signal?.aborted) throw new ZotpackError('E_ABORTED', 'interrupted', { path });
       throw bundleError(path, err);
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
+      // Done early (a dry run needs only the manifest): a stream's rest is
+      // read and dropped, or `pack -o - | unpack - --dry-run` failed the
+      // pack with a broken pipe. Not after a failure or Ctrl-C: then the
+      // stream is ended at once, for a read pending on it holds up every
+      // reader over it (a quiet stdin, the run waiting with it).
+      const draining = rest !== undefined && !failed && !options.signal?.aborted;
+      const stopStream = () => {
+        if (typeof bundle !== 'string') bundle.stream.destroy?.();
+      };
+      if (!draining) stopStream();
+      options.signal?.addEventListener('abort', stopStream, { once: true });
       extract.destroy();
       source.destroy();
       file.destroy();
-      if (typeof bundle !== 'string') bundle.stream.destroy?.();
-      await feed;
+      try {
+        await feed;
+        if (draining) await rest!().catch(() => {});
+      } finally {
+        options.signal?.removeEventListener('abort', stopStream);
+        stopStream();
+      }
     }
   }
 

@@ -6,7 +6,7 @@
  * remove: a run that fails leaves what it wrote, a bundle cut short that
  * unpack and verify report as such (E_BAD_BUNDLE).
  */
-import { fromFsError, type ZotpackError } from '../errors.js';
+import { fromFsError, ZotpackError } from '../errors.js';
 
 export class StreamOut {
   bytesWritten = 0;
@@ -15,47 +15,61 @@ export class StreamOut {
     this.error ??= fromFsError(err, this.name, 'cannot write the bundle', true);
   };
 
+  /** `signal`: Ctrl-C, which must not wait for a reader that stalled (a network gone quiet). */
   constructor(
     private readonly stream: NodeJS.WritableStream,
     readonly name: string,
+    private readonly signal?: AbortSignal,
   ) {
     stream.on('error', this.onError);
   }
 
+  private check(): void {
+    if (this.error) throw this.error;
+    if (this.signal?.aborted) throw new ZotpackError('E_ABORTED', 'interrupted', { path: this.name });
+  }
+
   async write(chunk: Buffer): Promise<void> {
-    if (this.error) throw this.error;
+    this.check();
     this.bytesWritten += chunk.length;
-    if (!this.stream.write(chunk)) await this.settled('drain');
-    if (this.error) throw this.error;
+    if (!this.stream.write(chunk)) await this.settled((done) => this.stream.once('drain', done));
+    this.check();
   }
 
   /**
-   * Until `event`, or the stream fails or closes. Standard output never
-   * closes (Node keeps it open whatever happens), so a wait for 'drain'
-   * alone outlived a reader gone: the run ended with nothing left to do.
+   * Until what `start` waits for calls `done`, or the stream fails or
+   * closes, or the signal. Standard output never closes (Node keeps it open
+   * whatever happens), so a wait for 'drain' alone outlived a reader gone:
+   * the run ended with nothing left to do.
    */
-  private settled(event: string): Promise<void> {
-    if (this.error) return Promise.resolve();
+  private settled(start: (done: () => void) => void): Promise<void> {
+    if (this.error || this.signal?.aborted) return Promise.resolve();
     return new Promise((resolve) => {
-      const events = [event, 'error', 'close'];
+      let over = false;
       const done = () => {
-        for (const e of events) this.stream.off(e, done);
+        if (over) return;
+        over = true;
+        for (const e of ['drain', 'error', 'close']) this.stream.off(e, done);
+        this.signal?.removeEventListener('abort', done);
         resolve();
       };
-      for (const e of events) this.stream.on(e, done);
+      this.stream.on('error', done);
+      this.stream.on('close', done);
+      this.signal?.addEventListener('abort', done, { once: true });
+      start(done);
     });
   }
 
   /** Resolves once everything written has been handed on (the write callback of an empty last write). */
   async flush(): Promise<void> {
-    if (this.error) throw this.error;
-    await new Promise<void>((resolve) =>
+    this.check();
+    await this.settled((done) =>
       this.stream.write(Buffer.alloc(0), (err) => {
         if (err) this.onError(err);
-        resolve();
+        done();
       }),
     );
-    if (this.error) throw this.error;
+    this.check();
   }
 
   /** Stops listening to the stream; it stays open (standard output belongs to the process). */

@@ -38,6 +38,11 @@ export function printWarnings(io: CliIo, warnings: readonly Warning[], quiet = f
   }
 }
 
+/** Whether writes to a pipe wait for its reader by blocking the process (true) or by backpressure. */
+export function setBlocking(stream: NodeJS.WritableStream, on: boolean): void {
+  (stream as { _handle?: { setBlocking?: (on: boolean) => void } })._handle?.setBlocking?.(on);
+}
+
 /** A usage error: bad flags or arguments. */
 export class UsageError extends Error {}
 

@@ -4,7 +4,7 @@
  */
 import type { Command } from './command.js';
 import { version } from './version.js';
-import { EXIT_OK, EXIT_USAGE, reportError, type CliIo } from './io.js';
+import { EXIT_OK, EXIT_USAGE, reportError, setBlocking, type CliIo } from './io.js';
 
 /**
  * Commands are loaded when used: a command's libraries (the pool, tar,
@@ -95,6 +95,8 @@ function defaultIo(): CliIo {
   // taken: `zotpack pack --json | slow-reader` held 140 MB of JSON that way
   // (280 MB peak at 300,000 sessions, 251 into a file). Blocking writes wait
   // for the reader instead, as any Unix tool's do.
-  (process.stdout as { _handle?: { setBlocking?: (on: boolean) => void } })._handle?.setBlocking?.(true);
+  setBlocking(process.stdout, true);
+  // The report and errors, whatever happens after them (bin/zotpack.js ends a failed run at once).
+  setBlocking(process.stderr, true);
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
 }

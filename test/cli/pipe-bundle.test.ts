@@ -4,7 +4,8 @@
  * shell pipelines of real child processes. Also what a pipe adds: a reader
  * that goes away, a stream cut short, and the policies that need a file.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -89,6 +90,26 @@ describe('a bundle through a pipe', () => {
       return { size: tar.length, rest: tar.subarray(512 + Math.ceil(manifestSize / 512) * 512).toString('base64') };
     });
     expect(piped).toEqual(filed);
+  });
+
+  it('a dry run reads the manifest and drops the rest, so the pack feeding it ends well', () => {
+    const home = join(makeTempDir(), 'home');
+    // Plain tar, over 1 MB: more than a pipe holds, so pack is still writing when the plan is known.
+    const r = pipeline(`zp pack -o - --no-gzip -q | zp unpack - --to ${quote(home)} --dry-run --json`, work, { ZOT_HOME: sample.home });
+    expect(r.status).toEqual([0, 0]);
+    expect(jsonOf(r)).toMatchObject({ dryRun: true, written: false });
+    expect(r.stderr).toBe('');
+  });
+
+  it('Ctrl-C ends a pack whose reader stalled (a quiet network): exit 130, at once', async () => {
+    const child = spawn(process.execPath, [BIN, 'pack', '-o', '-', '--no-gzip', '-q'], { cwd: work, env: { ...process.env, ZOT_HOME: sample.home } });
+    // The first bytes say the bundle is being written; then nothing more is read, and the pipe fills.
+    await once(child.stdout, 'data');
+    child.stdout.pause();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    child.kill('SIGINT');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(130);
   });
 
   it('a reader gone: pack exits 1 with E_WRITE naming <stdout>, and ends at once', () => {

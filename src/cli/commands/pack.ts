@@ -1,7 +1,7 @@
 import { packArchive } from '../../batch/pack-archive.js';
 import { intFlag, parse, positionals, type Command } from '../command.js';
 import { BULK_HELP, BULK_OPTIONS, DRY_RUN_OPTION, startBulk } from '../bulk.js';
-import { print, UsageError } from '../io.js';
+import { print, setBlocking, UsageError } from '../io.js';
 import { progressBar } from '../progress.js';
 import { version } from '../version.js';
 import { size } from '../render-report.js';
@@ -49,6 +49,8 @@ Examples:
     if (toStdout && values.json) throw new UsageError('-o - writes the bundle to standard output, where --json would go: give -o FILE, or leave out --json');
     if (toStdout && io.stdout.isTTY) throw new UsageError('-o - would write the bundle to a terminal: redirect standard output, or pipe it');
     if (toStdout && values.force) throw new UsageError('--force replaces a bundle file; -o - writes to standard output');
+    // The bundle waits for its reader by backpressure: a write(2) blocked on a stalled reader (a quiet network) held off Ctrl-C.
+    if (toStdout) setBlocking(io.stdout, false);
     const bulk = startBulk(values, io, 'pack');
     // Two bars: hashing (on all cores), then writing the bundle.
     const show = !values.json && !values.quiet;

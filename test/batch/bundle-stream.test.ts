@@ -1,0 +1,88 @@
+/**
+ * Bundles as streams, through the library: what a pipe brings that a file
+ * does not — Ctrl-C before the first byte or inside an entry, and a session
+ * that shrinks under a pack writing to a stream.
+ */
+import { readFileSync, rmSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough, Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packArchive } from '../../src/batch/pack-archive.js';
+import { unpackArchive } from '../../src/batch/unpack-archive.js';
+import { verifyArchive } from '../../src/batch/verify-archive.js';
+import { ZotpackError } from '../../src/errors.js';
+import { buildSampleArchive, cleanupTempDirs, makeTempDir, type SampleArchive } from '../helpers/zot-archive.js';
+import { listTree, tempFiles } from '../helpers/fs-snapshot.js';
+
+afterAll(cleanupTempDirs);
+
+/** A stream that never yields, until it is destroyed (stdin with nobody writing). */
+function quiet(): { stream: AsyncIterable<Buffer> & { destroy: () => void }; name: string } {
+  let wake: () => void = () => {};
+  const over = new Promise<void>((resolve) => (wake = resolve));
+  const stream = {
+    async *[Symbol.asyncIterator]() {
+      await over;
+    },
+    destroy: () => wake(),
+  };
+  return { stream, name: '<quiet>' };
+}
+
+describe('bundles as streams', () => {
+  let sample: SampleArchive;
+  let bundle: Buffer;
+
+  beforeAll(async () => {
+    sample = buildSampleArchive(makeTempDir(), { bigRowBytes: 3_000_000 });
+    for (const b of sample.bad) if (b.code.startsWith('E_')) rmSync(b.path);
+    const out = join(makeTempDir(), 'b.tar');
+    await packArchive({ sources: [sample.home], out, jobs: 2, gzip: false, durable: false });
+    bundle = readFileSync(out);
+  });
+
+  it('Ctrl-C before the first byte (while the home was read) ends an unpack and a verify of a quiet stream', async () => {
+    const stop = new AbortController();
+    stop.abort();
+    const home = makeTempDir();
+    const r = await unpackArchive({ bundle: quiet(), home, jobs: 1, signal: stop.signal });
+    expect([r.report.interrupted, r.report.errors]).toEqual([true, []]);
+    expect(listTree(home)).toEqual([]);
+    const v = await verifyArchive({ path: quiet(), jobs: 1, signal: stop.signal });
+    expect(v.report.interrupted).toBe(true);
+  });
+
+  it('Ctrl-C inside an entry is an interrupt, not a bundle that breaks inside the session', async () => {
+    const stop = new AbortController();
+    // The big image row's session is cut in the middle of its row: the stream stops there and Ctrl-C comes.
+    const at = bundle.indexOf('"data":"') + 1_000_000;
+    const stream = new PassThrough();
+    for (let i = 0; i < at; i += 65536) stream.write(bundle.subarray(i, Math.min(at, i + 65536)));
+    // Then quiet, never ended, as a pipe whose writer stalled; Ctrl-C comes once the session is being read.
+    setTimeout(() => stop.abort(), 300);
+    const home = makeTempDir();
+    const r = await unpackArchive({ bundle: { stream, name: '<cut>' }, home, jobs: 1, signal: stop.signal, durable: false });
+    expect(r.report.interrupted).toBe(true);
+    expect(r.report.errors).toEqual([]);
+    expect(r.sessions.filter((s) => s.status === 'failed')).toEqual([]);
+    expect(r.sessions.filter((s) => s.status === 'new').length).toBeGreaterThan(0);
+    expect(tempFiles(home)).toEqual([]);
+  });
+
+  it('a session that shrinks before its entry is written to a stream: E_CHANGED naming it, not an internal error', async () => {
+    const order: string[] = [];
+    await packArchive({ sources: [sample.home], out: join(makeTempDir(), 'order.tar'), jobs: 1, gzip: false, durable: false, onPacked: (s) => order.push(s.path) });
+    const last = join(sample.home, order.at(-1)!);
+    let truncated = false;
+    const stream = new Writable({
+      write(_chunk, _enc, done) {
+        if (!truncated) truncateSync(last, 10);
+        truncated = true;
+        done();
+      },
+    });
+    const err = await packArchive({ sources: [sample.home], out: { stream, name: '<out>' }, jobs: 1, gzip: false, durable: false }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ZotpackError);
+    expect(err).toMatchObject({ code: 'E_CHANGED', path: last });
+  });
+});
