@@ -127,6 +127,35 @@ async function headed(stream: AsyncIterable<Buffer>): Promise<{ head: Buffer; ch
   return { head: Buffer.concat(first), chunks: chunks(), rest };
 }
 
+/**
+ * A stream's first bytes, checked before any other work (unpack's index of
+ * the home): a stream plainly no bundle (empty, a session file) fails the
+ * run at once, as a file does (probeBundle). The stream to read is
+ * returned, its first bytes put back.
+ */
+export async function probeBundleStream(bundle: BundleStream, signal?: AbortSignal): Promise<BundleStream> {
+  const started = await headedStream(bundle, signal);
+  sniff(started.head, bundle.name);
+  return { name: bundle.name, stream: Object.assign(started.chunks, { destroy: (err?: Error) => bundle.stream.destroy?.(err) }) };
+}
+
+/** headed(), for a bundle's stream: Ctrl-C ends the wait for its first bytes, which may be long (a quiet stdin). */
+async function headedStream(bundle: BundleStream, signal: AbortSignal | undefined): ReturnType<typeof headed> {
+  const path = bundle.name;
+  // A Ctrl-C that came before (while the home was indexed): its event is gone.
+  if (signal?.aborted) throw new ZotpackError('E_ABORTED', 'interrupted', { path });
+  const onAbort = () => bundle.stream.destroy?.(new ZotpackError('E_ABORTED', 'interrupted', { path }));
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await headed(bundle.stream);
+  } catch (err) {
+    if (signal?.aborted) throw new ZotpackError('E_ABORTED', 'interrupted', { path });
+    throw bundleError(path, err);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
 /** An error met while reading a bundle, as a ZotpackError: E_BAD_BUNDLE unless it is one already. */
 export function bundleError(path: string, err: unknown): ZotpackError {
   if (err instanceof ZotpackError) return err;
@@ -176,19 +205,7 @@ export class BundleReader {
       file = createReadStream(path, { highWaterMark: 1 << 20 });
       progress = () => options.onBytes?.((file as ReturnType<typeof createReadStream>).bytesRead, probed.size);
     } else {
-      // Ctrl-C while the home was indexed, before a byte came: the abort event is gone, and stdin may be quiet for long.
-      if (options.signal?.aborted) throw new ZotpackError('E_ABORTED', 'interrupted', { path });
-      const onAbort = () => bundle.stream.destroy?.(new ZotpackError('E_ABORTED', 'interrupted', { path }));
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      let started: Awaited<ReturnType<typeof headed>>;
-      try {
-        started = await headed(bundle.stream);
-      } catch (err) {
-        if (options.signal?.aborted) throw new ZotpackError('E_ABORTED', 'interrupted', { path });
-        throw bundleError(path, err);
-      } finally {
-        options.signal?.removeEventListener('abort', onAbort);
-      }
+      const started = await headedStream(bundle, options.signal);
       gzip = sniff(started.head, path);
       file = Readable.from(started.chunks, { objectMode: false });
       rest = started.rest;

@@ -25,7 +25,7 @@ import { resolveBatchOptions, type Progress, type ResolvedBatchOptions } from '.
 import { ReportBuilder, type BatchReport } from './batch-report.js';
 import { HeldOutcomes } from './held-outcomes.js';
 import { IdPaths, indexHomeIds } from './id-paths.js';
-import { BundleReader, bundleName, probeBundle, type BundleSource } from './read-bundle.js';
+import { BundleReader, bundleName, probeBundle, probeBundleStream, type BundleSource } from './read-bundle.js';
 import { Publisher } from './publisher.js';
 import { WorkerPool } from './run-pool.js';
 import { removeTempFiles } from './temp-files.js';
@@ -101,8 +101,8 @@ export async function unpackArchive(options: UnpackArchiveOptions): Promise<Unpa
 }
 
 async function unpackUnlocked(options: UnpackArchiveOptions): Promise<UnpackArchiveResult> {
-  const source = typeof options.bundle === 'string' ? resolve(options.bundle) : options.bundle;
-  const bundle = bundleName(source);
+  const given = typeof options.bundle === 'string' ? resolve(options.bundle) : options.bundle;
+  const bundle = bundleName(given);
   const resolved = resolveBatchOptions({ sources: [bundle], jobs: options.jobs, signal: options.signal, workerFile: options.workerFile });
   const home = resolve(options.home);
   const policy = options.onConflict ?? 'skip';
@@ -110,20 +110,36 @@ async function unpackUnlocked(options: UnpackArchiveOptions): Promise<UnpackArch
   const cwdMap = new CwdMap((options.mapCwd ?? []).map((r) => (typeof r === 'string' ? parseCwdRule(r) : r)));
   const dryRun = options.dryRun === true;
   const report = new ReportBuilder('unpack', 0);
-  if (typeof source === 'string') probeBundle(source); // before the home is read: a bundle plainly not one fails at once
+  // A bundle plainly not one fails at once, as the run's error: a file before the home is read, a stream's first bytes as it is.
+  if (typeof given === 'string') probeBundle(given);
   else if (policy === 'fail' && !dryRun) {
     throw new ZotpackError('E_USAGE', '--on-conflict fail reads the bundle twice (a check, then the run): save the bundle to a file first', { path: bundle });
   }
-  const index = await indexHome(home, resolved, report);
+  const probing = typeof given === 'string' ? Promise.resolve(given) : probeBundleStream(given, resolved.signal);
+  probing.catch(() => {}); // awaited once the home is read
+  let index: IdPaths;
+  try {
+    index = await indexHome(home, resolved, report);
+  } catch (err) {
+    if (typeof given !== 'string') given.stream.destroy?.();
+    throw err;
+  }
+  const source = await probing.catch((err: unknown) => {
+    // Ctrl-C before the stream said a word: an interrupted run that did nothing.
+    if (err instanceof ZotpackError && err.code === 'E_ABORTED' && resolved.signal?.aborted) return undefined;
+    throw err;
+  });
   const sessions: UnpackedSession[] = [];
   const onSession = options.onSession ?? ((s: UnpackedSession) => sessions.push(s));
 
   const base = { home, cwdMap, freshIds: options.freshIds === true, policy, durable: options.durable ?? true, options };
   const run = (mode: Pick<PassOptions, 'dry' | 'probe' | 'failConflicts'>, out: ReportBuilder, each?: (s: UnpackedSession) => void) =>
-    runPass(source, index, { ...base, ...mode, report: out, onSession: each });
+    runPass(source!, index, { ...base, ...mode, report: out, onSession: each });
   let pass: Pass;
   let written = !dryRun;
-  if (!dryRun && policy === 'fail') {
+  if (source === undefined) {
+    pass = { head: undefined, tally: new UnpackTally([], report), errors: [], conflicts: 0 };
+  } else if (!dryRun && policy === 'fail') {
     // A dry pass first, so that a conflict fails the run before anything is
     // written. It stops at the first conflict, and ends after the manifest
     // when nothing local shares an id.

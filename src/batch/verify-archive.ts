@@ -28,7 +28,7 @@ import { ReportBuilder, type BatchReport } from './batch-report.js';
 import { ManifestCursor, type ManifestEntry } from './export-manifest.js';
 import { IdPaths } from './id-paths.js';
 import type { JobError } from './protocol.js';
-import { bundleName, probeBundle, type BundleSource } from './read-bundle.js';
+import { bundleName, probeBundle, probeBundleStream, type BundleSource } from './read-bundle.js';
 import { runOp, runOpOn } from './run-op.js';
 import { WorkerPool } from './run-pool.js';
 import { byPath } from './discover.js';
@@ -85,10 +85,10 @@ interface Checked {
 }
 
 export async function verifyArchive(options: VerifyArchiveOptions, limits: SliceLimits = {}): Promise<VerifyArchiveResult> {
-  const source = typeof options.path === 'string' ? resolve(options.path) : options.path;
-  const path = bundleName(source);
+  const given = typeof options.path === 'string' ? resolve(options.path) : options.path;
+  const path = bundleName(given);
   const resolved = resolveBatchOptions({ sources: [path], jobs: options.jobs, signal: options.signal, workerFile: options.workerFile, onProgress: options.onProgress });
-  const isDir = typeof source === 'string' && existsSync(path) && statSync(path).isDirectory();
+  const isDir = typeof given === 'string' && existsSync(path) && statSync(path).isDirectory();
   const report = new ReportBuilder('verify', 0, true);
   let manifest: VerifyArchiveResult['manifest'];
   let found: Findings;
@@ -97,16 +97,20 @@ export async function verifyArchive(options: VerifyArchiveOptions, limits: Slice
   } else {
     const bundleFound = (found = new Findings(''));
     const intern = interner();
-    if (typeof source === 'string') probeBundle(source); // plainly no bundle: fails before anything else
-    const b = await checkBundle(source, {
-      signal: options.signal,
-      onProgress: options.onProgress,
-      // Each session's figures as it is checked; a project's trees once it is whole.
-      onSession: (s: CheckedSession) =>
-        bundleFound.addSessions([{ path: s.entry.path, key: s.entry.key, bytes: s.entry.size, description: s.description, problems: s.problems }], false),
-      onProject: (key, descriptions) => bundleFound.linkProject(key, descriptions),
-      keep: (d) => trim(d, intern),
-    }).catch((err: unknown) => {
+    // Plainly no bundle: the run's error, before anything else.
+    if (typeof given === 'string') probeBundle(given);
+    const source = typeof given === 'string' ? Promise.resolve(given) : probeBundleStream(given, options.signal);
+    const check = async (s: BundleSource) =>
+      checkBundle(s, {
+        signal: options.signal,
+        onProgress: options.onProgress,
+        // Each session's figures as it is checked; a project's trees once it is whole.
+        onSession: (c: CheckedSession) =>
+          bundleFound.addSessions([{ path: c.entry.path, key: c.entry.key, bytes: c.entry.size, description: c.description, problems: c.problems }], false),
+        onProject: (key, descriptions) => bundleFound.linkProject(key, descriptions),
+        keep: (d) => trim(d, intern),
+      });
+    const b = await source.then(check).catch((err: unknown) => {
       // Ctrl-C: what was checked so far, reported as interrupted (exit 130), not as a failure.
       if (err instanceof ZotpackError && err.code === 'E_ABORTED' && options.signal?.aborted) return undefined;
       throw err;

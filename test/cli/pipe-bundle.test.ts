@@ -148,12 +148,15 @@ describe('a bundle through a pipe', () => {
     expect(fail.stderr).toContain('--on-conflict fail reads the bundle twice (a check, then the run): save the bundle to a file first [E_USAGE]');
     const json = pipeline('zp pack -o - --json | wc -c', work, { ZOT_HOME: sample.home });
     expect([json.status, json.stdout.trim()]).toEqual([[2, 0], '0']);
-    const empty = pipeline(`zp unpack - --to ${quote(home)} < /dev/null`, work);
-    expect(empty.status).toEqual([1]);
-    expect(empty.stderr).toContain('error: <stdin>: the bundle is empty [E_BAD_BUNDLE]');
-    const session = pipeline(`zp unpack - --to ${quote(home)} < ${quote(sample.good[0]!)}`, work);
-    expect(session.status).toEqual([1]);
-    expect(session.stderr).toContain('not a bundle: use `zotpack import` for .zotsession files [E_BAD_BUNDLE]');
+    // Plainly no bundle on stdin is the run's one error, as a file is: no report, no plan, nothing on stdout.
+    for (const command of ['unpack', 'verify']) {
+      const to = command === 'unpack' ? `--to ${quote(home)}` : '';
+      const empty = pipeline(`zp ${command} - ${to} --json < /dev/null`, work);
+      expect([empty.status, empty.stdout, empty.stderr]).toEqual([[1], '', 'zotpack: <stdin>: the bundle is empty [E_BAD_BUNDLE]']);
+      const session = pipeline(`zp ${command} - ${to} < ${quote(sample.good[0]!)}`, work);
+      expect([session.status, session.stdout]).toEqual([[1], '']);
+      expect(session.stderr).toBe('zotpack: <stdin>: a session file (JSON), not a bundle: use `zotpack import` for .zotsession files [E_BAD_BUNDLE]');
+    }
     expect(snapshot(home)).toEqual(before);
     expect(readdirSync(home)).toEqual([]);
   });
