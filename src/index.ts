@@ -41,5 +41,6 @@ export { unpackArchive, type UnpackArchiveOptions, type UnpackArchiveResult } fr
 export type { UnpackedSession, UnpackProject, UnpackStatus } from './batch/unpack-result.js';
 export { verifyArchive, type VerifyArchiveOptions, type VerifyArchiveResult, type VerifiedProject } from './batch/verify-archive.js';
 export type { BundleManifest, BundleSession } from './batch/bundle-manifest.js';
+export type { BundleSource, BundleStream } from './batch/read-bundle.js';
 export type { ConflictPolicy } from './batch/twin-sink.js';
 export { CwdMap, parseCwdRule, type CwdRule } from './format/cwd-map.js';

@@ -47,7 +47,7 @@ export class ReportBuilder {
   readonly report: BatchReport;
 
   /** `rows`: the command counts rows (export, import, verify): the report has rowsKept and rowsDropped. */
-  constructor(command: string, files: number, rows = false) {
+  constructor(command: string, files: number, { rows = false }: { rows?: boolean } = {}) {
     this.report = {
       command,
       files,

@@ -185,7 +185,7 @@ async function exportUnlocked(options: ExportArchiveOptions, limits: SliceLimits
   }
   const pool = resolved.pool ?? new WorkerPool(resolved);
   const run = { ...resolved, pool };
-  const report = new ReportBuilder('export', 0, true);
+  const report = new ReportBuilder('export', 0, { rows: true });
   const plan: ExportPlanItem[] = [];
   const planned: Record<PlanStatus, number> = { new: 0, changed: 0, unchanged: 0 };
   const deleted: string[] = [];

@@ -113,7 +113,7 @@ async function importUnlocked(options: ImportArchiveOptions, limits: SliceLimits
     // Checked here, against the whole home and the run, before any job starts.
     checkDuplicates: false,
   };
-  const report = new ReportBuilder('import', 0, true);
+  const report = new ReportBuilder('import', 0, { rows: true });
   let files = 0;
   try {
     // Ids already in the home, then those taken earlier in this run.

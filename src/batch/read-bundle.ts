@@ -37,9 +37,13 @@ export type BundleItem =
   /** An entry refused (unsafe, unlisted, a second copy, a size that disagrees); its bytes were skipped. */
   | { kind: 'refused'; name: string; error: ZotpackError };
 
-/** A bundle coming as a stream, read once; `name` stands for it in messages. */
+/**
+ * A bundle coming as a stream, read once; `name` stands for it in messages.
+ * `destroy` must end a read that waits on it (as a Readable's does): Ctrl-C
+ * on a quiet stream (stdin with nobody writing) relies on it.
+ */
 export interface BundleStream {
-  stream: AsyncIterable<Buffer> & { destroy?: (err?: Error) => void };
+  stream: AsyncIterable<Buffer> & { destroy: (err?: Error) => void };
   name: string;
 }
 
@@ -55,8 +59,8 @@ export interface ReadBundleOptions {
   signal?: AbortSignal;
   /**
    * Called as the bundle is read. A file: its bytes read so far of its size.
-   * A stream: the tar's bytes so far of the sessions' bytes the manifest
-   * lists (0 until it is read); its own size is not known.
+   * A stream, whose size is not known: the bytes of the sessions read so
+   * far, of those the manifest lists.
    */
   onBytes?: (done: number, total: number) => void;
 }
@@ -136,7 +140,7 @@ async function headed(stream: AsyncIterable<Buffer>): Promise<{ head: Buffer; ch
 export async function probeBundleStream(bundle: BundleStream, signal?: AbortSignal): Promise<BundleStream> {
   const started = await headedStream(bundle, signal);
   sniff(started.head, bundle.name);
-  return { name: bundle.name, stream: Object.assign(started.chunks, { destroy: (err?: Error) => bundle.stream.destroy?.(err) }) };
+  return { name: bundle.name, stream: Object.assign(started.chunks, { destroy: (err?: Error) => bundle.stream.destroy(err) }) };
 }
 
 /** headed(), for a bundle's stream: Ctrl-C ends the wait for its first bytes, which may be long (a quiet stdin). */
@@ -144,7 +148,7 @@ async function headedStream(bundle: BundleStream, signal: AbortSignal | undefine
   const path = bundle.name;
   // A Ctrl-C that came before (while the home was indexed): its event is gone.
   if (signal?.aborted) throw new ZotpackError('E_ABORTED', 'interrupted', { path });
-  const onAbort = () => bundle.stream.destroy?.(new ZotpackError('E_ABORTED', 'interrupted', { path }));
+  const onAbort = () => bundle.stream.destroy(new ZotpackError('E_ABORTED', 'interrupted', { path }));
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     return await headed(bundle.stream);
@@ -164,9 +168,12 @@ export function bundleError(path: string, err: unknown): ZotpackError {
 }
 
 /** An entry's bytes; a bundle that breaks off inside it is E_BAD_BUNDLE, one stopped by Ctrl-C E_ABORTED. */
-async function* checked(path: string, data: AsyncIterable<Buffer>, signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
+async function* checked(path: string, data: AsyncIterable<Buffer>, signal: AbortSignal | undefined, onData?: (n: number) => void): AsyncGenerator<Buffer> {
   try {
-    yield* data;
+    for await (const chunk of data) {
+      onData?.(chunk.length);
+      yield chunk;
+    }
   } catch (err) {
     if (signal?.aborted) throw new ZotpackError('E_ABORTED', 'interrupted', { path });
     throw bundleError(path, err);
@@ -196,30 +203,32 @@ export class BundleReader {
     const { path, options, bundle } = this;
     let file: Readable;
     let gzip: boolean;
-    let progress: (tarBytes: number) => void;
+    /** A file's progress: its bytes read. A stream's: the sessions' bytes read, of the manifest's sum (its own size is not known). */
+    let fileProgress: (() => void) | undefined;
+    let sessionBytes = 0;
+    const streamProgress = (n: number) => {
+      sessionBytes += n;
+      options.onBytes?.(sessionBytes, this.manifest?.bytes ?? sessionBytes);
+    };
     /** A stream's bytes the reading did not need: read to the end, so that the writer of a pipe (pack -o -) ends well. */
     let rest: (() => Promise<void>) | undefined;
     if (typeof bundle === 'string') {
       const probed = probeBundle(path);
       gzip = probed.gzip;
       file = createReadStream(path, { highWaterMark: 1 << 20 });
-      progress = () => options.onBytes?.((file as ReturnType<typeof createReadStream>).bytesRead, probed.size);
+      fileProgress = () => options.onBytes?.((file as ReturnType<typeof createReadStream>).bytesRead, probed.size);
     } else {
       const started = await headedStream(bundle, options.signal);
       gzip = sniff(started.head, path);
       file = Readable.from(started.chunks, { objectMode: false });
       rest = started.rest;
-      // Before the manifest nothing says how much is to come.
-      progress = (tarBytes) => this.manifest && options.onBytes?.(tarBytes, this.manifest.bytes);
     }
     const source: Readable = gzip ? pipeline(file, createGunzip({ chunkSize: 1 << 20 }), () => {}) : file;
     const extract = tar.extract();
-    let tarBytes = 0;
     const feed = (async () => {
       try {
         for await (const chunk of source) {
-          tarBytes += (chunk as Buffer).length;
-          progress(tarBytes);
+          fileProgress?.();
           if (!extract.write(chunk as Buffer)) await drained(extract);
           if (extract.destroyed) return;
         }
@@ -261,7 +270,8 @@ export class BundleReader {
           if (h.size !== session.size) {
             throw new ZotpackError('E_HASH_MISMATCH', `the entry has ${h.size ?? 0} bytes, the manifest says ${session.size}`, { path: name });
           }
-          yield { kind: 'session', session, r, data: checked(path, entry as AsyncIterable<Buffer>, options.signal), mtime: h.mtime };
+          const onData = fileProgress ? undefined : streamProgress;
+          yield { kind: 'session', session, r, data: checked(path, entry as AsyncIterable<Buffer>, options.signal, onData), mtime: h.mtime };
         } catch (err) {
           if (first || !(err instanceof ZotpackError) || err.code === 'E_ABORTED') throw err;
           yield { kind: 'refused', name, error: err };
@@ -277,14 +287,14 @@ export class BundleReader {
       throw bundleError(path, err);
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
-      // Done early (a dry run needs only the manifest): a stream's rest is
-      // read and dropped, or `pack -o - | unpack - --dry-run` failed the
-      // pack with a broken pipe. Not after a failure or Ctrl-C: then the
-      // stream is ended at once, for a read pending on it holds up every
-      // reader over it (a quiet stdin, the run waiting with it).
-      const draining = rest !== undefined && !failed && !options.signal?.aborted;
+      // Done early on purpose (readToEnd: a dry run needs only the
+      // manifest): a stream's rest is read and dropped, or `pack -o - |
+      // unpack - --dry-run` failed the pack with a broken pipe. Else (a
+      // failure, the consumer's too, or Ctrl-C) the stream is ended at once,
+      // for a read pending on it holds up every reader over it.
+      const draining = rest !== undefined && this.toEnd && !failed && !options.signal?.aborted;
       const stopStream = () => {
-        if (typeof bundle !== 'string') bundle.stream.destroy?.();
+        if (typeof bundle !== 'string') bundle.stream.destroy();
       };
       if (!draining) stopStream();
       options.signal?.addEventListener('abort', stopStream, { once: true });
@@ -299,6 +309,13 @@ export class BundleReader {
         stopStream();
       }
     }
+  }
+
+  private toEnd = false;
+
+  /** The consumer stops early, and a stream's rest is to be read and dropped, so that its writer ends well. */
+  readToEnd(): void {
+    this.toEnd = true;
   }
 
   /** Removes the manifest's temp file. */

@@ -7,6 +7,7 @@
  * unpack and verify report as such (E_BAD_BUNDLE).
  */
 import { fromFsError, ZotpackError } from '../errors.js';
+import { drained } from './drained.js';
 
 export class StreamOut {
   bytesWritten = 0;
@@ -32,38 +33,14 @@ export class StreamOut {
   async write(chunk: Buffer): Promise<void> {
     this.check();
     this.bytesWritten += chunk.length;
-    if (!this.stream.write(chunk)) await this.settled((done) => this.stream.once('drain', done));
+    if (!this.stream.write(chunk)) await drained(this.stream, this.signal);
     this.check();
-  }
-
-  /**
-   * Until what `start` waits for calls `done`, or the stream fails or
-   * closes, or the signal. Standard output never closes (Node keeps it open
-   * whatever happens), so a wait for 'drain' alone outlived a reader gone:
-   * the run ended with nothing left to do.
-   */
-  private settled(start: (done: () => void) => void): Promise<void> {
-    if (this.error || this.signal?.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      let over = false;
-      const done = () => {
-        if (over) return;
-        over = true;
-        for (const e of ['drain', 'error', 'close']) this.stream.off(e, done);
-        this.signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      this.stream.on('error', done);
-      this.stream.on('close', done);
-      this.signal?.addEventListener('abort', done, { once: true });
-      start(done);
-    });
   }
 
   /** Resolves once everything written has been handed on (the write callback of an empty last write). */
   async flush(): Promise<void> {
     this.check();
-    await this.settled((done) =>
+    await drained(this.stream, this.signal, (done) =>
       this.stream.write(Buffer.alloc(0), (err) => {
         if (err) this.onError(err);
         done();

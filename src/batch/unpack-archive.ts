@@ -121,7 +121,7 @@ async function unpackUnlocked(options: UnpackArchiveOptions): Promise<UnpackArch
   try {
     index = await indexHome(home, resolved, report);
   } catch (err) {
-    if (typeof given !== 'string') given.stream.destroy?.();
+    if (typeof given !== 'string') given.stream.destroy();
     throw err;
   }
   const source = await probing.catch((err: unknown) => {
@@ -246,6 +246,7 @@ async function runPass(source: BundleSource, index: IdPaths, p: PassOptions): Pr
               held.add(unpacked(s, unsafe.get(s.key) ?? { status: 'new', path: s.target, bytes: entry.size }, ''), entry.size);
               m.markDone(r);
             }
+            reader.readToEnd();
             return pass;
           }
           continue;

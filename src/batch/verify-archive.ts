@@ -89,7 +89,7 @@ export async function verifyArchive(options: VerifyArchiveOptions, limits: Slice
   const path = bundleName(given);
   const resolved = resolveBatchOptions({ sources: [path], jobs: options.jobs, signal: options.signal, workerFile: options.workerFile, onProgress: options.onProgress });
   const isDir = typeof given === 'string' && existsSync(path) && statSync(path).isDirectory();
-  const report = new ReportBuilder('verify', 0, true);
+  const report = new ReportBuilder('verify', 0, { rows: true });
   let manifest: VerifyArchiveResult['manifest'];
   let found: Findings;
   if (isDir) {

@@ -3,13 +3,18 @@
  * warnings and errors on stderr as one line each, naming the path.
  */
 import { ZotpackError, type Warning } from '../errors.js';
+import type { BundleSource } from '../batch/read-bundle.js';
 import { writeJson } from '../format/json-writer.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
-  /** Where `unpack -` and `verify -` read a bundle; none: '-' is refused. */
-  stdin?: NodeJS.ReadableStream & { isTTY?: boolean; destroy?: (err?: Error) => void };
+  /**
+   * Where `unpack -` and `verify -` read a bundle, opened when asked (none:
+   * '-' is refused). Opening stdin makes a pipe non-blocking for every
+   * process sharing it, so only a command that reads it opens it.
+   */
+  stdin?: () => AsyncIterable<Buffer> & { isTTY?: boolean; destroy: (err?: Error) => void };
   env: NodeJS.ProcessEnv;
   cwd: string;
 }
@@ -43,15 +48,34 @@ export function setBlocking(stream: NodeJS.WritableStream, on: boolean): void {
   (stream as { _handle?: { setBlocking?: (on: boolean) => void } })._handle?.setBlocking?.(on);
 }
 
+let stdoutCarriesData = false;
+
+/**
+ * stdout carries a command's data (pack -o -): a reader gone is that
+ * command's failure, not the quiet end `zotpack tree | head` gets; and the
+ * data waits for its reader by backpressure, for a write(2) blocked on a
+ * stalled reader (a quiet network) held off Ctrl-C.
+ */
+export function streamToStdout(io: CliIo): void {
+  stdoutCarriesData = true;
+  setBlocking(io.stdout, false);
+}
+
+/** Whether a command writes its data to stdout (streamToStdout). */
+export function stdoutIsData(): boolean {
+  return stdoutCarriesData;
+}
+
 /** A usage error: bad flags or arguments. */
 export class UsageError extends Error {}
 
 /** A bundle argument: a file's path, or '-' for a bundle piped to standard input. */
-export function bundleArg(arg: string, io: CliIo, command: string): string | { stream: AsyncIterable<Buffer>; name: string } {
+export function bundleArg(arg: string, io: CliIo, command: string): BundleSource {
   if (arg !== '-') return arg;
-  if (!io.stdin) throw new UsageError(`${command} - reads a bundle from standard input, and there is none here`);
-  if (io.stdin.isTTY) throw new UsageError(`${command} - reads a bundle from standard input, which is a terminal: pipe one in (zotpack pack -o - | ...)`);
-  return { stream: io.stdin as AsyncIterable<Buffer> & NodeJS.ReadableStream, name: '<stdin>' };
+  const stdin = io.stdin?.();
+  if (!stdin) throw new UsageError(`${command} - reads a bundle from standard input, and there is none here`);
+  if (stdin.isTTY) throw new UsageError(`${command} - reads a bundle from standard input, which is a terminal: pipe one in (zotpack pack -o - | ...)`);
+  return { stream: stdin, name: '<stdin>' };
 }
 
 /** One line for an error on stderr; returns the exit code it deserves. */

@@ -4,7 +4,7 @@
  */
 import type { Command } from './command.js';
 import { version } from './version.js';
-import { EXIT_OK, EXIT_USAGE, reportError, setBlocking, type CliIo } from './io.js';
+import { EXIT_OK, EXIT_USAGE, reportError, setBlocking, stdoutIsData, type CliIo } from './io.js';
 
 /**
  * Commands are loaded when used: a command's libraries (the pool, tar,
@@ -86,8 +86,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
 function defaultIo(): CliIo {
   // `zotpack tree | head`: a closed pipe ends the output, not with a stack trace.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    // Unless a command writes data there and listens itself (pack -o -): then the reader gone is its failure.
-    if (process.stdout.listenerCount('error') > 1) return;
+    if (stdoutIsData()) return; // pack -o -: its own failure, which it reports
     if (err.code === 'EPIPE') process.exit(0);
     throw err;
   });
@@ -98,5 +97,5 @@ function defaultIo(): CliIo {
   setBlocking(process.stdout, true);
   // The report and errors, whatever happens after them (bin/zotpack.js ends a failed run at once).
   setBlocking(process.stderr, true);
-  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
+  return { stdout: process.stdout, stderr: process.stderr, stdin: () => process.stdin, env: process.env, cwd: process.cwd() };
 }

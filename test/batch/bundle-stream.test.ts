@@ -69,6 +69,24 @@ describe('bundles as streams', () => {
     expect(tempFiles(home)).toEqual([]);
   });
 
+  it('a run that fails while the stream has not ended fails then, without reading the rest', { timeout: 15_000 }, async () => {
+    // The whole bundle, never ended: the writer of a pipe still there. Reading the rest would wait for good.
+    const stream = new PassThrough();
+    stream.write(bundle);
+    const failure = new Error('the consumer of the sessions failed');
+    const err = await unpackArchive({
+      bundle: { stream, name: '<open>' },
+      home: makeTempDir(),
+      jobs: 1,
+      durable: false,
+      onSession: () => {
+        throw failure;
+      },
+    }).catch((e: unknown) => e);
+    expect(err).toBe(failure);
+    expect(stream.destroyed).toBe(true);
+  });
+
   it('a session that shrinks before its entry is written to a stream: E_CHANGED naming it, not an internal error', async () => {
     const order: string[] = [];
     await packArchive({ sources: [sample.home], out: join(makeTempDir(), 'order.tar'), jobs: 1, gzip: false, durable: false, onPacked: (s) => order.push(s.path) });

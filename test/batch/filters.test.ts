@@ -25,7 +25,15 @@ describe('filters', () => {
     expect(() => parseWhen('last tuesday', '--since')).toThrow(/--since/);
     // Days the calendar has not: JavaScript's parser would roll them over into the next month.
     for (const bad of ['2026-02-30', '2026-02-29', '2026-04-31T00:00:00Z', '2026-13-01']) expect(() => parseWhen(bad, '--until'), bad).toThrow(/--until/);
-    expect(parseWhen('2028-02-29', '--since').getTime()).toBe(new Date(2028, 1, 29).getTime()); // local midnight
+    // A date is local midnight: in Los Angeles, 08:00 UTC.
+    const tz = process.env.TZ;
+    process.env.TZ = 'America/Los_Angeles';
+    try {
+      expect(parseWhen('2028-02-29', '--since').toISOString()).toBe('2028-02-29T08:00:00.000Z');
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
     expect(parseWhen('2026-01-31T23:30:00-02:00', '--since').toISOString()).toBe('2026-02-01T01:30:00.000Z');
   });
 });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, jsonOf, linesOf, zotpack } from '../helpers/run-cli.js';
 import { listTree, snapshot, tempFiles } from '../helpers/fs-snapshot.js';
-import { buildSampleArchive, cleanupTempDirs, makeTempDir, type SampleArchive } from '../helpers/zot-archive.js';
+import { buildSampleArchive, cleanupTempDirs, makeTempDir, writeSession, type SampleArchive } from '../helpers/zot-archive.js';
 
 afterAll(cleanupTempDirs);
 
@@ -101,7 +101,8 @@ describe('a bundle through a pipe', () => {
     expect(r.stderr).toBe('');
   });
 
-  it('Ctrl-C ends a pack whose reader stalled (a quiet network): exit 130, at once', async () => {
+  // The timeouts guard against a hang (the reader never comes back), they time nothing.
+  it('Ctrl-C ends a pack whose reader stalled (a quiet network): exit 130, without waiting for the reader', { timeout: 15_000 }, async () => {
     const child = spawn(process.execPath, [BIN, 'pack', '-o', '-', '--no-gzip', '-q'], { cwd: work, env: { ...process.env, ZOT_HOME: sample.home } });
     // The first bytes say the bundle is being written; then nothing more is read, and the pipe fills.
     await once(child.stdout, 'data');
@@ -112,7 +113,7 @@ describe('a bundle through a pipe', () => {
     expect(code).toBe(130);
   });
 
-  it('a reader gone: pack exits 1 with E_WRITE naming <stdout>, and ends at once', () => {
+  it('a reader gone: pack exits 1 with E_WRITE naming <stdout>, and ends', { timeout: 15_000 }, () => {
     // Plain tar, over 1 MB: more than a pipe holds, so pack is still writing when head leaves.
     const r = pipeline('zp pack -o - --no-gzip | head -c 1000 > /dev/null', work, { ZOT_HOME: sample.home });
     expect(r.status).toEqual([1, 0]);
@@ -138,6 +139,18 @@ describe('a bundle through a pipe', () => {
     const again = pipeline(`cat all.zotpack | zp unpack - --map-cwd ${MAP} --to ${quote(home)} -q`, work);
     expect(again.status).toEqual([0, 0]);
     expect(contents(home)).toEqual(contents(byFile));
+  });
+
+  it('a run that fails still hands its whole --json and report to a slow reader before it exits', () => {
+    // Over a pipe's 64 kB, and exit 1 (a source that is not there): bin/zotpack.js ends a failed run at once.
+    const home = join(makeTempDir(), 'many');
+    for (let i = 0; i < 400; i++) writeSession(home, { cwd: `/p/${i % 7}`, rows: [{ user: `prompt ${i} ${'x'.repeat(100)}` }] });
+    const r = pipeline(`zp tree --json --from ${quote(home)} --from ${quote(join(home, 'missing'))} | (sleep 1; cat)`, work);
+    expect(r.status).toEqual([1, 0]);
+    expect(r.stdout.length).toBeGreaterThan(65536);
+    const doc = jsonOf(r);
+    expect(doc.projects.reduce((n: number, p: { roots: unknown[] }) => n + p.roots.length, 0)).toBe(400);
+    expect(doc.report.errorsByCode).toEqual({ E_NOT_FOUND: 1 });
   });
 
   it('refuses what a pipe cannot do: --on-conflict fail (it reads the bundle twice), --json beside -o -, and no bundle at all', () => {

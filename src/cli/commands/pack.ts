@@ -1,7 +1,12 @@
 import { packArchive } from '../../batch/pack-archive.js';
 import { intFlag, parse, positionals, type Command } from '../command.js';
 import { BULK_HELP, BULK_OPTIONS, DRY_RUN_OPTION, startBulk } from '../bulk.js';
-import { print, setBlocking, UsageError } from '../io.js';
+import { EXIT_INTERRUPTED, print, streamToStdout, UsageError } from '../io.js';
+import { ZotpackError } from '../../errors.js';
+
+function brokenPipe(err: unknown): boolean {
+  return err instanceof ZotpackError && err.code === 'E_WRITE' && (err.cause as NodeJS.ErrnoException | undefined)?.code === 'EPIPE';
+}
 import { progressBar } from '../progress.js';
 import { version } from '../version.js';
 import { size } from '../render-report.js';
@@ -49,8 +54,7 @@ Examples:
     if (toStdout && values.json) throw new UsageError('-o - writes the bundle to standard output, where --json would go: give -o FILE, or leave out --json');
     if (toStdout && io.stdout.isTTY) throw new UsageError('-o - would write the bundle to a terminal: redirect standard output, or pipe it');
     if (toStdout && values.force) throw new UsageError('--force replaces a bundle file; -o - writes to standard output');
-    // The bundle waits for its reader by backpressure: a write(2) blocked on a stalled reader (a quiet network) held off Ctrl-C.
-    if (toStdout) setBlocking(io.stdout, false);
+    if (toStdout) streamToStdout(io);
     const bulk = startBulk(values, io, 'pack');
     // Two bars: hashing (on all cores), then writing the bundle.
     const show = !values.json && !values.quiet;
@@ -72,11 +76,19 @@ Examples:
       durable: !values['no-fsync'],
       version: version(),
       onPacked: (s) => values.json && sessions.push(s),
-    }).catch((err: unknown) => {
+    }).catch(async (err: unknown) => {
       sessions.close();
+      // Ctrl-C in a terminal reaches every process of a pipeline, and the
+      // reader's end may close before this one's handler has run: a broken
+      // pipe first gives the signal a moment to arrive.
+      if (toStdout && brokenPipe(err)) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        if (bulk.options.signal?.aborted) return undefined;
+      }
       throw err;
     });
     bars[phase].stop();
+    if (result === undefined) return EXIT_INTERRUPTED;
     if (values.json) printJsonWithArrays(io, result as unknown as Record<string, unknown>, { 'manifest.sessions': sessions });
     else if (!result.report.interrupted) {
       if (!toStdout) print(io, result.out);

@@ -31,7 +31,7 @@ Examples:
   ssh old-box zotpack pack -o - | zotpack verify -`,
   async run(argv, io) {
     const { values, positionals: pos } = parse(argv, { lenient: { type: 'boolean' }, jobs: { type: 'string', short: 'j' } });
-    const [path] = positionals(pos, 1, 1, 'one bundle FILE or folder DIR');
+    const [path] = positionals(pos, 1, 1, 'one bundle FILE, folder DIR, or - for a bundle on standard input');
     const bulk = startBulk({ jobs: values.jobs, json: values.json, quiet: values.quiet }, io, 'verifying');
     const result = await verifyArchive({ path: bundleArg(path!, io, 'verify'), lenient: values.lenient, jobs: bulk.options.jobs, signal: bulk.options.signal, onProgress: bulk.options.onProgress });
     if (values.json) printJson(io, result);
