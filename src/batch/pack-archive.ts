@@ -63,6 +63,14 @@ export interface PackArchiveOptions extends BatchOptions {
   force?: boolean;
   /** fsync the bundle before publishing it. Default true. */
   durable?: boolean;
+  /**
+   * With a stream `out`: how long the stream's failure (its reader gone)
+   * waits for `signal` before it fails the run. Ctrl-C in a terminal
+   * reaches every process of a pipeline, and the reader may be gone before
+   * this one's handler has run: then the run is interrupted, not failed.
+   * Default 0: it fails at once.
+   */
+  signalGraceMs?: number;
   /** zotpack's version, recorded in the manifest. */
   version?: string;
   /** The bundle's creation time (tests). */
@@ -136,6 +144,10 @@ export async function packArchive(options: PackArchiveOptions, limits: SliceLimi
         await writeBundle(sink, header, spool, write);
         await sink.flush();
       } catch (err) {
+        const grace = options.signalGraceMs ?? 0;
+        if (grace > 0 && !resolved.signal?.aborted && err instanceof ZotpackError && err.code === 'E_WRITE') {
+          await new Promise((resolve) => setTimeout(resolve, grace));
+        }
         if (resolved.signal?.aborted) return finish(sink.bytesWritten, true);
         throw err;
       } finally {

@@ -139,20 +139,37 @@ async function headed(stream: AsyncIterable<Buffer>): Promise<{ head: Buffer; ch
  */
 export async function probeBundleStream(bundle: BundleStream, signal?: AbortSignal): Promise<BundleStream> {
   const started = await headedStream(bundle, signal);
-  sniff(started.head, bundle.name);
+  sniffed(started.head, bundle);
   return { name: bundle.name, stream: Object.assign(started.chunks, { destroy: (err?: Error) => bundle.stream.destroy(err) }) };
 }
 
-/** headed(), for a bundle's stream: Ctrl-C ends the wait for its first bytes, which may be long (a quiet stdin). */
+/** sniff() of a stream's first bytes; a stream plainly no bundle is ended (a caller's stdin would keep its process alive). */
+function sniffed(head: Buffer, bundle: BundleStream): boolean {
+  try {
+    return sniff(head, bundle.name);
+  } catch (err) {
+    bundle.stream.destroy();
+    throw err;
+  }
+}
+
+/**
+ * headed(), for a bundle's stream: Ctrl-C ends the wait for its first
+ * bytes, which may be long (a quiet stdin). A failure ends the stream.
+ */
 async function headedStream(bundle: BundleStream, signal: AbortSignal | undefined): ReturnType<typeof headed> {
   const path = bundle.name;
   // A Ctrl-C that came before (while the home was indexed): its event is gone.
-  if (signal?.aborted) throw new ZotpackError('E_ABORTED', 'interrupted', { path });
+  if (signal?.aborted) {
+    bundle.stream.destroy();
+    throw new ZotpackError('E_ABORTED', 'interrupted', { path });
+  }
   const onAbort = () => bundle.stream.destroy(new ZotpackError('E_ABORTED', 'interrupted', { path }));
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     return await headed(bundle.stream);
   } catch (err) {
+    bundle.stream.destroy();
     if (signal?.aborted) throw new ZotpackError('E_ABORTED', 'interrupted', { path });
     throw bundleError(path, err);
   } finally {
@@ -208,7 +225,8 @@ export class BundleReader {
     let sessionBytes = 0;
     const streamProgress = (n: number) => {
       sessionBytes += n;
-      options.onBytes?.(sessionBytes, this.manifest?.bytes ?? sessionBytes);
+      const total = this.manifest?.bytes ?? sessionBytes;
+      options.onBytes?.(Math.min(sessionBytes, total), total);
     };
     /** A stream's bytes the reading did not need: read to the end, so that the writer of a pipe (pack -o -) ends well. */
     let rest: (() => Promise<void>) | undefined;
@@ -219,7 +237,7 @@ export class BundleReader {
       fileProgress = () => options.onBytes?.((file as ReturnType<typeof createReadStream>).bytesRead, probed.size);
     } else {
       const started = await headedStream(bundle, options.signal);
-      gzip = sniff(started.head, path);
+      gzip = sniffed(started.head, bundle);
       file = Readable.from(started.chunks, { objectMode: false });
       rest = started.rest;
     }
@@ -250,6 +268,8 @@ export class BundleReader {
       for await (const entry of extract) {
         const h = entry.header;
         const name = h.name;
+        /** A stream's entry bytes the consumer read; the rest, skipped, count as done too. */
+        let consumed = 0;
         try {
           const kind = classifyEntry(name, h.type, h.linkname);
           if (first) {
@@ -270,7 +290,12 @@ export class BundleReader {
           if (h.size !== session.size) {
             throw new ZotpackError('E_HASH_MISMATCH', `the entry has ${h.size ?? 0} bytes, the manifest says ${session.size}`, { path: name });
           }
-          const onData = fileProgress ? undefined : streamProgress;
+          const onData = fileProgress
+            ? undefined
+            : (n: number) => {
+                consumed += n;
+                streamProgress(n);
+              };
           yield { kind: 'session', session, r, data: checked(path, entry as AsyncIterable<Buffer>, options.signal, onData), mtime: h.mtime };
         } catch (err) {
           if (first || !(err instanceof ZotpackError) || err.code === 'E_ABORTED') throw err;
@@ -278,6 +303,7 @@ export class BundleReader {
         } finally {
           // Whatever the consumer left unread is skipped.
           if (!entry.destroyed) entry.resume();
+          if (!fileProgress && name !== MANIFEST_ENTRY && (h.size ?? 0) > consumed) streamProgress((h.size ?? 0) - consumed);
         }
       }
       if (first) throw new ZotpackError('E_BAD_BUNDLE', 'not a zotpack bundle: it holds no entries', { path });

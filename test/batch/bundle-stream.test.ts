@@ -16,6 +16,14 @@ import { listTree, tempFiles } from '../helpers/fs-snapshot.js';
 
 afterAll(cleanupTempDirs);
 
+/** A whole bundle as a stream, in 64 KiB chunks. */
+function fromBuffer(b: Buffer): PassThrough {
+  const s = new PassThrough();
+  for (let i = 0; i < b.length; i += 65536) s.write(b.subarray(i, i + 65536));
+  s.end();
+  return s;
+}
+
 /** A stream that never yields, until it is destroyed (stdin with nobody writing). */
 function quiet(): { stream: AsyncIterable<Buffer> & { destroy: () => void }; name: string } {
   let wake: () => void = () => {};
@@ -85,6 +93,57 @@ describe('bundles as streams', () => {
     }).catch((e: unknown) => e);
     expect(err).toBe(failure);
     expect(stream.destroyed).toBe(true);
+  });
+
+  it('a stream plainly no bundle, or a Ctrl-C before its first bytes, ends the stream (a caller\'s stdin would keep its process alive)', async () => {
+    const json = new PassThrough();
+    json.end('{"type":"meta"}\n');
+    await expect(unpackArchive({ bundle: { stream: json, name: '<json>' }, home: makeTempDir(), jobs: 1 })).rejects.toMatchObject({ code: 'E_BAD_BUNDLE' });
+    expect(json.destroyed).toBe(true);
+    const empty = new PassThrough();
+    empty.end();
+    await expect(verifyArchive({ path: { stream: empty, name: '<empty>' }, jobs: 1 })).rejects.toMatchObject({ code: 'E_BAD_BUNDLE' });
+    expect(empty.destroyed).toBe(true);
+    const stop = new AbortController();
+    stop.abort();
+    const whole = new PassThrough();
+    whole.write(bundle.subarray(0, 4096)); // a bundle's head, the rest still to come
+    const r = await unpackArchive({ bundle: { stream: whole, name: '<head>' }, home: makeTempDir(), jobs: 1, signal: stop.signal });
+    expect([r.report.interrupted, whole.destroyed]).toEqual([true, true]);
+  });
+
+  it('a dry run of a stream reports progress up to the whole, the sessions it skips too', async () => {
+    const home = makeTempDir();
+    await unpackArchive({ bundle: { stream: fromBuffer(bundle), name: '<b>' }, home, jobs: 1, durable: false });
+    // One session there and the rest not: the dry run compares that one and skips the others' bytes.
+    const files = listTree(home).filter((p) => p.endsWith('.jsonl'));
+    for (const f of files.slice(1)) rmSync(join(home, f));
+    let last = { done: -1, total: -1 };
+    const r = await unpackArchive({
+      bundle: { stream: fromBuffer(bundle), name: '<b>' },
+      home,
+      jobs: 1,
+      dryRun: true,
+      onProgress: (p) => (last = { done: p.bytesDone, total: p.bytesTotal }),
+    });
+    expect(r.sessions.filter((s) => s.status === 'new').length).toBe(files.length - 1);
+    expect(last.total).toBeGreaterThan(0);
+    expect(last.done).toBe(last.total);
+  });
+
+  it('a reader gone while Ctrl-C is on its way (a pipeline stopped as one): interrupted, with the report, within the grace', async () => {
+    const stop = new AbortController();
+    const stream = new Writable({
+      write(_chunk, _enc, done) {
+        setTimeout(() => stop.abort(), 20); // the signal comes just after the pipe broke
+        done(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+      },
+    });
+    const r = await packArchive({ sources: [sample.home], out: { stream, name: '<out>' }, jobs: 1, gzip: false, signal: stop.signal, signalGraceMs: 500 });
+    expect(r.report.interrupted).toBe(true);
+    // Without the grace it is the broken pipe.
+    const again = new Writable({ write: (_c, _e, done) => done(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' })) });
+    await expect(packArchive({ sources: [sample.home], out: { stream: again, name: '<out>' }, jobs: 1, gzip: false })).rejects.toMatchObject({ code: 'E_WRITE', path: '<out>' });
   });
 
   it('a session that shrinks before its entry is written to a stream: E_CHANGED naming it, not an internal error', async () => {

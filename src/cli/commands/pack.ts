@@ -1,12 +1,7 @@
 import { packArchive } from '../../batch/pack-archive.js';
 import { intFlag, parse, positionals, type Command } from '../command.js';
 import { BULK_HELP, BULK_OPTIONS, DRY_RUN_OPTION, startBulk } from '../bulk.js';
-import { EXIT_INTERRUPTED, print, streamToStdout, UsageError } from '../io.js';
-import { ZotpackError } from '../../errors.js';
-
-function brokenPipe(err: unknown): boolean {
-  return err instanceof ZotpackError && err.code === 'E_WRITE' && (err.cause as NodeJS.ErrnoException | undefined)?.code === 'EPIPE';
-}
+import { print, streamToStdout, UsageError } from '../io.js';
 import { progressBar } from '../progress.js';
 import { version } from '../version.js';
 import { size } from '../render-report.js';
@@ -70,25 +65,19 @@ Examples:
         phase = next;
       },
       out: toStdout ? { stream: io.stdout, name: '<stdout>' } : values.out,
+      // A Ctrl-C of the whole pipeline may close the reader's end before it reaches this process.
+      signalGraceMs: toStdout ? 100 : 0,
       gzip: !values['no-gzip'],
       level: intFlag(values.level, 'level'),
       force: values.force,
       durable: !values['no-fsync'],
       version: version(),
       onPacked: (s) => values.json && sessions.push(s),
-    }).catch(async (err: unknown) => {
+    }).catch((err: unknown) => {
       sessions.close();
-      // Ctrl-C in a terminal reaches every process of a pipeline, and the
-      // reader's end may close before this one's handler has run: a broken
-      // pipe first gives the signal a moment to arrive.
-      if (toStdout && brokenPipe(err)) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        if (bulk.options.signal?.aborted) return undefined;
-      }
       throw err;
     });
     bars[phase].stop();
-    if (result === undefined) return EXIT_INTERRUPTED;
     if (values.json) printJsonWithArrays(io, result as unknown as Record<string, unknown>, { 'manifest.sessions': sessions });
     else if (!result.report.interrupted) {
       if (!toStdout) print(io, result.out);
