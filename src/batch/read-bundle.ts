@@ -207,6 +207,8 @@ export class BundleReader {
   manifest: BundleManifestFile | undefined;
 
   readonly path: string;
+  /** readToEnd() was called. */
+  private toEnd = false;
 
   constructor(
     private readonly bundle: BundleSource,
@@ -336,8 +338,6 @@ export class BundleReader {
       }
     }
   }
-
-  private toEnd = false;
 
   /** The consumer stops early, and a stream's rest is to be read and dropped, so that its writer ends well. */
   readToEnd(): void {
