@@ -4,7 +4,8 @@
  */
 import type { Command } from './command.js';
 import { version } from './version.js';
-import { EXIT_OK, EXIT_USAGE, reportError, setBlocking, stdoutIsData, type CliIo } from './io.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, reportError, setBlocking, stdoutIsData, type CliIo } from './io.js';
+import { fromFsError } from '../errors.js';
 
 /**
  * Commands are loaded when used: a command's libraries (the pool, tar,
@@ -84,11 +85,15 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
 }
 
 function defaultIo(): CliIo {
-  // `zotpack tree | head`: a closed pipe ends the output, not with a stack trace.
+  // `zotpack tree | head`: a closed pipe ends the output, not with a stack
+  // trace; stdout that cannot be written (`> /dev/full`, a full disk) is one
+  // error line and exit 1.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (stdoutIsData()) return; // pack -o -: its own failure, which it reports
     if (err.code === 'EPIPE') process.exit(0);
-    throw err;
+    const e = fromFsError(err, '<stdout>', 'cannot write', true);
+    process.stderr.write(`zotpack: ${e.message} [${e.code}]\n`);
+    process.exit(EXIT_FAILED);
   });
   // Node writes to a pipe without blocking and queues what the reader has not
   // taken: `zotpack pack --json | slow-reader` held 140 MB of JSON that way

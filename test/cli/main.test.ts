@@ -1,5 +1,8 @@
 import { afterAll, describe, expect, test } from 'vitest';
-import { errorLine, jsonOf, linesOf, packageVersion, zotpack } from '../helpers/run-cli.js';
+import { spawnSync } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { BIN, errorLine, jsonOf, linesOf, packageVersion, zotpack } from '../helpers/run-cli.js';
+import { FIXTURE_HOME } from '../helpers/zot-fixtures.js';
 import { cleanupTempDirs, makeTempDir } from '../helpers/zot-archive.js';
 
 afterAll(cleanupTempDirs);
@@ -21,6 +24,15 @@ describe('zotpack (the built binary)', () => {
     const r = zotpack(['--version'], { cwd });
     expect(r.status).toBe(0);
     expect(r.stdout).toBe(`${packageVersion()}\n`);
+  });
+
+  test('stdout that cannot be written (a full disk) is one error line and exit 1, not a stack trace', () => {
+    for (const args of [['tree'], ['tree', '--json'], ['stats']]) {
+      const full = openSync('/dev/full', 'w');
+      const r = spawnSync(process.execPath, [BIN, ...args, '-q'], { cwd, encoding: 'utf8', stdio: ['ignore', full, 'pipe'], env: { ...process.env, ZOT_HOME: FIXTURE_HOME } });
+      closeSync(full);
+      expect([r.status, r.stderr]).toEqual([1, 'zotpack: <stdout>: cannot write: ENOSPC: no space left on device, write [E_WRITE]\n']);
+    }
   });
 
   test('no command: usage on stdout, exit 2', () => {
