@@ -105,6 +105,7 @@ export default function runJob(job: Job): JobResult | Promise<JobResult> {
                 source: f.path,
                 home: job.home,
                 cwd: job.cwd,
+                mapCwd: job.mapCwd,
                 fallbackCwd: job.fallbackCwd,
                 freshId: job.freshId,
                 durable: job.durable,

@@ -14,6 +14,7 @@ import { ReportBuilder } from './batch-report.js';
 import { runOp } from './run-op.js';
 import { WorkerPool } from './run-pool.js';
 import { keyRuns, SliceProgress, SliceSource, type SliceLimits } from './select-slices.js';
+import { ANY_SESSION } from './discover.js';
 import { matchesMeta } from './filters.js';
 import { interner } from '../format/interner.js';
 import { appendAll } from '../format/append-all.js';
@@ -48,7 +49,7 @@ export async function describeProjects(
   // Describe reads every meta row anyway: filter on its result, not with an extra pass.
   const { filter } = options;
   const pool = options.pool ?? new WorkerPool(options);
-  const source = new SliceSource({ ...options, pool, filter: { projects: filter.projects } }, '.jsonl', limits);
+  const source = new SliceSource({ ...options, pool, filter: { projects: filter.projects } }, ANY_SESSION, limits);
   const report = new ReportBuilder(command, 0);
   const intern = interner();
   // Kept until their project is handed on, so rebuilt as object literals: a

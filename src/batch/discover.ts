@@ -45,7 +45,10 @@ export interface SessionFolder {
 
 /** Where the sessions are, before any folder is listed. */
 export interface FolderDiscovery {
-  ext: string;
+  /** The endings of a session file's name, by preference (folderExt). */
+  exts: readonly string[];
+  /** Each folder's ending, once decided. */
+  folderExts: Map<string, string>;
   /** Every folder once, sorted by key ('' first), then path. */
   folders: SessionFolder[];
   /** Files given as sources themselves, other than those a listed folder holds. */
@@ -110,16 +113,53 @@ function firstName(d: FolderDiscovery, st: Stats, mayRepeat = false): boolean {
 /** Whether `path` (a real path) is a session file one of the folders lists itself. */
 function listedElsewhere(d: FolderDiscovery, path: string): boolean {
   const name = basename(path);
-  return d.realDirs.has(dirname(path)) && name.endsWith(d.ext) && !name.startsWith('.');
+  return d.realDirs.has(dirname(path)) && isSessionName(name, folderExt(d, dirname(path)));
 }
+
+/** Whether a name in a listed folder is a session file's (a hidden name is passed over, with a warning from listFolder). */
+function isSessionName(name: string, ext: string): boolean {
+  return !name.startsWith('.') && name.endsWith(ext);
+}
+
+/**
+ * The ending of a folder's session files: the first of `d.exts` that a name
+ * in it has. So a zot home's project folder is its `.jsonl` files (zot reads
+ * nothing else), even with an export written into it, and an export folder
+ * (no `.jsonl`) is its `.zotsession` files.
+ */
+function folderExt(d: FolderDiscovery, dir: string, names?: readonly string[]): string {
+  if (d.exts.length === 1) return d.exts[0]!;
+  let ext = d.folderExts.get(dir);
+  if (ext === undefined) {
+    let listed = names;
+    try {
+      listed ??= readdirSync(dir);
+    } catch {
+      listed = []; // listFolder reports what it cannot read
+    }
+    ext = d.exts.find((x) => listed.some((name) => isSessionName(name, x))) ?? d.exts[0]!;
+    d.folderExts.set(dir, ext);
+  }
+  return ext;
+}
+
+/** Session file endings, one or several (tree reads a zot home's `.jsonl` and an export's `.zotsession`). */
+export type SessionExt = string | readonly string[];
+
+/**
+ * What the commands that only read sessions (tree, stats, find) list: a zot
+ * home's sessions, or an export folder's, so a backup can be looked at where
+ * it is (one kind a folder: folderExt). Commands that write keep to one kind.
+ */
+export const ANY_SESSION: SessionExt = ['.jsonl', '.zotsession'];
 
 /**
  * The folders under the sources (not yet listed) and the single files given.
  * Costs one directory read per source: 100,000 sessions in 20 projects are
  * 20 folders here.
  */
-export function findFolders(sources: readonly string[], ext = '.jsonl', wanted: (key: string) => boolean = () => true): FolderDiscovery {
-  const d: FolderDiscovery = { ext, folders: [], files: [], warnings: [], errors: [], realDirs: new Set(), named: new Map() };
+export function findFolders(sources: readonly string[], ext: SessionExt = '.jsonl', wanted: (key: string) => boolean = () => true): FolderDiscovery {
+  const d: FolderDiscovery = { exts: typeof ext === 'string' ? [ext] : ext, folderExts: new Map(), folders: [], files: [], warnings: [], errors: [], realDirs: new Set(), named: new Map() };
   // Folders by device and inode: one folder reached twice (from a home and
   // one of its projects, through a bind mount) is listed once.
   const seenDirs = new Map<number, Set<number>>();
@@ -207,8 +247,10 @@ export function findFolders(sources: readonly string[], ext = '.jsonl', wanted: 
 /** The names of a folder's session files, without a stat: what a progress bar's total needs. */
 export function countFolder(d: FolderDiscovery, folder: SessionFolder): number {
   try {
+    const names = readdirSync(folder.dir);
+    const ext = folderExt(d, folder.dir, names);
     let n = 0;
-    for (const name of readdirSync(folder.dir)) if (name.endsWith(d.ext) && !name.startsWith('.')) n++;
+    for (const name of names) if (isSessionName(name, ext)) n++;
     return n;
   } catch {
     return 0;
@@ -220,7 +262,7 @@ export function listFolder(d: FolderDiscovery, folder: SessionFolder): SessionEn
   const entries: SessionEntry[] = [];
   // Names only: fast-glob's own stats cost 3x the walk; one lstat each is enough.
   const hits = fg
-    .sync(`*${d.ext}`, {
+    .sync(`*${folderExt(d, folder.dir)}`, {
       cwd: folder.dir,
       onlyFiles: false,
       followSymbolicLinks: false,
@@ -272,7 +314,7 @@ export function listFolder(d: FolderDiscovery, folder: SessionFolder): SessionEn
  * Every session file (by `ext`) under the sources, sorted by path, each file
  * once however many sources reach it.
  */
-export async function discoverSessions(sources: readonly string[], ext = '.jsonl'): Promise<Discovery> {
+export async function discoverSessions(sources: readonly string[], ext: SessionExt = '.jsonl'): Promise<Discovery> {
   const d = findFolders(sources, ext);
   const entries = [...d.files];
   for (const folder of d.folders) for (const e of listFolder(d, folder)) entries.push(e);

@@ -8,6 +8,7 @@ import { runOp } from './run-op.js';
 import { byPath } from './discover.js';
 import { WorkerPool } from './run-pool.js';
 import { SliceProgress, SliceSource, type SliceLimits } from './select-slices.js';
+import { ANY_SESSION } from './discover.js';
 
 export interface ArchiveMatch {
   id: string;
@@ -29,7 +30,7 @@ export async function findInArchive(options: BatchOptions, idPrefix: string, lim
   const report = new ReportBuilder('find', 0);
   const matches: ArchiveMatch[] = [];
   try {
-    const source = new SliceSource(resolved, '.jsonl', limits);
+    const source = new SliceSource(resolved, ANY_SESSION, limits);
     const progress = new SliceProgress(resolved.onProgress, source.filesTotal);
     for await (const slice of source.reported(report)) {
       const onProgress = progress.forRun(slice.sessions, slice.counted - slice.sessions.length);

@@ -27,13 +27,20 @@ import type { MetaPeek, Outcome } from './protocol.js';
 import { removeTempFiles } from './temp-files.js';
 import { withRunLock } from './run-lock.js';
 import { BatchPublisher, publishFailure, workerDurability } from './publish-durably.js';
-import type { ImportResult } from '../session/import-session.js';
+import { importCwd, importCwdMap, type ImportResult } from '../session/import-session.js';
+import type { CwdRule } from '../format/cwd-map.js';
 
 export interface ImportArchiveOptions extends BatchOptions {
   /** The zot home to import into. */
   home: string;
   /** One project for everything; default each session's recorded cwd. */
   cwd?: string;
+  /**
+   * `OLD=NEW` rules moving recorded project folders under OLD to NEW (an
+   * export made on another machine); not with `cwd`. A rule that moves no
+   * session is reported (W_UNUSED_MAP).
+   */
+  mapCwd?: ReadonlyArray<string | CwdRule>;
   /** For files that record no cwd (zot's own exports). */
   fallbackCwd?: string;
   /** New ids and start times (zot's behaviour): nothing is skipped as already present. */
@@ -92,6 +99,7 @@ export async function importArchive(options: ImportArchiveOptions, limits: Slice
 }
 
 async function importUnlocked(options: ImportArchiveOptions, limits: SliceLimits): Promise<ImportArchiveResult> {
+  const cwdMap = importCwdMap(options);
   const base = resolveBatchOptions(options);
   const pool = new WorkerPool(base);
   const resolved: ResolvedBatchOptions = { ...base, pool };
@@ -106,6 +114,7 @@ async function importUnlocked(options: ImportArchiveOptions, limits: SliceLimits
   const settings = {
     home,
     cwd: options.cwd,
+    mapCwd: cwdMap.all,
     fallbackCwd: options.fallbackCwd,
     freshId: options.freshId === true,
     // Made durable a batch at a time, with one file-system sync, not an fsync per file.
@@ -135,6 +144,8 @@ async function importUnlocked(options: ImportArchiveOptions, limits: SliceLimits
           return;
         }
         const { id } = o.value;
+        // Placed before the id is looked up, so that a rule that moved only sessions already present counts as used.
+        const cwd = importCwd(options, o.value.cwd, cwdMap);
         if (!options.freshId && id !== '') {
           const there = taken.where(id);
           if (there !== undefined) {
@@ -145,7 +156,7 @@ async function importUnlocked(options: ImportArchiveOptions, limits: SliceLimits
           taken.reserve(id);
         }
         todo.push(s);
-        onPlanned({ source: s.path, id, cwd: options.cwd ?? (o.value.cwd || options.fallbackCwd || '') });
+        onPlanned({ source: s.path, id, cwd });
       });
       if (options.dryRun) continue;
       const onProgress = progress.forRun(todo, slice.counted - todo.length);
@@ -190,6 +201,13 @@ async function importUnlocked(options: ImportArchiveOptions, limits: SliceLimits
     }
   }
   report.report.files = files;
+  // Every session was placed: a rule that moved none has an OLD that names no project (a typo, a trailing part).
+  if (files > 0 && !resolved.signal?.aborted) {
+    const path = base.sources.length === 1 ? resolve(base.sources[0]!) : undefined;
+    for (const r of cwdMap.unused()) {
+      report.warn([{ code: 'W_UNUSED_MAP', message: `--map-cwd ${r.from}=${r.to}: no session to import has its project folder under ${r.from}`, path }]);
+    }
+  }
   if (files === 0 && !resolved.signal?.aborted) {
     // Said, not silent: a zot home (.jsonl sessions) given to import is the likely mistake.
     for (const source of base.sources) {

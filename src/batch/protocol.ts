@@ -4,6 +4,7 @@
  * Everything here must survive structured cloning.
  */
 import type { ZotpackErrorCode } from '../errors.js';
+import type { CwdRule } from '../format/cwd-map.js';
 import type { BigRowShare } from '../jsonl/big-row-buffer.js';
 import type { ExportResult } from '../session/export-session.js';
 import type { ImportResult } from '../session/import-session.js';
@@ -48,6 +49,7 @@ export type Job =
       files: ImportFile[];
       home: string;
       cwd: string | undefined;
+      mapCwd: CwdRule[];
       fallbackCwd: string | undefined;
       freshId: boolean;
       durable: boolean;

@@ -7,7 +7,7 @@
 import type { Warning } from '../errors.js';
 import type { ResolvedBatchOptions } from './batch-options.js';
 import { ReportBuilder } from './batch-report.js';
-import { discoverSessions, type SessionEntry } from './discover.js';
+import { discoverSessions, type SessionEntry, type SessionExt } from './discover.js';
 import { matchesMeta, needsMeta, projectKeys } from './filters.js';
 import { runOp } from './run-op.js';
 import type { JobError, MetaPeek } from './protocol.js';
@@ -25,7 +25,7 @@ export interface Selection {
   errors: JobError[];
 }
 
-export async function selectSessions(options: ResolvedBatchOptions, ext = '.jsonl'): Promise<Selection> {
+export async function selectSessions(options: ResolvedBatchOptions, ext: SessionExt = '.jsonl'): Promise<Selection> {
   const found = await discoverSessions(options.sources, ext);
   const keys = projectKeys(options.filter);
   const errors: JobError[] = [...found.errors];

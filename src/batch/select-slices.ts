@@ -12,7 +12,7 @@
 import type { Warning } from '../errors.js';
 import type { Progress, ResolvedBatchOptions } from './batch-options.js';
 import type { ReportBuilder } from './batch-report.js';
-import { byPath, countFolder, findFolders, listFolder, type FolderDiscovery, type SessionEntry, type SessionFolder } from './discover.js';
+import { byPath, countFolder, findFolders, listFolder, type FolderDiscovery, type SessionEntry, type SessionExt, type SessionFolder } from './discover.js';
 import { needsMeta, projectKeys } from './filters.js';
 import type { JobError } from './protocol.js';
 import { filterByMeta, type Selected } from './select-sessions.js';
@@ -54,7 +54,7 @@ export class SliceSource {
 
   constructor(
     private readonly options: ResolvedBatchOptions,
-    ext = '.jsonl',
+    ext: SessionExt = '.jsonl',
     private readonly limits: SliceLimits = {},
   ) {
     const keys = projectKeys(options.filter);

@@ -19,7 +19,7 @@
  * (about 30 bytes a session) and the home's ids (about 140). */
 import { dirname, resolve } from 'node:path';
 import { ZotpackError } from '../errors.js';
-import { CwdMap, parseCwdRule, type CwdRule } from '../format/cwd-map.js';
+import { cwdMapOf, type CwdRule } from '../format/cwd-map.js';
 import { derivedId } from '../format/derived-id.js';
 import { resolveBatchOptions, type Progress, type ResolvedBatchOptions } from './batch-options.js';
 import { ReportBuilder, type BatchReport } from './batch-report.js';
@@ -107,7 +107,7 @@ async function unpackUnlocked(options: UnpackArchiveOptions): Promise<UnpackArch
   const home = resolve(options.home);
   const policy = options.onConflict ?? 'skip';
   if (!POLICIES.includes(policy)) throw new ZotpackError('E_USAGE', `--on-conflict takes skip, copy or fail, got '${String(policy)}'`);
-  const cwdMap = new CwdMap((options.mapCwd ?? []).map((r) => (typeof r === 'string' ? parseCwdRule(r) : r)));
+  const cwdMap = cwdMapOf(options.mapCwd);
   const dryRun = options.dryRun === true;
   const report = new ReportBuilder('unpack', 0);
   // A bundle plainly not one fails at once, as the run's error: a file before the home is read, a stream's first bytes as it is.

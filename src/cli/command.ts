@@ -59,6 +59,18 @@ export function typedFolder(value: string, io: CliIo): string {
   return resolve(io.cwd, value);
 }
 
+/**
+ * `--map-cwd OLD=NEW` values: NEW is a folder on this machine (typedFolder);
+ * OLD is the other machine's, kept as typed. A malformed rule is left for
+ * parseCwdRule to refuse with its own message.
+ */
+export function typedCwdRules(values: readonly string[] | undefined, io: CliIo): string[] | undefined {
+  return values?.map((rule) => {
+    const eq = rule.indexOf('=');
+    return eq <= 0 || eq === rule.length - 1 ? rule : `${rule.slice(0, eq)}=${typedFolder(rule.slice(eq + 1), io)}`;
+  });
+}
+
 /** `--project` values: a project key stays a key, anything else is a folder (typedFolder). */
 export function typedProjects(values: readonly string[] | undefined, io: CliIo): string[] | undefined {
   return values?.map((v) => (isProjectKey(v) ? v : typedFolder(v, io)));

@@ -37,6 +37,11 @@ export function parseCwdRule(spec: string, option = '--map-cwd'): CwdRule {
   return { from: trimSeparators(spec.slice(0, eq)), to: trimSeparators(spec.slice(eq + 1)) };
 }
 
+/** The map of rules given as `OLD=NEW` text (parsed, refused with E_USAGE if malformed) or parsed already. */
+export function cwdMapOf(rules: ReadonlyArray<string | CwdRule> | undefined): CwdMap {
+  return new CwdMap((rules ?? []).map((r) => (typeof r === 'string' ? parseCwdRule(r) : r)));
+}
+
 export class CwdMap {
   private readonly rules: CwdRule[];
   private readonly used = new Set<CwdRule>();
@@ -57,6 +62,11 @@ export class CwdMap {
 
   get size(): number {
     return this.rules.length;
+  }
+
+  /** The rules, longest OLD first: to hand to another thread, which makes its own map. */
+  get all(): CwdRule[] {
+    return this.rules.map((r) => ({ ...r }));
   }
 
   /** Rules that have mapped no cwd yet: after a whole bundle, likely a typo in OLD. */

@@ -12,6 +12,7 @@ import { v4 as uuidv4 } from 'uuid';
 import { ZotpackError, type Warning } from '../errors.js';
 import { goString, goTime } from '../format/go-json.js';
 import { sessionsDir } from '../format/project-key.js';
+import { cwdMapOf, type CwdMap, type CwdRule } from '../format/cwd-map.js';
 import { ORIGIN_FIELD, recordedCwd, type SessionMeta } from '../format/session-meta.js';
 import { isSessionFileName, sessionFileName } from '../format/session-names.js';
 import { copySession, type CopyOptions, type DroppedRows } from './copy-session.js';
@@ -28,6 +29,11 @@ export interface ImportOptions extends CopyOptions {
   home: string;
   /** The project to import into. Default: the cwd the file records. */
   cwd?: string;
+  /**
+   * `OLD=NEW` rules (cwd-map.ts) that move a recorded project folder under
+   * OLD to NEW: a session exported on another machine. Not with `cwd`.
+   */
+  mapCwd?: ReadonlyArray<string | CwdRule>;
   /** Used when neither `cwd` is given nor the file records one (zot's own exports). */
   fallbackCwd?: string;
   /** A new id and start time, as zot's import does. Default false: keep them. */
@@ -48,6 +54,8 @@ export interface ImportResult {
   output: string;
   id: string;
   cwd: string;
+  /** The project folder the session recorded, when a `mapCwd` rule moved it from there. */
+  movedFrom?: string;
   summary: SessionSummary;
   rowsKept: number;
   dropped: DroppedRows;
@@ -60,14 +68,34 @@ export interface ImportResult {
 /** Where and under which identity an imported session lands. */
 interface Placement {
   cwd: string;
+  movedFrom: string | undefined;
   dir: string;
   id: string;
   started: string;
   name: string;
 }
 
-function place(options: ImportOptions, meta: SessionMeta): Placement {
-  const cwd = options.cwd ?? (recordedCwd(meta) || options.fallbackCwd || '');
+/**
+ * The project a session goes to: `cwd`, else the one it records (moved by
+ * `map`), else the fallback. Also the bulk import's plan, so the two agree.
+ */
+export function importCwd(options: Pick<ImportOptions, 'cwd' | 'fallbackCwd'>, recorded: string, map: CwdMap): string {
+  if (options.cwd !== undefined) return options.cwd;
+  if (recorded !== '') return map.map(recorded) ?? recorded;
+  return options.fallbackCwd ?? '';
+}
+
+/** Refuses `cwd` beside `mapCwd`: one project for everything, or each moved by the rules, not both. */
+export function importCwdMap(options: Pick<ImportOptions, 'cwd' | 'mapCwd'>): CwdMap {
+  const map = cwdMapOf(options.mapCwd);
+  if (options.cwd !== undefined && map.size > 0) {
+    throw new ZotpackError('E_USAGE', 'give --cwd (one project for everything) or --map-cwd (each moved by the rules), not both');
+  }
+  return map;
+}
+
+function place(options: ImportOptions, map: CwdMap, meta: SessionMeta): Placement {
+  const cwd = importCwd(options, recordedCwd(meta), map);
   if (cwd === '') {
     throw new ZotpackError('E_USAGE', 'the file does not record its project folder; pass a cwd', { path: options.source });
   }
@@ -80,15 +108,17 @@ function place(options: ImportOptions, meta: SessionMeta): Placement {
   // Never a hidden name ('.x.jsonl', '.jsonl'): zotpack's listings and bundles pass over those.
   const keepName = !fresh && isSessionFileName(recorded) && !recorded.startsWith('.') && basename(recorded) === recorded;
   const name = keepName ? recorded : sessionFileName(started, id);
-  return { cwd, dir: sessionsDir(options.home, cwd), id, started, name };
+  const movedFrom = options.cwd === undefined && recordedCwd(meta) !== '' && recordedCwd(meta) !== cwd ? recordedCwd(meta) : undefined;
+  return { cwd, movedFrom, dir: sessionsDir(options.home, cwd), id, started, name };
 }
 
 export function importSession(options: ImportOptions): ImportResult {
+  const map = importCwdMap(options);
   let placed: Placement | undefined;
   const result = copySession(
     options.source,
     {
-      dir: (scan) => (placed ??= place(options, scan.firstMeta!.meta)).dir,
+      dir: (scan) => (placed ??= place(options, map, scan.firstMeta!.meta)).dir,
       check: (_scan, dir) => {
         const { id, name } = placed!;
         // The id first: a second import of one file meets its own earlier
@@ -122,6 +152,7 @@ export function importSession(options: ImportOptions): ImportResult {
     output: result.output,
     id: placed!.id,
     cwd: placed!.cwd,
+    ...(placed!.movedFrom === undefined ? {} : { movedFrom: placed!.movedFrom }),
     summary: result.scan.summary,
     rowsKept: result.rowsKept,
     dropped: result.dropped,

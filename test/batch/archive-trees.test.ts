@@ -1,12 +1,14 @@
 import { copyFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { archiveTrees, byCwd, type ArchiveProject } from '../../src/batch/archive-trees.js';
 import { resolveBatchOptions, type Progress } from '../../src/batch/batch-options.js';
 import { describeProjects } from '../../src/batch/describe-archive.js';
 import { archiveStats } from '../../src/batch/archive-stats.js';
 import { findInArchive } from '../../src/batch/find-in-archive.js';
+import { exportArchive } from '../../src/batch/export-archive.js';
 import { describeSession } from '../../src/session/describe-session.js';
+import { exportSession } from '../../src/session/export-session.js';
 import { projectTree, type TreeNode } from '../../src/session/session-tree.js';
 import { buildSampleArchive, cleanupTempDirs, makeTempDir } from '../helpers/zot-archive.js';
 
@@ -54,6 +56,34 @@ describe('archive-wide trees, stats and find', () => {
       expect(p.largestRow).toBe(Math.max(...described.map((d) => d.counts.largestRow)));
     }
     expect(r.total.sessions).toBe(r.projects.reduce((a, p) => a + p.sessions, 0));
+  });
+
+  it('reads an export folder as it reads the home: the same trees and titles, stats of the same sessions, find naming the .zotsession', async () => {
+    const out = makeTempDir();
+    await exportArchive({ sources: [sample.home], out, jobs: 2 });
+    const home = await archiveTrees({ sources: [sample.home], jobs: 2 });
+    const backup = await archiveTrees({ sources: [out], jobs: 2 });
+    // By id: an export's file is another file, its rows zot skips left out (so its byte and row counts differ).
+    const ids = (nodes: readonly TreeNode[]): unknown[] =>
+      nodes.map((n) => [n.id, n.forkPoint, n.orphan, n.summary.title, n.summary.model, n.summary.messages, ids(n.children)]);
+    expect(backup.projects.map((p) => [p.key, p.cwd, ids(p.roots)])).toEqual(home.projects.map((p) => [p.key, p.cwd, ids(p.roots)]));
+    expect(backup.report.errors).toEqual([]);
+    const stats = await archiveStats({ sources: [out], jobs: 2 });
+    expect(stats.total.sessions).toBe(sample.good.length + sample.bad.filter((b) => b.code.startsWith('W_')).length);
+    const found = await findInArchive({ sources: [out], jobs: 2 }, describeSession(sample.named.branch3).id);
+    expect(found.matches.map((m) => m.path)).toEqual([join(out, sample.projects[0]!.key, `${basename(sample.named.branch3, '.jsonl')}.zotsession`)]);
+  });
+
+  it("in a zot home's project folder, an export written there is not a session (zot reads only .jsonl)", async () => {
+    const home = buildSampleArchive(makeTempDir(), { bigRowBytes: 1000 });
+    const before = await archiveTrees({ sources: [home.home], jobs: 2 });
+    const exported = join(dirname(home.named.root), 'root.zotsession');
+    exportSession({ source: home.named.root, destination: exported, asFile: true });
+    const after = await archiveTrees({ sources: [home.home], jobs: 2 });
+    expect(after.projects.map((p) => p.sessions)).toEqual(before.projects.map((p) => p.sessions));
+    // Named as a source itself, it is read.
+    const both = await archiveTrees({ sources: [home.home, exported], jobs: 2 });
+    expect(both.projects.reduce((n, p) => n + p.sessions, 0)).toBe(before.projects.reduce((n, p) => n + p.sessions, 0) + 1);
   });
 
   it('finds by prefix across projects', async () => {

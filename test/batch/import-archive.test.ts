@@ -65,6 +65,48 @@ describe('importArchive', () => {
     expect(trees.projects.map((p) => p.cwd)).toEqual(['/new/place']);
   });
 
+  it('moves recorded project folders with mapCwd: the same trees under the new folders, a re-run adds nothing and warns of no rule', async () => {
+    const moved = makeTempDir();
+    const mapCwd = ['/home/dev/src=/Users/ann/code', '/home/dev/src/web & <docs>=/opt/web', '/nowhere=/x'];
+    const r = await importArchive({ sources: [out], home: moved, mapCwd, jobs: 2 });
+    expect(r.report.failed).toBe(0);
+    // The longest OLD wins; a project no rule matches keeps its folder; a rule that moved nothing is named.
+    const to = new Map([
+      ['/home/dev/src/api', '/Users/ann/code/api'],
+      ['/home/dev/src/web & <docs>', '/opt/web'],
+      ['/srv/ünïcode/päth', '/srv/ünïcode/päth'],
+    ]);
+    expect(r.report.warnings.filter((w) => w.code === 'W_UNUSED_MAP').map((w) => [w.message, w.path])).toEqual([
+      ['--map-cwd /nowhere=/x: no session to import has its project folder under /nowhere', out],
+    ]);
+    const before = await archiveTrees({ sources: [sample.home], jobs: 2 });
+    const after = await archiveTrees({ sources: [moved], jobs: 2 });
+    expect(after.projects.map((p) => p.cwd).sort()).toEqual(before.projects.map((p) => to.get(p.cwd)).sort());
+    for (const p of before.projects) {
+      const there = after.projects.find((q) => q.cwd === to.get(p.cwd))!;
+      expect(shape(there.roots)).toEqual(shape(p.roots));
+    }
+    // Each file's header names the new folder, in zot's escaping (the folder holding it is that folder's key).
+    for (const i of r.imported) {
+      expect(describeSession(i.output).cwd).toBe(i.cwd);
+      expect(i.cwd).toBe(to.get(describeSession(i.source).cwd));
+    }
+    // Again: every session present, and the rules that moved them count as used.
+    const again = await importArchive({ sources: [out], home: moved, mapCwd: mapCwd.slice(0, 2), jobs: 2 });
+    expect([again.imported.length, again.present.length]).toEqual([0, r.imported.length]);
+    expect(again.report.warnings).toEqual([]);
+    // A dry run plans the same folders.
+    const dry = await importArchive({ sources: [out], home: makeTempDir(), mapCwd, jobs: 2, dryRun: true });
+    expect(dry.planned.map((p) => [p.source, p.cwd])).toEqual(r.imported.map((i) => [i.source, i.cwd]));
+  });
+
+  it('refuses cwd beside mapCwd, and a malformed rule, before anything is read (E_USAGE)', async () => {
+    const target = makeTempDir();
+    await expect(importArchive({ sources: [out], home: target, cwd: '/one', mapCwd: ['/a=/b'], jobs: 2 })).rejects.toMatchObject({ code: 'E_USAGE' });
+    await expect(importArchive({ sources: [out], home: target, mapCwd: ['/a'], jobs: 2 })).rejects.toMatchObject({ code: 'E_USAGE' });
+    expect(readdirSync(target)).toEqual([]);
+  });
+
   it('works a project at a time as it works the whole archive, and hands sessions on as they are imported', async () => {
     const whole = makeTempDir();
     const sliced = makeTempDir();

@@ -1,3 +1,4 @@
+import { basename, dirname, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { FIXTURE_HOME, FX, IDS } from '../helpers/zot-fixtures.js';
 import { errorLine, jsonOf, linesOf, zotpack } from '../helpers/run-cli.js';
@@ -32,6 +33,18 @@ describe('zotpack find ID', () => {
     const j = zotpack(['find', '--json', 'd9'], { cwd, home });
     expect(j.status).toBe(1);
     expect(jsonOf(j).matches.map((m: { id: string }) => m.id).sort()).toEqual([IDS.long, IDS.branch3].sort());
+  });
+
+  test('a home and its export folder: one id in two files lists both, and says so rather than asking for more of the id', () => {
+    const out = join(makeTempDir(), 'backup');
+    expect(zotpack(['export', '--out', out, '-q'], { cwd, home }).status).toBe(0);
+    const r = zotpack(['find', IDS.long.slice(0, 8), '--from', home, '--from', out], { cwd, home });
+    expect(r.status).toBe(1);
+    const exported = join(out, basename(dirname(FX.long)), `${basename(FX.long, '.jsonl')}.zotsession`);
+    expect(linesOf(r.stdout).sort()).toEqual([`${IDS.long}  ${FX.long}`, `${IDS.long}  ${exported}`].sort());
+    expect(errorLine(r)).toContain(`2 files hold session ${IDS.long} [E_AMBIGUOUS]`);
+    // The export folder alone: the one file.
+    expect(zotpack(['find', IDS.long.slice(0, 8), '--from', out], { cwd, home }).stdout).toBe(`${exported}\n`);
   });
 
   test('no match: exit 1, one error line naming where it looked and E_NOT_IN_ARCHIVE', () => {

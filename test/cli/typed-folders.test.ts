@@ -34,7 +34,7 @@ describe('folders typed relative to the current folder, or to ~', () => {
     expect(zotpack(['stats', '--project', key, '--json'], { cwd: work, home }).stdout).toContain(`"${proj}"`);
   });
 
-  it('branch --cwd and unpack --map-cwd OLD=NEW take a relative folder from the current one; OLD stays as typed', () => {
+  it('branch --cwd, unpack --map-cwd OLD=NEW and import --map-cwd take a relative folder from the current one; OLD stays as typed', () => {
     const work = makeTempDir();
     const branched = linesOf(zotpack(['branch', FX.long, '--at', '1', '--cwd', 'proj', '--home', join(work, 'h1')], { cwd: work }).stdout)[0]!;
     expect(branched.startsWith(join(sessionsRoot(join(work, 'h1')), projectKey(join(work, 'proj'))))).toBe(true);
@@ -44,5 +44,11 @@ describe('folders typed relative to the current folder, or to ~', () => {
     const cwds = (jsonOf(zotpack(['tree', '--json'], { cwd: work, home })).projects as Array<{ cwd: string }>).map((p) => p.cwd);
     expect(cwds).toContain(join(work, 'code', 'api'));
     expect(cwds.every((c) => c.startsWith(join(work, 'code')))).toBe(true);
+    // import of an export folder moves the same way.
+    expect(zotpack(['export', '--out', 'backup', '--from', FIXTURE_HOME, '-q'], { cwd: work }).status).toBe(0);
+    const h3 = join(work, 'h3');
+    expect(zotpack(['import', 'backup', '--map-cwd', '/home/dev/src=code', '-q'], { cwd: work, home: h3 }).status).toBe(0);
+    const imported = (jsonOf(zotpack(['tree', '--json'], { cwd: work, home: h3 })).projects as Array<{ cwd: string }>).map((p) => p.cwd);
+    expect(imported.sort()).toEqual(cwds.sort());
   });
 });

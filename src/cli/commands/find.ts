@@ -9,8 +9,9 @@ export const findCommand: Command = {
   help: `zotpack find ID-PREFIX [--cwd DIR] [--from PATH ...] [--json]
 
 Prints the path of the session whose id is ID-PREFIX or starts with it. An
-ambiguous prefix lists the candidates (id, path) and exits 1; no match
-exits 1.
+ambiguous prefix (or an id in several files) lists the candidates (id,
+path) and exits 1; no match exits 1. Searches a zot home's sessions and an
+export folder's .zotsession files alike.
 
   --cwd DIR       only the project of DIR
 ${BULK_HELP}
@@ -33,7 +34,10 @@ Example:
     if (matches.length === 0) throw new ZotpackError('E_NOT_IN_ARCHIVE', `no session id starts with '${prefix}'`, where);
     if (matches.length > 1) {
       for (const m of matches) print(io, `${m.id}  ${m.path}`);
-      throw new ZotpackError('E_AMBIGUOUS', `${matches.length} sessions match '${prefix}'; give more of the id`, where);
+      // One id in several files (a home and its export, a copy): more of the id would not help.
+      const ids = new Set(matches.map((m) => m.id));
+      const why = ids.size === 1 ? `${matches.length} files hold session ${matches[0]!.id}` : `${matches.length} sessions match '${prefix}'; give more of the id`;
+      throw new ZotpackError('E_AMBIGUOUS', why, where);
     }
     print(io, matches[0]!.path);
     return code;

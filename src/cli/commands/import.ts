@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { importArchive } from '../../batch/import-archive.js';
 import { importSession } from '../../session/import-session.js';
-import { homeOf, parse, typedFolder, type Command } from '../command.js';
+import { homeOf, parse, typedCwdRules, typedFolder, type Command } from '../command.js';
 import { BULK_HELP, BULK_OPTIONS, DRY_RUN_OPTION, startBulk } from '../bulk.js';
 import { printJsonWithArrays, SpooledArray } from '../spooled-array.js';
 import { droppedPhrase, EXIT_OK, print, printJson, printWarnings, UsageError } from '../io.js';
@@ -16,12 +16,13 @@ function isFile(path: string): boolean {
 
 export const importCommand: Command = {
   name: 'import',
-  help: `zotpack import SRC... [--cwd DIR] [--fresh-id] [--home ZOT_HOME]
+  help: `zotpack import SRC... [--cwd DIR | --map-cwd OLD=NEW ...] [--fresh-id] [--home ZOT_HOME]
 
 Copies sessions into <home>/sessions/<project>/. SRC may be .zotsession
 files or folders (a zotpack export folder, or any folder of .zotsession
 files). Each session goes to --cwd if given, else to the project folder it
-records, else (zot's own exports record none) the current folder.
+records (moved by --map-cwd: an export made on another machine), else
+(zot's own exports record none) the current folder.
 
 Sessions keep their id, start time, title and tree links, so a project's
 branch tree survives. With one file, a session already in the home is an
@@ -29,6 +30,8 @@ error (E_DUPLICATE_ID); with several, it is skipped and counted (--dry-run
 and --json name each), so running the same import again adds nothing twice.
 
   --cwd DIR       the project to import everything into
+  --map-cwd OLD=NEW  move recorded project folders under OLD to NEW
+                  (repeatable; the longest OLD wins), as unpack does
   --fresh-id      new ids and start times, as zot's own import gives
   --dry-run       show what would be imported; write nothing
   --no-fsync      no fsync: faster, but a crash may leave new files cut short
@@ -36,12 +39,14 @@ ${BULK_HELP}
 
 Examples:
   zotpack import ~/backups/zot
+  zotpack import /mnt/usb/zot --map-cwd /Users/ann/src=/home/ann/code
   zotpack import 20261125-003305-d907c305-fix-the-tests.zotsession --cwd ~/src/api`,
   async run(argv, io) {
     const { values, positionals: pos } = parse(argv, {
       ...BULK_OPTIONS,
       ...DRY_RUN_OPTION,
       cwd: { type: 'string' },
+      'map-cwd': { type: 'string', multiple: true },
       'fresh-id': { type: 'boolean' },
       'no-fsync': { type: 'boolean' },
     });
@@ -49,15 +54,22 @@ Examples:
     if (sources.length === 0) throw new UsageError('import needs at least one SRC file or folder');
     const home = homeOf(values, io);
     const durable = !values['no-fsync'];
+    const cwd = values.cwd === undefined ? undefined : typedFolder(values.cwd, io);
+    const mapCwd = typedCwdRules(values['map-cwd'], io);
     if (sources.length === 1 && isFile(sources[0]!) && !values['dry-run']) {
       const r = importSession({
         source: sources[0]!,
         home,
-        cwd: values.cwd === undefined ? undefined : typedFolder(values.cwd, io),
+        cwd,
+        mapCwd,
         fallbackCwd: io.cwd,
         freshId: values['fresh-id'],
         durable,
       });
+      // The rules were meant for this session: one that moved it not is likely a typo in OLD.
+      if (mapCwd !== undefined && r.movedFrom === undefined && values.cwd === undefined) {
+        r.warnings.push({ code: 'W_UNUSED_MAP', message: `no --map-cwd rule moves its project folder; imported into ${r.cwd}`, path: r.source });
+      }
       if (values.json) {
         printJson(io, r);
         return EXIT_OK;
@@ -78,7 +90,8 @@ Examples:
       const result = await importArchive({
         ...bulk.options,
         home,
-        cwd: values.cwd === undefined ? undefined : typedFolder(values.cwd, io),
+        cwd,
+        mapCwd,
         fallbackCwd: io.cwd,
         freshId: values['fresh-id'],
         durable,

@@ -30,7 +30,8 @@ export const statsCommand: Command = {
 
 Per project and in total: sessions, bytes, rows (by type with --json),
 largest row, messages, cost, first activity (earliest start) and last
-activity (latest write). Tab-separated, one project a line.
+activity (latest write). Tab-separated, one project a line. --from an
+export folder gives the figures of a backup.
 
 ${BULK_HELP}
 

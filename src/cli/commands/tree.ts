@@ -13,14 +13,16 @@ export const treeCommand: Command = {
 Every project's sessions linked into their branch trees, grouped by project,
 each session with its title (or first prompt), id, current model, messages,
 cost and start time. Sessions whose parent is gone are roots marked
-[orphan]; two files with one id are marked [duplicate id].
+[orphan]; two files with one id are marked [duplicate id]. --from an
+export folder draws the trees of a backup.
 
   --cwd DIR       only the project of DIR (same as --project DIR)
 ${BULK_HELP}
 
 Examples:
   zotpack tree
-  zotpack tree --cwd ~/src/api --json`,
+  zotpack tree --cwd ~/src/api --json
+  zotpack tree --from ~/backups/zot`,
   async run(argv, io) {
     const { values, positionals: pos } = parse(argv, { ...BULK_OPTIONS, cwd: { type: 'string' } });
     positionals(pos, 0, 0, 'no arguments (sources go in --from)');

@@ -1,6 +1,6 @@
 import { unpackArchive, type UnpackArchiveResult } from '../../batch/unpack-archive.js';
 import type { ConflictPolicy } from '../../batch/twin-sink.js';
-import { homeOf, parse, positionals, typedFolder, type Command } from '../command.js';
+import { homeOf, parse, positionals, typedCwdRules, type Command } from '../command.js';
 import { startBulk } from '../bulk.js';
 import { bundleArg, EXIT_FAILED, print, UsageError, type CliIo } from '../io.js';
 import { printJsonWithArrays, SpooledArray } from '../spooled-array.js';
@@ -90,11 +90,7 @@ Examples:
       const result = await unpackArchive({
         bundle: bundleArg(bundle!, io, 'unpack'),
         home,
-        // NEW is a folder on this machine; OLD is the other machine's, kept as typed.
-        mapCwd: values['map-cwd']?.map((rule) => {
-          const eq = rule.indexOf('=');
-          return eq <= 0 || eq === rule.length - 1 ? rule : `${rule.slice(0, eq)}=${typedFolder(rule.slice(eq + 1), io)}`;
-        }),
+        mapCwd: typedCwdRules(values['map-cwd'], io),
         freshIds: values['fresh-ids'],
         onConflict: policy as ConflictPolicy,
         dryRun: values['dry-run'],
