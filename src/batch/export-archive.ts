@@ -133,6 +133,17 @@ function unchanged(out: string, s: Selected, prev: ManifestEntry | undefined): b
   }
 }
 
+/** A session smaller than when it was exported, whose export is still there to keep. */
+function shrank(out: string, s: Selected, prev: ManifestEntry): boolean {
+  if (prev.sourceDeleted || s.size >= prev.size) return false;
+  try {
+    statSync(join(out, prev.output));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A session with the project key its export goes under. */
 interface Keyed {
   session: Selected;
@@ -294,6 +305,15 @@ async function exportUnlocked(options: ExportArchiveOptions, limits: SliceLimits
       }
       owners.set(output, s.path);
       selected.add(s.path);
+      if (prev && shrank(out, s, prev)) {
+        // zot only appends: a smaller file is damage (or an edit), and the export may be the only whole copy left.
+        report.fail({
+          code: 'E_CHANGED',
+          message: `shrank from ${prev.size} to ${s.size} bytes since its last export (zot only appends to a session): its export ${prev.output} is kept; remove that file to export the session as it is now`,
+          path: s.path,
+        });
+        continue;
+      }
       const status: PlanStatus = unchanged(out, s, prev) ? 'unchanged' : prev ? 'changed' : 'new';
       planned[status]++;
       const item = { source: s.path, output, status };

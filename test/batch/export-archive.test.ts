@@ -266,3 +266,31 @@ describe('exportArchive a few projects at a time', () => {
     expect(existsSync(join(out, JOURNAL_NAME))).toBe(false);
   });
 });
+
+describe('exportArchive, a session that shrank since its export', () => {
+  it('keeps the export and fails the session (E_CHANGED, naming both), dry or not, every run, until the export is removed', async () => {
+    const sample = buildSampleArchive(makeTempDir(), { bigRowBytes: 1000 });
+    const out = join(makeTempDir(), 'export');
+    await exportArchive({ sources: [sample.home], out, jobs: 2 });
+    const entry = readManifest(out)!.sessions.find((e) => e.source === sample.named.root)!;
+    const exported = readFileSync(join(out, entry.output));
+    // Cut to its first two rows: what a damaged disk, or an editor, leaves.
+    const rows = readFileSync(sample.named.root, 'utf8').split('\n');
+    writeFileSync(sample.named.root, `${rows.slice(0, 2).join('\n')}\n`);
+    for (const dryRun of [true, false, false]) {
+      const r = await exportArchive({ sources: [sample.home], out, jobs: 2, dryRun });
+      const failed = r.report.errors.filter((e) => e.path === sample.named.root);
+      expect(failed).toEqual([expect.objectContaining({ code: 'E_CHANGED' })]);
+      expect(failed[0]!.message).toContain(`shrank from ${entry.size} to `);
+      expect(failed[0]!.message).toContain(entry.output);
+      expect(r.plan.map((p) => p.source)).not.toContain(sample.named.root);
+      expect(readFileSync(join(out, entry.output)).equals(exported)).toBe(true);
+      expect(readManifest(out)!.sessions.find((e) => e.source === sample.named.root)).toEqual(entry);
+    }
+    // The user's way to take the session as it is now.
+    rmSync(join(out, entry.output));
+    const r = await exportArchive({ sources: [sample.home], out, jobs: 2 });
+    expect(r.report.errors.filter((e) => e.path === sample.named.root)).toEqual([]);
+    expect(readManifest(out)!.sessions.find((e) => e.source === sample.named.root)!.size).toBe(statSync(sample.named.root).size);
+  });
+});
