@@ -37,14 +37,14 @@ function mostCommon(values: readonly string[]): string {
 }
 
 /** One project's tree, from its described sessions in zot's order. */
-function projectTree(key: string, group: readonly SessionDescription[]): ArchiveProject {
+function projectTree(key: string, group: readonly SessionDescription[], filteredOut: ReadonlySet<string>): ArchiveProject {
   const warnings: Warning[] = [];
   const withId = group.filter((d) => {
     if (d.id !== '') return true;
     warnings.push({ code: 'W_NO_ID', message: 'left out of the tree: the meta row has no id', path: d.path });
     return false;
   });
-  const linked = linkTree(withId);
+  const linked = linkTree(withId, filteredOut);
   appendAll(warnings, linked.warnings);
   return { cwd: mostCommon(group.map((d) => d.cwd).filter(Boolean)), key, sessions: withId.length, roots: linked.roots, warnings };
 }
@@ -70,8 +70,8 @@ export async function archiveTrees(
   const report = await describeProjects(
     resolved,
     'tree',
-    (key, group, report) => {
-      const project = projectTree(key, group.map((d) => d.description));
+    (key, group, report, filteredOut) => {
+      const project = projectTree(key, group.map((d) => d.description), filteredOut);
       report.warn(project.warnings);
       if (onProject) onProject(project);
       else projects.push(project);

@@ -43,7 +43,8 @@ export async function describeProjects(
   options: ResolvedBatchOptions,
   command: 'tree' | 'stats',
   /** `report` is the run's, for the caller's own warnings. */
-  onProject: (key: string, sessions: DescribedSession[], report: ReportBuilder) => void,
+  /** `filteredOut`: ids of sessions the id or time filter left out so far (every one of this project's). */
+  onProject: (key: string, sessions: DescribedSession[], report: ReportBuilder, filteredOut: ReadonlySet<string>) => void,
   limits: SliceLimits = {},
 ): Promise<ReportBuilder> {
   // Describe reads every meta row anyway: filter on its result, not with an extra pass.
@@ -84,6 +85,7 @@ export async function describeProjects(
       warnings: d.warnings.length > 0 ? d.warnings : NO_WARNINGS,
     };
   };
+  const filteredOut = new Set<string>();
   // Sessions outside project folders, by the project their cwd names.
   const waiting = new Map<string, DescribedSession[]>();
   const progress = new SliceProgress(options.onProgress, source.filesTotal);
@@ -100,7 +102,11 @@ export async function describeProjects(
             return;
           }
           const d = o.value;
-          if (!matchesMeta(filter, { id: d.id, started: d.summary.started })) return;
+          if (!matchesMeta(filter, { id: d.id, started: d.summary.started })) {
+            // Its children are no orphans: their parent is here, only not shown.
+            if (d.id !== '') filteredOut.add(d.id);
+            return;
+          }
           report.report.succeeded++;
           report.report.bytes += s.size;
           report.warn(d.warnings);
@@ -124,10 +130,10 @@ export async function describeProjects(
         const joining = waiting.get(key);
         waiting.delete(key);
         if (joining) appendAll(group, joining);
-        if (group.length > 0) onProject(key, inZotOrder(group), report);
+        if (group.length > 0) onProject(key, inZotOrder(group), report, filteredOut);
       }
     }
-    for (const key of [...waiting.keys()].sort()) onProject(key, inZotOrder(waiting.get(key)!), report);
+    for (const key of [...waiting.keys()].sort()) onProject(key, inZotOrder(waiting.get(key)!), report, filteredOut);
   } finally {
     if (!options.pool) await pool.close();
   }

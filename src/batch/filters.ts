@@ -61,8 +61,10 @@ function realDay(value: string): boolean {
  * --since` reads a date), not UTC's.
  */
 export function parseWhen(value: string, option: string): Date {
-  const iso = /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00` : value;
-  const t = Date.parse(iso);
+  const day = /^\d{4}-\d{2}-\d{2}$/.test(value);
+  // Only these two forms: Date.parse also takes 'May 6' (as 2001-05-06), '1' and '2026' (UTC midnight).
+  const time = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.test(value);
+  const t = day ? Date.parse(`${value}T00:00:00`) : time ? Date.parse(value) : NaN;
   if (Number.isNaN(t) || !realDay(value)) {
     throw new ZotpackError('E_USAGE', `${option} takes a date (2026-05-06) or a time (2026-05-06T18:46:29Z), got '${value}'`);
   }

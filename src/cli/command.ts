@@ -25,9 +25,31 @@ export const COMMON_OPTIONS = {
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-/** Parses a command's flags (plus the common ones) strictly: unknown flags are usage errors. */
+/**
+ * Parses a command's flags (plus the common ones) strictly: unknown flags
+ * are usage errors, and so is what parseArgs would take silently but not as
+ * meant — a long flag with one dash (`-json` is `-j son`), a value flag
+ * given twice (the last would win), an empty value or argument ('' is the
+ * current folder to every path function).
+ */
 export function parse<O extends Options>(argv: string[], options: O): ReturnType<typeof parseArgs<{ args: string[]; options: typeof COMMON_OPTIONS & O; allowPositionals: true; strict: true }>> {
-  return parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...options }, allowPositionals: true, strict: true });
+  const all: Options = { ...COMMON_OPTIONS, ...options };
+  const end = argv.indexOf('--');
+  for (const arg of end < 0 ? argv : argv.slice(0, end)) {
+    const name = /^-([A-Za-z][\w-]+)(=.*)?$/.exec(arg)?.[1];
+    if (name !== undefined && name in all) throw new UsageError(`unknown option '${arg}': did you mean '-${arg}'?`);
+  }
+  const parsed = parseArgs({ args: argv, options: all, allowPositionals: true, strict: true, tokens: true });
+  const seen = new Set<string>();
+  for (const t of parsed.tokens) {
+    if (t.kind === 'positional' && t.value === '') throw new UsageError("an empty argument (''): '' names no file, folder or id");
+    if (t.kind !== 'option' || all[t.name]?.type !== 'string') continue;
+    if (t.value === '') throw new UsageError(`--${t.name} needs a value, got ''`);
+    if (!all[t.name]!.multiple && seen.has(t.name)) throw new UsageError(`--${t.name} is given twice; give it once`);
+    seen.add(t.name);
+  }
+  const { values, positionals } = parsed;
+  return { values, positionals } as unknown as ReturnType<typeof parse<O>>;
 }
 
 /** The zot home: --home, else $ZOT_HOME or the platform default. */

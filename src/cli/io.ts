@@ -97,8 +97,15 @@ export function reportError(io: CliIo, err: unknown, command?: string): number {
   const code = (err as { code?: string } | undefined)?.code;
   if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
     // Node's own text suggests a positional after '--'; the flag is what matters.
-    const unknown = /^Unknown option '([^']+)'/.exec((err as Error).message);
-    const message = unknown ? `unknown option '${unknown[1]}'${command ? ` for ${command}` : ''}` : (err as Error).message;
+    const text = (err as Error).message;
+    const unknown = /^Unknown option '([^']+)'/.exec(text);
+    // Its text for a flag followed by nothing, or by another flag, is two sentences about dashes.
+    const valueless = /^Option '(?:-\w, )?(--?[^' ]+)(?: <value>)?' argument (?:missing|is ambiguous)/.exec(text);
+    const message = unknown
+      ? `unknown option '${unknown[1]}'${command ? ` for ${command}` : ''}`
+      : valueless
+        ? `${valueless[1]} needs a value`
+        : text;
     io.stderr.write(`zotpack: ${message}\n${help}\n`);
     return EXIT_USAGE;
   }

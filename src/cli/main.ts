@@ -50,7 +50,25 @@ Examples:
 ${helps.map((h) => `\n${h}`).join('\n')}`;
 }
 
-export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
+/**
+ * The options every command takes may come before the command too
+ * (`zotpack --home X tree`, as git takes `-C`): moved after it.
+ */
+function commonFirst(argv: readonly string[]): string[] {
+  const lead: string[] = [];
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--json' || a === '-q' || a === '--quiet' || a.startsWith('--home=')) lead.push(a);
+    else if (a === '--home' && i + 1 < argv.length) lead.push(a, argv[++i]!);
+    else break;
+  }
+  if (lead.length === 0 || i === argv.length) return [...argv];
+  return [argv[i]!, ...lead, ...argv.slice(i + 1)];
+}
+
+export async function main(args: string[], io: CliIo = defaultIo()): Promise<number> {
+  const argv = commonFirst(args);
   const [first, ...rest] = argv;
   if (first === undefined || first === '--help' || first === '-h') {
     io.stdout.write(`${await usage()}\n`);

@@ -18,7 +18,8 @@ function firstLine(s: string, max: number): string {
 export function nodeLabel(n: TreeNode): string {
   const s = n.summary;
   const name = s.title || firstLine(s.firstUserText, 50) || '(no prompt)';
-  const flags = [n.orphan ? 'orphan' : '', n.duplicate ? 'duplicate id' : '', n.cycle ? 'parent cycle' : '', n.hidden ? 'hidden' : '']
+  // A parent the filter left out is named, so the branch is not taken for a root of its own.
+  const flags = [n.orphan ? 'orphan' : '', n.parentFiltered ? `branch of ${n.parent.slice(0, 8)}` : '', n.duplicate ? 'duplicate id' : '', n.cycle ? 'parent cycle' : '', n.hidden ? 'hidden' : '']
     .filter(Boolean)
     .map((f) => ` [${f}]`)
     .join('');

@@ -13,8 +13,10 @@ import { listSessionFiles } from './find-session.js';
 import { appendAll } from '../format/append-all.js';
 
 export interface TreeNode extends SessionDescription {
-  /** The parent id names no session in the set. */
+  /** The parent id names no session in the set (nor one a filter left out). */
   orphan: boolean;
+  /** The parent is in the archive, but a filter left it out: a root here, not an orphan. */
+  parentFiltered: boolean;
   /** Another file earlier in order has the same id. */
   duplicate: boolean;
   /** The session's parent chain loops back to itself. */
@@ -31,8 +33,12 @@ export interface ProjectTree {
   warnings: Warning[];
 }
 
-/** Links described sessions (in file order) into a forest. */
-export function linkTree(sessions: SessionDescription[]): { roots: TreeNode[]; warnings: Warning[] } {
+/**
+ * Links described sessions (in file order) into a forest. `filteredOut`: ids
+ * of sessions a filter left out of `sessions`, whose children are roots here
+ * but not orphans.
+ */
+export function linkTree(sessions: SessionDescription[], filteredOut?: ReadonlySet<string>): { roots: TreeNode[]; warnings: Warning[] } {
   const warnings: Warning[] = [];
   // Built field by field: spreading 100,000 descriptions is several times slower.
   const nodes: TreeNode[] = sessions.map((s) => ({
@@ -47,6 +53,7 @@ export function linkTree(sessions: SessionDescription[]): { roots: TreeNode[]; w
     extraMetas: s.extraMetas,
     warnings: s.warnings,
     orphan: false,
+    parentFiltered: false,
     duplicate: false,
     cycle: false,
     children: [],
@@ -63,7 +70,9 @@ export function linkTree(sessions: SessionDescription[]): { roots: TreeNode[]; w
   const roots: TreeNode[] = [];
   for (const n of nodes) {
     const parent = n.parent === '' ? undefined : byId.get(n.parent);
-    if (n.parent !== '' && parent === undefined) {
+    if (n.parent !== '' && parent === undefined && filteredOut?.has(n.parent)) {
+      n.parentFiltered = true;
+    } else if (n.parent !== '' && parent === undefined) {
       n.orphan = true;
       warnings.push({ code: 'W_ORPHAN', message: `parent ${n.parent} is not in the archive`, path: n.path });
     }

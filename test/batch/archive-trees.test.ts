@@ -86,6 +86,21 @@ describe('archive-wide trees, stats and find', () => {
     expect(both.projects.reduce((n, p) => n + p.sessions, 0)).toBe(before.projects.reduce((n, p) => n + p.sessions, 0) + 1);
   });
 
+  it('with an id or time filter, a branch whose parent was left out is a root, not an orphan; one whose parent is gone still is', async () => {
+    const branch2 = describeSession(sample.named.branch2);
+    const orphan = describeSession(sample.named.orphan);
+    expect(describeSession(sample.named.branch1).summary.started! < branch2.summary.started!).toBe(true);
+    for (const filter of [{ idPrefix: branch2.id }, { since: new Date(branch2.summary.started!) }]) {
+      const r = await archiveTrees({ sources: [sample.home], jobs: 2, filter: { ...filter } });
+      const roots = r.projects.flatMap((p) => p.roots);
+      const b2 = roots.find((n) => n.id === branch2.id)!;
+      expect([b2.orphan, b2.parentFiltered]).toEqual([false, true]);
+      expect(r.report.warnings.filter((w) => w.code === 'W_ORPHAN' && w.path === sample.named.branch2)).toEqual([]);
+      const o = roots.find((n) => n.id === orphan.id);
+      if (o) expect([o.orphan, o.parentFiltered]).toEqual([true, false]);
+    }
+  });
+
   it('finds by prefix across projects', async () => {
     const id = describeSession(sample.named.renamed).id;
     const r = await findInArchive({ sources: [sample.home], jobs: 2 }, id.slice(0, 6));

@@ -23,6 +23,11 @@ describe('filters', () => {
   it('rejects a time it cannot read, naming the option', () => {
     expect(() => parseWhen('last tuesday', '--since')).toThrow(ZotpackError);
     expect(() => parseWhen('last tuesday', '--since')).toThrow(/--since/);
+    // What Date.parse alone would take, each as some other day than meant.
+    for (const loose of ['May 6', '1', '2026', '2026-05', '2026-05-06T18:46', '2026/05/06', ' 2026-05-06', '2026-05-06T25:00:00Z']) {
+      expect(() => parseWhen(loose, '--since'), loose).toThrow(/--since takes a date/);
+    }
+    expect(parseWhen('2026-05-06 18:46:29.5+02:00', '--since').toISOString()).toBe('2026-05-06T16:46:29.500Z');
     // Days the calendar has not: JavaScript's parser would roll them over into the next month.
     for (const bad of ['2026-02-30', '2026-02-29', '2026-04-31T00:00:00Z', '2026-13-01']) expect(() => parseWhen(bad, '--until'), bad).toThrow(/--until/);
     // A date is local midnight: in Los Angeles, 08:00 UTC.

@@ -89,7 +89,7 @@ describe('bulk commands through the binary', () => {
   });
 
   it('tree, stats and find print one JSON document each with --json', () => {
-    for (const args of [['tree'], ['stats'], ['find', '']]) {
+    for (const args of [['tree'], ['stats'], ['find', '0']]) {
       const r = zotpack([...args, '--json', '--from', sample.home]);
       expect(() => JSON.parse(r.stdout)).not.toThrow();
     }
@@ -105,7 +105,7 @@ describe('bulk commands through the binary', () => {
     const uncounted = [
       reportOf(['tree', '--from', sample.home]),
       reportOf(['stats', '--from', sample.home]),
-      reportOf(['find', '', '--from', sample.home]),
+      reportOf(['find', '0', '--from', sample.home]),
       reportOf(['pack', '-o', bundle, '--from', sample.home]),
       reportOf(['unpack', bundle, '--to', makeTempDir()]),
     ];

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readdirSync } from 'node:fs';
 import { BIN, errorLine, jsonOf, linesOf, packageVersion, zotpack } from '../helpers/run-cli.js';
 import { FIXTURE_HOME } from '../helpers/zot-fixtures.js';
 import { cleanupTempDirs, makeTempDir } from '../helpers/zot-archive.js';
@@ -86,6 +86,36 @@ describe('zotpack (the built binary)', () => {
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
     expect(errorLine(r)).toMatch(/^zotpack: \S/);
+  });
+
+  test.each([
+    [['stats', '-json'], "unknown option '-json': did you mean '--json'?"],
+    [['tree', '-quiet'], "unknown option '-quiet': did you mean '--quiet'?"],
+    [['stats', '--since'], '--since needs a value'],
+    [['stats', '--since', '--json'], '--since needs a value'],
+    [['tree', '-j'], '--jobs needs a value'],
+    [['stats', '--id', 'a', '--id', 'b'], '--id is given twice; give it once'],
+    [['branch', 'x.jsonl', '--at', '2', '--at', '3'], '--at is given twice; give it once'],
+    [['export', '--out', ''], "--out needs a value, got ''"],
+    [['tree', '--home='], "--home needs a value, got ''"],
+    [['export', 'x.jsonl', ''], "an empty argument (''): '' names no file, folder or id"],
+    [['find', '0', '--id', '1'], "unknown option '--id' for find"],
+  ] as Array<[string[], string]>)('%j: what parseArgs would take not as meant is a usage error (%s), exit 2, nothing written', (args, message) => {
+    const work = makeTempDir();
+    const r = zotpack(args, { cwd: work, home: makeTempDir() });
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(errorLine(r)).toBe(`zotpack: ${message}`);
+    expect(readdirSync(work)).toEqual([]);
+  });
+
+  test('--home, --json and -q may come before the command', () => {
+    const r = zotpack(['--home', FIXTURE_HOME, '--json', 'stats'], { cwd, home: makeTempDir() });
+    expect(r.status).toBe(0);
+    expect(jsonOf(r).total.sessions).toBe(6);
+    const q = zotpack([`--home=${FIXTURE_HOME}`, '-q', 'tree'], { cwd, home: makeTempDir() });
+    expect([q.status, q.stderr]).toEqual([0, '']);
+    expect(q.stdout).toContain('/home/dev/src/api');
   });
 
   test('--json on a usage error still leaves stdout empty', () => {

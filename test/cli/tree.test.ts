@@ -20,6 +20,15 @@ describe('zotpack tree', () => {
     expect(lines[5]).toBe('/home/dev/src/web  (9d9de448cb935a51, 2 sessions)');
   });
 
+  test('--id: a branch whose parent the filter left out names it, and is no orphan', () => {
+    const r = zotpack(['tree', '--id', IDS.branch3.slice(0, 8)], { cwd, home: FIXTURE_HOME, env: { TZ: 'UTC' } });
+    expect(r.status).toBe(0);
+    const lines = linesOf(r.stdout);
+    expect(lines[1]).toMatch(new RegExp(`^└─ @3 .* · ${IDS.branch3.slice(0, 8)} · .* \\[branch of ${IDS.long.slice(0, 8)}\\]$`));
+    expect(r.stdout).not.toContain('orphan');
+    expect(r.stderr).not.toContain('W_ORPHAN');
+  });
+
   test('times are local, as TZ says (zot writes them in UTC); --json keeps them as written', () => {
     const at = (tz: string) => {
       const tree = linesOf(zotpack(['tree'], { cwd, home: FIXTURE_HOME, env: { TZ: tz } }).stdout)[1]!;

@@ -4,6 +4,10 @@ import { parse, positionals, type Command } from '../command.js';
 import { BULK_HELP, BULK_OPTIONS, startBulk } from '../bulk.js';
 import { EXIT_FAILED, print, printJson } from '../io.js';
 
+// The id is what find looks for: the time and id filters would be passed over, so they are not taken.
+const { since: _since, until: _until, id: _id, ...FIND_OPTIONS } = BULK_OPTIONS;
+const FIND_HELP = BULK_HELP.replace(/ {2}--since T[\s\S]*?(?= {2}-j, --jobs)/, '');
+
 export const findCommand: Command = {
   name: 'find',
   help: `zotpack find ID-PREFIX [--cwd DIR] [--from PATH ...] [--json]
@@ -14,12 +18,12 @@ path) and exits 1; no match exits 1. Searches a zot home's sessions and an
 export folder's .zotsession files alike.
 
   --cwd DIR       only the project of DIR
-${BULK_HELP}
+${FIND_HELP}
 
 Example:
   zotpack find d907c305`,
   async run(argv, io) {
-    const { values, positionals: pos } = parse(argv, { ...BULK_OPTIONS, cwd: { type: 'string' } });
+    const { values, positionals: pos } = parse(argv, { ...FIND_OPTIONS, cwd: { type: 'string' } });
     const [prefix] = positionals(pos, 1, 1, 'one ID-PREFIX');
     if (values.cwd !== undefined) values.project = [...(values.project ?? []), values.cwd];
     const bulk = startBulk({ ...values, quiet: true }, io, 'find');
