@@ -51,3 +51,22 @@ export function findSessions(dir: string, idPrefix: string): FindResult {
   const exact = matches.filter((m) => m.id === idPrefix);
   return { matches: exact.length > 0 ? exact : matches, warnings };
 }
+
+/**
+ * The first session file in any project folder of `sessionsRoot` whose id
+ * is `id`: a session is one id in the whole home, wherever its project is.
+ */
+export function findIdInHome(sessionsRoot: string, id: string): FoundSession | undefined {
+  let projects;
+  try {
+    projects = readdirSync(sessionsRoot, { withFileTypes: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw fromFsError(err, sessionsRoot, 'cannot list');
+  }
+  for (const p of sortByBytes(projects.filter((e) => e.isDirectory() && !e.name.startsWith('.')), (e) => e.name)) {
+    const twin = findSessions(join(sessionsRoot, p.name), id).matches.find((m) => m.id === id);
+    if (twin) return twin;
+  }
+  return undefined;
+}

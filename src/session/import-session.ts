@@ -11,13 +11,13 @@ import { basename, join } from 'node:path';
 import { v4 as uuidv4 } from 'uuid';
 import { ZotpackError, type Warning } from '../errors.js';
 import { goString, goTime } from '../format/go-json.js';
-import { sessionsDir } from '../format/project-key.js';
+import { sessionsDir, sessionsRoot } from '../format/project-key.js';
 import { cwdMapOf, type CwdMap, type CwdRule } from '../format/cwd-map.js';
 import { ORIGIN_FIELD, recordedCwd, type SessionMeta } from '../format/session-meta.js';
 import { isSessionFileName, sessionFileName } from '../format/session-names.js';
 import { copySession, type CopyOptions, type DroppedRows } from './copy-session.js';
 import type { PendingFile } from './atomic-file.js';
-import { findSessions } from './find-session.js';
+import { findIdInHome } from './find-session.js';
 import { currentHeader } from './header.js';
 import { statQuietly } from './stat-quietly.js';
 import type { SessionSummary } from './session-scan.js';
@@ -39,9 +39,9 @@ export interface ImportOptions extends CopyOptions {
   /** A new id and start time, as zot's import does. Default false: keep them. */
   freshId?: boolean;
   /**
-   * Refuse a session whose id is already in the target project (reads the
-   * first row of each file there). Default true; the bulk engine checks the
-   * whole home once instead.
+   * Refuse a session whose id is already in the home, in any project (reads
+   * the first row of each file there). Default true; the bulk engine checks
+   * the whole home once instead, on the pool.
    */
   checkDuplicates?: boolean;
   /** Clock and id source, for tests. */
@@ -123,7 +123,8 @@ export function importSession(options: ImportOptions): ImportResult {
         const { id, name } = placed!;
         // The id first: a second import of one file meets its own earlier
         // copy under the same name, and that is a duplicate, not a name clash.
-        const twin = options.checkDuplicates === false ? undefined : findSessions(dir, id).matches.find((m) => m.id === id);
+        // In any project: the same session imported with another --cwd is still a duplicate.
+        const twin = options.checkDuplicates === false || options.freshId ? undefined : findIdInHome(sessionsRoot(options.home), id);
         if (twin) {
           throw new ZotpackError('E_DUPLICATE_ID', `session ${id} is already there as ${twin.path} (a fresh id imports a copy)`, {
             path: options.source,

@@ -98,6 +98,13 @@ describe('zotpack import FILE', () => {
     expect(errorLine(r)).toContain(file);
     expect(errorLine(r)).toMatch(/\[E_DUPLICATE_ID\]$/);
     expect(snapshot(home)).toEqual(before);
+    // Into another project, or moved by a rule: still the one session, already in the home.
+    for (const args of [['--cwd', '/elsewhere'], ['--map-cwd', '/home/dev=/srv']]) {
+      const again = zotpack(['import', file, ...args], { cwd: makeTempDir(), home });
+      expect(again.status).toBe(1);
+      expect(errorLine(again)).toMatch(/is already there as .*\[E_DUPLICATE_ID\]$/);
+      expect(snapshot(home)).toEqual(before);
+    }
   });
 
   test('--fresh-id imports a copy under a new id', () => {
