@@ -26,7 +26,8 @@ export type ZotpackErrorCode =
   | 'E_BAD_BUNDLE' // not a zotpack bundle, or one that is cut short, corrupt or incomplete
   | 'E_HASH_MISMATCH' // a bundled session's size or sha256 differs from its manifest entry
   | 'E_CONFLICT' // a session changed on both machines since they last agreed
-  | 'E_CHANGED' // a source file changed (not by appending) while it was being packed
+  | 'E_CHANGED' // a source file changed (not by appending) while it was being packed, or shrank since its export
+  | 'E_UNLISTED' // a session file in an export folder that its manifest (and journal) do not list
   | 'E_BUSY'; // another zotpack is writing into the same export folder or zot home
 
 /** The one error family of zotpack: a stable `code`, the `path`, the `cause`. */

@@ -16,7 +16,7 @@
  * its id and path (id-paths.ts), for the duplicate-id check.
  */
 import { existsSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { ZotpackError, type Warning } from '../errors.js';
 import { isProjectKey, projectKey } from '../format/project-key.js';
 import type { SessionDescription } from '../session/describe-session.js';
@@ -25,7 +25,7 @@ import { interner } from '../format/interner.js';
 import { linkTree, type TreeNode } from '../session/session-tree.js';
 import { resolveBatchOptions, type Progress, type ResolvedBatchOptions } from './batch-options.js';
 import { ReportBuilder, type BatchReport } from './batch-report.js';
-import { ManifestCursor, type ManifestEntry } from './export-manifest.js';
+import { ManifestCursor, readJournal, type ManifestEntry } from './export-manifest.js';
 import { IdPaths } from './id-paths.js';
 import type { JobError } from './protocol.js';
 import { bundleName, probeBundle, probeBundleStream, type BundleSource } from './read-bundle.js';
@@ -323,6 +323,8 @@ async function checkFolder(dir: string, options: ResolvedBatchOptions, limits: S
   const found = new Findings(dir);
   // An export folder: its manifest is read a range of projects at a time, as the slices come.
   const manifest = ManifestCursor.open(dir);
+  // A killed export's finished sessions, published but not yet in the manifest, by output.
+  const journal = manifest ? new Map([...readJournal(dir).values()].map((e) => [e.output, e])) : undefined;
   const pool = new WorkerPool(options);
   // Sessions outside project folders, by the project their cwd names, until that project is whole.
   const waiting = new Map<string, SessionDescription[]>();
@@ -359,6 +361,7 @@ async function checkFolder(dir: string, options: ResolvedBatchOptions, limits: S
         for (const [key] of keyRuns(slice.sessions, (s) => s.folderKey)) entries.push(...manifest.takeThrough(key));
         await checkHashes(dir, checked, entries, { ...run, onProgress: undefined });
         missing(entries, new Set(checked.map((c) => c.path)));
+        await checkUnlisted(dir, checked, entries, journal!, { ...run, onProgress: undefined });
       }
       found.addSessions(checked, true);
       if (slice.keyless) {
@@ -382,6 +385,25 @@ async function checkFolder(dir: string, options: ResolvedBatchOptions, limits: S
     await pool.close();
   }
   return found;
+}
+
+/**
+ * The sessions of a slice the manifest does not list: checked against a
+ * killed export's journal where it lists them, else each a problem — a file
+ * with nothing to check its bytes against (put there by hand, or its entry
+ * edited out of the manifest).
+ */
+async function checkUnlisted(dir: string, checked: Checked[], entries: readonly ManifestEntry[], journal: ReadonlyMap<string, ManifestEntry>, options: ResolvedBatchOptions): Promise<void> {
+  const listed = new Set(entries.map((e) => join(dir, e.output)));
+  const unlisted = checked.filter((c) => !listed.has(c.path));
+  if (unlisted.length === 0) return;
+  const output = (c: Checked) => relative(dir, c.path).split(sep).join('/');
+  const journaled = unlisted.flatMap((c) => journal.get(output(c)) ?? []);
+  await checkHashes(dir, unlisted, journaled, options);
+  for (const c of unlisted) {
+    if (journal.has(output(c))) continue;
+    c.problems.push({ code: 'E_UNLISTED', message: 'not in the export manifest: no size or sha256 to check it against (put there by hand, or its entry removed)', path: c.path });
+  }
 }
 
 /**

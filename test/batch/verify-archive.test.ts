@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportArchive } from '../../src/batch/export-archive.js';
+import { JOURNAL_NAME, readManifest, writeManifest } from '../../src/batch/export-manifest.js';
 import { packArchive } from '../../src/batch/pack-archive.js';
 import { verifyArchive } from '../../src/batch/verify-archive.js';
 import { projectKey } from '../../src/format/project-key.js';
@@ -137,6 +138,34 @@ describe('verifyArchive', () => {
     writeFileSync(file, broken);
     const b = await verifyArchive({ path: out, jobs: 1 });
     expect(b.problems.map((p) => p.code).sort()).toEqual(['E_HASH_MISMATCH', 'E_NOT_META']);
+  });
+
+  it('an export folder: a session its manifest does not list is a problem (E_UNLISTED), unless a killed run journaled it, then checked by that', async () => {
+    const home = makeTempDir();
+    writeSession(home, { cwd: '/f', rows: [{ user: 'one' }] });
+    writeSession(home, { cwd: '/f', rows: [{ user: 'two' }] });
+    const out = makeTempDir();
+    await exportArchive({ sources: [home], out, jobs: 1 });
+    const manifest = readManifest(out)!;
+    const [kept, dropped] = manifest.sessions;
+    // Its entry removed from the manifest: rows fine, bytes unchecked.
+    writeManifest(out, { ...manifest, sessions: [kept!] }, false);
+    const r = await verifyArchive({ path: out, jobs: 1, lenient: true });
+    expect(r.problems).toEqual([expect.objectContaining({ code: 'E_UNLISTED', path: join(out, dropped!.output) })]);
+    expect(r.ok).toBe(false);
+    // A killed export's journal lists it: checked against that, and a changed byte found.
+    writeFileSync(join(out, JOURNAL_NAME), `${JSON.stringify(dropped)}\n`);
+    expect((await verifyArchive({ path: out, jobs: 1 })).problems).toEqual([]);
+    appendFileSync(join(out, dropped!.output), '{}\n');
+    expect((await verifyArchive({ path: out, jobs: 1 })).problems).toEqual([expect.objectContaining({ code: 'E_HASH_MISMATCH', path: join(out, dropped!.output) })]);
+    // A copy put there by hand, under another name.
+    rmSync(join(out, JOURNAL_NAME));
+    writeManifest(out, manifest, false);
+    rmSync(join(out, dropped!.output));
+    await exportArchive({ sources: [home], out, jobs: 1 });
+    copyFileSync(join(out, kept!.output), join(out, kept!.output.replace('.zotsession', '-copy.zotsession')));
+    const c = await verifyArchive({ path: out, jobs: 1, lenient: true });
+    expect(c.problems.map((p) => [p.code, basename(p.path!)])).toContainEqual(['E_UNLISTED', basename(kept!.output).replace('.zotsession', '-copy.zotsession')]);
   });
 
   it('a folder with no session in it does not check out: W_NO_SESSIONS, not ok', async () => {
