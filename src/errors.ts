@@ -27,6 +27,7 @@ export type ZotpackErrorCode =
   | 'E_HASH_MISMATCH' // a bundled session's size or sha256 differs from its manifest entry
   | 'E_CONFLICT' // a session changed on both machines since they last agreed
   | 'E_CHANGED' // a source file changed (not by appending) while it was being packed, or shrank since its export
+  | 'E_BAD_MANIFEST' // an export folder's manifest.json that cannot be read as one zotpack writes
   | 'E_UNLISTED' // a session file in an export folder that its manifest (and journal) do not list
   | 'E_BUSY'; // another zotpack is writing into the same export folder or zot home
 

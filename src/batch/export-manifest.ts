@@ -79,7 +79,11 @@ export function compareOutputs(a: string, b: string): number {
 const byOutput = (a: ManifestEntry, b: ManifestEntry) => compareOutputs(a.output, b.output);
 
 function badManifest(path: string, err: unknown): ZotpackError {
-  return new ZotpackError('E_BAD_META', `cannot read the export manifest: ${(err as Error).message}`, { path, cause: err });
+  return new ZotpackError(
+    'E_BAD_MANIFEST',
+    `cannot read the export manifest: ${(err as Error).message} (remove it and export again to rebuild it: each session is then exported anew)`,
+    { path, cause: err },
+  );
 }
 
 /**
@@ -114,7 +118,7 @@ export class ManifestCursor {
     }
   }
 
-  /** undefined when `out` has no manifest; E_BAD_META when it is not one. */
+  /** undefined when `out` has no manifest; E_BAD_MANIFEST when it is not one. */
   static open(out: string): ManifestCursor | undefined {
     const path = join(out, MANIFEST_NAME);
     if (!existsSync(path)) return undefined;

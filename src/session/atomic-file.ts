@@ -86,7 +86,8 @@ export class AtomicFile {
     try {
       return new AtomicFile(target, tempPath, open(), options);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fromFsError(err, tempPath, 'cannot create temp file', true);
+      // Named by its folder: the temp file's name is zotpack's, the folder is what the user gave.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fromFsError(err, dir, 'cannot create a file in the folder', true);
     }
     // The folder is missing: make it (0755, as zot does) and try once more.
     try {
@@ -97,7 +98,7 @@ export class AtomicFile {
     try {
       return new AtomicFile(target, tempPath, open(), options);
     } catch (err) {
-      throw fromFsError(err, tempPath, 'cannot create temp file', true);
+      throw fromFsError(err, dir, 'cannot create a file in the folder', true);
     }
   }
 

@@ -71,23 +71,23 @@ describe('export manifest', () => {
     expect(readManifest(out)).toEqual(m);
   });
 
-  it('refuses a cut-short or foreign manifest with E_BAD_META naming the file', () => {
+  it('refuses a cut-short or foreign manifest with E_BAD_MANIFEST naming the file', () => {
     const out = makeTempDir();
     writeManifest(out, manifest([entry(0), entry(1)]), false);
     const path = join(out, MANIFEST_NAME);
     const text = JSON.stringify(manifest([entry(0)]), null, 2);
     writeFileSync(path, text.slice(0, text.length - 40));
-    expect(expectCode(() => readManifest(out), 'E_BAD_META').path).toBe(path);
+    expect(expectCode(() => readManifest(out), 'E_BAD_MANIFEST').path).toBe(path);
     writeFileSync(path, JSON.stringify({ format: 'something-else', sessions: [] }));
-    expect(expectCode(() => readManifest(out), 'E_BAD_META').path).toBe(path);
+    expect(expectCode(() => readManifest(out), 'E_BAD_MANIFEST').path).toBe(path);
     // Laid out as zotpack writes it or not, an entry with a field of another type (edited by hand).
     const { source: _, ...noSource } = entry(1);
     for (const bad of [{ ...entry(1), source: 5 }, noSource, { ...entry(1), size: '12' }, null]) {
       writeManifest(out, manifest([entry(0), entry(2)]), false);
       writeFileSync(path, readFileSync(path, 'utf8').replace(JSON.stringify(entry(2)), JSON.stringify(bad)));
-      expect(expectCode(() => readManifest(out), 'E_BAD_META').path).toBe(path);
+      expect(expectCode(() => readManifest(out), 'E_BAD_MANIFEST').path).toBe(path);
       writeFileSync(path, JSON.stringify({ ...manifest([]), sessions: [entry(0), bad] }));
-      expect(expectCode(() => readManifest(out), 'E_BAD_META').message).toContain('session 2 is not an entry');
+      expect(expectCode(() => readManifest(out), 'E_BAD_MANIFEST').message).toContain('session 2 is not an entry');
     }
   });
 });

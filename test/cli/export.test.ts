@@ -57,6 +57,15 @@ describe('zotpack export SRC [DST]', () => {
     expect(readdirSync(cwd)).toEqual([LONG_NAME]);
   });
 
+  test('a folder DST that is a file: the error names that path, not a temp file of zotpack', () => {
+    const cwd = makeTempDir();
+    expect(zotpack(['export', FX.long, 'named.zotsession'], { cwd }).status).toBe(0);
+    const r = zotpack(['export', FX.long, 'named.zotsession/'], { cwd });
+    expect(r.status).toBe(1);
+    expect(errorLine(r)).toBe(`zotpack: ${join(cwd, 'named.zotsession')}: cannot create a file in the folder: a part of the path is not a folder [E_NOT_DIR]`);
+    expect(readdirSync(cwd)).toEqual(['named.zotsession']);
+  });
+
   test.each([
     ['a missing source', (d: string) => join(d, 'missing.jsonl'), 'E_NOT_FOUND'],
     ['a folder', (d: string) => d, 'E_IS_DIR'],
