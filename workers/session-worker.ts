@@ -111,6 +111,7 @@ export default function runJob(job: Job): JobResult | Promise<JobResult> {
                 durable: job.durable,
                 defer: job.defer,
                 checkDuplicates: job.checkDuplicates,
+                expectSource: f.expect,
               }),
             ),
           ),

@@ -18,7 +18,8 @@ import { resolve } from 'node:path';
 import { sessionsRoot } from '../format/project-key.js';
 import { resolveBatchOptions, type BatchOptions, type ResolvedBatchOptions } from './batch-options.js';
 import { ReportBuilder, type BatchReport } from './batch-report.js';
-import { runOp } from './run-op.js';
+import { runOp, runOpOn } from './run-op.js';
+import { ExportHashes, type ExpectedBytes } from './export-hashes.js';
 import { WorkerPool } from './run-pool.js';
 import { IdPaths, indexHomeIds } from './id-paths.js';
 import { SliceProgress, SliceSource, type SliceLimits } from './select-slices.js';
@@ -124,12 +125,14 @@ async function importUnlocked(options: ImportArchiveOptions, limits: SliceLimits
   };
   const report = new ReportBuilder('import', 0, { rows: true });
   let files = 0;
+  let hashes: ExportHashes | undefined;
   try {
     // Ids already in the home, then those taken earlier in this run.
     const taken = options.freshId ? new IdPaths('') : await indexHomeIds(home, resolved, limits);
     if (resolved.signal?.aborted) return { planned, imported, present, report: report.finish(true) };
     // Folders are searched for .zotsession files; files named directly are taken whatever their name.
     const source = new SliceSource(resolved, '.zotsession', limits);
+    hashes = options.dryRun ? undefined : ExportHashes.open(base.sources, (w) => report.warn(w));
     const progress = new SliceProgress(options.onProgress, source.filesTotal);
     for await (const slice of source.reported(report)) {
       files += slice.sessions.length + slice.errors.length;
@@ -159,6 +162,10 @@ async function importUnlocked(options: ImportArchiveOptions, limits: SliceLimits
         onPlanned({ source: s.path, id, cwd });
       });
       if (options.dryRun) continue;
+      // What the export folder's manifest says each file holds: a file changed since is not imported.
+      const expected = new Map<string, ExpectedBytes>();
+      const last = slice.sessions[slice.sessions.length - 1];
+      if (!slice.keyless && last !== undefined) hashes?.through(last.folderKey, expected);
       const onProgress = progress.forRun(todo, slice.counted - todo.length);
       const done = new Array<ImportedSession | undefined>(todo.length);
       const record = (i: number, r: ImportResult) => {
@@ -173,7 +180,8 @@ async function importUnlocked(options: ImportArchiveOptions, limits: SliceLimits
         else record(i, r);
       });
       try {
-        await runOp({ ...resolved, onProgress }, 'import', todo, settings, (indexes, outcomes) => {
+        const fileOf = (s: Selected) => ({ path: s.path, expect: expected.get(s.path) });
+        await runOpOn({ ...resolved, onProgress }, 'import', todo, fileOf, settings, (indexes, outcomes) => {
           publisher.check();
           indexes.forEach((i, k) => {
             const o = outcomes[k]!;
@@ -193,6 +201,7 @@ async function importUnlocked(options: ImportArchiveOptions, limits: SliceLimits
       for (const d of done) if (d) onImported(d);
     }
   } finally {
+    hashes?.close();
     try {
       await pool.close();
     } finally {

@@ -21,6 +21,8 @@ export interface ExportFile {
 
 export interface ImportFile {
   path: string;
+  /** Its size and sha256 as the export folder's manifest records them. */
+  expect?: { bytes: number; sha256: string };
 }
 
 /** The first meta's fields, enough to filter and find. */

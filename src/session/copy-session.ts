@@ -45,6 +45,12 @@ export interface CopyOptions {
   /** Replace an existing output (an earlier export of the same session). Default false. */
   overwrite?: boolean;
   /**
+   * The source's size and sha256 as its export recorded them: hashed in the
+   * same read, and a source that differs is refused (E_HASH_MISMATCH)
+   * before its copy is published.
+   */
+  expectSource?: { bytes: number; sha256: string };
+  /**
    * Leave the output as a finished temp file and return it as `pending`
    * instead of publishing it: the bulk engine makes many outputs durable
    * with one file-system sync, then publishes them. Default false.
@@ -81,7 +87,16 @@ export function copySession(source: string, plan: CopyPlan, options: CopyOptions
   let sink: RowSink | undefined;
   let tentative: Buffer | undefined;
   try {
-    const rows = readRows(source, { chunkSize: options.chunkSize, onRefill: () => sink?.flush() });
+    const expected = options.expectSource;
+    const sourceHash = expected ? createHash('sha256') : undefined;
+    let sourceBytes = 0;
+    const onRead = sourceHash
+      ? (bytes: Buffer) => {
+          sourceHash.update(bytes);
+          sourceBytes += bytes.length;
+        }
+      : undefined;
+    const rows = readRows(source, { chunkSize: options.chunkSize, onRefill: () => sink?.flush(), onRead });
     copyRows(rows, scan, () => {
       const dir = plan.dir(scan);
       plan.check?.(scan, dir);
@@ -92,6 +107,10 @@ export function copySession(source: string, plan: CopyPlan, options: CopyOptions
       return sink;
     });
     scan.finish();
+    if (expected && sourceHash) {
+      const got = sourceHash.digest('hex');
+      if (sourceBytes !== expected.bytes || got !== expected.sha256) throw sourceMismatch(source, sourceBytes, got, expected);
+    }
     let sha256 = sink!.digest();
     const rowsKept = sink!.rows;
     const target = join(plan.dir(scan), plan.name(scan));
@@ -113,6 +132,15 @@ export function copySession(source: string, plan: CopyPlan, options: CopyOptions
     out?.abort();
     throw writeFailure(err, source);
   }
+}
+
+/** A source that is not the bytes its export recorded (a bad disk, an edit since). */
+export function sourceMismatch(source: string, bytes: number, sha256: string, expected: { bytes: number; sha256: string }): ZotpackError {
+  return new ZotpackError(
+    'E_HASH_MISMATCH',
+    `${bytes} bytes, sha256 ${sha256}; the export manifest says ${expected.bytes} bytes, ${expected.sha256} (changed since it was exported): not imported`,
+    { path: source },
+  );
 }
 
 /**

@@ -1,4 +1,5 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { MANIFEST_NAME, readManifest } from '../../src/batch/export-manifest.js';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archiveTrees } from '../../src/batch/archive-trees.js';
@@ -98,6 +99,34 @@ describe('importArchive', () => {
     // A dry run plans the same folders.
     const dry = await importArchive({ sources: [out], home: makeTempDir(), mapCwd, jobs: 2, dryRun: true });
     expect(dry.planned.map((p) => [p.source, p.cwd])).toEqual(r.imported.map((i) => [i.source, i.cwd]));
+  });
+
+  it("checks each file of an export folder against its manifest: one changed since is refused (E_HASH_MISMATCH), the rest imported", async () => {
+    const copy = join(makeTempDir(), 'backup');
+    cpSync(out, copy, { recursive: true });
+    const entries = readManifest(copy)!.sessions;
+    const victim = join(copy, entries[1]!.output);
+    const bytes = readFileSync(victim);
+    // One letter of the last text changes case: still a valid session, but not the one exported.
+    const at = bytes.lastIndexOf('"text":"') + '"text":"'.length;
+    expect(String.fromCharCode(bytes[at]!)).toMatch(/[A-Za-z]/);
+    bytes[at] ^= 0x20;
+    writeFileSync(victim, bytes);
+    for (const sources of [[copy], [join(copy, entries[1]!.key)]]) {
+      const target = makeTempDir();
+      const r = await importArchive({ sources, home: target, jobs: 2 }, { maxFiles: 2 });
+      expect(r.report.errors).toEqual([expect.objectContaining({ code: 'E_HASH_MISMATCH', path: victim })]);
+      expect(r.report.errors[0]!.message).toContain(`the export manifest says ${entries[1]!.bytes} bytes, ${entries[1]!.sha256}`);
+      expect(r.imported.map((i) => i.source)).not.toContain(victim);
+      expect(r.imported.length).toBe(entries.filter((e) => sources[0] === copy || e.key === entries[1]!.key).length - 1);
+      expect(tempFiles(target)).toEqual([]);
+    }
+    // A manifest zotpack cannot read: a warning, and every file imported unchecked.
+    writeFileSync(join(copy, MANIFEST_NAME), '{ broken');
+    const r = await importArchive({ sources: [copy], home: makeTempDir(), jobs: 2 });
+    expect(r.report.errors).toEqual([]);
+    expect(r.report.warnings).toEqual([expect.objectContaining({ code: 'W_UNREADABLE', path: join(copy, MANIFEST_NAME) })]);
+    expect(r.imported).toHaveLength(entries.length);
   });
 
   it('refuses cwd beside mapCwd, and a malformed rule, before anything is read (E_USAGE)', async () => {

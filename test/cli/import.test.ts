@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { sessionsDir } from '../../src/format/project-key.js';
 import { snapshot } from '../helpers/fs-snapshot.js';
@@ -72,6 +72,21 @@ describe('zotpack import FILE', () => {
     expect(r3.status).toBe(2);
     expect(errorLine(r3)).toContain('not both [E_USAGE]');
     expect(snapshot(none)).toEqual([]);
+  });
+
+  test('a file of an export folder changed since its export: exit 1, E_HASH_MISMATCH, nothing written', () => {
+    const work = makeTempDir();
+    expect(zotpack(['export', '--out', 'backup', '--from', FX.branch3, '-q'], { cwd: work }).status).toBe(0);
+    const file = join(work, 'backup', basename(dirname(FX.branch3)), `${basename(FX.branch3, '.jsonl')}.zotsession`);
+    const bytes = readFileSync(file);
+    const at = bytes.lastIndexOf('"text":"') + '"text":"'.length;
+    bytes[at] ^= 0x20;
+    writeFileSync(file, bytes);
+    const home = makeTempDir();
+    const r = zotpack(['import', file], { cwd: work, home });
+    expect(r.status).toBe(1);
+    expect(errorLine(r)).toMatch(new RegExp(`^zotpack: ${file}: .*the export manifest says .*\\[E_HASH_MISMATCH\\]$`));
+    expect(snapshot(home)).toEqual([]);
   });
 
   test('a bundle, gzipped or not: exit 1, pointed at unpack, nothing written', () => {

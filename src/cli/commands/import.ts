@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { importArchive } from '../../batch/import-archive.js';
+import { ExportHashes } from '../../batch/export-hashes.js';
 import { importSession } from '../../session/import-session.js';
 import { homeOf, parse, typedCwdRules, typedFolder, type Command } from '../command.js';
 import { BULK_HELP, BULK_OPTIONS, DRY_RUN_OPTION, startBulk } from '../bulk.js';
@@ -57,6 +58,9 @@ Examples:
     const cwd = values.cwd === undefined ? undefined : typedFolder(values.cwd, io);
     const mapCwd = typedCwdRules(values['map-cwd'], io);
     if (sources.length === 1 && isFile(sources[0]!) && !values['dry-run']) {
+      // A file of an export folder: checked against its manifest before anything is written.
+      const expected = ExportHashes.of(sources[0]!, (w) => printWarnings(io, w, values.quiet));
+      if (expected) ExportHashes.check(sources[0]!, expected);
       const r = importSession({
         source: sources[0]!,
         home,
