@@ -28,6 +28,8 @@ export async function findInArchive(options: BatchOptions, idPrefix: string, lim
   // Only the project part of a filter applies: the id is what is looked for.
   const resolved: ResolvedBatchOptions = { ...base, pool, filter: { projects: base.filter.projects } };
   const report = new ReportBuilder('find', 0);
+  // Ids are hex, which people copy in either case (a UUID in capitals from another tool).
+  const wanted = idPrefix.toLowerCase();
   const matches: ArchiveMatch[] = [];
   try {
     const source = new SliceSource(resolved, ANY_SESSION, limits);
@@ -39,7 +41,7 @@ export async function findInArchive(options: BatchOptions, idPrefix: string, lim
         const o = outcomes[i]!;
         if (!o.ok) return report.fail(o.error);
         report.report.succeeded++;
-        if (o.value.id !== '' && o.value.id.startsWith(idPrefix)) matches.push({ id: o.value.id, path: s.path, cwd: o.value.cwd });
+        if (o.value.id !== '' && o.value.id.toLowerCase().startsWith(wanted)) matches.push({ id: o.value.id, path: s.path, cwd: o.value.cwd });
       });
     }
   } finally {
@@ -48,6 +50,6 @@ export async function findInArchive(options: BatchOptions, idPrefix: string, lim
   report.report.files = report.report.succeeded + report.report.failed;
   // In path order, as one listing of every source gives them (slices put sessions outside project folders first).
   matches.sort(byPath);
-  const exact = matches.filter((m) => m.id === idPrefix);
+  const exact = matches.filter((m) => m.id.toLowerCase() === wanted);
   return { matches: exact.length > 0 ? exact : matches, report: report.finish(resolved.signal?.aborted) };
 }

@@ -31,7 +31,7 @@ import type { JobError } from './protocol.js';
 import { bundleName, probeBundle, probeBundleStream, type BundleSource } from './read-bundle.js';
 import { runOp, runOpOn } from './run-op.js';
 import { WorkerPool } from './run-pool.js';
-import { byPath } from './discover.js';
+import { ANY_SESSION, byPath } from './discover.js';
 import { keyRuns, SliceProgress, SliceSource, type SliceLimits } from './select-slices.js';
 import { checkBundle, type CheckedSession } from './verify-bundle.js';
 import { appendAll } from '../format/append-all.js';
@@ -337,7 +337,7 @@ async function checkFolder(dir: string, options: ResolvedBatchOptions, limits: S
   };
   try {
     const run: ResolvedBatchOptions = { ...options, pool, filter: {} };
-    const source = new SliceSource(run, manifest ? '.zotsession' : '.jsonl', limits);
+    const source = new SliceSource(run, manifest ? '.zotsession' : ANY_SESSION, limits);
     const progress = new SliceProgress(options.onProgress, source.filesTotal);
     for await (const slice of source.slices()) {
       if (options.signal?.aborted) break;

@@ -2,7 +2,7 @@
  * The shape of a CLI command: its help and a run function over parsed args.
  */
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, posix, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isProjectKey } from '../format/project-key.js';
 import { zotHome } from '../format/zot-home.js';
@@ -76,7 +76,9 @@ export function intFlag(value: string | undefined, name: string): number | undef
  * as typed: an archive may come from another machine.
  */
 export function typedFolder(value: string, io: CliIo): string {
-  if (value.startsWith('/') || /^[A-Za-z]:[\\/]/.test(value) || value.startsWith('\\\\')) return value;
+  // Cleaned as zot's cwd always is (os.Getwd): `/a//b/./c/` is the folder /a/b/c, and has its key.
+  if (value.startsWith('/')) return posix.normalize(value).replace(/(.)\/+$/, '$1');
+  if (/^[A-Za-z]:[\\/]/.test(value) || value.startsWith('\\\\')) return value;
   if (value === '~' || value.startsWith('~/')) return join(io.env.HOME ?? homedir(), value.slice(1));
   return resolve(io.cwd, value);
 }

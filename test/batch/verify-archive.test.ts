@@ -2,6 +2,7 @@ import { appendFileSync, copyFileSync, mkdirSync, readFileSync, renameSync, rmSy
 import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIXTURE_EXPORTS } from '../helpers/zot-fixtures.js';
 import { exportArchive } from '../../src/batch/export-archive.js';
 import { JOURNAL_NAME, readManifest, writeManifest } from '../../src/batch/export-manifest.js';
 import { packArchive } from '../../src/batch/pack-archive.js';
@@ -166,6 +167,13 @@ describe('verifyArchive', () => {
     copyFileSync(join(out, kept!.output), join(out, kept!.output.replace('.zotsession', '-copy.zotsession')));
     const c = await verifyArchive({ path: out, jobs: 1, lenient: true });
     expect(c.problems.map((p) => [p.code, basename(p.path!)])).toContainEqual(['E_UNLISTED', basename(kept!.output).replace('.zotsession', '-copy.zotsession')]);
+  });
+
+  it("a folder of zot's own exports (no manifest, no .jsonl) is checked as sessions", async () => {
+    const dir = makeTempDir();
+    for (const f of ['20261125-003305-d907c305.zotsession', 'branch.zotsession']) copyFileSync(join(FIXTURE_EXPORTS, f), join(dir, f));
+    const r = await verifyArchive({ path: dir, jobs: 1, lenient: true });
+    expect([r.kind, r.problems, r.projects.reduce((n, p) => n + p.sessions, 0)]).toEqual(['folder', [], 2]);
   });
 
   it('a folder with no session in it does not check out: W_NO_SESSIONS, not ok', async () => {

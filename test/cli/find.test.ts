@@ -18,6 +18,12 @@ describe('zotpack find ID', () => {
     }
   });
 
+  test('an id typed in capitals finds it (ids are hex)', () => {
+    const r = zotpack(['find', IDS.branch3at2.toUpperCase().slice(0, 13)], { cwd, home });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`${FX.branch3at2}\n`);
+  });
+
   test('--json: one document with the match', () => {
     const r = zotpack(['find', '--json', 'f689'], { cwd, home });
     expect(r.status).toBe(0);

@@ -100,6 +100,7 @@ describe('zotpack (the built binary)', () => {
     [['tree', '--home='], "--home needs a value, got ''"],
     [['export', 'x.jsonl', ''], "an empty argument (''): '' names no file, folder or id"],
     [['find', '0', '--id', '1'], "unknown option '--id' for find"],
+    [['export', 'x.jsonl', '-'], 'export writes a file: give a file or folder as DST (a whole archive streams with pack -o -)'],
   ] as Array<[string[], string]>)('%j: what parseArgs would take not as meant is a usage error (%s), exit 2, nothing written', (args, message) => {
     const work = makeTempDir();
     const r = zotpack(args, { cwd: work, home: makeTempDir() });

@@ -45,6 +45,8 @@ Examples:
     if (values.out === undefined) {
       if (pos.length === 0) throw new UsageError('export needs --out DIR (the archive) or SRC [DST] (one session)');
       const [src, dst] = positionals(pos, 1, 2, 'SRC [DST]');
+      // Not a file named '-.zotsession': a user who types - means standard output, which an export is not written to.
+      if (dst === '-') throw new UsageError('export writes a file: give a file or folder as DST (a whole archive streams with pack -o -)');
       const r = exportSession({ source: src!, destination: dst ?? io.cwd, durable });
       if (values.json) {
         printJson(io, r);

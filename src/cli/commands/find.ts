@@ -12,10 +12,10 @@ export const findCommand: Command = {
   name: 'find',
   help: `zotpack find ID-PREFIX [--cwd DIR] [--from PATH ...] [--json]
 
-Prints the path of the session whose id is ID-PREFIX or starts with it. An
-ambiguous prefix (or an id in several files) lists the candidates (id,
-path) and exits 1; no match exits 1. Searches a zot home's sessions and an
-export folder's .zotsession files alike.
+Prints the path of the session whose id is ID-PREFIX or starts with it
+(in either case). An ambiguous prefix (or an id in several files) lists
+the candidates (id, path) and exits 1; no match exits 1. Searches a zot
+home's sessions and an export folder's .zotsession files alike.
 
   --cwd DIR       only the project of DIR
 ${FIND_HELP}
