@@ -95,4 +95,4 @@ export type WarningCode =
   | 'W_UNREADABLE' // an entry that could not be read during discovery
   | 'W_CONFLICT' // a bundled session that diverged from the local one, left as it was
   | 'W_UNUSED_MAP' // a --map-cwd rule that no session of the bundle (unpack) or the sources (import) matched
-  | 'W_NO_SESSIONS'; // a source folder with no session files of the kind the command reads
+  | 'W_NO_SESSIONS'; // a source folder with no session files of the kind the command reads, or a --project no folder holds

@@ -43,5 +43,9 @@ export function resolveBatchOptions(options: BatchOptions): ResolvedBatchOptions
     throw new ZotpackError('E_USAGE', `jobs must be a whole number from 1 to 256, got ${jobs}`);
   }
   if (options.sources.length === 0) throw new ZotpackError('E_USAGE', 'no sources given');
+  const { since, until } = options.filter ?? {};
+  if (since && until && since.getTime() >= until.getTime()) {
+    throw new ZotpackError('E_USAGE', `--since (${since.toISOString()}) is not before --until (${until.toISOString()}): no session can match`);
+  }
   return { ...options, jobs, filter: options.filter ?? {} };
 }

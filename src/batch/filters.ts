@@ -19,14 +19,14 @@ export interface SessionFilter {
 /** The project keys a filter names (cwds hashed as zot hashes them), or undefined for all. */
 export function projectKeys(filter: SessionFilter): Set<string> | undefined {
   if (!filter.projects || filter.projects.length === 0) return undefined;
-  return new Set(
-    filter.projects.map((p) => {
-      if (isProjectKey(p)) return p;
-      // zot records cwd as the OS gives it: no trailing separator.
-      const cwd = p.length > 1 ? p.replace(/\/+$/, '') : p;
-      return projectKey(cwd);
-    }),
-  );
+  return new Set(filter.projects.map(projectKeyOf));
+}
+
+/** The key a --project value names: the value itself when it is a key, else its cwd's. */
+export function projectKeyOf(project: string): string {
+  if (isProjectKey(project)) return project;
+  // zot records cwd as the OS gives it: no trailing separator.
+  return projectKey(project.length > 1 ? project.replace(/\/+$/, '') : project);
 }
 
 /** True when a filter needs each session's meta row (time or id), not only its folder. */

@@ -13,7 +13,7 @@ import type { Warning } from '../errors.js';
 import type { Progress, ResolvedBatchOptions } from './batch-options.js';
 import type { ReportBuilder } from './batch-report.js';
 import { byPath, countFolder, findFolders, listFolder, type FolderDiscovery, type SessionEntry, type SessionExt, type SessionFolder } from './discover.js';
-import { needsMeta, projectKeys } from './filters.js';
+import { needsMeta, projectKeyOf, projectKeys } from './filters.js';
 import type { JobError } from './protocol.js';
 import { filterByMeta, type Selected } from './select-sessions.js';
 
@@ -70,6 +70,7 @@ export class SliceSource {
     for (const f of d.folders) groupOf(f.key).folders.push(f);
     for (const f of d.files) groupOf(f.folderKey).files.push(f);
     this.groups = [...groups.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+
     let total = 0;
     for (const g of this.groups) {
       g.counted = g.files.length;
@@ -77,6 +78,13 @@ export class SliceSource {
       total += g.counted;
     }
     this.filesTotal = total;
+    // A project named that no folder holds (and no session outside one could be): a typo, said, not an empty result.
+    if (keys && (groups.get('')?.counted ?? 0) === 0) {
+      for (const p of options.filter.projects ?? []) {
+        const key = projectKeyOf(p);
+        if (!groups.has(key)) d.warnings.push({ code: 'W_NO_SESSIONS', message: `--project ${p}: no project of the sources has its key (${key})` });
+      }
+    }
   }
 
   /** Warnings found since the last call. */

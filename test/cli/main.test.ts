@@ -100,6 +100,7 @@ describe('zotpack (the built binary)', () => {
     [['tree', '--home='], "--home needs a value, got ''"],
     [['export', 'x.jsonl', ''], "an empty argument (''): '' names no file, folder or id"],
     [['find', '0', '--id', '1'], "unknown option '--id' for find"],
+    [['tree', '--since', '2026-02-01T00:00:00Z', '--until', '2026-01-01T00:00:00Z'], '--since (2026-02-01T00:00:00.000Z) is not before --until (2026-01-01T00:00:00.000Z): no session can match [E_USAGE]'],
     [['export', 'x.jsonl', '-'], 'export writes a file: give a file or folder as DST (a whole archive streams with pack -o -)'],
   ] as Array<[string[], string]>)('%j: what parseArgs would take not as meant is a usage error (%s), exit 2, nothing written', (args, message) => {
     const work = makeTempDir();

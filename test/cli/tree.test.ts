@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, test } from 'vitest';
+import { projectKey } from '../../src/format/project-key.js';
 import { FIXTURE_HOME, IDS } from '../helpers/zot-fixtures.js';
 import { jsonOf, linesOf, zotpack } from '../helpers/run-cli.js';
 import { buildSampleArchive, cleanupTempDirs, makeTempDir } from '../helpers/zot-archive.js';
@@ -27,6 +28,15 @@ describe('zotpack tree', () => {
     expect(lines[1]).toMatch(new RegExp(`^└─ @3 .* · ${IDS.branch3.slice(0, 8)} · .* \\[branch of ${IDS.long.slice(0, 8)}\\]$`));
     expect(r.stdout).not.toContain('orphan');
     expect(r.stderr).not.toContain('W_ORPHAN');
+  });
+
+  test('--project that names no project of the sources: said (W_NO_SESSIONS), exit 0; one that does: no word', () => {
+    const r = zotpack(['tree', '--project', '/home/dev/src/nope', '--project', '/home/dev/src/api'], { cwd, home: FIXTURE_HOME });
+    expect(r.status).toBe(0);
+    expect(linesOf(r.stdout)[0]).toBe('/home/dev/src/api  (ea93126eefee3546, 4 sessions)');
+    expect(linesOf(r.stderr).filter((l) => l.startsWith('warning:'))).toEqual([
+      `warning: --project /home/dev/src/nope: no project of the sources has its key (${projectKey('/home/dev/src/nope')}) [W_NO_SESSIONS]`,
+    ]);
   });
 
   test('times are local, as TZ says (zot writes them in UTC); --json keeps them as written', () => {
