@@ -24,8 +24,9 @@ const COMMANDS: Array<{ name: string; summary: string; load: () => Promise<Comma
   { name: 'describe', summary: "show zot's summary of one session file", load: async () => (await import('./commands/describe.js')).describeCommand },
 ];
 
-async function usage(): Promise<string> {
-  const helps = await Promise.all(COMMANDS.map(async (c) => (await c.load()).help));
+/** The overview; with `full`, every command's help after it (`--help`). */
+async function usage(full: boolean): Promise<string> {
+  const helps = full ? await Promise.all(COMMANDS.map(async (c) => (await c.load()).help)) : [];
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   return `zotpack ${version()} — bulk export, import, branch and trees for zot session archives
 
@@ -34,7 +35,7 @@ Usage: zotpack <command> [options]
 Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
 
-Options every command takes:
+Options every command takes (--home, --json and -q also before it):
   --home DIR    the zot home (default: $ZOT_HOME, else the platform's state folder)
   --json        one JSON document on stdout, nothing else there
   -q, --quiet   no warnings or progress on stderr
@@ -70,9 +71,14 @@ function commonFirst(argv: readonly string[]): string[] {
 export async function main(args: string[], io: CliIo = defaultIo()): Promise<number> {
   const argv = commonFirst(args);
   const [first, ...rest] = argv;
-  if (first === undefined || first === '--help' || first === '-h') {
-    io.stdout.write(`${await usage()}\n`);
-    return first === undefined ? EXIT_USAGE : EXIT_OK;
+  if (first === undefined) {
+    // A usage error: the overview, on stderr (--help gives every command's flags, on stdout).
+    io.stderr.write(`${await usage(false)}\n`);
+    return EXIT_USAGE;
+  }
+  if (first === '--help' || first === '-h') {
+    io.stdout.write(`${await usage(true)}\n`);
+    return EXIT_OK;
   }
   if (first === '--version' || first === '-v') {
     io.stdout.write(`${version()}\n`);
@@ -80,7 +86,7 @@ export async function main(args: string[], io: CliIo = defaultIo()): Promise<num
   }
   const name = first === 'help' ? rest[0] : first;
   if (first === 'help' && name === undefined) {
-    io.stdout.write(`${await usage()}\n`);
+    io.stdout.write(`${await usage(true)}\n`);
     return EXIT_OK;
   }
   const entry = COMMANDS.find((c) => c.name === name);

@@ -15,7 +15,7 @@ describe('zotpack (the built binary)', () => {
   test('--help lists every command and exits 0', () => {
     const r = zotpack(['--help'], { cwd });
     expect(r.status).toBe(0);
-    const listed = r.stdout.slice(r.stdout.indexOf('Commands:'), r.stdout.indexOf('Options every command takes:'));
+    const listed = r.stdout.slice(r.stdout.indexOf('Commands:'), r.stdout.indexOf('Options every command takes'));
     for (const c of COMMANDS) expect(listed).toMatch(new RegExp(`^  ${c} +\\S`, 'm'));
     expect(r.stderr).toBe('');
   });
@@ -35,10 +35,14 @@ describe('zotpack (the built binary)', () => {
     }
   });
 
-  test('no command: usage on stdout, exit 2', () => {
+  test('no command: the overview (no command helps) on stderr, exit 2', () => {
     const r = zotpack([], { cwd });
     expect(r.status).toBe(2);
-    expect(r.stdout).toContain('Usage: zotpack <command>');
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('Usage: zotpack <command>');
+    expect(r.stderr).toContain('zotpack help export');
+    expect(r.stderr).not.toContain('zotpack tree [--cwd DIR]');
+    expect(zotpack(['--help'], { cwd }).stdout).toContain('zotpack tree [--cwd DIR]');
   });
 
   test('help with no command: the usage, exit 0', () => {
