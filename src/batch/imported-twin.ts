@@ -9,8 +9,9 @@
  * byte for byte, every session moved once with export and import and later
  * with pack and unpack was a conflict. Compared here, it is the same session
  * while each bundled row after the first equals the next local row after
- * the header, or is one the export leaves out (a meta row, a row zot skips;
- * after rows an earlier unpack appended, those are there too):
+ * the header, or is one the export leaves out (a meta row, a row zot skips,
+ * a rename row a later meta row overrides; after rows an earlier unpack
+ * appended, those are there too):
  *
  * - the local rows run out first: the session grew on the other machine,
  *   and every bundled byte after the last row matched is appended — meta
@@ -72,6 +73,12 @@ export class ImportedTwin {
   private conflictAt = 0;
   /** A meta row came in the bundle after the last row matched. */
   private metaSinceMatch = false;
+  /**
+   * Where the local side stood at the first bundled rename row it lacks,
+   * while no meta row has come after it: the export leaves out a rename a
+   * later meta row overrides, so it is explained only once one comes.
+   */
+  private renameUnmatchedAt: number | undefined;
   /** The last local row had no newline after it: one goes before the appended bytes. */
   private needsNewline = false;
   private out: { write(bytes: Buffer): void } | undefined;
@@ -118,6 +125,8 @@ export class ImportedTwin {
     try {
       this.stream.end();
       if (this.state === 'conflict') return { status: 'conflict', at: this.conflictAt };
+      // A rename the local side lacks that no later meta row overrides: the session went on differently.
+      if (this.renameUnmatchedAt !== undefined) return { status: 'conflict', at: this.renameUnmatchedAt };
       // Only rows zot skips after the last one matched (a crash's cut-off
       // row, left out by the export): nothing to bring.
       if (this.state === 'extend') return this.grew ? { status: 'appended', bytes: this.appended } : { status: 'present', localAhead: false };
@@ -150,7 +159,10 @@ export class ImportedTwin {
       // hold yet (a meta row the import folded into the header is not).
       const verdict = this.scan.add(row);
       if (verdict === 'keep' || (verdict === 'meta' && this.switches())) this.grew = true;
-      if (verdict === 'meta') this.current = this.scan.lastMeta?.meta; // appended: the local side's now
+      if (verdict === 'meta') {
+        this.current = this.scan.lastMeta?.meta; // appended: the local side's now
+        this.renameUnmatchedAt = undefined;
+      }
       return undefined;
     }
     if (this.state !== 'matching') return undefined;
@@ -162,11 +174,15 @@ export class ImportedTwin {
       if (!(err instanceof ZotpackError)) throw err;
       return this.diverge();
     }
+    if (verdict === 'meta') this.renameUnmatchedAt = undefined;
     if (verdict !== 'first-meta') {
       if (this.next?.bytes.equals(row.bytes)) {
         if (verdict === 'meta') this.current = this.scan.lastMeta?.meta;
         this.metaSinceMatch = false;
         this.pull();
+      } else if (verdict === 'keep' && this.isRename()) {
+        this.renameUnmatchedAt ??= this.next?.start ?? 0;
+        return undefined;
       } else if (verdict === 'keep') {
         return this.diverge();
       } else {
@@ -182,6 +198,11 @@ export class ImportedTwin {
       this.extendFrom = row.end;
     }
     return undefined;
+  }
+
+  private isRename(): boolean {
+    const { head } = this.scan;
+    return head.kind === 'row' && head.type === 'rename';
   }
 
   private diverge(): undefined {

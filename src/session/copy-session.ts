@@ -4,6 +4,9 @@
  *
  * Rows zot reads are copied byte for byte (as slices of the read buffer);
  * meta rows fold into the header; rows zot skips are dropped and counted.
+ * So do rename rows a later meta row overrides: a meta row sets the title
+ * (a model switch's, often to none), and in the copy that meta is the
+ * header, before them — kept, they would name the session anew.
  * The header carries the session's last meta, which is known only at the
  * end, so the pass writes a header built from the first meta and, in the
  * rare session whose meta changed (a model switch), writes the file once
@@ -64,7 +67,7 @@ export interface DroppedRows {
   invalid: number;
   /** Valid JSON zot cannot decode. */
   undecodable: number;
-  /** Meta rows after the first, folded into the header. */
+  /** Meta rows after the first, and rename rows a later one overrides, folded into the header. */
   meta: number;
 }
 
@@ -86,6 +89,7 @@ export function copySession(source: string, plan: CopyPlan, options: CopyOptions
   let out: AtomicFile | undefined;
   let sink: RowSink | undefined;
   let tentative: Buffer | undefined;
+  const renames: RenameRow[] = [];
   try {
     const expected = options.expectSource;
     const sourceHash = expected ? createHash('sha256') : undefined;
@@ -97,7 +101,7 @@ export function copySession(source: string, plan: CopyPlan, options: CopyOptions
         }
       : undefined;
     const rows = readRows(source, { chunkSize: options.chunkSize, onRefill: () => sink?.flush(), onRead });
-    copyRows(rows, scan, () => {
+    copyRows(rows, scan, renames, () => {
       const dir = plan.dir(scan);
       plan.check?.(scan, dir);
       out = AtomicFile.create(join(dir, PLACEHOLDER), { durable: options.durable, overwrite: options.overwrite, mtime: options.mtime });
@@ -112,13 +116,14 @@ export function copySession(source: string, plan: CopyPlan, options: CopyOptions
       if (sourceBytes !== expected.bytes || got !== expected.sha256) throw sourceMismatch(source, sourceBytes, got, expected);
     }
     let sha256 = sink!.digest();
-    const rowsKept = sink!.rows;
+    const overridden = renames.filter((r) => r.metasBefore < scan.extraMetas);
+    const rowsKept = sink!.rows - overridden.length;
     const target = join(plan.dir(scan), plan.name(scan));
     // With no meta row after the first, the final header is the tentative one
     // (building a header is most of the per-file JavaScript of a small export).
     const header = scan.lastMeta === scan.firstMeta ? tentative! : headerRow(plan, scan.firstMeta!, scan.lastMeta!);
-    if (!header.equals(tentative!)) {
-      const rewritten = rewriteHeader(out!, tentative!.length, header, options);
+    if (!header.equals(tentative!) || overridden.length > 0) {
+      const rewritten = rewriteHeader(out!, tentative!.length, header, overridden, options);
       out = rewritten.file;
       sha256 = rewritten.sha256;
     }
@@ -126,7 +131,7 @@ export function copySession(source: string, plan: CopyPlan, options: CopyOptions
     let pending: PendingFile | undefined;
     if (options.defer) pending = out!.finish();
     else out!.commit();
-    const dropped = { invalid: scan.counts.invalid, undecodable: scan.counts.undecodable, meta: scan.extraMetas };
+    const dropped = { invalid: scan.counts.invalid, undecodable: scan.counts.undecodable, meta: scan.extraMetas + overridden.length };
     return { output: target, scan, rowsKept, dropped, bytesOut: out!.bytesWritten, sha256, warnings: scan.warnings, pending };
   } catch (err) {
     out?.abort();
@@ -159,21 +164,34 @@ function writeFailure(err: unknown, source: string): unknown {
  * the first meta row. A function of its own that ends with its loop, for the
  * reason given at SessionScan.addAll.
  */
-function copyRows(rows: Iterable<Row>, scan: SessionScan, open: () => RowSink): void {
+function copyRows(rows: Iterable<Row>, scan: SessionScan, renames: RenameRow[], open: () => RowSink): void {
   let sink: RowSink | undefined;
   for (const row of rows) {
     const verdict = scan.add(row);
-    if (verdict === 'first-meta') sink = open();
-    else if (verdict === 'keep') sink!.row(row);
+    if (verdict === 'first-meta') {
+      sink = open();
+    } else if (verdict === 'keep') {
+      const start = sink!.position;
+      sink!.row(row);
+      const { head } = scan;
+      if (head.kind === 'row' && head.type === 'rename') renames.push({ start, end: sink!.position, metasBefore: scan.extraMetas });
+    }
   }
+}
+
+/** Where a rename row went in the copy, and how many meta rows came before it. */
+interface RenameRow {
+  start: number;
+  end: number;
+  metasBefore: number;
 }
 
 function headerRow(plan: CopyPlan, first: MetaObject, last: MetaObject): Buffer {
   return Buffer.concat([metaRow(plan.header(first, last)), Buffer.from('\n')]);
 }
 
-/** A new temp file holding `header` and the body of `old` (everything after its first `skip` bytes). */
-function rewriteHeader(old: AtomicFile, skip: number, header: Buffer, options: CopyOptions): { file: AtomicFile; sha256: string | undefined } {
+/** A new temp file holding `header` and the body of `old` (everything after its first `skip` bytes), less the `drop` ranges. */
+function rewriteHeader(old: AtomicFile, skip: number, header: Buffer, drop: readonly RenameRow[], options: CopyOptions): { file: AtomicFile; sha256: string | undefined } {
   const file = AtomicFile.create(old.target, { durable: options.durable, overwrite: options.overwrite, mtime: options.mtime });
   const hash = options.sha256 ? createHash('sha256') : undefined;
   let fd: number | undefined;
@@ -183,8 +201,11 @@ function rewriteHeader(old: AtomicFile, skip: number, header: Buffer, options: C
     fd = openSync(old.tempPath, 'r');
     const buf = Buffer.allocUnsafe(1 << 20);
     let pos = skip;
+    let next = 0; // the next range to drop (they come in file order)
     for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, pos);
+      while (next < drop.length && pos >= drop[next]!.start) pos = drop[next++]!.end;
+      const until = next < drop.length ? drop[next]!.start : Infinity;
+      const n = readSync(fd, buf, 0, Math.min(buf.length, until - pos), pos);
       if (n === 0) break;
       const chunk = buf.subarray(0, n);
       file.write(chunk);

@@ -24,6 +24,8 @@ export class RowSink {
   private queued = 0;
   private readonly hash: Hash | undefined;
   rows = 0;
+  /** Bytes queued or written so far: where the next row starts in the output. */
+  position = 0;
 
   constructor(private readonly out: AtomicFile, options: { sha256?: boolean } = {}) {
     this.hash = options.sha256 ? createHash('sha256') : undefined;
@@ -57,6 +59,7 @@ export class RowSink {
       this.queue.push(b);
     }
     this.queued += b.length;
+    this.position += b.length;
     if (this.queue.length >= MAX_SLICES || this.queued >= MAX_QUEUED_BYTES) this.flush();
   }
 

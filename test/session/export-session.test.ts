@@ -4,6 +4,7 @@ import { afterAll, afterEach, describe, expect, test, vi } from 'vitest';
 import { fromFsError } from '../../src/errors.js';
 import { AtomicFile } from '../../src/session/atomic-file.js';
 import { exportSession } from '../../src/session/export-session.js';
+import { describeSession } from '../../src/session/describe-session.js';
 import { listTree, tempFiles } from '../helpers/fs-snapshot.js';
 import { API_CWD, bodyOf, FX, headerOf, IDS, rowsOf } from '../helpers/zot-fixtures.js';
 import { cleanupTempDirs, makeTempDir, renderSession, testId, writeSession } from '../helpers/zot-archive.js';
@@ -378,5 +379,37 @@ describe('export framing', () => {
     const text = readFileSync(r.output, 'utf8');
     expect(text.endsWith(`${last}\n`)).toBe(true);
     expect(text).not.toContain('\r');
+  });
+});
+
+describe('rename rows a later meta row overrides', () => {
+  /** meta, a prompt, two renames, a model switch's meta (with `title`, or none), a prompt, and a rename after it. */
+  function session(switchTitle: string | undefined, lastRename: boolean): string {
+    const dir = makeTempDir();
+    const id = testId(`renames-${switchTitle}-${lastRename}`);
+    const meta = (model: string, title?: string) =>
+      `{"type":"meta","meta":{"id":"${id}","cwd":"/p","model":"${model}","provider":"x","started":"2026-01-01T00:00:00Z"${title === undefined ? '' : `,"title":"${title}"`}}}`;
+    const prompt = (text: string) => `{"type":"message","message":{"role":"user","content":[{"text":"${text}"}],"time":"2026-01-01T00:00:01Z"}}`;
+    const lines = [meta('m1', 'T0'), prompt('first'), '{"title":"One","type":"rename"}', '{"title":"Two","type":"rename"}', meta('m2', switchTitle), prompt('second')];
+    if (lastRename) lines.push('{"title":"Three","type":"rename"}');
+    const path = join(dir, 's.jsonl');
+    writeFileSync(path, `${lines.join('\n')}\n`);
+    return path;
+  }
+
+  test.each([
+    ['a switch with no title (it clears the renames before it)', undefined, false, ''],
+    ['a switch with the title zot writes (the current one)', 'Two', false, 'Two'],
+    ['a switch repeating the first meta (the header is unchanged)', 'T0', false, 'T0'],
+    ['a rename after the switch (kept: it names the session)', undefined, true, 'Three'],
+  ])('%s: the export is named as the session is, the overridden renames folded into the header and counted', (_what, switchTitle, lastRename, title) => {
+    const source = session(switchTitle, lastRename);
+    expect(describeSession(source).summary.title).toBe(title);
+    const r = exportSession({ source, destination: join(makeTempDir(), 'x.zotsession'), asFile: true, durable: false });
+    expect(describeSession(r.output).summary.title).toBe(title);
+    expect(r.dropped).toEqual({ invalid: 0, undecodable: 0, meta: 3 });
+    const rows = readFileSync(r.output, 'utf8').trimEnd().split('\n');
+    expect(rows.filter((l) => l.includes('"type":"rename"'))).toEqual(lastRename ? ['{"title":"Three","type":"rename"}'] : []);
+    expect(r.rowsKept).toBe(rows.length - 1);
   });
 });
