@@ -15,13 +15,14 @@ import { runOp } from './run-op.js';
 import { WorkerPool } from './run-pool.js';
 import { keyRuns, SliceProgress, SliceSource, type SliceLimits } from './select-slices.js';
 import { ANY_SESSION } from './discover.js';
-import { matchesMeta } from './filters.js';
+import { describeMetaFilter, matchesMeta } from './filters.js';
 import { interner } from '../format/interner.js';
 import { appendAll } from '../format/append-all.js';
 
 // Shared by every session with nothing to say; never written to.
 const NO_COUNTS: Record<string, number> = Object.freeze({}) as Record<string, number>;
 const NO_WARNINGS = Object.freeze([]) as unknown as Warning[];
+const NONE_LEFT_OUT: ReadonlySet<string> = new Set();
 
 export interface DescribedSession {
   folderKey: string;
@@ -42,15 +43,17 @@ function inZotOrder(sessions: DescribedSession[]): DescribedSession[] {
 export async function describeProjects(
   options: ResolvedBatchOptions,
   command: 'tree' | 'stats',
-  /** `report` is the run's, for the caller's own warnings. */
-  /** `filteredOut`: ids of sessions the id or time filter left out so far (every one of this project's). */
+  /**
+   * `report` is the run's, for the caller's own warnings; `filteredOut` the
+   * ids of this project's sessions the id or time filter left out.
+   */
   onProject: (key: string, sessions: DescribedSession[], report: ReportBuilder, filteredOut: ReadonlySet<string>) => void,
   limits: SliceLimits = {},
 ): Promise<ReportBuilder> {
   // Describe reads every meta row anyway: filter on its result, not with an extra pass.
   const { filter } = options;
   const pool = options.pool ?? new WorkerPool(options);
-  const source = new SliceSource({ ...options, pool, filter: { projects: filter.projects } }, ANY_SESSION, limits);
+  const source = new SliceSource({ ...options, pool, filter: { projects: filter.projects } }, ANY_SESSION, limits, true);
   const report = new ReportBuilder(command, 0);
   const intern = interner();
   // Kept until their project is handed on, so rebuilt as object literals: a
@@ -85,7 +88,13 @@ export async function describeProjects(
       warnings: d.warnings.length > 0 ? d.warnings : NO_WARNINGS,
     };
   };
-  const filteredOut = new Set<string>();
+  // Ids the filter left out, by project until it is handed on; and how many sessions it left out in all.
+  const filteredOut = new Map<string, Set<string>>();
+  let leftOut = 0;
+  const handOn = (key: string, group: DescribedSession[]) => {
+    onProject(key, inZotOrder(group), report, filteredOut.get(key) ?? NONE_LEFT_OUT);
+    filteredOut.delete(key);
+  };
   // Sessions outside project folders, by the project their cwd names.
   const waiting = new Map<string, DescribedSession[]>();
   const progress = new SliceProgress(options.onProgress, source.filesTotal);
@@ -103,8 +112,13 @@ export async function describeProjects(
           }
           const d = o.value;
           if (!matchesMeta(filter, { id: d.id, started: d.summary.started })) {
+            leftOut++;
             // Its children are no orphans: their parent is here, only not shown.
-            if (d.id !== '') filteredOut.add(d.id);
+            if (d.id === '') return;
+            const key = slice.keyless ? projectKey(d.cwd) : s.folderKey;
+            let ids = filteredOut.get(key);
+            if (!ids) filteredOut.set(key, (ids = new Set()));
+            ids.add(d.id);
             return;
           }
           report.report.succeeded++;
@@ -130,13 +144,17 @@ export async function describeProjects(
         const joining = waiting.get(key);
         waiting.delete(key);
         if (joining) appendAll(group, joining);
-        if (group.length > 0) onProject(key, inZotOrder(group), report, filteredOut);
+        if (group.length > 0) handOn(key, group);
+        else filteredOut.delete(key);
       }
     }
-    for (const key of [...waiting.keys()].sort()) onProject(key, inZotOrder(waiting.get(key)!), report, filteredOut);
+    for (const key of [...waiting.keys()].sort()) handOn(key, waiting.get(key)!);
   } finally {
     if (!options.pool) await pool.close();
   }
   report.report.files = report.report.succeeded + report.report.failed;
+  if (report.report.succeeded === 0 && leftOut > 0 && !options.signal?.aborted) {
+    report.warn([{ code: 'W_NO_SESSIONS', message: `no session of the ${leftOut} read matches ${describeMetaFilter(filter)}` }]);
+  }
   return report;
 }

@@ -401,7 +401,7 @@ async function exportUnlocked(options: ExportArchiveOptions, limits: SliceLimits
 
   let progress: SliceProgress;
   try {
-    const source = new SliceSource(run, '.jsonl', limits);
+    const source = new SliceSource(run, '.jsonl', limits, true);
     progress = new SliceProgress(resolved.onProgress, source.filesTotal);
     // Temp files a killed run left (its workers could not remove them) go first.
     if (!dryRun) await removeTempFiles(out);

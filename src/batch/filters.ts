@@ -36,7 +36,8 @@ export function needsMeta(filter: SessionFilter): boolean {
 
 /** Whether a session passes the time and id parts of a filter. */
 export function matchesMeta(filter: SessionFilter, meta: { id: string; started: string | undefined }): boolean {
-  if (filter.idPrefix && !meta.id.startsWith(filter.idPrefix)) return false;
+  // Ids are hex, copied in either case.
+  if (filter.idPrefix && !meta.id.toLowerCase().startsWith(filter.idPrefix.toLowerCase())) return false;
   if (filter.since || filter.until) {
     const t = meta.started === undefined ? NaN : Date.parse(meta.started);
     if (Number.isNaN(t)) return false;
@@ -69,4 +70,13 @@ export function parseWhen(value: string, option: string): Date {
     throw new ZotpackError('E_USAGE', `${option} takes a date (2026-05-06) or a time (2026-05-06T18:46:29Z), got '${value}'`);
   }
   return new Date(t);
+}
+
+/** What a filter's time and id parts say, for a message: `--id 22e0 --since 2026-05-06T00:00:00.000Z`. */
+export function describeMetaFilter(filter: SessionFilter): string {
+  const parts: string[] = [];
+  if (filter.idPrefix) parts.push(`--id ${filter.idPrefix}`);
+  if (filter.since) parts.push(`--since ${filter.since.toISOString()}`);
+  if (filter.until) parts.push(`--until ${filter.until.toISOString()}`);
+  return parts.join(' ');
 }

@@ -126,12 +126,15 @@ async function importUnlocked(options: ImportArchiveOptions, limits: SliceLimits
   const report = new ReportBuilder('import', 0, { rows: true });
   let files = 0;
   let hashes: ExportHashes | undefined;
+  // Files found before the filters: with none, the folder is the mistake (a zot home given to import); with some, the filters are.
+  let found = 0;
   try {
     // Ids already in the home, then those taken earlier in this run.
     const taken = options.freshId ? new IdPaths('') : await indexHomeIds(home, resolved, limits);
     if (resolved.signal?.aborted) return { planned, imported, present, report: report.finish(true) };
     // Folders are searched for .zotsession files; files named directly are taken whatever their name.
     const source = new SliceSource(resolved, '.zotsession', limits);
+    found = source.filesTotal;
     hashes = options.dryRun ? undefined : ExportHashes.open(base.sources, (w) => report.warn(w));
     const progress = new SliceProgress(options.onProgress, source.filesTotal);
     for await (const slice of source.reported(report)) {
@@ -217,7 +220,7 @@ async function importUnlocked(options: ImportArchiveOptions, limits: SliceLimits
       report.warn([{ code: 'W_UNUSED_MAP', message: `--map-cwd ${r.from}=${r.to}: no session to import has its project folder under ${r.from}`, path }]);
     }
   }
-  if (files === 0 && !resolved.signal?.aborted) {
+  if (found === 0 && !resolved.signal?.aborted) {
     // Said, not silent: a zot home (.jsonl sessions) given to import is the likely mistake.
     for (const source of base.sources) {
       const path = resolve(source);

@@ -206,7 +206,7 @@ async function hashSessions(
   onProgress: PackArchiveOptions['onProgress'],
   limits: SliceLimits,
 ): Promise<number> {
-  const source = new SliceSource(resolved, '.jsonl', limits);
+  const source = new SliceSource(resolved, '.jsonl', limits, true);
   const progress = new SliceProgress(onProgress, source.filesTotal);
   const waiting: Packed[] = [];
   let files = 0;

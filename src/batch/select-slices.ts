@@ -9,11 +9,13 @@
  * project is known only from their meta row, so a caller keeps what it
  * learned of them until their project's slice comes.
  */
+import { resolve } from 'node:path';
 import type { Warning } from '../errors.js';
 import type { Progress, ResolvedBatchOptions } from './batch-options.js';
 import type { ReportBuilder } from './batch-report.js';
 import { byPath, countFolder, findFolders, listFolder, type FolderDiscovery, type SessionEntry, type SessionExt, type SessionFolder } from './discover.js';
-import { needsMeta, projectKeyOf, projectKeys } from './filters.js';
+import { describeMetaFilter, needsMeta, projectKeyOf, projectKeys } from './filters.js';
+import { isFolder } from '../session/stat-quietly.js';
 import type { JobError } from './protocol.js';
 import { filterByMeta, type Selected } from './select-sessions.js';
 
@@ -51,11 +53,15 @@ export class SliceSource {
   /** Session files found (before the time and id filters): a progress bar's total. */
   readonly filesTotal: number;
   private warned = 0;
+  /** Sessions that passed the filters so far. */
+  private selected = 0;
 
   constructor(
     private readonly options: ResolvedBatchOptions,
     ext: SessionExt = '.jsonl',
     private readonly limits: SliceLimits = {},
+    /** Say so (W_NO_SESSIONS) when the folders given hold no session file: a wrong --home or --from, not an empty result. */
+    warnEmpty = false,
   ) {
     const keys = projectKeys(options.filter);
     // A project filter is decided by folder name, before any folder is listed.
@@ -78,6 +84,12 @@ export class SliceSource {
       total += g.counted;
     }
     this.filesTotal = total;
+    if (warnEmpty && !keys && total === 0 && d.errors.length === 0) {
+      for (const source of options.sources) {
+        const path = resolve(source);
+        if (isFolder(path)) d.warnings.push({ code: 'W_NO_SESSIONS', message: 'no session files here (zot keeps them in <zot home>/sessions/<project key>/)', path });
+      }
+    }
     // A project named that no folder holds (and no session outside one could be): a typo, said, not an empty result.
     if (keys && (groups.get('')?.counted ?? 0) === 0) {
       for (const p of options.filter.projects ?? []) {
@@ -109,6 +121,7 @@ export class SliceSource {
     const errors: JobError[] = this.discovery.errors.splice(0);
     let sessions: Selected[] = entries;
     if (needsMeta(options.filter) || (keys && keyless)) sessions = await filterByMeta(options, entries, errors);
+    this.selected += sessions.length;
     return { sessions, keyless, warnings: this.newWarnings(), errors, counted };
   }
 
@@ -151,7 +164,11 @@ export class SliceSource {
       if (current.length >= max) yield await take();
     }
     // The last slice, possibly empty: it also carries the last warnings.
-    yield await take();
+    const last = await take();
+    if (this.selected === 0 && this.filesTotal > 0 && needsMeta(this.options.filter) && !this.options.signal?.aborted) {
+      last.warnings.push({ code: 'W_NO_SESSIONS', message: `no session of the ${this.filesTotal} found matches ${describeMetaFilter(this.options.filter)}` });
+    }
+    yield last;
   }
 }
 

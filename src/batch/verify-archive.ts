@@ -124,7 +124,7 @@ export async function verifyArchive(options: VerifyArchiveOptions, limits: Slice
   }
   // A folder with nothing to check is not a backup that checks out (a wrong path, an export that never ran).
   if (isDir && found.files === 0 && found.archiveProblems.length === 0 && !resolved.signal?.aborted) {
-    found.archiveWarnings.push({ code: 'W_NO_SESSIONS', message: 'no sessions here to check (.jsonl files, or .zotsession files with a manifest)', path });
+    found.archiveWarnings.push({ code: 'W_NO_SESSIONS', message: 'no sessions here to check (.jsonl or .zotsession files)', path });
   }
   const problems = [...found.archiveProblems, ...found.sessionProblems, ...found.linkProblems];
   const warnings = [...found.archiveWarnings, ...found.sessionWarnings, ...found.linkWarnings];

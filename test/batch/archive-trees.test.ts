@@ -10,7 +10,7 @@ import { exportArchive } from '../../src/batch/export-archive.js';
 import { describeSession } from '../../src/session/describe-session.js';
 import { exportSession } from '../../src/session/export-session.js';
 import { projectTree, type TreeNode } from '../../src/session/session-tree.js';
-import { buildSampleArchive, cleanupTempDirs, makeTempDir } from '../helpers/zot-archive.js';
+import { buildSampleArchive, cleanupTempDirs, makeTempDir, testId, writeSession } from '../helpers/zot-archive.js';
 
 afterAll(cleanupTempDirs);
 
@@ -96,9 +96,32 @@ describe('archive-wide trees, stats and find', () => {
       const b2 = roots.find((n) => n.id === branch2.id)!;
       expect([b2.orphan, b2.parentFiltered]).toEqual([false, true]);
       expect(r.report.warnings.filter((w) => w.code === 'W_ORPHAN' && w.path === sample.named.branch2)).toEqual([]);
-      const o = roots.find((n) => n.id === orphan.id);
-      if (o) expect([o.orphan, o.parentFiltered]).toEqual([true, false]);
     }
+    // A parent gone from the archive is gone, filter or not.
+    const alone = await archiveTrees({ sources: [sample.home], jobs: 2, filter: { idPrefix: orphan.id } });
+    const o = alone.projects.flatMap((p) => p.roots).find((n) => n.id === orphan.id)!;
+    expect([o.orphan, o.parentFiltered]).toEqual([true, false]);
+    // So is one in another project: zot's tree is a project's, and so is what a filter leaves out.
+    const home = makeTempDir();
+    const parentId = testId('cross-parent');
+    const childId = testId('cross-child');
+    writeSession(home, { cwd: '/a', id: parentId, rows: [{ user: 'parent' }] });
+    writeSession(home, { cwd: '/b', id: childId, parent: parentId, forkPoint: 1, rows: [{ user: 'child' }] });
+    for (const filter of [{}, { idPrefix: childId }]) {
+      const r = await archiveTrees({ sources: [home], jobs: 2, filter }, undefined, { maxFiles: 1 });
+      const c = r.projects.flatMap((p) => p.roots).find((n) => n.id === childId)!;
+      expect([c.orphan, c.parentFiltered], JSON.stringify(filter)).toEqual([true, false]);
+    }
+  });
+
+  it('with an id or time filter that selects nothing, says so (W_NO_SESSIONS)', async () => {
+    const r = await archiveTrees({ sources: [sample.home], jobs: 2, filter: { idPrefix: 'ffffffff' } });
+    expect(r.projects).toEqual([]);
+    expect(r.report.warnings).toEqual([expect.objectContaining({ code: 'W_NO_SESSIONS', message: expect.stringContaining('matches --id ffffffff') })]);
+    // An id in capitals is the same id.
+    const id = describeSession(sample.named.branch2).id;
+    const upper = await archiveTrees({ sources: [sample.home], jobs: 2, filter: { idPrefix: id.toUpperCase() } });
+    expect(upper.projects.flatMap((p) => p.roots).map((n) => n.id)).toEqual([id]);
   });
 
   it('finds by prefix across projects', async () => {

@@ -29,6 +29,28 @@ describe('bulk commands through the binary', () => {
     sample = buildSampleArchive(makeTempDir(), { bigRowBytes: 500_000 });
   });
 
+  it('a home with no sessions, or filters that select none: said (W_NO_SESSIONS), not a silent empty run', () => {
+    const empty = makeTempDir();
+    const bundle = join(makeTempDir(), 'b.zotpack');
+    for (const [args, says] of [
+      [['export', '--out', join(makeTempDir(), 'x')], `warning: ${empty}: no session files here`],
+      [['pack', '-o', bundle], `warning: ${empty}: no session files here`],
+      [['stats'], `warning: ${empty}: no session files here`],
+    ] as Array<[string[], string]>) {
+      const r = zotpack([...args, '--home', empty]);
+      expect([r.code, r.stderr], args.join(' ')).toEqual([0, expect.stringContaining(says)]);
+    }
+    for (const args of [['export', '--out', join(makeTempDir(), 'y')], ['pack', '-o', join(makeTempDir(), 'c.zotpack')], ['tree'], ['import', join(makeTempDir())]]) {
+      const r = zotpack([...args, '--id', 'ffffffff', '--from', sample.home]);
+      if (args[0] === 'import') {
+        // A folder with no .zotsession file at all: that is what import says, not the filter.
+        expect(r.stderr, args.join(' ')).toContain('no .zotsession files here');
+        continue;
+      }
+      expect(r.stderr, args.join(' ')).toMatch(/warning: no session of the \d+ (found|read) matches --id ffffffff \[W_NO_SESSIONS\]/);
+    }
+  });
+
   it('export --out: exit 1 when some files fail, one JSON report, bad files named', () => {
     const out = makeTempDir();
     const r = zotpack(['export', '--out', out, '--json', '--jobs', '2'], { ZOT_HOME: sample.home });
