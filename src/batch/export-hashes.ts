@@ -15,7 +15,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { ZotpackError, fromFsError, type Warning } from '../errors.js';
 import { sourceMismatch } from '../session/copy-session.js';
 import { isProjectKey } from '../format/project-key.js';
-import { MANIFEST_NAME, ManifestCursor } from './export-manifest.js';
+import { MANIFEST_NAME, ManifestCursor, outputKey, readJournal, type ManifestEntry } from './export-manifest.js';
 
 /** A session file's size and sha256 as its export recorded them. */
 export interface ExpectedBytes {
@@ -33,44 +33,108 @@ function exportRoot(source: string): string | undefined {
   return undefined;
 }
 
+/** One export folder: its manifest, read a range of projects at a time, and a killed run's journal over it. */
+interface ExportFolder {
+  root: string;
+  cursor: ManifestCursor;
+  /** Exports a killed run published after the manifest was written, by output: newer than its entries. */
+  journal: Map<string, ManifestEntry>;
+  /** The projects whose every listed session the sources take in: all (the folder was given), or the project folders given. */
+  covers: 'all' | Set<string>;
+}
+
+/** A listed session's expected bytes, and whether its absence is a loss (its folder was given, not single files of it). */
+export interface Listed extends ExpectedBytes {
+  covered: boolean;
+}
+
 export class ExportHashes {
-  private constructor(private readonly cursors: Array<{ root: string; cursor: ManifestCursor }>) {}
+  private constructor(private readonly folders: ExportFolder[]) {}
 
   /**
-   * The manifests of the sources that are export folders (or project
-   * folders of one). A manifest that cannot be read is a warning: its
-   * sessions are imported unchecked, as from a folder with no manifest.
+   * The manifests of the sources that are export folders, or project
+   * folders or files of one. A manifest that cannot be read is a warning:
+   * its sessions are imported unchecked, as from a folder with no manifest.
    */
   static open(sources: readonly string[], warn: (w: Warning[]) => void): ExportHashes {
-    const cursors: Array<{ root: string; cursor: ManifestCursor }> = [];
-    for (const root of new Set(sources.map(exportRoot))) {
-      if (root === undefined) continue;
-      try {
-        const cursor = ManifestCursor.open(root);
-        if (cursor) cursors.push({ root, cursor });
-      } catch (err) {
-        if (!(err instanceof ZotpackError)) throw err;
-        warn([{ code: 'W_UNREADABLE', message: `${err.reason}; its sessions are imported without a check of their sha256`, path: err.path }]);
+    const folders = new Map<string, ExportFolder>();
+    const unreadable = new Set<string>();
+    for (const source of sources) {
+      const root = exportRoot(source);
+      if (root === undefined || unreadable.has(root)) continue;
+      let f = folders.get(root);
+      if (!f) {
+        try {
+          const cursor = ManifestCursor.open(root);
+          if (!cursor) continue;
+          const journal = new Map([...readJournal(root).values()].map((e) => [e.output, e]));
+          folders.set(root, (f = { root, cursor, journal, covers: new Set() }));
+        } catch (err) {
+          if (!(err instanceof ZotpackError)) throw err;
+          unreadable.add(root);
+          warn([{ code: 'W_UNREADABLE', message: `${err.reason}; its sessions are imported without a check of their sha256`, path: err.path }]);
+          continue;
+        }
       }
+      const path = resolve(source);
+      if (path === root) f.covers = 'all';
+      else if (f.covers !== 'all' && dirname(path) === root) f.covers.add(basename(path));
     }
-    return new ExportHashes(cursors);
+    return new ExportHashes([...folders.values()]);
   }
 
-  /** The expected bytes of every listed session of the project keys up to `key`, by absolute path. */
-  through(key: string, into: Map<string, ExpectedBytes>): void {
-    for (const { root, cursor } of this.cursors) {
-      for (const e of cursor.takeThrough(key)) into.set(join(root, e.output), { bytes: e.bytes, sha256: e.sha256 });
+  /**
+   * The listed sessions of the projects in a slice (`inSlice`) whose keys
+   * sort up to `key`, by absolute path. Those of other projects are passed
+   * over, not kept — what is held follows the slice — except that a
+   * project the sources take in whole but no slice held (its folder gone)
+   * is missing: each of its sessions goes to `onMissing`.
+   */
+  through(key: string, inSlice: (key: string) => boolean, wanted: (key: string) => boolean, onMissing?: (path: string) => void): Map<string, Listed> {
+    const into = new Map<string, Listed>();
+    for (const f of this.folders) {
+      const each = (output: string, e: ManifestEntry) => this.hand(f, output, e, inSlice, wanted, into, onMissing);
+      f.cursor.forEachThrough(key, (e) => each(e.output, e));
+      for (const [output, e] of f.journal) if (outputKey(output) <= key) each(output, e);
     }
+    return into;
+  }
+
+  /** At the end: the listed sessions of projects the sources take in whole that no slice held. */
+  rest(wanted: (key: string) => boolean, onMissing: (path: string) => void): void {
+    for (const f of this.folders) {
+      const each = (output: string, e: ManifestEntry) => this.hand(f, output, e, () => false, wanted, new Map(), onMissing);
+      f.cursor.forEachRest((e) => each(e.output, e));
+      for (const [output, e] of f.journal) each(output, e);
+    }
+  }
+
+  private hand(
+    f: ExportFolder,
+    output: string,
+    e: ManifestEntry,
+    inSlice: (key: string) => boolean,
+    wanted: (key: string) => boolean,
+    into: Map<string, Listed>,
+    onMissing: ((path: string) => void) | undefined,
+  ): void {
+    // The journal's entry is the later export of the same output.
+    const latest = f.journal.get(output) ?? e;
+    f.journal.delete(output);
+    const key = outputKey(output);
+    const covered = f.covers === 'all' || f.covers.has(key);
+    const path = join(f.root, output);
+    if (inSlice(key)) into.set(path, { bytes: latest.bytes, sha256: latest.sha256, covered });
+    else if (covered && wanted(key)) onMissing?.(path);
   }
 
   /** The expected bytes of one session file (an import of one file), if an export folder's manifest lists it. */
   static of(file: string, warn: (w: Warning[]) => void): ExpectedBytes | undefined {
     const path = resolve(file);
+    const key = basename(dirname(path));
     const hashes = ExportHashes.open([path], warn);
     try {
-      const found = new Map<string, ExpectedBytes>();
-      hashes.through(basename(dirname(path)), found);
-      return found.get(path);
+      return hashes.through(key, (k) => k === key, () => false).get(path);
     } finally {
       hashes.close();
     }
@@ -99,6 +163,6 @@ export class ExportHashes {
   }
 
   close(): void {
-    for (const { cursor } of this.cursors) cursor.close();
+    for (const { cursor } of this.folders) cursor.close();
   }
 }

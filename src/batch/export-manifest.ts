@@ -178,15 +178,25 @@ export class ManifestCursor {
   /** The entries whose output's project key is `key` or sorts before it, in output order. */
   takeThrough(key: string): ManifestEntry[] {
     const taken: ManifestEntry[] = [];
-    for (let e = this.peek(); e !== undefined && outputKey(e.output) <= key; e = this.peek()) taken.push(this.take());
+    this.forEachThrough(key, (e) => taken.push(e));
     return taken;
+  }
+
+  /** takeThrough, each entry handed on and not kept (a caller that wants a few projects' of them). */
+  forEachThrough(key: string, each: (e: ManifestEntry) => void): void {
+    for (let e = this.peek(); e !== undefined && outputKey(e.output) <= key; e = this.peek()) each(this.take());
   }
 
   /** Every entry not yet taken, in output order. */
   takeAll(): ManifestEntry[] {
     const taken: ManifestEntry[] = [];
-    while (this.peek() !== undefined) taken.push(this.take());
+    this.forEachRest((e) => taken.push(e));
     return taken;
+  }
+
+  /** takeAll, each entry handed on and not kept. */
+  forEachRest(each: (e: ManifestEntry) => void): void {
+    while (this.peek() !== undefined) each(this.take());
   }
 
   /** Closes the file (before the manifest is replaced: some systems refuse to replace an open file). */

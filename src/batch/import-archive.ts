@@ -14,12 +14,13 @@
  * two with one id, the first in that order is imported.
  */
 import { isFolder } from '../session/stat-quietly.js';
-import { resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { sessionsRoot } from '../format/project-key.js';
 import { resolveBatchOptions, type BatchOptions, type ResolvedBatchOptions } from './batch-options.js';
 import { ReportBuilder, type BatchReport } from './batch-report.js';
 import { runOp, runOpOn } from './run-op.js';
-import { ExportHashes, type ExpectedBytes } from './export-hashes.js';
+import { ExportHashes, type Listed } from './export-hashes.js';
+import { needsMeta, projectKeys } from './filters.js';
 import { WorkerPool } from './run-pool.js';
 import { IdPaths, indexHomeIds } from './id-paths.js';
 import { SliceProgress, SliceSource, type SliceLimits } from './select-slices.js';
@@ -91,6 +92,8 @@ export interface ImportArchiveResult {
   report: BatchReport;
 }
 
+const NOTHING_LISTED: ReadonlyMap<string, Listed> = new Map();
+
 /** Where a source's session is when an earlier source of the same run has its id. */
 export const EARLIER_IN_RUN = '(an earlier file of this run)';
 
@@ -136,6 +139,15 @@ async function importUnlocked(options: ImportArchiveOptions, limits: SliceLimits
     const source = new SliceSource(resolved, '.zotsession', limits);
     found = source.filesTotal;
     hashes = options.dryRun ? undefined : ExportHashes.open(base.sources, (w) => report.warn(w));
+    const keys = projectKeys(base.filter);
+    const wanted = (key: string) => !keys || keys.has(key);
+    // With a time or id filter, a listed file not among those selected may be one the filter left out.
+    const missing = needsMeta(base.filter)
+      ? undefined
+      : (path: string) => {
+          files++;
+          report.fail({ code: 'E_NOT_FOUND', message: 'listed in the export manifest, missing: not imported', path });
+        };
     const progress = new SliceProgress(options.onProgress, source.filesTotal);
     for await (const slice of source.reported(report)) {
       files += slice.sessions.length + slice.errors.length;
@@ -165,10 +177,14 @@ async function importUnlocked(options: ImportArchiveOptions, limits: SliceLimits
         onPlanned({ source: s.path, id, cwd });
       });
       if (options.dryRun) continue;
-      // What the export folder's manifest says each file holds: a file changed since is not imported.
-      const expected = new Map<string, ExpectedBytes>();
+      // What the export folder's manifest says each file holds: a file changed since is not imported, one gone is reported.
       const last = slice.sessions[slice.sessions.length - 1];
-      if (!slice.keyless && last !== undefined) hashes?.through(last.folderKey, expected);
+      const inSlice = new Set([...slice.sessions.map((s) => s.folderKey), ...slice.errors.map((e) => basename(dirname(e.path ?? '')))]);
+      const expected = !slice.keyless && last !== undefined && hashes ? hashes.through(last.folderKey, (k) => inSlice.has(k), wanted, missing) : NOTHING_LISTED;
+      if (missing) {
+        const here = new Set([...slice.sessions.map((s) => s.path), ...slice.errors.map((e) => e.path)]);
+        for (const [path, listed] of expected) if (listed.covered && !here.has(path)) missing(path);
+      }
       const onProgress = progress.forRun(todo, slice.counted - todo.length);
       const done = new Array<ImportedSession | undefined>(todo.length);
       const record = (i: number, r: ImportResult) => {
@@ -183,7 +199,10 @@ async function importUnlocked(options: ImportArchiveOptions, limits: SliceLimits
         else record(i, r);
       });
       try {
-        const fileOf = (s: Selected) => ({ path: s.path, expect: expected.get(s.path) });
+        const fileOf = (s: Selected) => {
+          const listed = expected.get(s.path);
+          return { path: s.path, expect: listed && { bytes: listed.bytes, sha256: listed.sha256 } };
+        };
         await runOpOn({ ...resolved, onProgress }, 'import', todo, fileOf, settings, (indexes, outcomes) => {
           publisher.check();
           indexes.forEach((i, k) => {
@@ -203,6 +222,7 @@ async function importUnlocked(options: ImportArchiveOptions, limits: SliceLimits
       // In source order, whatever order the jobs finished in.
       for (const d of done) if (d) onImported(d);
     }
+    if (missing && !resolved.signal?.aborted) hashes?.rest(wanted, missing);
   } finally {
     hashes?.close();
     try {

@@ -358,7 +358,8 @@ async function checkFolder(dir: string, options: ResolvedBatchOptions, limits: S
       });
       if (manifest) {
         const entries: ManifestEntry[] = [];
-        for (const [key] of keyRuns(slice.sessions, (s) => s.folderKey)) entries.push(...manifest.takeThrough(key));
+        // A killed export's journal holds the later export of an output: its entry wins.
+        for (const [key] of keyRuns(slice.sessions, (s) => s.folderKey)) entries.push(...manifest.takeThrough(key).map((e) => journal!.get(e.output) ?? e));
         await checkHashes(dir, checked, entries, { ...run, onProgress: undefined });
         missing(entries, new Set(checked.map((c) => c.path)));
         await checkUnlisted(dir, checked, entries, journal!, { ...run, onProgress: undefined });

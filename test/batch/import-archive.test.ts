@@ -1,5 +1,5 @@
-import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { MANIFEST_NAME, readManifest } from '../../src/batch/export-manifest.js';
+import { appendFileSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { JOURNAL_NAME, MANIFEST_NAME, readManifest } from '../../src/batch/export-manifest.js';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archiveTrees } from '../../src/batch/archive-trees.js';
@@ -127,6 +127,48 @@ describe('importArchive', () => {
     expect(r.report.errors).toEqual([]);
     expect(r.report.warnings).toEqual([expect.objectContaining({ code: 'W_UNREADABLE', path: join(copy, MANIFEST_NAME) })]);
     expect(r.imported).toHaveLength(entries.length);
+  });
+
+  it('reports each file the export manifest lists that is gone (E_NOT_FOUND), for what the sources take in whole; not with a time or id filter', async () => {
+    const copy = join(makeTempDir(), 'backup');
+    cpSync(out, copy, { recursive: true });
+    const entries = readManifest(copy)!.sessions;
+    const gone = entries[0]!;
+    rmSync(join(copy, gone.output));
+    // A whole project folder gone too.
+    const lastKey = entries.at(-1)!.key;
+    const goneProject = entries.filter((e) => e.key === lastKey && e.key !== gone.key);
+    rmSync(join(copy, lastKey), { recursive: true });
+    const missingOf = (r: Awaited<ReturnType<typeof importArchive>>) => r.report.errors.filter((e) => e.code === 'E_NOT_FOUND').map((e) => e.path).sort();
+    const whole = await importArchive({ sources: [copy], home: makeTempDir(), jobs: 2 }, { maxFiles: 2 });
+    expect(missingOf(whole)).toEqual([gone, ...goneProject].map((e) => join(copy, e.output)).sort());
+    expect(whole.imported).toHaveLength(entries.length - 1 - goneProject.length);
+    expect(whole.report.files).toBe(entries.length);
+    // Its project folder given: only that project's; another project's folder: none.
+    expect(missingOf(await importArchive({ sources: [join(copy, gone.key)], home: makeTempDir(), jobs: 2 }))).toEqual([join(copy, gone.output)]);
+    const other = entries.find((e) => e.key !== gone.key && e.key !== lastKey)!;
+    expect(missingOf(await importArchive({ sources: [join(copy, other.key)], home: makeTempDir(), jobs: 2 }))).toEqual([]);
+    // Files given one by one: the others of their folder are not missing.
+    expect(missingOf(await importArchive({ sources: [join(copy, other.output)], home: makeTempDir(), jobs: 2 }))).toEqual([]);
+    // A project filter: the others' are not asked for; an id filter: none can be told from one left out.
+    expect(missingOf(await importArchive({ sources: [copy], home: makeTempDir(), jobs: 2, filter: { projects: [other.key] } }))).toEqual([]);
+    expect(missingOf(await importArchive({ sources: [copy], home: makeTempDir(), jobs: 2, filter: { idPrefix: other.id } }))).toEqual([]);
+  });
+
+  it("takes a killed export's journal over its manifest: a session exported again after the manifest imports, checked against its later hash", async () => {
+    const src = buildSampleArchive(makeTempDir(), { bigRowBytes: 1000 });
+    const backup = makeTempDir();
+    await exportArchive({ sources: [src.home], out: backup, jobs: 2 });
+    appendFileSync(src.named.plain, '{"type":"message","message":{"role":"user","content":[{"text":"later"}],"time":"2026-03-01T00:00:00Z"}}\n');
+    const later = makeTempDir();
+    await exportArchive({ sources: [src.home], out: later, jobs: 2 });
+    const entry = readManifest(later)!.sessions.find((e) => e.source === src.named.plain)!;
+    // As a run killed after publishing it leaves the backup: the new file, its journal line, the old manifest.
+    copyFileSync(join(later, entry.output), join(backup, entry.output));
+    writeFileSync(join(backup, JOURNAL_NAME), `${JSON.stringify(entry)}\n`);
+    const r = await importArchive({ sources: [backup], home: makeTempDir(), jobs: 2 });
+    expect(r.report.errors.filter((e) => e.code === 'E_HASH_MISMATCH')).toEqual([]);
+    expect(r.imported.map((i) => i.source)).toContain(join(backup, entry.output));
   });
 
   it('refuses cwd beside mapCwd, and a malformed rule, before anything is read (E_USAGE)', async () => {

@@ -159,6 +159,10 @@ describe('verifyArchive', () => {
     expect((await verifyArchive({ path: out, jobs: 1 })).problems).toEqual([]);
     appendFileSync(join(out, dropped!.output), '{}\n');
     expect((await verifyArchive({ path: out, jobs: 1 })).problems).toEqual([expect.objectContaining({ code: 'E_HASH_MISMATCH', path: join(out, dropped!.output) })]);
+    // A listed session exported again by a run killed before its manifest: the journal's hash is the one to check.
+    writeFileSync(join(out, JOURNAL_NAME), `${JSON.stringify({ ...dropped!, bytes: dropped!.bytes + 3, sha256: createHash('sha256').update(readFileSync(join(out, dropped!.output))).digest('hex') })}\n`);
+    writeManifest(out, manifest, false);
+    expect((await verifyArchive({ path: out, jobs: 1 })).problems).toEqual([]);
     // A copy put there by hand, under another name.
     rmSync(join(out, JOURNAL_NAME));
     writeManifest(out, manifest, false);
