@@ -81,7 +81,7 @@ const byOutput = (a: ManifestEntry, b: ManifestEntry) => compareOutputs(a.output
 function badManifest(path: string, err: unknown): ZotpackError {
   return new ZotpackError(
     'E_BAD_MANIFEST',
-    `cannot read the export manifest: ${(err as Error).message} (remove it and export again to rebuild it: each session is then exported anew)`,
+    `cannot read the export manifest: ${(err as Error).message} (export into a new folder; or remove it and export here again: each session still at the source is exported anew)`,
     { path, cause: err },
   );
 }

@@ -5,10 +5,9 @@
 import { resolveBatchOptions, type BatchOptions, type ResolvedBatchOptions } from './batch-options.js';
 import { ReportBuilder, type BatchReport } from './batch-report.js';
 import { runOp } from './run-op.js';
-import { byPath } from './discover.js';
+import { ANY_SESSION, byPath } from './discover.js';
 import { WorkerPool } from './run-pool.js';
 import { SliceProgress, SliceSource, type SliceLimits } from './select-slices.js';
-import { ANY_SESSION } from './discover.js';
 
 export interface ArchiveMatch {
   id: string;

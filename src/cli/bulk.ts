@@ -10,29 +10,45 @@ import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, printWarnings, type CliIo } fro
 import { progressBar } from './progress.js';
 import { renderReport } from './render-report.js';
 
-export const BULK_OPTIONS = {
+/** Where the sessions are, and how many threads: what every bulk command takes (find takes only these). */
+export const SOURCE_OPTIONS = {
   from: { type: 'string', multiple: true },
   project: { type: 'string', multiple: true },
+  jobs: { type: 'string', short: 'j' },
+} as const;
+
+export const BULK_OPTIONS = {
+  ...SOURCE_OPTIONS,
   since: { type: 'string' },
   until: { type: 'string' },
   id: { type: 'string' },
-  jobs: { type: 'string', short: 'j' },
 } as const;
 
 /** The bulk commands that write (export, import): a plan instead of the run. Others refuse the flag. */
 export const DRY_RUN_OPTION = { 'dry-run': { type: 'boolean' } } as const;
 
-export const BULK_HELP = `  --from PATH     a zot home, sessions/ folder, project folder or file (repeatable;
-                  default: the zot home)
-  --project P     only the project with cwd P or key P (repeatable)
-  --since T       only sessions started at or after T (2026-05-06, local
+const whereHelp = (from: string) => `  --from PATH     a zot home, sessions/ folder, project folder or file (repeatable;
+                  ${from})
+  --project P     only the project with cwd P or key P (repeatable)`;
+const WHERE_HELP = whereHelp('default: the zot home');
+
+const FILTER_HELP = `  --since T       only sessions started at or after T (2026-05-06, local
                   midnight, or RFC 3339)
   --until T       only sessions started before T
-  --id PREFIX     only sessions whose id starts with PREFIX
-  -j, --jobs N    worker threads (default: the number of CPUs)
+  --id PREFIX     only sessions whose id starts with PREFIX`;
+
+const RUN_HELP = `  -j, --jobs N    worker threads (default: the number of CPUs)
   --home DIR      the zot home (default: $ZOT_HOME or the platform's)
   --json          one JSON report on stdout
   -q, --quiet     no progress bar, warnings or report on stderr`;
+
+/** The help of SOURCE_OPTIONS (and the common flags). */
+export const SOURCE_HELP = `${WHERE_HELP}\n${RUN_HELP}`;
+
+export const BULK_HELP = `${WHERE_HELP}\n${FILTER_HELP}\n${RUN_HELP}`;
+
+/** import's: its sources are what it imports, with no default. */
+export const IMPORT_SOURCES_HELP = `${whereHelp('the same as SRC: no default')}\n${FILTER_HELP}\n${RUN_HELP}`;
 
 interface BulkValues {
   from?: string[];

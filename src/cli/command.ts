@@ -33,23 +33,24 @@ type Options = NonNullable<ParseArgsConfig['options']>;
  * current folder to every path function).
  */
 export function parse<O extends Options>(argv: string[], options: O): ReturnType<typeof parseArgs<{ args: string[]; options: typeof COMMON_OPTIONS & O; allowPositionals: true; strict: true }>> {
-  const all: Options = { ...COMMON_OPTIONS, ...options };
+  const all = { ...COMMON_OPTIONS, ...options };
+  const config: Options = all;
   const end = argv.indexOf('--');
   for (const arg of end < 0 ? argv : argv.slice(0, end)) {
     const name = /^-([A-Za-z][\w-]+)(=.*)?$/.exec(arg)?.[1];
-    if (name !== undefined && name in all) throw new UsageError(`unknown option '${arg}': did you mean '-${arg}'?`);
+    if (name !== undefined && Object.hasOwn(all, name)) throw new UsageError(`unknown option '${arg}': did you mean '-${arg}'?`);
   }
   const parsed = parseArgs({ args: argv, options: all, allowPositionals: true, strict: true, tokens: true });
   const seen = new Set<string>();
   for (const t of parsed.tokens) {
     if (t.kind === 'positional' && t.value === '') throw new UsageError("an empty argument (''): '' names no file, folder or id");
-    if (t.kind !== 'option' || all[t.name]?.type !== 'string') continue;
+    if (t.kind !== 'option' || config[t.name]?.type !== 'string') continue;
     if (t.value === '') throw new UsageError(`--${t.name} needs a value, got ''`);
-    if (!all[t.name]!.multiple && seen.has(t.name)) throw new UsageError(`--${t.name} is given twice; give it once`);
+    if (!config[t.name]!.multiple && seen.has(t.name)) throw new UsageError(`--${t.name} is given twice; give it once`);
     seen.add(t.name);
   }
   const { values, positionals } = parsed;
-  return { values, positionals } as unknown as ReturnType<typeof parse<O>>;
+  return { values, positionals };
 }
 
 /** The zot home: --home, else $ZOT_HOME or the platform default. */
@@ -68,18 +69,26 @@ export function intFlag(value: string | undefined, name: string): number | undef
   return Number(value);
 }
 
+/** Cleaned as zot's cwd always is (os.Getwd): `/a//b/./c/` is the folder /a/b/c, and has its key. */
+function cleanPosix(path: string): string {
+  return posix.normalize(path).replace(/(.)\/+$/, '$1');
+}
+
 /**
  * A project folder typed on this machine, as zot records a cwd: absolute.
  * `~` is the home folder (a shell leaves `--cwd=~/src` alone), and a
  * relative path is taken from the current folder, as zot takes its own
- * cwd. Absolute paths of any system (`/…`, `C:\…`, `\\server\…`) are kept
- * as typed: an archive may come from another machine.
+ * cwd. A POSIX path is cleaned (cleanPosix); absolute paths of other
+ * systems (`C:\…`, `\\server\…`) are kept as typed: an archive may come
+ * from another machine.
  */
 export function typedFolder(value: string, io: CliIo): string {
-  // Cleaned as zot's cwd always is (os.Getwd): `/a//b/./c/` is the folder /a/b/c, and has its key.
-  if (value.startsWith('/')) return posix.normalize(value).replace(/(.)\/+$/, '$1');
+  if (value.startsWith('/')) return cleanPosix(value);
   if (/^[A-Za-z]:[\\/]/.test(value) || value.startsWith('\\\\')) return value;
-  if (value === '~' || value.startsWith('~/')) return join(io.env.HOME ?? homedir(), value.slice(1));
+  if (value === '~' || value.startsWith('~/')) {
+    const path = join(io.env.HOME ?? homedir(), value.slice(1));
+    return path.startsWith('/') ? cleanPosix(path) : path;
+  }
   return resolve(io.cwd, value);
 }
 

@@ -100,12 +100,15 @@ export function reportError(io: CliIo, err: unknown, command?: string): number {
     const text = (err as Error).message;
     const unknown = /^Unknown option '([^']+)'/.exec(text);
     // Its text for a flag followed by nothing, or by another flag, is two sentences about dashes.
-    const valueless = /^Option '(?:-\w, )?(--?[^' ]+)(?: <value>)?' argument (?:missing|is ambiguous)/.exec(text);
+    const valueless = /^Option '(?:-\w, )?(--?[^' ]+)(?: <value>)?' argument (missing|is ambiguous)/.exec(text);
+    // 'ambiguous': the next argument starts with '-' (another flag, or a value such as -1).
     const message = unknown
       ? `unknown option '${unknown[1]}'${command ? ` for ${command}` : ''}`
-      : valueless
+      : valueless?.[2] === 'missing'
         ? `${valueless[1]} needs a value`
-        : text;
+        : valueless
+          ? `${valueless[1]} needs a value (one that starts with '-' goes as ${valueless[1]}=VALUE)`
+          : text;
     io.stderr.write(`zotpack: ${message}\n${help}\n`);
     return EXIT_USAGE;
   }

@@ -64,7 +64,10 @@ function commonFirst(argv: readonly string[]): string[] {
     else if (a === '--home' && i + 1 < argv.length) lead.push(a, argv[++i]!);
     else break;
   }
-  if (lead.length === 0 || i === argv.length) return [...argv];
+  // Only these flags: no command (the overview); `help CMD` takes no flags.
+  if (lead.length > 0 && i === argv.length) return [];
+  if (lead.length === 0) return [...argv];
+  if (argv[i] === 'help') return argv.slice(i);
   return [argv[i]!, ...lead, ...argv.slice(i + 1)];
 }
 

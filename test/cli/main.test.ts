@@ -96,7 +96,9 @@ describe('zotpack (the built binary)', () => {
     [['stats', '-json'], "unknown option '-json': did you mean '--json'?"],
     [['tree', '-quiet'], "unknown option '-quiet': did you mean '--quiet'?"],
     [['stats', '--since'], '--since needs a value'],
-    [['stats', '--since', '--json'], '--since needs a value'],
+    [['stats', '--since', '--json'], "--since needs a value (one that starts with '-' goes as --since=VALUE)"],
+    [['tree', '--jobs', '-1'], "--jobs needs a value (one that starts with '-' goes as --jobs=VALUE)"],
+    [['tree', '-constructor'], "unknown option '-c' for tree"],
     [['tree', '-j'], '--jobs needs a value'],
     [['stats', '--id', 'a', '--id', 'b'], '--id is given twice; give it once'],
     [['branch', 'x.jsonl', '--at', '2', '--at', '3'], '--at is given twice; give it once'],
@@ -113,6 +115,14 @@ describe('zotpack (the built binary)', () => {
     expect(r.stdout).toBe('');
     expect(errorLine(r)).toBe(`zotpack: ${message}`);
     expect(readdirSync(work)).toEqual([]);
+  });
+
+  test('--home, --json and -q before help, or before no command', () => {
+    const h = zotpack(['--home', '/nowhere', 'help', 'tree'], { cwd });
+    expect([h.status, h.stdout.split('\n')[0]]).toEqual([0, 'zotpack tree [--cwd DIR] [--from PATH ...] [--project P ...] [--json]']);
+    const none = zotpack(['--json'], { cwd });
+    expect([none.status, none.stdout]).toEqual([2, '']);
+    expect(none.stderr).toContain('Usage: zotpack <command>');
   });
 
   test('--home, --json and -q may come before the command', () => {

@@ -29,7 +29,9 @@ describe('folders typed relative to the current folder, or to ~', () => {
     expect(linesOf(zotpack(['stats', '--project', '.'], { cwd: proj, home }).stdout)[1]).toMatch(new RegExp(`^${proj}\\t1\\t`));
     expect(zotpack(['find', 'd907', '--cwd', '.'], { cwd: proj, home }).status).toBe(0);
     // The test's HOME is its working folder: ~/proj is proj, typed where no shell expands it.
-    expect(zotpack(['tree', '--cwd=~/proj', '--json'], { cwd: work, home }).stdout).toContain(`"cwd":"${proj}"`);
+    for (const typed of ['--cwd=~/proj', '--cwd=~/proj/', '--cwd=~//proj/.']) {
+      expect(zotpack(['tree', typed, '--json'], { cwd: work, home }).stdout, typed).toContain(`"cwd":"${proj}"`);
+    }
     // Cleaned as zot's cwd is: doubled slashes, '.', '..' and a trailing slash name the same project.
     for (const typed of [`${work}//proj/`, `${work}/./proj/sub/..`]) {
       expect(zotpack(['tree', '--project', typed, '--json'], { cwd: work, home }).stdout, typed).toContain(`"cwd":"${proj}"`);

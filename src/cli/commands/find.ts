@@ -1,12 +1,8 @@
 import { ZotpackError } from '../../errors.js';
 import { findInArchive } from '../../batch/find-in-archive.js';
 import { parse, positionals, type Command } from '../command.js';
-import { BULK_HELP, BULK_OPTIONS, startBulk } from '../bulk.js';
+import { SOURCE_HELP, SOURCE_OPTIONS, startBulk } from '../bulk.js';
 import { EXIT_FAILED, print, printJson } from '../io.js';
-
-// The id is what find looks for: the time and id filters would be passed over, so they are not taken.
-const { since: _since, until: _until, id: _id, ...FIND_OPTIONS } = BULK_OPTIONS;
-const FIND_HELP = BULK_HELP.replace(/ {2}--since T[\s\S]*?(?= {2}-j, --jobs)/, '');
 
 export const findCommand: Command = {
   name: 'find',
@@ -18,12 +14,12 @@ the candidates (id, path) and exits 1; no match exits 1. Searches a zot
 home's sessions and an export folder's .zotsession files alike.
 
   --cwd DIR       only the project of DIR
-${FIND_HELP}
+${SOURCE_HELP}
 
 Example:
   zotpack find d907c305`,
   async run(argv, io) {
-    const { values, positionals: pos } = parse(argv, { ...FIND_OPTIONS, cwd: { type: 'string' } });
+    const { values, positionals: pos } = parse(argv, { ...SOURCE_OPTIONS, cwd: { type: 'string' } });
     const [prefix] = positionals(pos, 1, 1, 'one ID-PREFIX');
     if (values.cwd !== undefined) values.project = [...(values.project ?? []), values.cwd];
     const bulk = startBulk({ ...values, quiet: true }, io, 'find');

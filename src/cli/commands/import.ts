@@ -3,7 +3,7 @@ import { importArchive } from '../../batch/import-archive.js';
 import { ExportHashes } from '../../batch/export-hashes.js';
 import { importSession } from '../../session/import-session.js';
 import { homeOf, parse, typedCwdRules, typedFolder, type Command } from '../command.js';
-import { BULK_HELP, BULK_OPTIONS, DRY_RUN_OPTION, startBulk } from '../bulk.js';
+import { BULK_OPTIONS, DRY_RUN_OPTION, IMPORT_SOURCES_HELP, startBulk } from '../bulk.js';
 import { printJsonWithArrays, SpooledArray } from '../spooled-array.js';
 import { droppedPhrase, EXIT_OK, print, printJson, printWarnings, UsageError } from '../io.js';
 
@@ -36,7 +36,10 @@ and --json name each), so running the same import again adds nothing twice.
   --fresh-id      new ids and start times, as zot's own import gives
   --dry-run       show what would be imported; write nothing
   --no-fsync      no fsync: faster, but a crash may leave new files cut short
-${BULK_HELP}
+${IMPORT_SOURCES_HELP}
+
+--project and the filters select by what a session records: its project
+folder before --map-cwd moves it.
 
 Examples:
   zotpack import ~/backups/zot
