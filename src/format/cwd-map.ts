@@ -78,7 +78,7 @@ export class CwdMap {
   map(cwd: string): string | undefined {
     for (const rule of this.rules) {
       const { from, to } = rule;
-      if (!cwd.startsWith(from)) continue;
+      if (!startsWithFolder(cwd, from)) continue;
       const rest = cwd.slice(from.length);
       const rooted = /[/\\]$/.test(from); // `/` or `C:\`: the rest starts right after it
       if (rest !== '' && !rooted && rest[0] !== '/' && rest[0] !== '\\') continue;
@@ -87,6 +87,17 @@ export class CwdMap {
     }
     return undefined;
   }
+}
+
+/**
+ * Whether `cwd` starts with `from`, as the system of `from` compares paths:
+ * a Windows path in any case and with either separator (`c:/users/ann`
+ * is `C:\Users\ann`), a POSIX one byte for byte.
+ */
+function startsWithFolder(cwd: string, from: string): boolean {
+  if (!isWindowsPath(from)) return cwd.startsWith(from);
+  const fold = (p: string) => p.replace(/\//g, '\\').toLowerCase();
+  return fold(cwd.slice(0, from.length)) === fold(from);
 }
 
 function join(to: string, rest: string, convert: boolean): string {

@@ -31,6 +31,14 @@ describe('cwd mapping', () => {
     expect(map('/home/ann=D:\\ann').map('/home/ann/src/api')).toBe('D:\\ann\\src\\api');
   });
 
+  it('matches a Windows OLD as Windows compares paths: in any case, with either separator; a POSIX one byte for byte', () => {
+    for (const old of ['c:\\users\\ann', 'C:/Users/ann', 'C:\\USERS/ann\\']) {
+      expect(map(`${old}=/home/ann`).map('C:\\Users\\ann\\src\\web'), old).toBe('/home/ann/src/web');
+    }
+    expect(map('c:\\users\\ann=/home/ann').map('C:\\Users\\anna\\src')).toBeUndefined();
+    expect(map('/users/ann=/home/ann').map('/Users/ann/src')).toBeUndefined();
+  });
+
   it('refuses rules it cannot read, naming the option', () => {
     expect(expectCode(() => parseCwdRule('/just/a/path'), 'E_USAGE').message).toMatch(/--map-cwd takes OLD=NEW/);
     expectCode(() => parseCwdRule('=/x'), 'E_USAGE');
