@@ -30,7 +30,7 @@ import { removeTempFiles } from './temp-files.js';
 import { withRunLock } from './run-lock.js';
 import { BatchPublisher, publishFailure, workerDurability } from './publish-durably.js';
 import { importCwd, importCwdMap, type ImportResult } from '../session/import-session.js';
-import type { CwdRule } from '../format/cwd-map.js';
+import { cwdMapOf, refuseIfNoneMoved, type CwdRule } from '../format/cwd-map.js';
 
 export interface ImportArchiveOptions extends BatchOptions {
   /** The zot home to import into. */
@@ -94,6 +94,26 @@ export interface ImportArchiveResult {
 
 const NOTHING_LISTED: ReadonlyMap<string, Listed> = new Map();
 
+/**
+ * Before anything is written: refuses rules of which not one moves a
+ * session (refuseIfNoneMoved). Reads meta rows until one moves: one slice,
+ * mostly; all of them only when none does.
+ */
+async function refuseIfNoneMoves(options: ImportArchiveOptions, resolved: ResolvedBatchOptions, limits: SliceLimits): Promise<void> {
+  const map = cwdMapOf(options.mapCwd);
+  let sessions = 0;
+  for await (const slice of new SliceSource(resolved, '.zotsession', limits).slices()) {
+    if (resolved.signal?.aborted) return;
+    const unread = slice.sessions.filter((s) => !s.meta);
+    const read = await runOp({ ...resolved, onProgress: undefined }, 'meta', unread, {});
+    for (const o of [...slice.sessions.flatMap((s) => (s.meta ? [s.meta] : [])), ...read.flatMap((r) => (r.ok ? [r.value] : []))]) {
+      sessions++;
+      if (o.cwd !== '' && map.map(o.cwd) !== undefined) return;
+    }
+  }
+  if (sessions > 0) refuseIfNoneMoved(map, resolved.sources.length === 1 ? resolve(resolved.sources[0]!) : undefined);
+}
+
 /** Where a source's session is when an earlier source of the same run has its id. */
 export const EARLIER_IN_RUN = '(an earlier file of this run)';
 
@@ -132,6 +152,7 @@ async function importUnlocked(options: ImportArchiveOptions, limits: SliceLimits
   // Files found before the filters: with none, the folder is the mistake (a zot home given to import); with some, the filters are.
   let found = 0;
   try {
+    if (cwdMap.size > 0 && !options.dryRun) await refuseIfNoneMoves(options, resolved, limits);
     // Ids already in the home, then those taken earlier in this run.
     const taken = options.freshId ? new IdPaths('') : await indexHomeIds(home, resolved, limits);
     if (resolved.signal?.aborted) return { planned, imported, present, report: report.finish(true) };

@@ -19,7 +19,7 @@
  * (about 30 bytes a session) and the home's ids (about 140). */
 import { dirname, resolve } from 'node:path';
 import { ZotpackError } from '../errors.js';
-import { cwdMapOf, type CwdRule } from '../format/cwd-map.js';
+import { cwdMapOf, refuseIfNoneMoved, type CwdRule } from '../format/cwd-map.js';
 import { derivedId } from '../format/derived-id.js';
 import { resolveBatchOptions, type Progress, type ResolvedBatchOptions } from './batch-options.js';
 import { ReportBuilder, type BatchReport } from './batch-report.js';
@@ -226,6 +226,7 @@ async function runPass(source: BundleSource, index: IdPaths, p: PassOptions): Pr
           pass.head = { path: bundle, created: m.created, zotpack: m.zotpack, sessions: m.count };
           for (const r of m.rejected) pass.errors.push(r.error);
           const projects = planProjects(m, route);
+          if (!p.dry && m.count > 0) refuseIfNoneMoved(p.cwdMap, bundle);
           pass.tally = new UnpackTally(projects, p.report, p.onSession, !p.dry);
           progress.filesTotal = m.count;
           tell();
@@ -301,7 +302,8 @@ async function runPass(source: BundleSource, index: IdPaths, p: PassOptions): Pr
         if (p.probe && pass.conflicts > 0) break;
       }
     } catch (err) {
-      if (!(err instanceof ZotpackError)) throw err;
+      // A usage error (rules that move nothing) is the run's, found before anything was written.
+      if (!(err instanceof ZotpackError) || err.code === 'E_USAGE') throw err;
       pass.errors.push(err);
       if (err.code !== 'E_BAD_BUNDLE' && err.code !== 'E_ABORTED') pass.stopped ??= new ZotpackError(err.code, `not unpacked: the run stopped (${err.message})`);
     } finally {

@@ -90,6 +90,17 @@ export class CwdMap {
 }
 
 /**
+ * Rules given, and not one moved a session: a typo in OLD, most likely, and
+ * a run would put every session at the other machine's folders — where a
+ * second run with the rules put right finds them present, and leaves them.
+ */
+export function refuseIfNoneMoved(map: CwdMap, path?: string): void {
+  if (map.size === 0 || map.unused().length < map.size) return;
+  const rules = map.all.map((r) => `${r.from}=${r.to}`).join(', ');
+  throw new ZotpackError('E_USAGE', `--map-cwd ${rules}: no session has its project folder under OLD, so none would move: nothing written (a dry run lists the folders)`, { path });
+}
+
+/**
  * Whether `cwd` starts with `from`, as the system of `from` compares paths:
  * a Windows path in any case and with either separator (`c:/users/ann`
  * is `C:\Users\ann`), a POSIX one byte for byte.

@@ -12,7 +12,7 @@ import { v4 as uuidv4 } from 'uuid';
 import { ZotpackError, type Warning } from '../errors.js';
 import { goString, goTime } from '../format/go-json.js';
 import { sessionsDir, sessionsRoot } from '../format/project-key.js';
-import { cwdMapOf, type CwdMap, type CwdRule } from '../format/cwd-map.js';
+import { cwdMapOf, refuseIfNoneMoved, type CwdMap, type CwdRule } from '../format/cwd-map.js';
 import { ORIGIN_FIELD, recordedCwd, type SessionMeta } from '../format/session-meta.js';
 import { isSessionFileName, sessionFileName } from '../format/session-names.js';
 import { copySession, type CopyOptions, type DroppedRows } from './copy-session.js';
@@ -34,6 +34,13 @@ export interface ImportOptions extends CopyOptions {
    * OLD to NEW: a session exported on another machine. Not with `cwd`.
    */
   mapCwd?: ReadonlyArray<string | CwdRule>;
+  /**
+   * With `mapCwd`: refuse (E_USAGE, nothing written) a session no rule
+   * moves — the rules were given for it, so OLD has a typo, and imported at
+   * the other machine's folder it would stay there (a second import finds
+   * it present). The bulk import checks the whole run instead.
+   */
+  mustMove?: boolean;
   /** Used when neither `cwd` is given nor the file records one (zot's own exports). */
   fallbackCwd?: string;
   /** A new id and start time, as zot's import does. Default false: keep them. */
@@ -96,6 +103,7 @@ export function importCwdMap(options: Pick<ImportOptions, 'cwd' | 'mapCwd'>): Cw
 
 function place(options: ImportOptions, map: CwdMap, meta: SessionMeta): Placement {
   const cwd = importCwd(options, recordedCwd(meta), map);
+  if (options.mustMove && options.cwd === undefined) refuseIfNoneMoved(map, options.source);
   if (cwd === '') {
     throw new ZotpackError('E_USAGE', 'the file does not record its project folder; pass a cwd', { path: options.source });
   }

@@ -171,6 +171,15 @@ describe('importArchive', () => {
     expect(r.imported.map((i) => i.source)).toContain(join(backup, entry.output));
   });
 
+  it('refuses rules of which none moves a session (a typo in OLD), before anything is written; a dry run warns', async () => {
+    const target = makeTempDir();
+    const mapCwd = ['/home/dev/sources=/x', '/nowhere=/y'];
+    await expect(importArchive({ sources: [out], home: target, mapCwd, jobs: 2 }, { maxFiles: 1 })).rejects.toMatchObject({ code: 'E_USAGE', path: out });
+    expect(listTree(target)).toEqual([]);
+    const dry = await importArchive({ sources: [out], home: target, mapCwd, jobs: 2, dryRun: true });
+    expect(dry.report.warnings.filter((w) => w.code === 'W_UNUSED_MAP')).toHaveLength(2);
+  });
+
   it('refuses cwd beside mapCwd, and a malformed rule, before anything is read (E_USAGE)', async () => {
     const target = makeTempDir();
     await expect(importArchive({ sources: [out], home: target, cwd: '/one', mapCwd: ['/a=/b'], jobs: 2 })).rejects.toMatchObject({ code: 'E_USAGE' });

@@ -1,4 +1,4 @@
-import { appendFileSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, createReadStream, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archiveTrees } from '../../src/batch/archive-trees.js';
@@ -69,6 +69,16 @@ describe('unpackArchive', () => {
       expect(unused.map((w) => [w.path, w.message.split(':')[0]])).toEqual([[bundle, '--map-cwd /home/dev/sr=/elsewhere']]);
     }
     expect(first.report.warnings.filter((w) => w.code === 'W_UNUSED_MAP')).toEqual([]);
+  });
+
+  it('refuses rules of which none moves a session (a typo in OLD), from a file or a stream, before anything is written', async () => {
+    const typo = '/home/dev/sr=/elsewhere';
+    for (const source of ['file', 'stream'] as const) {
+      const target = join(makeTempDir(), 'zot');
+      const from = source === 'file' ? bundle : { stream: createReadStream(bundle), name: '<stdin>' };
+      await expect(unpack({ bundle: from, home: target, mapCwd: [typo] })).rejects.toMatchObject({ code: 'E_USAGE', message: expect.stringContaining('none would move') });
+      expect(existsSync(target) ? listTree(target) : []).toEqual([]);
+    }
   });
 
   it('round trip: the same trees per project after mapping, the same transcripts and summaries', async () => {

@@ -50,7 +50,7 @@ describe('zotpack import FILE', () => {
     expect(bodyOf(r2.stdout.trim()).equals(bodyOf(FX.exportBranch))).toBe(true);
   });
 
-  test('--map-cwd moves the recorded folder (NEW taken from the current folder); a rule that moves it not is a warning; not beside --cwd', () => {
+  test('--map-cwd moves the recorded folder (NEW taken from the current folder); rules that move it not are refused; not beside --cwd', () => {
     const home = makeTempDir();
     const cwd = makeTempDir();
     const file = bundle(FX.branch3);
@@ -60,12 +60,12 @@ describe('zotpack import FILE', () => {
     const to = join(realpathSync(cwd), 'code', 'api');
     expect(j).toMatchObject({ cwd: to, movedFrom: '/home/dev/src/api', output: join(sessionsDir(home, to), basename(FX.branch3)) });
     expect(readFileSync(j.output, 'utf8').split('\n')[0]).toContain(`"cwd":${JSON.stringify(to)}`);
-    // No rule matches: imported where it records, and the warning says so.
+    // No rule moves it (a typo in OLD): refused, nothing written — imported at the old folder it would stay there.
     const other = makeTempDir();
     const r2 = zotpack(['import', file, '--map-cwd', '/Users/ann=/home/ann'], { cwd, home: other });
-    expect(r2.status).toBe(0);
-    expect(r2.stderr).toContain(`warning: ${file}: no --map-cwd rule moves its project folder; imported into /home/dev/src/api [W_UNUSED_MAP]`);
-    expect(existsSync(join(sessionsDir(other, '/home/dev/src/api'), basename(FX.branch3)))).toBe(true);
+    expect(r2.status).toBe(2);
+    expect(errorLine(r2)).toBe(`zotpack: ${file}: --map-cwd /Users/ann=/home/ann: no session has its project folder under OLD, so none would move: nothing written (a dry run lists the folders) [E_USAGE]`);
+    expect(snapshot(other)).toEqual([]);
     // One project for everything, or each moved: not both. Nothing written.
     const none = makeTempDir();
     const r3 = zotpack(['import', file, '--cwd', '/x', '--map-cwd', '/a=/b'], { cwd, home: none });

@@ -69,14 +69,11 @@ Examples:
         home,
         cwd,
         mapCwd,
+        mustMove: true,
         fallbackCwd: io.cwd,
         freshId: values['fresh-id'],
         durable,
       });
-      // The rules were meant for this session: one that moved it not is likely a typo in OLD.
-      if (mapCwd !== undefined && r.movedFrom === undefined && values.cwd === undefined) {
-        r.warnings.push({ code: 'W_UNUSED_MAP', message: `no --map-cwd rule moves its project folder; imported into ${r.cwd}`, path: r.source });
-      }
       if (values.json) {
         printJson(io, r);
         return EXIT_OK;
