@@ -157,7 +157,7 @@ export class TwinSink implements SessionSink {
   }
 
   private conflictError(at: number): ZotpackError {
-    return new ZotpackError('E_CONFLICT', `${this.reason} (they differ from byte ${at}); --on-conflict skip or copy to go on`, { path: this.path });
+    return new ZotpackError('E_CONFLICT', `${this.reason} (the local file differs from the bundled session at its byte ${at}); --on-conflict skip or copy to go on`, { path: this.path });
   }
 
   /** What the comparison with an imported local file found. */

@@ -329,7 +329,7 @@ async function runPass(source: BundleSource, index: IdPaths, p: PassOptions): Pr
 /** A conflict under --on-conflict fail: the failure that kept the run from writing. */
 function failedByConflict(s: UnpackedSession): UnpackedSession {
   const why = s.conflict?.reason ?? 'the session changed on both sides';
-  return { ...s, status: 'failed', error: { code: 'E_CONFLICT', message: `${why} (they differ from byte ${s.conflict?.at ?? 0}); nothing was unpacked`, path: s.path } };
+  return { ...s, status: 'failed', error: { code: 'E_CONFLICT', message: `${why} (the local file differs from the bundled session at its byte ${s.conflict?.at ?? 0}); nothing was unpacked`, path: s.path } };
 }
 
 /** Sessions written in this run join the index: a later entry with the same id compares with them. */

@@ -108,7 +108,7 @@ export class UnpackTally {
         this.report.warn([
           {
             code: 'W_CONFLICT',
-            message: `${s.conflict?.reason ?? 'the session changed on both sides'} (they differ from byte ${s.conflict?.at ?? 0}); ${s.copy ? 'both left as they were' : 'left as it was (--on-conflict copy keeps both)'}`,
+            message: `${s.conflict?.reason ?? 'the session changed on both sides'} (the local file differs from the bundled session at its byte ${s.conflict?.at ?? 0}); ${s.copy ? 'both left as they were' : 'left as it was (--on-conflict copy keeps both)'}`,
             path: s.path,
           },
         ]);

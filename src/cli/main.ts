@@ -94,7 +94,9 @@ export async function main(args: string[], io: CliIo = defaultIo()): Promise<num
   }
   const entry = COMMANDS.find((c) => c.name === name);
   if (entry === undefined) {
-    io.stderr.write(`zotpack: unknown command '${name ?? ''}'\nRun 'zotpack --help' for usage.\n`);
+    // An option before the command other than the common ones: say where it goes.
+    const hint = name?.startsWith('-') ? ' (only --home, --json and -q may come before the command; other options go after it)' : '';
+    io.stderr.write(`zotpack: unknown command '${name ?? ''}'${hint}\nRun 'zotpack --help' for usage.\n`);
     return EXIT_USAGE;
   }
   try {

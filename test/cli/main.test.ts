@@ -117,6 +117,12 @@ describe('zotpack (the built binary)', () => {
     expect(readdirSync(work)).toEqual([]);
   });
 
+  test('another option before the command: says where it goes', () => {
+    const r = zotpack(['--home', '/nowhere', '--cwd', 'x', 'tree'], { cwd });
+    expect(r.status).toBe(2);
+    expect(linesOf(r.stderr)[0]).toBe("zotpack: unknown command '--cwd' (only --home, --json and -q may come before the command; other options go after it)");
+  });
+
   test('--home, --json and -q before help, or before no command', () => {
     const h = zotpack(['--home', '/nowhere', 'help', 'tree'], { cwd });
     expect([h.status, h.stdout.split('\n')[0]]).toEqual([0, 'zotpack tree [--cwd DIR] [--from PATH ...] [--project P ...] [--json]']);
