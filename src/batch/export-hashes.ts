@@ -9,7 +9,7 @@
  * manifest (export-manifest.ts): what is held follows the slice, not the
  * archive.
  */
-import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, realpathSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ZotpackError, fromFsError, type Warning } from '../errors.js';
@@ -31,6 +31,24 @@ function exportRoot(source: string): string | undefined {
     if (isProjectKey(basename(folder)) && existsSync(join(dirname(folder), MANIFEST_NAME))) return dirname(folder);
   }
   return undefined;
+}
+
+/**
+ * A session file's path with its folder's real path, as through() keys
+ * them. `folders` caches each folder's (there are few).
+ */
+export function realSessionPath(path: string, folders = new Map<string, string>()): string {
+  const dir = dirname(path);
+  let real = folders.get(dir);
+  if (real === undefined) {
+    try {
+      real = realpathSync(dir);
+    } catch {
+      real = dir;
+    }
+    folders.set(dir, real);
+  }
+  return join(real, basename(path));
 }
 
 /** One export folder: its manifest, read a range of projects at a time, and a killed run's journal over it. */
@@ -60,7 +78,9 @@ export class ExportHashes {
     const folders = new Map<string, ExportFolder>();
     const unreadable = new Set<string>();
     for (const source of sources) {
-      const root = exportRoot(source);
+      const given = exportRoot(source);
+      // By its real path: one export folder reached two ways (a link, a bind mount) is one folder, as discovery lists it once.
+      const root = given === undefined ? undefined : realpathSync(given);
       if (root === undefined || unreadable.has(root)) continue;
       let f = folders.get(root);
       if (!f) {
@@ -77,15 +97,15 @@ export class ExportHashes {
         }
       }
       const path = resolve(source);
-      if (path === root) f.covers = 'all';
-      else if (f.covers !== 'all' && dirname(path) === root) f.covers.add(basename(path));
+      if (path === given) f.covers = 'all';
+      else if (f.covers !== 'all' && dirname(path) === given) f.covers.add(basename(path));
     }
     return new ExportHashes([...folders.values()]);
   }
 
   /**
    * The listed sessions of the projects in a slice (`inSlice`) whose keys
-   * sort up to `key`, by absolute path. Those of other projects are passed
+   * sort up to `key`, by real path (realSessionPath). Those of other projects are passed
    * over, not kept — what is held follows the slice — except that a
    * project the sources take in whole but no slice held (its folder gone)
    * is missing: each of its sessions goes to `onMissing`.
@@ -134,7 +154,7 @@ export class ExportHashes {
     const key = basename(dirname(path));
     const hashes = ExportHashes.open([path], warn);
     try {
-      return hashes.through(key, (k) => k === key, () => false).get(path);
+      return hashes.through(key, (k) => k === key, () => false).get(realSessionPath(path));
     } finally {
       hashes.close();
     }

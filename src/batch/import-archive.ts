@@ -19,7 +19,7 @@ import { sessionsRoot } from '../format/project-key.js';
 import { resolveBatchOptions, type BatchOptions, type ResolvedBatchOptions } from './batch-options.js';
 import { ReportBuilder, type BatchReport } from './batch-report.js';
 import { runOp, runOpOn } from './run-op.js';
-import { ExportHashes, type Listed } from './export-hashes.js';
+import { ExportHashes, realSessionPath, type Listed } from './export-hashes.js';
 import { needsMeta, projectKeys } from './filters.js';
 import { WorkerPool } from './run-pool.js';
 import { IdPaths, indexHomeIds } from './id-paths.js';
@@ -162,6 +162,9 @@ async function importUnlocked(options: ImportArchiveOptions, limits: SliceLimits
     hashes = options.dryRun ? undefined : ExportHashes.open(base.sources, (w) => report.warn(w));
     const keys = projectKeys(base.filter);
     const wanted = (key: string) => !keys || keys.has(key);
+    // The manifest's entries are keyed by real path (a folder given through a link is the folder).
+    const realFolders = new Map<string, string>();
+    const realPath = (path: string) => realSessionPath(path, realFolders);
     // With a time or id filter, a listed file not among those selected may be one the filter left out.
     const missing = needsMeta(base.filter)
       ? undefined
@@ -203,7 +206,7 @@ async function importUnlocked(options: ImportArchiveOptions, limits: SliceLimits
       const inSlice = new Set([...slice.sessions.map((s) => s.folderKey), ...slice.errors.map((e) => basename(dirname(e.path ?? '')))]);
       const expected = !slice.keyless && last !== undefined && hashes ? hashes.through(last.folderKey, (k) => inSlice.has(k), wanted, missing) : NOTHING_LISTED;
       if (missing) {
-        const here = new Set([...slice.sessions.map((s) => s.path), ...slice.errors.map((e) => e.path)]);
+        const here = new Set([...slice.sessions.map((s) => realPath(s.path)), ...slice.errors.flatMap((e) => (e.path ? [realPath(e.path)] : []))]);
         for (const [path, listed] of expected) if (listed.covered && !here.has(path)) missing(path);
       }
       const onProgress = progress.forRun(todo, slice.counted - todo.length);
@@ -221,7 +224,7 @@ async function importUnlocked(options: ImportArchiveOptions, limits: SliceLimits
       });
       try {
         const fileOf = (s: Selected) => {
-          const listed = expected.get(s.path);
+          const listed = expected.get(realPath(s.path));
           return { path: s.path, expect: listed && { bytes: listed.bytes, sha256: listed.sha256 } };
         };
         await runOpOn({ ...resolved, onProgress }, 'import', todo, fileOf, settings, (indexes, outcomes) => {
@@ -261,7 +264,8 @@ async function importUnlocked(options: ImportArchiveOptions, limits: SliceLimits
       report.warn([{ code: 'W_UNUSED_MAP', message: `--map-cwd ${r.from}=${r.to}: no session to import has its project folder under ${r.from}`, path }]);
     }
   }
-  if (found === 0 && !resolved.signal?.aborted) {
+  // (A project filter counts its projects only: it says itself when it names none, W_NO_SESSIONS.)
+  if (found === 0 && !projectKeys(base.filter) && !resolved.signal?.aborted) {
     // Said, not silent: a zot home (.jsonl sessions) given to import is the likely mistake.
     for (const source of base.sources) {
       const path = resolve(source);

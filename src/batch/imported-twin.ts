@@ -29,9 +29,22 @@ import { readRowsFd, type Row } from '../jsonl/row-reader.js';
 import { RowStream } from '../session/row-stream.js';
 import { SessionScan } from '../session/session-scan.js';
 import { readRowHead } from '../jsonl/row-type.js';
+import { stringField } from '../jsonl/go-fields.js';
 import { readMetaObject, type SessionMeta } from '../format/session-meta.js';
 
 const NEWLINE = Buffer.from('\n');
+
+/** The title of a rename row ('' when it has none: it sets nothing); undefined for any other row. */
+function renameTitle(b: Buffer): string | undefined {
+  const head = readRowHead(b);
+  if (head.kind !== 'row' || head.type !== 'rename') return undefined;
+  if (head.object === null) return '';
+  try {
+    return stringField(b, head.object, 'title') ?? '';
+  } catch {
+    return ''; // a title of the wrong type: zot's struct cannot decode it, and sets nothing
+  }
+}
 
 /** The meta of a header row, or undefined. */
 function headerMeta(b: Buffer): SessionMeta | undefined {
@@ -74,11 +87,24 @@ export class ImportedTwin {
   /** A meta row came in the bundle after the last row matched. */
   private metaSinceMatch = false;
   /**
-   * Where the local side stood at the first bundled rename row it lacks,
-   * while no meta row has come after it: the export leaves out a rename a
-   * later meta row overrides, so it is explained only once one comes.
+   * The title the local rows read so far leave (zot's rule: a meta row sets
+   * it, a rename with a title sets it). Rename rows are not matched one by
+   * one: the export leaves out those a later meta row overrides, and one
+   * it keeps may equal an earlier one it left out. What must agree is the
+   * title both sides end with.
    */
-  private renameUnmatchedAt: number | undefined;
+  private localTitle = '';
+  /** A bundled rename or meta row came after the last row matched. */
+  private titleSinceMatch = false;
+  /**
+   * The rename rows of each side since the last row matched, the local
+   * ones with where the first starts: each local one must be one of the
+   * bundled ones (an export keeps a rename as it is, or leaves it out),
+   * else the local side renamed the session itself.
+   */
+  private localRenames: string[] = [];
+  private localRenamesAt = 0;
+  private readonly bundledRenames = new Set<string>();
   /** The last local row had no newline after it: one goes before the appended bytes. */
   private needsNewline = false;
   private out: { write(bytes: Buffer): void } | undefined;
@@ -105,6 +131,7 @@ export class ImportedTwin {
     const header = this.local.next();
     if (!header.done) {
       this.current = headerMeta(header.value.bytes);
+      this.localTitle = this.current?.title ?? '';
       this.needsNewline = !header.value.terminated;
     }
     this.pull();
@@ -125,13 +152,23 @@ export class ImportedTwin {
     try {
       this.stream.end();
       if (this.state === 'conflict') return { status: 'conflict', at: this.conflictAt };
-      // A rename the local side lacks that no later meta row overrides: the session went on differently.
-      if (this.renameUnmatchedAt !== undefined) return { status: 'conflict', at: this.renameUnmatchedAt };
-      // Only rows zot skips after the last one matched (a crash's cut-off
-      // row, left out by the export): nothing to bring.
-      if (this.state === 'extend') return this.grew ? { status: 'appended', bytes: this.appended } : { status: 'present', localAhead: false };
+      if (this.state === 'extend') {
+        if (!this.renamesExplained()) {
+          // The local side renamed the session: if the other side went on too, both did.
+          if (this.grew || this.titleSinceMatch) return { status: 'conflict', at: this.localRenamesAt };
+          return { status: 'present', localAhead: true };
+        }
+        // Renames and meta rows after the last row matched bring a title the local side lacks, or one it holds already.
+        if (this.titleSinceMatch && this.scan.summary.title !== this.localTitle) this.grew = true;
+        // Only rows zot skips after the last one matched (a crash's cut-off
+        // row, left out by the export): nothing to bring.
+        return this.grew ? { status: 'appended', bytes: this.appended } : { status: 'present', localAhead: false };
+      }
       // The bundled rows ran out, the local ones did not.
-      if (this.metaSinceMatch) return { status: 'conflict', at: this.next!.start };
+      const at = this.next!.start;
+      if (this.metaSinceMatch) return { status: 'conflict', at };
+      // A title set on the other side after the last row matched, which the local side does not end with: both went on.
+      if (this.titleSinceMatch && this.localFinalTitle() !== this.scan.summary.title) return { status: 'conflict', at };
       return { status: 'present', localAhead: true };
     } finally {
       this.close();
@@ -147,10 +184,29 @@ export class ImportedTwin {
     return !sameModel(this.scan.lastMeta?.meta, this.current);
   }
 
+  /** The next local row other than a rename (a rename's title taken on the way). */
   private pull(): void {
-    const r = this.local.next();
-    this.next = r.done ? undefined : r.value;
-    if (this.next) this.needsNewline = !this.next.terminated;
+    for (;;) {
+      const r = this.local.next();
+      this.next = r.done ? undefined : r.value;
+      if (!this.next) return;
+      this.needsNewline = !this.next.terminated;
+      const title = renameTitle(this.next.bytes);
+      if (title === undefined) return;
+      if (title !== '') this.localTitle = title;
+      if (this.localRenames.length === 0) this.localRenamesAt = this.next.start;
+      this.localRenames.push(this.next.bytes.toString('latin1'));
+    }
+  }
+
+  /** The title the local file ends with: its rows read to the end. */
+  private localFinalTitle(): string {
+    while (this.next) {
+      const meta = headerMeta(this.next.bytes);
+      if (meta) this.localTitle = meta.title ?? '';
+      this.pull();
+    }
+    return this.localTitle;
   }
 
   private row(row: Row): undefined {
@@ -158,11 +214,11 @@ export class ImportedTwin {
       // Growth is a row zot reads, or a model switch the local side does not
       // hold yet (a meta row the import folded into the header is not).
       const verdict = this.scan.add(row);
-      if (verdict === 'keep' || (verdict === 'meta' && this.switches())) this.grew = true;
-      if (verdict === 'meta') {
-        this.current = this.scan.lastMeta?.meta; // appended: the local side's now
-        this.renameUnmatchedAt = undefined;
-      }
+      const rename = verdict === 'keep' && this.isRename();
+      if (rename) this.bundledRenames.add(row.bytes.toString('latin1'));
+      if ((verdict === 'keep' && !rename) || (verdict === 'meta' && this.switches())) this.grew = true;
+      if (rename || verdict === 'meta') this.titleSinceMatch = true;
+      if (verdict === 'meta') this.current = this.scan.lastMeta?.meta; // appended: the local side's now
       return undefined;
     }
     if (this.state !== 'matching') return undefined;
@@ -174,22 +230,37 @@ export class ImportedTwin {
       if (!(err instanceof ZotpackError)) throw err;
       return this.diverge();
     }
-    if (verdict === 'meta') this.renameUnmatchedAt = undefined;
+    if (verdict === 'keep' && this.isRename()) {
+      // Compared by the title both sides end with (finish), not row by row.
+      this.titleSinceMatch = true;
+      this.bundledRenames.add(row.bytes.toString('latin1'));
+      return undefined;
+    }
     if (verdict !== 'first-meta') {
       if (this.next?.bytes.equals(row.bytes)) {
-        if (verdict === 'meta') this.current = this.scan.lastMeta?.meta;
+        // A rename only the local side holds, then more rows in common: not a history an export and this bundle make.
+        if (verdict === 'keep' && !this.renamesExplained()) return this.diverge();
+        if (verdict === 'meta') {
+          this.current = this.scan.lastMeta?.meta;
+          this.localTitle = this.current?.title ?? '';
+        }
         this.metaSinceMatch = false;
+        if (verdict === 'keep') {
+          this.titleSinceMatch = false;
+          this.localRenames = [];
+          this.bundledRenames.clear();
+        }
         this.pull();
-      } else if (verdict === 'keep' && this.isRename()) {
-        this.renameUnmatchedAt ??= this.next?.start ?? 0;
-        return undefined;
       } else if (verdict === 'keep') {
         return this.diverge();
       } else {
         // A row the export left out (a meta row it folded into the header,
         // a row zot skips) — or one the local side lacks, if it went on:
         // a model switch the local side does not hold. The last one counts.
-        if (verdict === 'meta') this.metaSinceMatch = this.switches();
+        if (verdict === 'meta') {
+          this.metaSinceMatch = this.switches();
+          this.titleSinceMatch = true;
+        }
         return undefined;
       }
     }
@@ -198,6 +269,11 @@ export class ImportedTwin {
       this.extendFrom = row.end;
     }
     return undefined;
+  }
+
+  /** Whether every local rename since the last row matched is one of the bundled ones. */
+  private renamesExplained(): boolean {
+    return this.localRenames.every((r) => this.bundledRenames.has(r));
   }
 
   private isRename(): boolean {

@@ -359,7 +359,7 @@ async function checkFolder(dir: string, options: ResolvedBatchOptions, limits: S
       if (manifest) {
         const entries: ManifestEntry[] = [];
         // A killed export's journal holds the later export of an output: its entry wins.
-        for (const [key] of keyRuns(slice.sessions, (s) => s.folderKey)) entries.push(...manifest.takeThrough(key).map((e) => journal!.get(e.output) ?? e));
+        for (const [key] of keyRuns(slice.sessions, (s) => s.folderKey)) entries.push(...manifest.takeThrough(key).map((e) => latest(journal!, e)));
         await checkHashes(dir, checked, entries, { ...run, onProgress: undefined });
         missing(entries, new Set(checked.map((c) => c.path)));
         await checkUnlisted(dir, checked, entries, journal!, { ...run, onProgress: undefined });
@@ -379,7 +379,9 @@ async function checkFolder(dir: string, options: ResolvedBatchOptions, limits: S
     }
     if (!options.signal?.aborted) {
       for (const key of [...waiting.keys()].sort()) found.linkProject(key, waiting.get(key)!);
-      if (manifest) missing(manifest.takeAll(), new Set());
+      if (manifest) missing(manifest.takeAll().map((e) => latest(journal!, e)), new Set());
+      // Journaled exports of sessions the manifest does not list, no longer there.
+      if (journal) missing([...journal.values()], new Set());
     }
   } finally {
     manifest?.close();
@@ -394,7 +396,14 @@ async function checkFolder(dir: string, options: ResolvedBatchOptions, limits: S
  * with nothing to check its bytes against (put there by hand, or its entry
  * edited out of the manifest).
  */
-async function checkUnlisted(dir: string, checked: Checked[], entries: readonly ManifestEntry[], journal: ReadonlyMap<string, ManifestEntry>, options: ResolvedBatchOptions): Promise<void> {
+/** A manifest entry, or the later export a killed run's journal holds of its output (taken: what is left are the journal's own). */
+function latest(journal: Map<string, ManifestEntry>, e: ManifestEntry): ManifestEntry {
+  const later = journal.get(e.output);
+  journal.delete(e.output);
+  return later ?? e;
+}
+
+async function checkUnlisted(dir: string, checked: Checked[], entries: readonly ManifestEntry[], journal: Map<string, ManifestEntry>, options: ResolvedBatchOptions): Promise<void> {
   const listed = new Set(entries.map((e) => join(dir, e.output)));
   const unlisted = checked.filter((c) => !listed.has(c.path));
   if (unlisted.length === 0) return;
@@ -402,7 +411,7 @@ async function checkUnlisted(dir: string, checked: Checked[], entries: readonly 
   const journaled = unlisted.flatMap((c) => journal.get(output(c)) ?? []);
   await checkHashes(dir, unlisted, journaled, options);
   for (const c of unlisted) {
-    if (journal.has(output(c))) continue;
+    if (journal.delete(output(c))) continue;
     c.problems.push({ code: 'E_UNLISTED', message: 'not in the export manifest: no size or sha256 to check it against (put there by hand, or its entry removed)', path: c.path });
   }
 }

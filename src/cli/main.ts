@@ -61,7 +61,7 @@ function commonFirst(argv: readonly string[]): string[] {
   for (; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--json' || a === '-q' || a === '--quiet' || a.startsWith('--home=')) lead.push(a);
-    else if (a === '--home' && i + 1 < argv.length) lead.push(a, argv[++i]!);
+    else if (a === '--home') lead.push(a, argv[++i] ?? ''); // '' (no value): the command's parser says so
     else break;
   }
   // Only these flags: no command (the overview); `help CMD` takes no flags.

@@ -47,17 +47,19 @@ export class CwdMap {
   private readonly used = new Set<CwdRule>();
 
   constructor(rules: readonly CwdRule[]) {
-    const seen = new Map<string, string>();
+    // By OLD as its system compares paths: `c:/users/ann` and `C:\Users\ann` are one folder.
+    const seen = new Map<string, CwdRule>();
     for (const r of rules) {
       if (r.from === '' || r.to === '') throw new ZotpackError('E_USAGE', 'a cwd mapping needs two non-empty paths');
-      const other = seen.get(r.from);
-      if (other !== undefined && other !== r.to) {
-        throw new ZotpackError('E_USAGE', `'${r.from}' is mapped twice: to '${other}' and to '${r.to}'`);
+      const key = isWindowsPath(r.from) ? foldWindows(r.from) : r.from;
+      const other = seen.get(key);
+      if (other !== undefined && other.to !== r.to) {
+        throw new ZotpackError('E_USAGE', `'${r.from}' is mapped twice: to '${other.to}' and to '${r.to}'`);
       }
-      seen.set(r.from, r.to);
+      if (other === undefined) seen.set(key, r);
     }
     // Longest first: the most specific rule wins.
-    this.rules = [...seen].map(([from, to]) => ({ from, to })).sort((a, b) => b.from.length - a.from.length);
+    this.rules = [...seen.values()].map(({ from, to }) => ({ from, to })).sort((a, b) => b.from.length - a.from.length);
   }
 
   get size(): number {
@@ -107,8 +109,12 @@ export function refuseIfNoneMoved(map: CwdMap, path?: string): void {
  */
 function startsWithFolder(cwd: string, from: string): boolean {
   if (!isWindowsPath(from)) return cwd.startsWith(from);
-  const fold = (p: string) => p.replace(/\//g, '\\').toLowerCase();
-  return fold(cwd.slice(0, from.length)) === fold(from);
+  return foldWindows(cwd.slice(0, from.length)) === foldWindows(from);
+}
+
+/** A Windows path as Windows compares it: one case, one separator. */
+function foldWindows(p: string): string {
+  return p.replace(/\//g, '\\').toLowerCase();
 }
 
 function join(to: string, rest: string, convert: boolean): string {

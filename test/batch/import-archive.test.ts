@@ -1,4 +1,4 @@
-import { appendFileSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { JOURNAL_NAME, MANIFEST_NAME, readManifest } from '../../src/batch/export-manifest.js';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -153,6 +153,24 @@ describe('importArchive', () => {
     // A project filter: the others' are not asked for; an id filter: none can be told from one left out.
     expect(missingOf(await importArchive({ sources: [copy], home: makeTempDir(), jobs: 2, filter: { projects: [other.key] } }))).toEqual([]);
     expect(missingOf(await importArchive({ sources: [copy], home: makeTempDir(), jobs: 2, filter: { idPrefix: other.id } }))).toEqual([]);
+  });
+
+  it('one export folder reached two ways (a link to it given too) is one folder: nothing missing, each session once', async () => {
+    const link = join(makeTempDir(), 'link');
+    symlinkSync(out, link);
+    const entries = readManifest(out)!.sessions;
+    const firstKey = entries[0]!.key;
+    for (const sources of [[out, link], [link, out], [join(out, firstKey), link]]) {
+      const r = await importArchive({ sources, home: makeTempDir(), jobs: 2 });
+      expect(r.report.errors.filter((e) => e.code === 'E_NOT_FOUND' || e.code === 'E_HASH_MISMATCH'), sources.join(' ')).toEqual([]);
+      expect(r.imported.length + r.present.length, sources.join(' ')).toBe(entries.length);
+    }
+  });
+
+  it('a --project that names no project: that warning only, not that the folder holds no .zotsession files', async () => {
+    const r = await importArchive({ sources: [out], home: makeTempDir(), jobs: 2, filter: { projects: ['/no/such/project'] } });
+    expect(r.report.warnings.map((w) => w.code)).toEqual(['W_NO_SESSIONS']);
+    expect(r.report.warnings[0]!.message).toContain('--project /no/such/project');
   });
 
   it("takes a killed export's journal over its manifest: a session exported again after the manifest imports, checked against its later hash", async () => {

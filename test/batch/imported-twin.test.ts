@@ -128,3 +128,52 @@ describe('an imported local session against its bundled one, in random histories
     expect([...seen].sort()).toEqual(['appended', 'conflict', 'present']);
   });
 });
+
+describe('an imported local session against its bundled one: renames', () => {
+  const meta = (id: string, model: string, title?: string) =>
+    `{"type":"meta","meta":{"id":"${id}","cwd":"/twin","model":"${model}","provider":"x","started":"2026-01-01T00:00:00Z"${title === undefined ? '' : `,"title":"${title}"`}}}`;
+  const msg = (text: string) => `{"type":"message","message":{"role":"user","content":[{"text":"${text}"}],"time":"2026-01-01T00:00:01Z"}}`;
+  const rename = (title: string) => `{"title":"${title}","type":"rename"}`;
+
+  /** The session on the other machine, its export imported here, then `there` and `here` appended to each side. */
+  function twin(rows: string[], there: string[], here: string[]) {
+    const dir = makeTempDir();
+    const source = join(dir, 'source.jsonl');
+    writeFileSync(source, `${rows.join('\n')}\n`);
+    const exported = exportSession({ source, destination: join(dir, 'out') + '/', durable: false }).output;
+    const local = importSession({ source: exported, home: join(dir, 'home'), durable: false, checkDuplicates: false }).output;
+    if (there.length) appendFileSync(source, `${there.join('\n')}\n`);
+    if (here.length) appendFileSync(local, `${here.join('\n')}\n`);
+    const before = readFileSync(local);
+    const got = feed(new TwinSink(local, { onConflict: 'skip', dryRun: false, durable: false }), readFileSync(source), seededRandom(7));
+    return { got, source, local, before };
+  }
+
+  it.each([
+    ['the same title again after a switch (the export keeps the second rename only)', (id: string) => [meta(id, 'm1'), msg('a'), rename('A'), meta(id, 'm2'), rename('A'), msg('b')]],
+    ['a rename a last switch overrides (the export leaves it out)', (id: string) => [meta(id, 'm1'), msg('a'), rename('A'), meta(id, 'm2')]],
+    ['a rename, a switch that keeps its title, a rename', (id: string) => [meta(id, 'm1'), msg('a'), rename('A'), meta(id, 'm2', 'A'), rename('B')]],
+  ])('%s: present, the local file untouched', (_what, rows) => {
+    const { got, local, before } = twin(rows(testId(`twin-rename-${_what}`)), [], []);
+    expect(got.status).toBe('present');
+    expect(readFileSync(local).equals(before)).toBe(true);
+  });
+
+  it('a rename on the other side only: appended, then present', () => {
+    const id = testId('twin-rename-there');
+    const { got, source, local } = twin([meta(id, 'm1'), msg('a'), rename('A'), meta(id, 'm2')], [rename('B')], []);
+    expect(got.status).toBe('appended');
+    expect(describeSession(local).summary).toEqual(describeSession(source).summary);
+    expect(feed(new TwinSink(local, { onConflict: 'skip', dryRun: false, durable: false }), readFileSync(source), seededRandom(8)).status).toBe('present');
+  });
+
+  it('a rename here only: present, ahead; a rename on both sides, or here and a message there: a conflict', () => {
+    const rows = (id: string) => [meta(id, 'm1'), msg('a'), rename('A')];
+    expect(twin(rows(testId('twin-here')), [], [rename('Here')]).got).toMatchObject({ status: 'present', localAhead: true });
+    for (const there of [[rename('There')], [msg('there')]]) {
+      const { got, local, before } = twin(rows(testId(`twin-both-${there[0]}`)), there, [rename('Here')]);
+      expect(got.status, there[0]).toBe('conflict');
+      expect(readFileSync(local).equals(before)).toBe(true);
+    }
+  });
+});

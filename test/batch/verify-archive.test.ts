@@ -163,6 +163,10 @@ describe('verifyArchive', () => {
     writeFileSync(join(out, JOURNAL_NAME), `${JSON.stringify({ ...dropped!, bytes: dropped!.bytes + 3, sha256: createHash('sha256').update(readFileSync(join(out, dropped!.output))).digest('hex') })}\n`);
     writeManifest(out, manifest, false);
     expect((await verifyArchive({ path: out, jobs: 1 })).problems).toEqual([]);
+    // A journaled export of a session the manifest does not list, gone: missing.
+    const ghost = { ...dropped!, source: '/elsewhere/ghost.jsonl', output: `${dropped!.key}/ghost.zotsession` };
+    appendFileSync(join(out, JOURNAL_NAME), `${JSON.stringify(ghost)}\n`);
+    expect((await verifyArchive({ path: out, jobs: 1 })).problems).toEqual([expect.objectContaining({ code: 'E_NOT_FOUND', path: join(out, ghost.output) })]);
     // A copy put there by hand, under another name.
     rmSync(join(out, JOURNAL_NAME));
     writeManifest(out, manifest, false);

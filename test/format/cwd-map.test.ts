@@ -37,6 +37,8 @@ describe('cwd mapping', () => {
     }
     expect(map('c:\\users\\ann=/home/ann').map('C:\\Users\\anna\\src')).toBeUndefined();
     expect(map('/users/ann=/home/ann').map('/Users/ann/src')).toBeUndefined();
+    // One Windows folder mapped twice, typed two ways: refused as any rule mapped twice.
+    expect(() => new CwdMap([parseCwdRule('c:\\users\\ann=/a'), parseCwdRule('C:/Users/Ann=/b')])).toThrow(/mapped twice/);
   });
 
   it('refuses rules it cannot read, naming the option', () => {
