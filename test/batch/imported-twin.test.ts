@@ -177,3 +177,43 @@ describe('an imported local session against its bundled one: renames', () => {
     }
   });
 });
+
+describe('an imported local session against its bundled one, renames and switches in random orders', () => {
+  it('where only the other side went on: never a conflict, and after it the local session reads as the bundled one', () => {
+    const r = seededRandom(4242);
+    const statuses = new Set<string>();
+    for (let round = 0; round < 200; round++) {
+      const dir = makeTempDir();
+      const id = testId(`twin-titles-${round}`);
+      // Few titles, so that a rename repeats one; switches with a title, with none, or with the current model.
+      const row = (): string => {
+        const pick = r.int(10);
+        if (pick < 4) return `{"type":"message","message":{"role":"user","content":[{"text":"m ${r.int(1000)}"}],"time":"2026-01-01T00:00:01Z"}}`;
+        if (pick < 7) return `{"title":"${r.pick(['A', 'B', 'C'])}","type":"rename"}`;
+        const title = r.pick([undefined, 'A', 'B']);
+        return `{"type":"meta","meta":{"id":"${id}","cwd":"/twin","model":"${r.pick(['m1', 'm2'])}","provider":"x","started":"2026-01-01T00:00:00Z"${title === undefined ? '' : `,"title":"${title}"`}}}`;
+      };
+      const first = `{"type":"meta","meta":{"id":"${id}","cwd":"/twin","model":"m1","provider":"x","started":"2026-01-01T00:00:00Z"}}`;
+      const kept = Array.from({ length: r.between(0, 8) }, row);
+      const extra = r.chance(0.6) ? Array.from({ length: r.between(1, 5) }, row) : [];
+      const source = join(dir, 'source.jsonl');
+      writeFileSync(source, `${[first, ...kept].join('\n')}\n`);
+      const exported = exportSession({ source, destination: join(dir, 'out') + '/', durable: false }).output;
+      const local = importSession({ source: exported, home: join(dir, 'home'), durable: false, checkDuplicates: false }).output;
+      if (extra.length) appendFileSync(source, `${extra.join('\n')}\n`);
+      const before = readFileSync(local);
+      const got = feed(new TwinSink(local, { onConflict: 'skip', dryRun: false, durable: false }), readFileSync(source), r);
+      const story = `round ${round}: ${[first, ...kept].length} rows, then ${extra.length}`;
+      expect(got.status, story).not.toBe('conflict');
+      statuses.add(got.status);
+      const { path: _l, ...localSummary } = describeSession(local).summary as unknown as Record<string, unknown>;
+      const { path: _s, ...sourceSummary } = describeSession(source).summary as unknown as Record<string, unknown>;
+      expect(localSummary, story).toEqual(sourceSummary);
+      expect(effectiveTranscript(local), story).toEqual(effectiveTranscript(source));
+      if (got.status === 'present') expect(readFileSync(local).equals(before), story).toBe(true);
+      // Again: nothing more to bring.
+      expect(feed(new TwinSink(local, { onConflict: 'skip', dryRun: false, durable: false }), readFileSync(source), r).status, story).toBe('present');
+    }
+    expect([...statuses].sort()).toEqual(['appended', 'present']);
+  });
+});
