@@ -80,6 +80,12 @@ function expected(first: Line, kept: Line[], extra: Line[], localWent: boolean, 
   return grew ? 'appended' : 'present';
 }
 
+/** What this machine holds of `source` after zotpack's export of it was imported here (into `dir`). */
+function importedCopy(source: string, dir: string): string {
+  const exported = exportSession({ source, destination: join(dir, 'out') + '/', durable: false }).output;
+  return importSession({ source: exported, home: join(dir, 'home'), durable: false, checkDuplicates: false }).output;
+}
+
 function feed(sink: TwinSink, bytes: Buffer, r: Random) {
   for (let i = 0; i < bytes.length; ) {
     const n = r.between(1, 200);
@@ -105,8 +111,7 @@ describe('an imported local session against its bundled one, in random histories
       // The other machine's session when it was exported, and the import of that export here.
       const source = join(dir, 'source.jsonl');
       writeFileSync(source, textOf([first, ...kept]));
-      const exported = exportSession({ source, destination: join(dir, 'out') + '/', durable: false }).output;
-      const local = importSession({ source: exported, home: join(dir, 'home'), durable: false, checkDuplicates: false }).output;
+      const local = importedCopy(source, dir);
       if (localWent) appendFileSync(local, `{"type":"message","message":{"role":"user","content":[{"text":"here ${round}"}],"time":"2026-02-01T00:00:00Z"}}\n`);
       // The other machine went on; its session now, as a bundle holds it.
       appendFileSync(source, textOf(extra));
@@ -140,8 +145,7 @@ describe('an imported local session against its bundled one: renames', () => {
     const dir = makeTempDir();
     const source = join(dir, 'source.jsonl');
     writeFileSync(source, `${rows.join('\n')}\n`);
-    const exported = exportSession({ source, destination: join(dir, 'out') + '/', durable: false }).output;
-    const local = importSession({ source: exported, home: join(dir, 'home'), durable: false, checkDuplicates: false }).output;
+    const local = importedCopy(source, dir);
     if (there.length) appendFileSync(source, `${there.join('\n')}\n`);
     if (here.length) appendFileSync(local, `${here.join('\n')}\n`);
     const before = readFileSync(local);
@@ -198,8 +202,7 @@ describe('an imported local session against its bundled one, renames and switche
       const extra = r.chance(0.6) ? Array.from({ length: r.between(1, 5) }, row) : [];
       const source = join(dir, 'source.jsonl');
       writeFileSync(source, `${[first, ...kept].join('\n')}\n`);
-      const exported = exportSession({ source, destination: join(dir, 'out') + '/', durable: false }).output;
-      const local = importSession({ source: exported, home: join(dir, 'home'), durable: false, checkDuplicates: false }).output;
+      const local = importedCopy(source, dir);
       if (extra.length) appendFileSync(source, `${extra.join('\n')}\n`);
       const before = readFileSync(local);
       const got = feed(new TwinSink(local, { onConflict: 'skip', dryRun: false, durable: false }), readFileSync(source), r);
