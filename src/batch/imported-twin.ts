@@ -9,9 +9,11 @@
  * byte for byte, every session moved once with export and import and later
  * with pack and unpack was a conflict. Compared here, it is the same session
  * while each bundled row after the first equals the next local row after
- * the header, or is one the export leaves out (a meta row, a row zot skips,
- * a rename row a later meta row overrides; after rows an earlier unpack
- * appended, those are there too):
+ * the header, or is one the export leaves out (a meta row, a row zot skips;
+ * after rows an earlier unpack appended, those are there too). Rename rows
+ * are not matched one by one — the export leaves out those a later meta row
+ * overrides, and keeps the others as they are — but by the renames each
+ * side holds since the last row in common, and the title both end with:
  *
  * - the local rows run out first: the session grew on the other machine,
  *   and every bundled byte after the last row matched is appended — meta
@@ -21,8 +23,9 @@
  *   both went on);
  * - a row differs: a conflict.
  *
- * Rows are held one at a time on each side, so memory stays bounded by the
- * largest row.
+ * Rows are held one at a time on each side (and the rename rows since the
+ * last row in common, a title each), so memory stays bounded by the largest
+ * row.
  */
 import { ZotpackError } from '../errors.js';
 import { readRowsFd, type Row } from '../jsonl/row-reader.js';

@@ -76,7 +76,6 @@ export class SliceSource {
     for (const f of d.folders) groupOf(f.key).folders.push(f);
     for (const f of d.files) groupOf(f.folderKey).files.push(f);
     this.groups = [...groups.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-
     let total = 0;
     for (const g of this.groups) {
       g.counted = g.files.length;
