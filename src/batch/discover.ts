@@ -244,6 +244,40 @@ export function findFolders(sources: readonly string[], ext: SessionExt = '.json
   return d;
 }
 
+/** The real path of the folder a source folder is listed from (its `sessions/` for a zot home): SessionFolder.root. */
+export function sourceRoot(source: string): string {
+  const base = globBase(resolve(source));
+  try {
+    return realpathSync(base);
+  } catch {
+    return base;
+  }
+}
+
+/**
+ * Whether a source folder holds a session file, in it or a folder in it:
+ * asked only of one whose own folders counted none — it may be a folder
+ * another source listed first (a project folder of a home also given).
+ */
+export function holdsSessions(d: FolderDiscovery, source: string): boolean {
+  const base = globBase(resolve(source));
+  const holds = (dir: string) => {
+    try {
+      const names = readdirSync(dir);
+      const ext = folderExt(d, dir, names);
+      return names.some((name) => isSessionName(name, ext));
+    } catch {
+      return false;
+    }
+  };
+  if (holds(base)) return true;
+  try {
+    return readdirSync(base, { withFileTypes: true }).some((e) => e.isDirectory() && !e.name.startsWith('.') && holds(join(base, e.name)));
+  } catch {
+    return false;
+  }
+}
+
 /** The names of a folder's session files, without a stat: what a progress bar's total needs. */
 export function countFolder(d: FolderDiscovery, folder: SessionFolder): number {
   try {

@@ -135,7 +135,8 @@ function unchanged(out: string, s: Selected, prev: ManifestEntry | undefined): b
 
 /** A session smaller than when it was exported, whose export is still there to keep. */
 function shrank(out: string, s: Selected, prev: ManifestEntry): boolean {
-  if (prev.sourceDeleted || s.size >= prev.size) return false;
+  // A session deleted and back (restored from elsewhere, say) smaller than its kept export is a shrink too.
+  if (s.size >= prev.size) return false;
   try {
     statSync(join(out, prev.output));
     return true;

@@ -13,7 +13,6 @@
  * order (files outside project folders, then by project key, then path); of
  * two with one id, the first in that order is imported.
  */
-import { isFolder } from '../session/stat-quietly.js';
 import { basename, dirname, resolve } from 'node:path';
 import { sessionsRoot } from '../format/project-key.js';
 import { resolveBatchOptions, type BatchOptions, type ResolvedBatchOptions } from './batch-options.js';
@@ -149,17 +148,14 @@ async function importUnlocked(options: ImportArchiveOptions, limits: SliceLimits
   const report = new ReportBuilder('import', 0, { rows: true });
   let files = 0;
   let hashes: ExportHashes | undefined;
-  // Files found before the filters: with none, the folder is the mistake (a zot home given to import); with some, the filters are.
-  let found = 0;
   try {
     if (cwdMap.size > 0 && !options.dryRun) await refuseIfNoneMoves(options, resolved, limits);
     // Ids already in the home, then those taken earlier in this run.
     const taken = options.freshId ? new IdPaths('') : await indexHomeIds(home, resolved, limits);
     if (resolved.signal?.aborted) return { planned, imported, present, report: report.finish(true) };
     // Folders are searched for .zotsession files; files named directly are taken whatever their name.
-    const source = new SliceSource(resolved, '.zotsession', limits);
-    found = source.filesTotal;
-    hashes = options.dryRun ? undefined : ExportHashes.open(base.sources, (w) => report.warn(w));
+    const source = new SliceSource(resolved, '.zotsession', limits, true);
+    hashes = ExportHashes.open(base.sources, (w) => report.warn(w));
     const keys = projectKeys(base.filter);
     const wanted = (key: string) => !keys || keys.has(key);
     // The manifest's entries are keyed by real path (a folder given through a link is the folder).
@@ -200,8 +196,7 @@ async function importUnlocked(options: ImportArchiveOptions, limits: SliceLimits
         todo.push(s);
         onPlanned({ source: s.path, id, cwd });
       });
-      if (options.dryRun) continue;
-      // What the export folder's manifest says each file holds: a file changed since is not imported, one gone is reported.
+      // What the export folder's manifest says each file holds: a file changed since is not imported, one gone is reported (a dry run too).
       const last = slice.sessions[slice.sessions.length - 1];
       const inSlice = new Set([...slice.sessions.map((s) => s.folderKey), ...slice.errors.map((e) => basename(dirname(e.path ?? '')))]);
       const expected = !slice.keyless && last !== undefined && hashes ? hashes.through(last.folderKey, (k) => inSlice.has(k), wanted, missing) : NOTHING_LISTED;
@@ -209,6 +204,7 @@ async function importUnlocked(options: ImportArchiveOptions, limits: SliceLimits
         const here = new Set([...slice.sessions.map((s) => realPath(s.path)), ...slice.errors.flatMap((e) => (e.path ? [realPath(e.path)] : []))]);
         for (const [path, listed] of expected) if (listed.covered && !here.has(path)) missing(path);
       }
+      if (options.dryRun) continue;
       const onProgress = progress.forRun(todo, slice.counted - todo.length);
       const done = new Array<ImportedSession | undefined>(todo.length);
       const record = (i: number, r: ImportResult) => {
@@ -262,15 +258,6 @@ async function importUnlocked(options: ImportArchiveOptions, limits: SliceLimits
     const path = base.sources.length === 1 ? resolve(base.sources[0]!) : undefined;
     for (const r of cwdMap.unused()) {
       report.warn([{ code: 'W_UNUSED_MAP', message: `--map-cwd ${r.from}=${r.to}: no session to import has its project folder under ${r.from}`, path }]);
-    }
-  }
-  // (A project filter counts its projects only: it says itself when it names none, W_NO_SESSIONS.)
-  if (found === 0 && !projectKeys(base.filter) && !resolved.signal?.aborted) {
-    // Said, not silent: a zot home (.jsonl sessions) given to import is the likely mistake.
-    for (const source of base.sources) {
-      const path = resolve(source);
-      if (!isFolder(path)) continue;
-      report.warn([{ code: 'W_NO_SESSIONS', message: 'no .zotsession files here to import (zot keeps its sessions as .jsonl: move a whole home with pack and unpack)', path }]);
     }
   }
   return { planned, imported, present, report: report.finish(resolved.signal?.aborted === true) };

@@ -9,11 +9,11 @@
  * project is known only from their meta row, so a caller keeps what it
  * learned of them until their project's slice comes.
  */
-import { resolve } from 'node:path';
+import { resolve, sep } from 'node:path';
 import type { Warning } from '../errors.js';
 import type { Progress, ResolvedBatchOptions } from './batch-options.js';
 import type { ReportBuilder } from './batch-report.js';
-import { byPath, countFolder, findFolders, listFolder, type FolderDiscovery, type SessionEntry, type SessionExt, type SessionFolder } from './discover.js';
+import { byPath, countFolder, findFolders, holdsSessions, listFolder, sourceRoot, type FolderDiscovery, type SessionEntry, type SessionExt, type SessionFolder } from './discover.js';
 import { describeMetaFilter, needsMeta, projectKeyOf, projectKeys } from './filters.js';
 import { isFolder } from '../session/stat-quietly.js';
 import type { JobError } from './protocol.js';
@@ -77,16 +77,29 @@ export class SliceSource {
     for (const f of d.files) groupOf(f.folderKey).files.push(f);
     this.groups = [...groups.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     let total = 0;
+    // Session files by the source (its real path) each folder was found in.
+    const bySource = new Map<string, number>();
     for (const g of this.groups) {
       g.counted = g.files.length;
-      for (const f of g.folders) g.counted += countFolder(d, f);
+      for (const f of g.folders) {
+        const n = countFolder(d, f);
+        g.counted += n;
+        bySource.set(f.root, (bySource.get(f.root) ?? 0) + n);
+      }
       total += g.counted;
     }
     this.filesTotal = total;
-    if (warnEmpty && !keys && total === 0 && d.errors.length === 0) {
+    if (warnEmpty && !keys) {
+      // (A folder given as .zotsession source is import's: a zot home there is the likely mistake.)
+      const message = d.exts.includes('.jsonl')
+        ? 'no session files here (zot keeps them in <zot home>/sessions/<project key>/)'
+        : `no ${d.exts.join(' or ')} files here to import (zot keeps its sessions as .jsonl: move a whole home with pack and unpack)`;
       for (const source of options.sources) {
         const path = resolve(source);
-        if (isFolder(path)) d.warnings.push({ code: 'W_NO_SESSIONS', message: 'no session files here (zot keeps them in <zot home>/sessions/<project key>/)', path });
+        if (!isFolder(path) || (bySource.get(sourceRoot(source)) ?? 0) > 0 || holdsSessions(d, source)) continue;
+        // A folder of it that could not be listed is reported (an error) and may hold some.
+        if (d.errors.some((e) => e.path !== undefined && (e.path === path || e.path.startsWith(`${path}${sep}`)))) continue;
+        d.warnings.push({ code: 'W_NO_SESSIONS', message, path });
       }
     }
     // A project named that no folder holds (and no session outside one could be): a typo, said, not an empty result.

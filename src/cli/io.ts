@@ -121,6 +121,6 @@ export function droppedPhrase(d: { invalid: number; undecodable: number; meta: n
   const parts: string[] = [];
   if (d.invalid) parts.push(`${d.invalid} invalid`);
   if (d.undecodable) parts.push(`${d.undecodable} undecodable`);
-  if (d.meta) parts.push(`${d.meta} extra meta folded into the header`);
+  if (d.meta) parts.push(`${d.meta} folded into the header (meta rows after the first, renames they override)`);
   return parts.length === 0 ? 'none dropped' : `dropped ${parts.join(', ')}`;
 }

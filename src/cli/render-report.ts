@@ -25,7 +25,7 @@ export function renderReport(r: BatchReport): string[] {
   const d = r.rowsDropped;
   if ((r.command === 'export' || r.command === 'import') && d) {
     rows.push(['rows kept', String(r.rowsKept)]);
-    rows.push(['rows dropped', `${d.invalid} invalid, ${d.undecodable} undecodable, ${d.meta} extra meta folded into headers`]);
+    rows.push(['rows dropped', `${d.invalid} invalid, ${d.undecodable} undecodable, ${d.meta} folded into headers (meta rows after the first, renames they override)`]);
   }
   const codes = Object.entries(r.errorsByCode);
   if (codes.length) rows.push(['errors', codes.map(([c, n]) => `${c} ${n}`).join(', ')]);

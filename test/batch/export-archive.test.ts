@@ -293,4 +293,20 @@ describe('exportArchive, a session that shrank since its export', () => {
     expect(r.report.errors.filter((e) => e.path === sample.named.root)).toEqual([]);
     expect(readManifest(out)!.sessions.find((e) => e.source === sample.named.root)!.size).toBe(statSync(sample.named.root).size);
   });
+
+  it('a session deleted, its export kept, then back smaller: the kept export is kept too (E_CHANGED)', async () => {
+    const sample = buildSampleArchive(makeTempDir(), { bigRowBytes: 1000 });
+    const out = join(makeTempDir(), 'export');
+    await exportArchive({ sources: [sample.home], out, jobs: 2 });
+    const whole = readFileSync(sample.named.root);
+    rmSync(sample.named.root);
+    await exportArchive({ sources: [sample.home], out, jobs: 2 });
+    const entry = readManifest(out)!.sessions.find((e) => e.source === sample.named.root)!;
+    expect(entry.sourceDeleted).toBe(true);
+    const kept = readFileSync(join(out, entry.output));
+    writeFileSync(sample.named.root, whole.subarray(0, whole.indexOf('\n', whole.indexOf('\n') + 1) + 1));
+    const r = await exportArchive({ sources: [sample.home], out, jobs: 2 });
+    expect(r.report.errors.filter((e) => e.path === sample.named.root).map((e) => e.code)).toEqual(['E_CHANGED']);
+    expect(readFileSync(join(out, entry.output)).equals(kept)).toBe(true);
+  });
 });

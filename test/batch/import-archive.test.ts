@@ -144,6 +144,9 @@ describe('importArchive', () => {
     expect(missingOf(whole)).toEqual([gone, ...goneProject].map((e) => join(copy, e.output)).sort());
     expect(whole.imported).toHaveLength(entries.length - 1 - goneProject.length);
     expect(whole.report.files).toBe(entries.length);
+    // A dry run says so too.
+    const dry = await importArchive({ sources: [copy], home: makeTempDir(), jobs: 2, dryRun: true }, { maxFiles: 2 });
+    expect(missingOf(dry)).toEqual(missingOf(whole));
     // Its project folder given: only that project's; another project's folder: none.
     expect(missingOf(await importArchive({ sources: [join(copy, gone.key)], home: makeTempDir(), jobs: 2 }))).toEqual([join(copy, gone.output)]);
     const other = entries.find((e) => e.key !== gone.key && e.key !== lastKey)!;

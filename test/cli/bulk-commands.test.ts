@@ -40,6 +40,9 @@ describe('bulk commands through the binary', () => {
       const r = zotpack([...args, '--home', empty]);
       expect([r.code, r.stderr], args.join(' ')).toEqual([0, expect.stringContaining(says)]);
     }
+    // One empty folder among others is said too; a project folder of a home also given is not empty.
+    const mixed = zotpack(['tree', '--from', empty, '--from', sample.home, '--from', join(sample.home, 'sessions', sample.projects[0]!.key)]);
+    expect(linesOf(mixed.stderr).filter((l) => l.includes('W_NO_SESSIONS'))).toEqual([`warning: ${empty}: no session files here (zot keeps them in <zot home>/sessions/<project key>/) [W_NO_SESSIONS]`]);
     for (const args of [['export', '--out', join(makeTempDir(), 'y')], ['pack', '-o', join(makeTempDir(), 'c.zotpack')], ['tree'], ['import', join(makeTempDir())]]) {
       const r = zotpack([...args, '--id', 'ffffffff', '--from', sample.home]);
       if (args[0] === 'import') {

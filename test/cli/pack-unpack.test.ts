@@ -159,6 +159,10 @@ describe('pack and unpack through the binary', () => {
     expect(zotpack(['unpack', 'all.zotpack', '--on-conflict', 'merge'], { cwd: work }).status).toBe(2);
     expect(zotpack(['unpack', 'all.zotpack', '--map-cwd', 'no-equals-sign'], { cwd: work }).status).toBe(2);
     expect(zotpack(['verify'], { cwd: work }).status).toBe(2);
+    // --to and --home: the same folder is fine, two are a usage error, nothing written.
+    const two = zotpack(['unpack', 'all.zotpack', '--to', 'a', '--home', 'b'], { cwd: work });
+    expect([two.status, errorLine(two)]).toEqual([2, 'zotpack: --to and --home name two homes (a, b): give one']);
+    expect(existsSync(join(work, 'a')) || existsSync(join(work, 'b'))).toBe(false);
     const exists = zotpack(['pack', '-o', 'all.zotpack'], { cwd: work, home: sample.home });
     expect(exists.status).toBe(1);
     expect(errorLine(exists)).toMatch(/all\.zotpack: .*\[E_EXISTS\]/);

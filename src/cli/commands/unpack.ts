@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { unpackArchive, type UnpackArchiveResult } from '../../batch/unpack-archive.js';
 import type { ConflictPolicy } from '../../batch/twin-sink.js';
 import { homeOf, parse, positionals, typedCwdRules, type Command } from '../command.js';
@@ -82,6 +83,10 @@ Examples:
     const [bundle] = positionals(pos, 1, 1, "one bundle FILE, or - for standard input");
     const policy = values['on-conflict'] ?? 'skip';
     if (!['skip', 'copy', 'fail'].includes(policy)) throw new UsageError(`--on-conflict takes skip, copy or fail, got '${policy}'`);
+    // Two names for one folder: both given and not the same is a usage error, not the one silently winning.
+    if (values.to !== undefined && values.home !== undefined && resolve(io.cwd, values.to) !== resolve(io.cwd, values.home)) {
+      throw new UsageError(`--to and --home name two homes (${values.to}, ${values.home}): give one`);
+    }
     const home = values.to ?? homeOf(values, io);
     const bulk = startBulk({ jobs: values.jobs, json: values.json, quiet: values.quiet, home }, io, values['dry-run'] ? 'reading' : 'unpacking');
     // Handed on as they come, not kept: --json spools them (spooled-array.ts); the text shows only projects.
