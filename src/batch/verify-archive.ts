@@ -25,7 +25,7 @@ import { interner } from '../format/interner.js';
 import { linkTree, type TreeNode } from '../session/session-tree.js';
 import { resolveBatchOptions, type Progress, type ResolvedBatchOptions } from './batch-options.js';
 import { ReportBuilder, type BatchReport } from './batch-report.js';
-import { ManifestCursor, readJournal, type ManifestEntry } from './export-manifest.js';
+import { MANIFEST_NAME, ManifestCursor, outputKey, readJournal, type ManifestEntry } from './export-manifest.js';
 import { IdPaths } from './id-paths.js';
 import type { JobError } from './protocol.js';
 import { bundleName, probeBundle, probeBundleStream, type BundleSource } from './read-bundle.js';
@@ -321,17 +321,21 @@ function keyOf(path: string, description: SessionDescription | undefined): strin
 
 async function checkFolder(dir: string, options: ResolvedBatchOptions, limits: SliceLimits): Promise<Findings> {
   const found = new Findings(dir);
-  // An export folder: its manifest is read a range of projects at a time, as the slices come.
-  const manifest = ManifestCursor.open(dir);
+  // An export folder, or one project folder of it (then that project's entries only): its manifest is read a range of projects at a time, as the slices come.
+  const project = basename(dir);
+  const inExport = !existsSync(join(dir, MANIFEST_NAME)) && isProjectKey(project) && existsSync(join(dirname(dir), MANIFEST_NAME));
+  const root = inExport ? dirname(dir) : dir;
+  const mine = (e: ManifestEntry) => !inExport || outputKey(e.output) === project;
+  const manifest = ManifestCursor.open(root);
   // A killed export's finished sessions, published but not yet in the manifest, by output.
-  const journal = manifest ? new Map([...readJournal(dir).values()].map((e) => [e.output, e])) : undefined;
+  const journal = manifest ? new Map([...readJournal(root).values()].filter(mine).map((e) => [e.output, e])) : undefined;
   const pool = new WorkerPool(options);
   // Sessions outside project folders, by the project their cwd names, until that project is whole.
   const waiting = new Map<string, SessionDescription[]>();
   const intern = interner();
   const missing = (entries: readonly ManifestEntry[], present: ReadonlySet<string>) => {
     for (const e of entries) {
-      const p = join(dir, e.output);
+      const p = join(root, e.output);
       if (!present.has(p)) found.archiveProblems.push({ code: 'E_NOT_FOUND', message: 'listed in the export manifest, missing', path: p });
     }
   };
@@ -359,10 +363,10 @@ async function checkFolder(dir: string, options: ResolvedBatchOptions, limits: S
       if (manifest) {
         const entries: ManifestEntry[] = [];
         // A killed export's journal holds the later export of an output: its entry wins.
-        for (const [key] of keyRuns(slice.sessions, (s) => s.folderKey)) entries.push(...manifest.takeThrough(key).map((e) => latest(journal!, e)));
-        await checkHashes(dir, checked, entries, { ...run, onProgress: undefined });
+        for (const [key] of keyRuns(slice.sessions, (s) => s.folderKey)) entries.push(...manifest.takeThrough(key).filter(mine).map((e) => latest(journal!, e)));
+        await checkHashes(root, checked, entries, { ...run, onProgress: undefined });
         missing(entries, new Set(checked.map((c) => c.path)));
-        await checkUnlisted(dir, checked, entries, journal!, { ...run, onProgress: undefined });
+        await checkUnlisted(root, checked, entries, journal!, { ...run, onProgress: undefined });
       }
       found.addSessions(checked, true);
       if (slice.keyless) {
@@ -379,7 +383,7 @@ async function checkFolder(dir: string, options: ResolvedBatchOptions, limits: S
     }
     if (!options.signal?.aborted) {
       for (const key of [...waiting.keys()].sort()) found.linkProject(key, waiting.get(key)!);
-      if (manifest) missing(manifest.takeAll().map((e) => latest(journal!, e)), new Set());
+      if (manifest) missing(manifest.takeAll().filter(mine).map((e) => latest(journal!, e)), new Set());
       // Journaled exports of sessions the manifest does not list, no longer there.
       if (journal) missing([...journal.values()], new Set());
     }

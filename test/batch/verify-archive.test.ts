@@ -177,6 +177,26 @@ describe('verifyArchive', () => {
     expect(c.problems.map((p) => [p.code, basename(p.path!)])).toContainEqual(['E_UNLISTED', basename(kept!.output).replace('.zotsession', '-copy.zotsession')]);
   });
 
+  it('one project folder of an export folder is checked against the manifest above it: its entries only', async () => {
+    const home = makeTempDir();
+    for (const cwd of ['/p', '/q']) for (const n of [1, 2]) writeSession(home, { cwd, rows: [{ user: `${cwd} ${n}` }] });
+    const out = makeTempDir();
+    await exportArchive({ sources: [home], out, jobs: 1 });
+    const [gone, changed, other] = [...readManifest(out)!.sessions].sort((a, b) => (a.key < b.key ? -1 : 1));
+    expect(gone!.key).toBe(changed!.key);
+    expect(other!.key).not.toBe(gone!.key);
+    expect((await verifyArchive({ path: join(out, gone!.key), jobs: 1 })).problems).toEqual([]);
+    rmSync(join(out, gone!.output));
+    appendFileSync(join(out, changed!.output), '{}\n');
+    const r = await verifyArchive({ path: join(out, gone!.key), jobs: 1 });
+    expect(r.problems.map((p) => [p.code, p.path]).sort()).toEqual([
+      ['E_HASH_MISMATCH', join(out, changed!.output)],
+      ['E_NOT_FOUND', join(out, gone!.output)],
+    ].sort());
+    // The other project's folder: nothing of this one's.
+    expect((await verifyArchive({ path: join(out, other!.key), jobs: 1 })).problems).toEqual([]);
+  });
+
   it("a folder of zot's own exports (no manifest, no .jsonl) is checked as sessions", async () => {
     const dir = makeTempDir();
     for (const f of ['20261125-003305-d907c305.zotsession', 'branch.zotsession']) copyFileSync(join(FIXTURE_EXPORTS, f), join(dir, f));
