@@ -64,6 +64,8 @@ interface ExportFolder {
 /** A listed session's expected bytes, and whether its absence is a loss (its folder was given, not single files of it). */
 export interface Listed extends ExpectedBytes {
   covered: boolean;
+  /** The export of a session gone from its source, kept (a session that moved project has a live export too). */
+  sourceDeleted: boolean;
 }
 
 export class ExportHashes {
@@ -144,7 +146,7 @@ export class ExportHashes {
     const key = outputKey(output);
     const covered = f.covers === 'all' || f.covers.has(key);
     const path = join(f.root, output);
-    if (inSlice(key)) into.set(path, { bytes: latest.bytes, sha256: latest.sha256, covered });
+    if (inSlice(key)) into.set(path, { bytes: latest.bytes, sha256: latest.sha256, covered, sourceDeleted: latest.sourceDeleted === true });
     else if (covered && wanted(key)) onMissing?.(path);
   }
 

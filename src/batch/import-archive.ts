@@ -169,43 +169,26 @@ async function importUnlocked(options: ImportArchiveOptions, limits: SliceLimits
           report.fail({ code: 'E_NOT_FOUND', message: 'listed in the export manifest, missing: not imported', path });
         };
     const progress = new SliceProgress(options.onProgress, source.filesTotal);
-    for await (const slice of source.reported(report)) {
-      files += slice.sessions.length + slice.errors.length;
-      // A time or id filter has read some meta rows already: not again.
-      const read = await runOp({ ...resolved, onProgress: undefined }, 'meta', slice.sessions.filter((s) => !s.meta), {});
-      let next = 0;
-      const todo: Selected[] = [];
-      slice.sessions.forEach((s) => {
-        const o: Outcome<MetaPeek> = s.meta ? { ok: true, value: s.meta } : read[next++]!;
-        if (!o.ok) {
-          if (o.error.code !== 'E_ABORTED') report.fail(o.error);
+    /** Plans one session: skipped as present, or to import (its id taken for this run). */
+    const plan = (s: Selected, meta: MetaPeek, todo: Selected[]) => {
+      const { id } = meta;
+      // Placed before the id is looked up, so that a rule that moved only sessions already present counts as used.
+      const cwd = importCwd(options, meta.cwd, cwdMap);
+      if (!options.freshId && id !== '') {
+        const there = taken.where(id);
+        if (there !== undefined) {
+          report.report.skipped++;
+          onPresent({ source: s.path, id, path: there ?? EARLIER_IN_RUN });
           return;
         }
-        const { id } = o.value;
-        // Placed before the id is looked up, so that a rule that moved only sessions already present counts as used.
-        const cwd = importCwd(options, o.value.cwd, cwdMap);
-        if (!options.freshId && id !== '') {
-          const there = taken.where(id);
-          if (there !== undefined) {
-            report.report.skipped++;
-            onPresent({ source: s.path, id, path: there ?? EARLIER_IN_RUN });
-            return;
-          }
-          taken.reserve(id);
-        }
-        todo.push(s);
-        onPlanned({ source: s.path, id, cwd });
-      });
-      // What the export folder's manifest says each file holds: a file changed since is not imported, one gone is reported (a dry run too).
-      const last = slice.sessions[slice.sessions.length - 1];
-      const inSlice = new Set([...slice.sessions.map((s) => s.folderKey), ...slice.errors.map((e) => basename(dirname(e.path ?? '')))]);
-      const expected = !slice.keyless && last !== undefined && hashes ? hashes.through(last.folderKey, (k) => inSlice.has(k), wanted, missing) : NOTHING_LISTED;
-      if (missing) {
-        const here = new Set([...slice.sessions.map((s) => realPath(s.path)), ...slice.errors.flatMap((e) => (e.path ? [realPath(e.path)] : []))]);
-        for (const [path, listed] of expected) if (listed.covered && !here.has(path)) missing(path);
+        taken.reserve(id);
       }
-      if (options.dryRun) continue;
-      const onProgress = progress.forRun(todo, slice.counted - todo.length);
+      todo.push(s);
+      onPlanned({ source: s.path, id, cwd });
+    };
+    /** Imports `todo`, each checked against what its export folder's manifest lists; `notToDo`: files counted up front it leaves. */
+    const importAll = async (todo: Selected[], expected: ReadonlyMap<string, Listed>, notToDo: number) => {
+      const onProgress = progress.forRun(todo, notToDo);
       const done = new Array<ImportedSession | undefined>(todo.length);
       const record = (i: number, r: ImportResult) => {
         report.report.succeeded++;
@@ -241,6 +224,41 @@ async function importUnlocked(options: ImportArchiveOptions, limits: SliceLimits
       }
       // In source order, whatever order the jobs finished in.
       for (const d of done) if (d) onImported(d);
+    };
+    // Exports the manifest marks sourceDeleted (kept for a session gone from the source) come last: a session
+    // that moved to another project has a live export too, which is the one to import, whatever the path order.
+    const later: Array<{ s: Selected; meta: MetaPeek; listed: Listed }> = [];
+    for await (const slice of source.reported(report)) {
+      files += slice.sessions.length + slice.errors.length;
+      // What the export folder's manifest says each file holds: a file changed since is not imported, one gone is reported (a dry run too).
+      const last = slice.sessions[slice.sessions.length - 1];
+      const inSlice = new Set([...slice.sessions.map((s) => s.folderKey), ...slice.errors.map((e) => basename(dirname(e.path ?? '')))]);
+      const expected = !slice.keyless && last !== undefined && hashes ? hashes.through(last.folderKey, (k) => inSlice.has(k), wanted, missing) : NOTHING_LISTED;
+      if (missing) {
+        const here = new Set([...slice.sessions.map((s) => realPath(s.path)), ...slice.errors.flatMap((e) => (e.path ? [realPath(e.path)] : []))]);
+        for (const [path, listed] of expected) if (listed.covered && !here.has(path)) missing(path);
+      }
+      // A time or id filter has read some meta rows already: not again.
+      const read = await runOp({ ...resolved, onProgress: undefined }, 'meta', slice.sessions.filter((s) => !s.meta), {});
+      let next = 0;
+      const todo: Selected[] = [];
+      const deferred = later.length;
+      slice.sessions.forEach((s) => {
+        const o: Outcome<MetaPeek> = s.meta ? { ok: true, value: s.meta } : read[next++]!;
+        if (!o.ok) {
+          if (o.error.code !== 'E_ABORTED') report.fail(o.error);
+          return;
+        }
+        const listed = expected.get(realPath(s.path));
+        if (listed?.sourceDeleted) later.push({ s, meta: o.value, listed });
+        else plan(s, o.value, todo);
+      });
+      if (!options.dryRun) await importAll(todo, expected, slice.counted - todo.length - (later.length - deferred));
+    }
+    if (later.length > 0 && !resolved.signal?.aborted) {
+      const todo: Selected[] = [];
+      for (const { s, meta } of later) plan(s, meta, todo);
+      if (!options.dryRun) await importAll(todo, new Map(later.map(({ s, listed }) => [realPath(s.path), listed])), later.length - todo.length);
     }
     if (missing && !resolved.signal?.aborted) hashes?.rest(wanted, missing);
   } finally {

@@ -1,6 +1,6 @@
 import { appendFileSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { JOURNAL_NAME, MANIFEST_NAME, readManifest } from '../../src/batch/export-manifest.js';
-import { join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archiveTrees } from '../../src/batch/archive-trees.js';
 import { exportArchive } from '../../src/batch/export-archive.js';
@@ -8,6 +8,7 @@ import { EARLIER_IN_RUN, importArchive, type ImportedSession } from '../../src/b
 import { describeSession } from '../../src/session/describe-session.js';
 import type { TreeNode } from '../../src/session/session-tree.js';
 import { buildSampleArchive, cleanupTempDirs, effectiveTranscript, makeTempDir, testId, writeSession, type SampleArchive } from '../helpers/zot-archive.js';
+import { projectKey } from '../../src/format/project-key.js';
 import { listTree, snapshot, tempFiles } from '../helpers/fs-snapshot.js';
 
 afterAll(cleanupTempDirs);
@@ -156,6 +157,32 @@ describe('importArchive', () => {
     // A project filter: the others' are not asked for; an id filter: none can be told from one left out.
     expect(missingOf(await importArchive({ sources: [copy], home: makeTempDir(), jobs: 2, filter: { projects: [other.key] } }))).toEqual([]);
     expect(missingOf(await importArchive({ sources: [copy], home: makeTempDir(), jobs: 2, filter: { idPrefix: other.id } }))).toEqual([]);
+  });
+
+  it("a session that moved to another project: its live export is imported, the kept one of its old place is present, whatever the path order", async () => {
+    for (const [from, to] of [['/a', '/z'], ['/z', '/a']]) {
+      const home = makeTempDir();
+      const old = writeSession(home, { cwd: from, id: testId(`moved-${from}`), rows: [{ user: 'first' }] });
+      const backup = makeTempDir();
+      await exportArchive({ sources: [home], out: backup, jobs: 2 });
+      // Moved (its folder is another project's now) and grown.
+      const moved = join(home, 'sessions', projectKey(to), basename(old));
+      mkdirSync(dirname(moved), { recursive: true });
+      writeFileSync(moved, readFileSync(old));
+      rmSync(old);
+      appendFileSync(moved, '{"type":"message","message":{"role":"user","content":[{"text":"later"}],"time":"2026-03-01T00:00:00Z"}}\n');
+      await exportArchive({ sources: [home], out: backup, jobs: 2 });
+      const entries = readManifest(backup)!.sessions;
+      const live = entries.find((e) => !e.sourceDeleted)!;
+      const kept = entries.find((e) => e.sourceDeleted)!;
+      expect(kept.id).toBe(live.id);
+      for (const dryRun of [true, false]) {
+        const r = await importArchive({ sources: [backup], home: makeTempDir(), jobs: 2, dryRun });
+        const chosen = dryRun ? r.planned.map((p) => p.source) : r.imported.map((i) => i.source);
+        expect(chosen, `${from} -> ${to}`).toEqual([join(backup, live.output)]);
+        expect(r.present.map((p) => [p.source, p.path])).toEqual([[join(backup, kept.output), EARLIER_IN_RUN]]);
+      }
+    }
   });
 
   it('one export folder reached two ways (a link to it given too) is one folder: nothing missing, each session once', async () => {
