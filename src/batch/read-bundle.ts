@@ -81,7 +81,10 @@ export function probeBundle(path: string): { size: number; gzip: boolean } {
   let fd: number;
   try {
     const st = statSync(path);
-    if (st.isDirectory()) throw new ZotpackError('E_IS_DIR', 'a folder, expected a bundle file', { path });
+    if (st.isDirectory()) {
+      // An export folder, or a zot home, is what a user is likely to hand unpack by mistake.
+      throw new ZotpackError('E_IS_DIR', 'a folder, expected a bundle file (a folder of .zotsession exports goes in with `zotpack import`)', { path });
+    }
     // A path is read as a file, maybe more than once (a dry pass, a check before --on-conflict fail); a pipe comes as a stream.
     if (!st.isFile()) throw new ZotpackError('E_BAD_BUNDLE', "not a regular file (a pipe or device): give it as '-' on standard input, or save it to a file first", { path });
     fd = openSync(path, 'r');

@@ -40,6 +40,8 @@ describe('bulk commands through the binary', () => {
       const r = zotpack([...args, '--home', empty]);
       expect([r.code, r.stderr], args.join(' ')).toEqual([0, expect.stringContaining(says)]);
     }
+    const find = zotpack(['find', '0', '--home', empty]);
+    expect([find.code, find.stderr]).toEqual([1, expect.stringContaining(`warning: ${empty}: no session files here`)]);
     // One empty folder among others is said too; a project folder of a home also given is not empty.
     const mixed = zotpack(['tree', '--from', empty, '--from', sample.home, '--from', join(sample.home, 'sessions', sample.projects[0]!.key)]);
     expect(linesOf(mixed.stderr).filter((l) => l.includes('W_NO_SESSIONS'))).toEqual([`warning: ${empty}: no session files here (zot keeps them in <zot home>/sessions/<project key>/) [W_NO_SESSIONS]`]);

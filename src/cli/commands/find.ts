@@ -2,7 +2,7 @@ import { ZotpackError } from '../../errors.js';
 import { findInArchive } from '../../batch/find-in-archive.js';
 import { parse, positionals, type Command } from '../command.js';
 import { SOURCE_HELP, SOURCE_OPTIONS, startBulk } from '../bulk.js';
-import { EXIT_FAILED, print, printJson } from '../io.js';
+import { EXIT_FAILED, print, printJson, printWarnings } from '../io.js';
 
 export const findCommand: Command = {
   name: 'find',
@@ -25,6 +25,8 @@ Example:
     const bulk = startBulk({ ...values, quiet: true }, io, 'find');
     const { matches, report } = await findInArchive(bulk.options, prefix!);
     const code = bulk.finish(report);
+    // No report table for find (its answer is a path), but a folder with nothing to search is said.
+    if (!values.json) printWarnings(io, report.warnings.filter((w) => w.code === 'W_NO_SESSIONS'), values.quiet);
     if (values.json) {
       printJson(io, { prefix, matches, report });
       return matches.length === 1 ? code : EXIT_FAILED;
