@@ -34,21 +34,25 @@ function exportRoot(source: string): string | undefined {
 }
 
 /**
- * A session file's path with its folder's real path, as through() keys
- * them. `folders` caches each folder's (there are few).
+ * A session file's path as through() keys it: the real path of the folder
+ * above its project folder (the export folder, reached through a link or
+ * not), then the project folder's name and its own, as the manifest names
+ * them — a project folder that is itself a link stays by name. `folders`
+ * caches each folder's real path (there are few).
  */
 export function realSessionPath(path: string, folders = new Map<string, string>()): string {
-  const dir = dirname(path);
-  let real = folders.get(dir);
+  const project = dirname(path);
+  const root = dirname(project);
+  let real = folders.get(root);
   if (real === undefined) {
     try {
-      real = realpathSync(dir);
+      real = realpathSync(root);
     } catch {
-      real = dir;
+      real = root;
     }
-    folders.set(dir, real);
+    folders.set(root, real);
   }
-  return join(real, basename(path));
+  return join(real, basename(project), basename(path));
 }
 
 /** One export folder: its manifest, read a range of projects at a time, and a killed run's journal over it. */

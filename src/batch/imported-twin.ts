@@ -23,9 +23,9 @@
  *   both went on);
  * - a row differs: a conflict.
  *
- * Rows are held one at a time on each side (and the rename rows since the
- * last row in common, a title each), so memory stays bounded by the largest
- * row.
+ * Rows are held one at a time on each side (and the rename and meta rows
+ * since the last row in common, a title or a meta each), so memory stays
+ * bounded by the largest row.
  */
 import { ZotpackError } from '../errors.js';
 import { readRowsFd, type Row } from '../jsonl/row-reader.js';
@@ -36,6 +36,17 @@ import { stringField } from '../jsonl/go-fields.js';
 import { readMetaObject, type SessionMeta } from '../format/session-meta.js';
 
 const NEWLINE = Buffer.from('\n');
+
+/** A bundled rename row (its bytes, its title) or meta row (and whether it says what the local side holds). */
+interface RenameRow {
+  rename: string;
+  title: string;
+}
+interface MetaRow {
+  meta: SessionMeta | undefined;
+  held: boolean;
+}
+type TitleRow = RenameRow | MetaRow;
 
 /** The title of a rename row ('' when it has none: it sets nothing); undefined for any other row. */
 function renameTitle(b: Buffer): string | undefined {
@@ -97,17 +108,30 @@ export class ImportedTwin {
    * title both sides end with.
    */
   private localTitle = '';
-  /** A bundled rename or meta row came after the last row matched. */
-  private titleSinceMatch = false;
   /**
    * The rename rows of each side since the last row matched, the local
    * ones with where the first starts: each local one must be one of the
    * bundled ones (an export keeps a rename as it is, or leaves it out),
    * else the local side renamed the session itself.
    */
-  private localRenames: string[] = [];
+  private localRenames: Array<{ bytes: string; title: string }> = [];
   private localRenamesAt = 0;
   private readonly bundledRenames = new Set<string>();
+  /**
+   * The title the session had when it was exported, as far as the rows in
+   * common tell: the header's, then at each row in common the local title
+   * (its renames there all the bundle's too); `sinceFrom` is where the
+   * renames after the last matched meta row start in localRenames.
+   */
+  private exportedTitle = '';
+  private sinceFrom = 0;
+  /** The meta the local rows hold: its header's, or the last meta row both hold (not one only the bundle holds). */
+  private held: SessionMeta | undefined;
+  /** The bundled rename and meta rows since the last row in common (a title or a meta each). */
+  private tail: TitleRow[] = [];
+  /** A bundled meta row saying what `held` says came before the tail (then the export's header may be it). */
+  private heldBeforeTail = false;
+  private heldSeen = false;
   /** The last local row had no newline after it: one goes before the appended bytes. */
   private needsNewline = false;
   private out: { write(bytes: Buffer): void } | undefined;
@@ -134,7 +158,9 @@ export class ImportedTwin {
     const header = this.local.next();
     if (!header.done) {
       this.current = headerMeta(header.value.bytes);
+      this.held = this.current;
       this.localTitle = this.current?.title ?? '';
+      this.exportedTitle = this.localTitle;
       this.needsNewline = !header.value.terminated;
     }
     this.pull();
@@ -155,23 +181,27 @@ export class ImportedTwin {
     try {
       this.stream.end();
       if (this.state === 'conflict') return { status: 'conflict', at: this.conflictAt };
+      // The title each side ends with, against the one the export had: which side renamed the session since.
+      const { exported, after } = this.exportPoint();
+      const bundled = this.scan.summary.title;
+      const lastMeta = after.filter((t): t is MetaRow => 'meta' in t).at(-1);
+      // A model switch since the export that the local side does not hold.
+      const switched = lastMeta !== undefined && !sameModel(lastMeta.meta, this.held);
       if (this.state === 'extend') {
-        if (!this.renamesExplained()) {
-          // The local side renamed the session: if the other side went on too, both did.
-          if (this.grew || this.titleSinceMatch) return { status: 'conflict', at: this.localRenamesAt };
-          return { status: 'present', localAhead: true };
-        }
-        // Renames and meta rows after the last row matched bring a title the local side lacks, or one it holds already.
-        if (this.titleSinceMatch && this.scan.summary.title !== this.localTitle) this.grew = true;
-        // Only rows zot skips after the last one matched (a crash's cut-off
-        // row, left out by the export): nothing to bring.
-        return this.grew ? { status: 'appended', bytes: this.appended } : { status: 'present', localAhead: false };
+        const grew = this.grew || switched;
+        if (bundled === this.localTitle) return grew ? { status: 'appended', bytes: this.appended } : { status: 'present', localAhead: false };
+        // The other side renamed it (or switched to a meta row with another title): bring that.
+        if (this.localTitle === exported) return { status: 'appended', bytes: this.appended };
+        // This side renamed it: a title from the other side too, or title rows appended over it (all the tail goes), is both going on.
+        if (bundled !== exported || (grew && this.tail.length > 0)) return { status: 'conflict', at: this.localRenamesAt };
+        // Rows that leave this side's title, or only rows zot skips (a crash's cut-off row, left out by the export).
+        return grew ? { status: 'appended', bytes: this.appended } : { status: 'present', localAhead: true };
       }
       // The bundled rows ran out, the local ones did not.
       const at = this.next!.start;
-      if (this.metaSinceMatch) return { status: 'conflict', at };
-      // A title set on the other side after the last row matched, which the local side does not end with: both went on.
-      if (this.titleSinceMatch && this.localFinalTitle() !== this.scan.summary.title) return { status: 'conflict', at };
+      if (this.metaSinceMatch && switched) return { status: 'conflict', at };
+      // A title set on the other side since the export, which this side does not end with: both went on.
+      if (bundled !== exported && this.localFinalTitle() !== bundled) return { status: 'conflict', at };
       return { status: 'present', localAhead: true };
     } finally {
       this.close();
@@ -198,7 +228,7 @@ export class ImportedTwin {
       if (title === undefined) return;
       if (title !== '') this.localTitle = title;
       if (this.localRenames.length === 0) this.localRenamesAt = this.next.start;
-      this.localRenames.push(this.next.bytes.toString('latin1'));
+      this.localRenames.push({ bytes: this.next.bytes.toString('latin1'), title });
     }
   }
 
@@ -219,8 +249,9 @@ export class ImportedTwin {
       const verdict = this.scan.add(row);
       const rename = verdict === 'keep' && this.isRename();
       if (rename) this.bundledRenames.add(row.bytes.toString('latin1'));
-      if ((verdict === 'keep' && !rename) || (verdict === 'meta' && this.switches())) this.grew = true;
-      if (rename || verdict === 'meta') this.titleSinceMatch = true;
+      if (verdict === 'keep' && !rename) this.grew = true;
+      if (rename) this.tail.push({ rename: row.bytes.toString('latin1'), title: renameTitle(row.bytes) ?? '' });
+      if (verdict === 'meta') this.tail.push({ meta: this.scan.lastMeta?.meta, held: this.isHeld() });
       if (verdict === 'meta') this.current = this.scan.lastMeta?.meta; // appended: the local side's now
       return undefined;
     }
@@ -235,23 +266,36 @@ export class ImportedTwin {
     }
     if (verdict === 'keep' && this.isRename()) {
       // Compared by the title both sides end with (finish), not row by row.
-      this.titleSinceMatch = true;
       this.bundledRenames.add(row.bytes.toString('latin1'));
+      this.tail.push({ rename: row.bytes.toString('latin1'), title: renameTitle(row.bytes) ?? '' });
       return undefined;
     }
+    if (verdict === 'first-meta' && this.isHeld()) this.heldSeen = true;
     if (verdict !== 'first-meta') {
       if (this.next?.bytes.equals(row.bytes)) {
         // A rename only the local side holds, then more rows in common: not a history an export and this bundle make.
         if (verdict === 'keep' && !this.renamesExplained()) return this.diverge();
         if (verdict === 'meta') {
           this.current = this.scan.lastMeta?.meta;
+          this.held = this.current;
           this.localTitle = this.current?.title ?? '';
+          // A meta row both hold: the title is its, and the renames before it are overridden.
+          this.exportedTitle = this.localTitle;
+          this.sinceFrom = this.localRenames.length;
         }
         this.metaSinceMatch = false;
         if (verdict === 'keep') {
-          this.titleSinceMatch = false;
+          this.exportedTitle = this.localTitle;
           this.localRenames = [];
+          this.sinceFrom = 0;
           this.bundledRenames.clear();
+          this.heldSeen ||= this.tail.some((t) => 'meta' in t && t.held);
+          this.heldBeforeTail = this.heldSeen;
+          this.tail = [];
+        }
+        if (verdict === 'meta') {
+          this.heldSeen = this.heldBeforeTail = true;
+          this.tail = [];
         }
         this.pull();
       } else if (verdict === 'keep') {
@@ -261,8 +305,9 @@ export class ImportedTwin {
         // a row zot skips) — or one the local side lacks, if it went on:
         // a model switch the local side does not hold. The last one counts.
         if (verdict === 'meta') {
+          this.foldedMeta();
           this.metaSinceMatch = this.switches();
-          this.titleSinceMatch = true;
+          this.tail.push({ meta: this.scan.lastMeta?.meta, held: this.isHeld() });
         }
         return undefined;
       }
@@ -276,7 +321,59 @@ export class ImportedTwin {
 
   /** Whether every local rename since the last row matched is one of the bundled ones. */
   private renamesExplained(): boolean {
-    return this.localRenames.every((r) => this.bundledRenames.has(r));
+    return this.localRenames.every((r) => this.bundledRenames.has(r.bytes));
+  }
+
+  /**
+   * A bundled meta row the local side does not hold as a row: when it says
+   * what the local header (or last meta) says, it is the one the export
+   * folded into the header, so the renames before it were left out of the
+   * export and none of the local ones can be them.
+   */
+  private foldedMeta(): boolean {
+    if (!this.isHeld()) return false;
+    this.bundledRenames.clear();
+    return true;
+  }
+
+  /** Whether the bundled meta row just read says what the local side's held meta says (model, hidden flag, title). */
+  private isHeld(): boolean {
+    const m = this.scan.lastMeta?.meta;
+    return sameModel(m, this.held) && (m?.title ?? '') === (this.held?.title ?? '');
+  }
+
+  /**
+   * Where the export was made in the tail, as the local rows tell: after the
+   * meta row it folded into its header (one saying what `held` says, or one
+   * before the tail) and the renames after it the local side holds first, in
+   * order (an export keeps every rename after its header's meta row). Of the
+   * places that fit, the one that explains the most local renames. Returns
+   * the title the export had and the tail's rows after it.
+   */
+  private exportPoint(): { exported: string; after: TitleRow[] } {
+    const local = this.localRenames.slice(this.sinceFrom);
+    const places = this.tail.flatMap((t, i) => ('meta' in t && t.held ? [i] : []));
+    if (this.heldBeforeTail || places.length === 0) places.unshift(-1);
+    let best = { kept: -1, at: -1 };
+    for (const f of places) {
+      let kept = 0;
+      for (let i = f + 1; i < this.tail.length && kept < local.length; i++) {
+        const t = this.tail[i]!;
+        if (!('rename' in t) || t.rename !== local[kept]!.bytes) break;
+        kept++;
+      }
+      if (kept > best.kept || (kept === best.kept && f > best.at - best.kept)) best = { kept, at: f + kept };
+    }
+    let exported = best.at - best.kept === -1 ? this.exportedTitle : (this.held?.title ?? '');
+    for (const r of local.slice(0, best.kept)) if (r.title !== '') exported = r.title;
+    return { exported, after: this.tail.slice(best.at + 1) };
+  }
+
+  /** The title the export had: as of the last row in common, then the local renames since that are the bundle's too. */
+  private titleAsExported(): string {
+    let title = this.exportedTitle;
+    for (const r of this.localRenames.slice(this.sinceFrom)) if (r.title !== '' && this.bundledRenames.has(r.bytes)) title = r.title;
+    return title;
   }
 
   private isRename(): boolean {

@@ -1,4 +1,4 @@
-import { appendFileSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { JOURNAL_NAME, MANIFEST_NAME, readManifest } from '../../src/batch/export-manifest.js';
 import { basename, dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -190,6 +190,16 @@ describe('importArchive', () => {
     symlinkSync(out, link);
     const entries = readManifest(out)!.sessions;
     const firstKey = entries[0]!.key;
+    // A project folder that is itself a link (kept elsewhere), given alone: still checked against the manifest.
+    const parted = join(makeTempDir(), 'parted');
+    cpSync(out, parted, { recursive: true });
+    const elsewhere = join(makeTempDir(), firstKey);
+    renameSync(join(parted, firstKey), elsewhere);
+    symlinkSync(elsewhere, join(parted, firstKey));
+    const changed = entries.find((e) => e.key === firstKey)!;
+    appendFileSync(join(parted, changed.output), '{}\n');
+    const p = await importArchive({ sources: [join(parted, firstKey)], home: makeTempDir(), jobs: 2 });
+    expect(p.report.errors.map((e) => [e.code, e.path])).toEqual([['E_HASH_MISMATCH', join(parted, changed.output)]]);
     for (const sources of [[out, link], [link, out], [join(out, firstKey), link]]) {
       const r = await importArchive({ sources, home: makeTempDir(), jobs: 2 });
       expect(r.report.errors.filter((e) => e.code === 'E_NOT_FOUND' || e.code === 'E_HASH_MISMATCH'), sources.join(' ')).toEqual([]);

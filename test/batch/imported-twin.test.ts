@@ -67,17 +67,12 @@ function expected(first: Line, kept: Line[], extra: Line[], localWent: boolean, 
     const lastMeta = extra.filter((l) => l.kind === 'meta').at(-1);
     return lastMeta && lastMeta.model !== current ? 'conflict' : 'present';
   }
-  // The rows after the export's last kept row are appended with the extra ones; growth is a row zot reads or a switch.
+  // The rows after the export's last kept row are appended with the extra ones; growth is a row zot reads,
+  // or a model the session ends with that the local header does not hold (switches there and back bring nothing).
   const lastKept = kept.map((l) => l.kind).lastIndexOf('keep');
-  let grew = false;
-  for (const l of [...kept.slice(lastKept + 1), ...extra]) {
-    if (l.kind === 'keep') grew = true;
-    if (l.kind === 'meta') {
-      if (l.model !== current) grew = true;
-      current = l.model;
-    }
-  }
-  return grew ? 'appended' : 'present';
+  const after = [...kept.slice(lastKept + 1), ...extra];
+  const endsWith = after.filter((l) => l.kind === 'meta').at(-1)?.model ?? current;
+  return after.some((l) => l.kind === 'keep') || endsWith !== current ? 'appended' : 'present';
 }
 
 /** What this machine holds of `source` after zotpack's export of it was imported here (into `dir`). */
@@ -161,6 +156,23 @@ describe('an imported local session against its bundled one: renames', () => {
     const { got, local, before } = twin(rows(testId(`twin-rename-${_what}`)), [], []);
     expect(got.status).toBe('present');
     expect(readFileSync(local).equals(before)).toBe(true);
+  });
+
+  it.each([
+    ['the same title as a rename a last switch overrides', (id: string) => [meta(id, 'm1'), msg('a'), rename('A'), meta(id, 'm2')], [rename('A')]],
+    ['a title after a switch', (id: string) => [meta(id, 'm1'), msg('a'), meta(id, 'm2')], [rename('X')]],
+    ['a title after a switch that carries the title, as zot writes one', (id: string) => [meta(id, 'm1'), msg('a'), rename('A'), meta(id, 'm2', 'A')], [rename('X')]],
+  ])('a rename here only, %s: present, ahead, the local file untouched', (what, rows, here) => {
+    const { got, local, before } = twin(rows(testId(`twin-here-${what}`)), [], here);
+    expect(got).toMatchObject({ status: 'present', localAhead: true });
+    expect(readFileSync(local).equals(before)).toBe(true);
+  });
+
+  it('a switch there after a rename the export kept: appended, and read as there', () => {
+    const id = testId('twin-switch-after-kept');
+    const { got, source, local } = twin([meta(id, 'm1'), msg('a'), rename('A')], [meta(id, 'm3', 'A')], []);
+    expect(got.status).toBe('appended');
+    expect(describeSession(local).summary).toEqual(describeSession(source).summary);
   });
 
   it('a rename on the other side only: appended, then present', () => {
