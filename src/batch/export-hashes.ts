@@ -44,15 +44,16 @@ export function realSessionPath(path: string, folders = new Map<string, string>(
   const project = dirname(path);
   const root = dirname(project);
   let real = folders.get(root);
-  if (real === undefined) {
-    try {
-      real = realpathSync(root);
-    } catch {
-      real = root;
-    }
-    folders.set(root, real);
-  }
+  if (real === undefined) folders.set(root, (real = realOrAsGiven(root)));
   return join(real, basename(project), basename(path));
+}
+
+function realOrAsGiven(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 /** One export folder: its manifest, read a range of projects at a time, and a killed run's journal over it. */
@@ -86,7 +87,7 @@ export class ExportHashes {
     for (const source of sources) {
       const given = exportRoot(source);
       // By its real path: one export folder reached two ways (a link, a bind mount) is one folder, as discovery lists it once.
-      const root = given === undefined ? undefined : realpathSync(given);
+      const root = given === undefined ? undefined : realOrAsGiven(given);
       if (root === undefined || unreadable.has(root)) continue;
       let f = folders.get(root);
       if (!f) {

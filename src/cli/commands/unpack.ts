@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { unpackArchive, type UnpackArchiveResult } from '../../batch/unpack-archive.js';
 import type { ConflictPolicy } from '../../batch/twin-sink.js';
@@ -27,6 +28,16 @@ function printPlan(io: CliIo, r: UnpackArchiveResult): void {
     const moved = p.fromCwd === p.toCwd ? p.toCwd : `${p.fromCwd} -> ${p.toCwd}`;
     print(io, `  ${moved || '(no cwd)'}`);
     print(io, `    sessions/${p.fromKey} -> ${p.folder}: ${counts(p, !r.written)}`);
+  }
+}
+
+/** Whether two paths name one folder (through links too); they do when both are one path. */
+function sameFolder(a: string, b: string): boolean {
+  if (a === b) return true;
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return false;
   }
 }
 
@@ -84,7 +95,7 @@ Examples:
     const policy = values['on-conflict'] ?? 'skip';
     if (!['skip', 'copy', 'fail'].includes(policy)) throw new UsageError(`--on-conflict takes skip, copy or fail, got '${policy}'`);
     // Two names for one folder: both given and not the same is a usage error, not the one silently winning.
-    if (values.to !== undefined && values.home !== undefined && resolve(io.cwd, values.to) !== resolve(io.cwd, values.home)) {
+    if (values.to !== undefined && values.home !== undefined && !sameFolder(resolve(io.cwd, values.to), resolve(io.cwd, values.home))) {
       throw new UsageError(`--to and --home name two homes (${values.to}, ${values.home}): give one`);
     }
     const home = values.to ?? homeOf(values, io);
