@@ -244,15 +244,15 @@ export class ImportedTwin {
 
   private row(row: Row): undefined {
     if (this.state === 'extend') {
-      // Growth is a row zot reads, or a model switch the local side does not
-      // hold yet (a meta row the import folded into the header is not).
+      // Growth is a row zot reads; renames and meta rows go to the tail, which
+      // finish() weighs against where the export was made (exportPoint).
       const verdict = this.scan.add(row);
-      const rename = verdict === 'keep' && this.isRename();
-      if (rename) this.bundledRenames.add(row.bytes.toString('latin1'));
-      if (verdict === 'keep' && !rename) this.grew = true;
-      if (rename) this.tail.push({ rename: row.bytes.toString('latin1'), title: renameTitle(row.bytes) ?? '' });
-      if (verdict === 'meta') this.tail.push({ meta: this.scan.lastMeta?.meta, held: this.isHeld() });
-      if (verdict === 'meta') this.current = this.scan.lastMeta?.meta; // appended: the local side's now
+      if (verdict === 'keep' && this.isRename()) this.tailRename(row);
+      else if (verdict === 'keep') this.grew = true;
+      if (verdict === 'meta') {
+        this.tail.push({ meta: this.scan.lastMeta?.meta, held: this.isHeld() });
+        this.current = this.scan.lastMeta?.meta; // appended: the local side's now
+      }
       return undefined;
     }
     if (this.state !== 'matching') return undefined;
@@ -266,8 +266,7 @@ export class ImportedTwin {
     }
     if (verdict === 'keep' && this.isRename()) {
       // Compared by the title both sides end with (finish), not row by row.
-      this.bundledRenames.add(row.bytes.toString('latin1'));
-      this.tail.push({ rename: row.bytes.toString('latin1'), title: renameTitle(row.bytes) ?? '' });
+      this.bundledRenames.add(this.tailRename(row));
       return undefined;
     }
     if (verdict === 'first-meta' && this.isHeld()) this.heldSeen = true;
@@ -330,10 +329,15 @@ export class ImportedTwin {
    * folded into the header, so the renames before it were left out of the
    * export and none of the local ones can be them.
    */
-  private foldedMeta(): boolean {
-    if (!this.isHeld()) return false;
-    this.bundledRenames.clear();
-    return true;
+  private foldedMeta(): void {
+    if (this.isHeld()) this.bundledRenames.clear();
+  }
+
+  /** A bundled rename row into the tail; its bytes (as a string key). */
+  private tailRename(row: Row): string {
+    const bytes = row.bytes.toString('latin1');
+    this.tail.push({ rename: bytes, title: renameTitle(row.bytes) ?? '' });
+    return bytes;
   }
 
   /** Whether the bundled meta row just read says what the local side's held meta says (model, hidden flag, title). */
@@ -354,26 +358,20 @@ export class ImportedTwin {
     const local = this.localRenames.slice(this.sinceFrom);
     const places = this.tail.flatMap((t, i) => ('meta' in t && t.held ? [i] : []));
     if (this.heldBeforeTail || places.length === 0) places.unshift(-1);
-    let best = { kept: -1, at: -1 };
-    for (const f of places) {
+    // `from`: the folded meta row's place in the tail (-1: before it); `kept`: the renames after it the export kept.
+    let best = { from: -1, kept: -1 };
+    for (const from of places) {
       let kept = 0;
-      for (let i = f + 1; i < this.tail.length && kept < local.length; i++) {
+      for (let i = from + 1; i < this.tail.length && kept < local.length; i++) {
         const t = this.tail[i]!;
         if (!('rename' in t) || t.rename !== local[kept]!.bytes) break;
         kept++;
       }
-      if (kept > best.kept || (kept === best.kept && f > best.at - best.kept)) best = { kept, at: f + kept };
+      if (kept > best.kept || (kept === best.kept && from > best.from)) best = { from, kept };
     }
-    let exported = best.at - best.kept === -1 ? this.exportedTitle : (this.held?.title ?? '');
+    let exported = best.from === -1 ? this.exportedTitle : (this.held?.title ?? '');
     for (const r of local.slice(0, best.kept)) if (r.title !== '') exported = r.title;
-    return { exported, after: this.tail.slice(best.at + 1) };
-  }
-
-  /** The title the export had: as of the last row in common, then the local renames since that are the bundle's too. */
-  private titleAsExported(): string {
-    let title = this.exportedTitle;
-    for (const r of this.localRenames.slice(this.sinceFrom)) if (r.title !== '' && this.bundledRenames.has(r.bytes)) title = r.title;
-    return title;
+    return { exported, after: this.tail.slice(best.from + best.kept + 1) };
   }
 
   private isRename(): boolean {
