@@ -6,7 +6,7 @@ import type { BatchOptions } from '../batch/batch-options.js';
 import type { BatchReport } from '../batch/batch-report.js';
 import { parseWhen } from '../batch/filters.js';
 import { intFlag, homeOf, typedProjects } from './command.js';
-import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, printWarnings, type CliIo } from './io.js';
+import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, printWarnings, say, type CliIo } from './io.js';
 import { progressBar } from './progress.js';
 import { renderReport } from './render-report.js';
 
@@ -101,10 +101,10 @@ export function startBulk(values: BulkValues, io: CliIo, label: string): BulkRun
       process.off('SIGTERM', onSignal);
       if (!values.json && !values.quiet) {
         printWarnings(io, report.warnings);
-        for (const line of renderReport(report)) io.stderr.write(`${line}\n`);
+        for (const line of renderReport(report)) say(io, line);
       } else if (!values.json) {
         // Quiet drops the table and warnings, never the names of failed files.
-        for (const e of report.errors) io.stderr.write(`error: ${e.path ?? ''}: ${e.message} [${e.code}]\n`);
+        for (const e of report.errors) say(io, `error: ${e.path ?? ''}: ${e.message} [${e.code}]`);
       }
       if (report.interrupted) return EXIT_INTERRUPTED;
       return report.failed > 0 ? EXIT_FAILED : EXIT_OK;

@@ -5,6 +5,7 @@
 import { ZotpackError, type Warning } from '../errors.js';
 import type { BundleSource } from '../batch/read-bundle.js';
 import { writeJson } from '../format/json-writer.js';
+import { printable } from './printable.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -24,8 +25,19 @@ export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_INTERRUPTED = 130;
 
+/** One line of text output on stdout, its control characters escaped (printable.ts). */
 export function print(io: CliIo, line = ''): void {
-  io.stdout.write(`${line}\n`);
+  io.stdout.write(`${printable(line)}\n`);
+}
+
+/** One tab-separated line on stdout: a tab inside a cell is escaped, not taken for the next column. */
+export function printRow(io: CliIo, cells: readonly string[]): void {
+  io.stdout.write(`${cells.map(printable).join('\t')}\n`);
+}
+
+/** One line on stderr, its control characters escaped: a message, a warning, a line of the report. */
+export function say(io: CliIo, line: string): void {
+  io.stderr.write(`${printable(line)}\n`);
 }
 
 /** The one JSON document of --json, written in pieces (see json-writer.ts). */
@@ -39,7 +51,7 @@ export function printWarnings(io: CliIo, warnings: readonly Warning[], quiet = f
   if (quiet) return;
   for (const w of warnings) {
     const where = w.path === undefined ? '' : `${w.path}${w.row === undefined ? '' : `:${w.row}`}: `;
-    io.stderr.write(`warning: ${where}${w.message} [${w.code}]\n`);
+    say(io, `warning: ${where}${w.message} [${w.code}]`);
   }
 }
 
@@ -87,11 +99,12 @@ export function bundleArg(arg: string, io: CliIo, command: string): BundleSource
 export function reportError(io: CliIo, err: unknown, command?: string): number {
   const help = `Run 'zotpack ${command ? `help ${command}` : '--help'}' for usage.`;
   if (err instanceof UsageError) {
-    io.stderr.write(`zotpack: ${err.message}\n${help}\n`);
+    say(io, `zotpack: ${err.message}`);
+    say(io, help);
     return EXIT_USAGE;
   }
   if (err instanceof ZotpackError) {
-    io.stderr.write(`zotpack: ${err.message} [${err.code}]\n`);
+    say(io, `zotpack: ${err.message} [${err.code}]`);
     return err.code === 'E_USAGE' ? EXIT_USAGE : EXIT_FAILED;
   }
   const code = (err as { code?: string } | undefined)?.code;
@@ -109,10 +122,12 @@ export function reportError(io: CliIo, err: unknown, command?: string): number {
         : valueless
           ? `${valueless[1]} needs a value (one that starts with '-' goes as ${valueless[1]}=VALUE)`
           : text;
-    io.stderr.write(`zotpack: ${message}\n${help}\n`);
+    say(io, `zotpack: ${message}`);
+    say(io, help);
     return EXIT_USAGE;
   }
-  io.stderr.write(`zotpack: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  const trace = `zotpack: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+  for (const line of trace.split('\n')) say(io, line);
   return EXIT_FAILED;
 }
 

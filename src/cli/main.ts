@@ -4,7 +4,8 @@
  */
 import type { Command } from './command.js';
 import { version } from './version.js';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, reportError, setBlocking, stdoutIsData, type CliIo } from './io.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, reportError, say, setBlocking, stdoutIsData, type CliIo } from './io.js';
+import { printable } from './printable.js';
 import { fromFsError } from '../errors.js';
 
 /**
@@ -96,7 +97,8 @@ export async function main(args: string[], io: CliIo = defaultIo()): Promise<num
   if (entry === undefined) {
     // An option before the command other than the common ones: say where it goes.
     const hint = name?.startsWith('-') ? ' (only --home, --json and -q may come before the command; other options go after it)' : '';
-    io.stderr.write(`zotpack: unknown command '${name ?? ''}'${hint}\nRun 'zotpack --help' for usage.\n`);
+    say(io, `zotpack: unknown command '${name ?? ''}'${hint}`);
+    say(io, `Run 'zotpack --help' for usage.`);
     return EXIT_USAGE;
   }
   try {
@@ -121,7 +123,7 @@ function defaultIo(): CliIo {
     if (stdoutIsData()) return; // pack -o -: its own failure, which it reports
     if (err.code === 'EPIPE') process.exit(0);
     const e = fromFsError(err, '<stdout>', 'cannot write', true);
-    process.stderr.write(`zotpack: ${e.message} [${e.code}]\n`);
+    process.stderr.write(`${printable(`zotpack: ${e.message} [${e.code}]`)}\n`);
     process.exit(EXIT_FAILED);
   });
   // Node writes to a pipe without blocking and queues what the reader has not

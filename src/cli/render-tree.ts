@@ -4,14 +4,10 @@
  */
 import type { TreeNode } from '../session/session-tree.js';
 import { localTime } from './local-time.js';
+import { firstLine } from './printable.js';
 
 export function formatCost(usd: number): string {
   return `$${usd.toFixed(usd >= 1 ? 2 : 4)}`;
-}
-
-function firstLine(s: string, max: number): string {
-  const line = s.split('\n')[0]!.trim();
-  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
 /** `title · id8 · model · N msgs · $cost · started` */

@@ -2,6 +2,7 @@ import { describeSession } from '../../session/describe-session.js';
 import { parse, positionals, type Command } from '../command.js';
 import { EXIT_OK, print, printJson, printWarnings } from '../io.js';
 import { formatCost } from '../render-tree.js';
+import { firstLine } from '../printable.js';
 
 export const describeCommand: Command = {
   name: 'describe',
@@ -34,7 +35,7 @@ Example:
       ['model', [s.provider, s.model].filter((x) => x !== '').join('/')],
       ['started', s.started ?? ''],
       ['messages', String(s.messages)],
-      ['first prompt', s.firstUserText.split('\n')[0]!.slice(0, 100)],
+      ['first prompt', firstLine(s.firstUserText, 100)],
       ['cost', formatCost(s.cost)],
       ['parent', d.parent ? `${d.parent} at ${d.forkPoint}` : ''],
       ['hidden', d.hidden ? 'yes' : ''],

@@ -2,7 +2,7 @@ import { exportArchive, type ExportPlanItem } from '../../batch/export-archive.j
 import { exportSession } from '../../session/export-session.js';
 import { parse, positionals, type Command } from '../command.js';
 import { BULK_HELP, BULK_OPTIONS, DRY_RUN_OPTION, startBulk } from '../bulk.js';
-import { droppedPhrase, EXIT_OK, print, printJson, printWarnings, UsageError } from '../io.js';
+import { droppedPhrase, EXIT_OK, print, printJson, printWarnings, say, UsageError } from '../io.js';
 import { printJsonWithArrays, SpooledArray } from '../spooled-array.js';
 import { version } from '../version.js';
 
@@ -54,7 +54,7 @@ Examples:
       }
       printWarnings(io, r.warnings, values.quiet);
       print(io, r.output);
-      if (!values.quiet) io.stderr.write(`exported the header and ${r.rowsKept} rows (${droppedPhrase(r.dropped)}), ${r.bytesOut} bytes\n`);
+      if (!values.quiet) say(io, `exported the header and ${r.rowsKept} rows (${droppedPhrase(r.dropped)}), ${r.bytesOut} bytes`);
       return EXIT_OK;
     }
     positionals(pos, 0, 0, 'no SRC with --out (sources go in --from)');
@@ -76,7 +76,7 @@ Examples:
         for (const d of result.deleted) print(io, `deleted   ${d} (its export would be kept)`);
         print(io, `${planned.new} new, ${planned.changed} changed, ${planned.unchanged} unchanged, ${result.deleted.length} deleted`);
       } else if (!values.quiet) {
-        for (const d of result.deleted) io.stderr.write(`deleted at the source (export kept): ${d}\n`);
+        for (const d of result.deleted) say(io, `deleted at the source (export kept): ${d}`);
       }
       return bulk.finish(result.report);
     } finally {

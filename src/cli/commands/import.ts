@@ -5,7 +5,7 @@ import { importSession } from '../../session/import-session.js';
 import { homeOf, parse, typedCwdRules, typedFolder, type Command } from '../command.js';
 import { BULK_OPTIONS, DRY_RUN_OPTION, IMPORT_SOURCES_HELP, startBulk } from '../bulk.js';
 import { printJsonWithArrays, SpooledArray } from '../spooled-array.js';
-import { droppedPhrase, EXIT_OK, print, printJson, printWarnings, UsageError } from '../io.js';
+import { droppedPhrase, EXIT_OK, print, printJson, printWarnings, say, UsageError } from '../io.js';
 
 function isFile(path: string): boolean {
   try {
@@ -80,7 +80,7 @@ Examples:
       }
       printWarnings(io, r.warnings, values.quiet);
       print(io, r.output);
-      if (!values.quiet) io.stderr.write(`imported ${r.id} into ${r.cwd} (${droppedPhrase(r.dropped)})\n`);
+      if (!values.quiet) say(io, `imported ${r.id} into ${r.cwd} (${droppedPhrase(r.dropped)})`);
       return EXIT_OK;
     }
     const bulk = startBulk({ ...values, from: sources }, io, 'import');
@@ -112,7 +112,7 @@ Examples:
           // A dry run names each (that is what it is for); a real one counts
           // them in its report, or re-running an import of 100,000 sessions
           // would bury its errors under 100,000 lines.
-          else if (dryRun && !values.quiet) io.stderr.write(`already present: ${p.source} (${p.id} at ${p.path})\n`);
+          else if (dryRun && !values.quiet) say(io, `already present: ${p.source} (${p.id} at ${p.path})`);
         },
       });
       // A dry run lists what it would import; a real run, what it imported.

@@ -1,7 +1,7 @@
 import { packArchive } from '../../batch/pack-archive.js';
 import { intFlag, parse, positionals, type Command } from '../command.js';
 import { BULK_HELP, BULK_OPTIONS, DRY_RUN_OPTION, startBulk } from '../bulk.js';
-import { print, streamToStdout, UsageError } from '../io.js';
+import { print, say, streamToStdout, UsageError } from '../io.js';
 import { progressBar } from '../progress.js';
 import { version } from '../version.js';
 import { size } from '../render-report.js';
@@ -83,7 +83,7 @@ Examples:
       if (!toStdout) print(io, result.out);
       if (!values.quiet) {
         const n = result.report.succeeded;
-        io.stderr.write(`packed ${n} session${n === 1 ? '' : 's'}: ${size(result.report.bytes)} -> ${size(result.bytesOut)}${result.gzip ? ' (gzip)' : ''}\n`);
+        say(io, `packed ${n} session${n === 1 ? '' : 's'}: ${size(result.report.bytes)} -> ${size(result.bytesOut)}${result.gzip ? ' (gzip)' : ''}`);
       }
     }
     return bulk.finish(result.report);

@@ -1,7 +1,7 @@
 import { archiveStats, type StatsFigures } from '../../batch/archive-stats.js';
 import { parse, positionals, type Command } from '../command.js';
 import { BULK_HELP, BULK_OPTIONS, startBulk } from '../bulk.js';
-import { print, printJson } from '../io.js';
+import { printJson, printRow } from '../io.js';
 import { formatCost } from '../render-tree.js';
 import { localTime } from '../local-time.js';
 
@@ -9,7 +9,7 @@ function mb(n: number): string {
   return `${(n / 1e6).toFixed(1)} MB`;
 }
 
-function line(name: string, f: StatsFigures): string {
+function cells(name: string, f: StatsFigures): string[] {
   const rows = Object.values(f.rows).reduce((a, b) => a + b, 0);
   return [
     name,
@@ -21,7 +21,7 @@ function line(name: string, f: StatsFigures): string {
     formatCost(f.cost),
     f.firstActivity && localTime(f.firstActivity, 'day'),
     f.lastActivity && localTime(f.lastActivity, 'day'),
-  ].join('\t');
+  ];
 }
 
 export const statsCommand: Command = {
@@ -44,9 +44,9 @@ Example:
     const result = await archiveStats(bulk.options);
     if (values.json) printJson(io, result);
     else {
-      print(io, ['project', 'sessions', 'bytes', 'rows', 'largest row', 'messages', 'cost', 'first', 'last'].join('\t'));
-      for (const p of result.projects) print(io, line(p.cwd || p.key, p));
-      print(io, line('total', result.total));
+      printRow(io, ['project', 'sessions', 'bytes', 'rows', 'largest row', 'messages', 'cost', 'first', 'last']);
+      for (const p of result.projects) printRow(io, cells(p.cwd || p.key, p));
+      printRow(io, cells('total', result.total));
     }
     return bulk.finish(result.report);
   },

@@ -5,6 +5,7 @@ import { BULK_HELP, BULK_OPTIONS, startBulk } from '../bulk.js';
 import { writeJson } from '../../format/json-writer.js';
 import { ProjectSpool } from '../project-spool.js';
 import { renderTree } from '../render-tree.js';
+import { printable } from '../printable.js';
 
 export const treeCommand: Command = {
   name: 'tree',
@@ -40,7 +41,7 @@ Examples:
         }
         const mismatch = p.cwd !== '' && projectKey(p.cwd) !== p.key ? ' [folder does not match cwd]' : '';
         const lines = [`${p.cwd || '(unknown cwd)'}  (${p.key}, ${p.sessions} ${p.sessions === 1 ? 'session' : 'sessions'})${mismatch}`, ...renderTree(p.roots), '', ''];
-        spool.add(p.cwd, p.key, lines.join('\n'));
+        spool.add(p.cwd, p.key, lines.map(printable).join('\n'));
       });
       if (values.json) {
         io.stdout.write('{"projects":[');

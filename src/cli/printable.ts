@@ -1,0 +1,40 @@
+/**
+ * Text from sessions and file names, made safe to show on a terminal. A
+ * title, prompt, model, id or path can hold control characters: a prompt
+ * pasted from coloured output, or a bundle from a stranger written to
+ * recolour the screen, move the cursor, rename the window or write the
+ * clipboard (OSC 52) when `zotpack tree` prints it, or to break one line of
+ * the tree into two. Text output shows them as escapes instead; `--json`
+ * keeps every string exact.
+ */
+
+// C0 and C1 controls and DEL; the bidirectional embeddings, overrides and
+// isolates, which reorder the rest of a line ("Trojan Source"); and
+// surrogates without their pair (with the u flag a paired one is one code
+// point, never in the range), which a terminal would show as U+FFFD.
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\ud800-\udfff]/gu;
+
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+function escape(c: string): string {
+  const named = NAMED[c];
+  if (named) return named;
+  const code = c.charCodeAt(0);
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+/** `text` with every character a terminal would act on written as an escape (`\x1b`, `\n`, `\u202e`). */
+export function printable(text: string): string {
+  return text.replace(UNSAFE, escape);
+}
+
+/** The first line of `text`, trimmed and cut to `max` characters with an ellipsis, never inside a surrogate pair. */
+export function firstLine(text: string, max: number): string {
+  const end = text.indexOf('\n');
+  const line = (end < 0 ? text : text.slice(0, end)).trim();
+  if (line.length <= max) return line;
+  let cut = max - 1;
+  const last = line.charCodeAt(cut - 1);
+  if (last >= 0xd800 && last <= 0xdbff) cut--;
+  return `${line.slice(0, cut)}…`;
+}
