@@ -10,6 +10,7 @@ import type { BatchReport } from './batch-report.js';
 import { describeProjects } from './describe-archive.js';
 import type { SliceLimits } from './select-slices.js';
 import { appendAll } from '../format/append-all.js';
+import { ExportHashes, realSessionPath } from './export-hashes.js';
 
 export interface ArchiveProject {
   /** The project's cwd, as most of its sessions record it ('' when none does). */
@@ -37,14 +38,19 @@ function mostCommon(values: readonly string[]): string {
 }
 
 /** One project's tree, from its described sessions in zot's order. */
-function projectTree(key: string, group: readonly SessionDescription[], filteredOut: ReadonlySet<string>): ArchiveProject {
+function projectTree(
+  key: string,
+  group: readonly SessionDescription[],
+  filteredOut: ReadonlySet<string>,
+  deletedAtSource: ((path: string) => boolean) | undefined,
+): ArchiveProject {
   const warnings: Warning[] = [];
   const withId = group.filter((d) => {
     if (d.id !== '') return true;
     warnings.push({ code: 'W_NO_ID', message: 'left out of the tree: the meta row has no id', path: d.path });
     return false;
   });
-  const linked = linkTree(withId, filteredOut);
+  const linked = linkTree(withId, filteredOut, deletedAtSource);
   appendAll(warnings, linked.warnings);
   return { cwd: mostCommon(group.map((d) => d.cwd).filter(Boolean)), key, sessions: withId.length, roots: linked.roots, warnings };
 }
@@ -67,17 +73,23 @@ export async function archiveTrees(
 ): Promise<ArchiveTrees> {
   const resolved = resolveBatchOptions(options);
   const projects: ArchiveProject[] = [];
+  // A backup looked into (tree --from an export folder) shows which of its sessions are gone from their source.
+  const unreadable: Warning[] = [];
+  const kept = ExportHashes.keptForDeleted(resolved.sources, (w) => appendAll(unreadable, w));
+  const folders = new Map<string, string>();
+  const deletedAtSource = kept.size === 0 ? undefined : (path: string) => kept.has(realSessionPath(path, folders));
   const report = await describeProjects(
     resolved,
     'tree',
     (key, group, report, filteredOut) => {
-      const project = projectTree(key, group.map((d) => d.description), filteredOut);
+      const project = projectTree(key, group.map((d) => d.description), filteredOut, deletedAtSource);
       report.warn(project.warnings);
       if (onProject) onProject(project);
       else projects.push(project);
     },
     limits,
   );
+  report.warn(unreadable);
   projects.sort(byCwd);
   return { projects, report: report.finish(resolved.signal?.aborted) };
 }

@@ -73,6 +73,12 @@ export interface Listed extends ExpectedBytes {
   sourceDeleted: boolean;
 }
 
+/** Each entry of a folder's manifest not yet taken, then its journal's that the manifest does not list. */
+function forEachRest(f: ExportFolder, each: (output: string, e: ManifestEntry) => void): void {
+  f.cursor.forEachRest((e) => each(e.output, e));
+  for (const [output, e] of f.journal) each(output, e);
+}
+
 export class ExportHashes {
   private constructor(private readonly folders: ExportFolder[]) {}
 
@@ -81,7 +87,7 @@ export class ExportHashes {
    * folders or files of one. A manifest that cannot be read is a warning:
    * its sessions are imported unchecked, as from a folder with no manifest.
    */
-  static open(sources: readonly string[], warn: (w: Warning[]) => void): ExportHashes {
+  static open(sources: readonly string[], warn: (w: Warning[]) => void, unchecked = 'its sessions are imported without a check of their sha256'): ExportHashes {
     const folders = new Map<string, ExportFolder>();
     const unreadable = new Set<string>();
     for (const source of sources) {
@@ -99,7 +105,7 @@ export class ExportHashes {
         } catch (err) {
           if (!(err instanceof ZotpackError)) throw err;
           unreadable.add(root);
-          warn([{ code: 'W_UNREADABLE', message: `${err.reason}; its sessions are imported without a check of their sha256`, path: err.path }]);
+          warn([{ code: 'W_UNREADABLE', message: `${err.reason}; ${unchecked}`, path: err.path }]);
           continue;
         }
       }
@@ -129,11 +135,29 @@ export class ExportHashes {
 
   /** At the end: the listed sessions of projects the sources take in whole that no slice held. */
   rest(wanted: (key: string) => boolean, onMissing: (path: string) => void): void {
-    for (const f of this.folders) {
-      const each = (output: string, e: ManifestEntry) => this.hand(f, output, e, () => false, wanted, new Map(), onMissing);
-      f.cursor.forEachRest((e) => each(e.output, e));
-      for (const [output, e] of f.journal) each(output, e);
+    for (const f of this.folders) forEachRest(f, (output, e) => this.hand(f, output, e, () => false, wanted, new Map(), onMissing));
+  }
+
+  /**
+   * The exports the sources' manifests keep for sessions gone from their
+   * source (`sourceDeleted`), by path as realSessionPath gives it: what
+   * `tree` of a backup marks. Only those are held, not the whole manifest.
+   */
+  static keptForDeleted(sources: readonly string[], warn: (w: Warning[]) => void): Set<string> {
+    const hashes = ExportHashes.open(sources, warn, 'sessions deleted at the source are not marked');
+    const kept = new Set<string>();
+    try {
+      for (const f of hashes.folders) {
+        forEachRest(f, (output, e) => {
+          const latest = f.journal.get(output) ?? e;
+          f.journal.delete(output);
+          if (latest.sourceDeleted) kept.add(join(f.root, output));
+        });
+      }
+    } finally {
+      hashes.close();
     }
+    return kept;
   }
 
   private hand(

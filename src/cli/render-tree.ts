@@ -15,7 +15,7 @@ export function nodeLabel(n: TreeNode): string {
   const s = n.summary;
   const name = s.title || firstLine(s.firstUserText, 50) || '(no prompt)';
   // A parent the filter left out is named, so the branch is not taken for a root of its own.
-  const flags = [n.orphan ? 'orphan' : '', n.parentFiltered ? `branch of ${n.parent.slice(0, 8)}` : '', n.duplicate ? 'duplicate id' : '', n.cycle ? 'parent cycle' : '', n.hidden ? 'hidden' : '']
+  const flags = [n.orphan ? 'orphan' : '', n.parentFiltered ? `branch of ${n.parent.slice(0, 8)}` : '', n.duplicate ? 'duplicate id' : '', n.cycle ? 'parent cycle' : '', n.hidden ? 'hidden' : '', n.sourceDeleted ? 'deleted at the source' : '']
     .filter(Boolean)
     .map((f) => ` [${f}]`)
     .join('');

@@ -21,6 +21,8 @@ export interface TreeNode extends SessionDescription {
   duplicate: boolean;
   /** The session's parent chain loops back to itself. */
   cycle: boolean;
+  /** An export a backup keeps for a session gone from its source (the manifest's `sourceDeleted`). */
+  sourceDeleted: boolean;
   children: TreeNode[];
 }
 
@@ -36,9 +38,14 @@ export interface ProjectTree {
 /**
  * Links described sessions (in file order) into a forest. `filteredOut`: ids
  * of sessions a filter left out of `sessions`, whose children are roots here
- * but not orphans.
+ * but not orphans. `deletedAtSource`: whether a session's file is an export
+ * kept for a session gone from its source.
  */
-export function linkTree(sessions: SessionDescription[], filteredOut?: ReadonlySet<string>): { roots: TreeNode[]; warnings: Warning[] } {
+export function linkTree(
+  sessions: SessionDescription[],
+  filteredOut?: ReadonlySet<string>,
+  deletedAtSource?: (path: string) => boolean,
+): { roots: TreeNode[]; warnings: Warning[] } {
   const warnings: Warning[] = [];
   // Built field by field: spreading 100,000 descriptions is several times slower.
   const nodes: TreeNode[] = sessions.map((s) => ({
@@ -56,6 +63,7 @@ export function linkTree(sessions: SessionDescription[], filteredOut?: ReadonlyS
     parentFiltered: false,
     duplicate: false,
     cycle: false,
+    sourceDeleted: deletedAtSource?.(s.path) ?? false,
     children: [],
   }));
   const byId = new Map<string, TreeNode>();

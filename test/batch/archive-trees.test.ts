@@ -1,4 +1,4 @@
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, rmSync, symlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { archiveTrees, byCwd, type ArchiveProject } from '../../src/batch/archive-trees.js';
@@ -72,6 +72,27 @@ describe('archive-wide trees, stats and find', () => {
     expect(stats.total.sessions).toBe(sample.good.length + sample.bad.filter((b) => b.code.startsWith('W_')).length);
     const found = await findInArchive({ sources: [out], jobs: 2 }, describeSession(sample.named.branch3).id);
     expect(found.matches.map((m) => m.path)).toEqual([join(out, sample.projects[0]!.key, `${basename(sample.named.branch3, '.jsonl')}.zotsession`)]);
+  });
+
+  it('marks the exports a backup keeps for sessions deleted at their source; the home, the live exports and a link to the backup are not marked', async () => {
+    const home = buildSampleArchive(makeTempDir(), { bigRowBytes: 1000 });
+    const out = makeTempDir();
+    await exportArchive({ sources: [home.home], out, jobs: 2 });
+    rmSync(home.named.sibling);
+    await exportArchive({ sources: [home.home], out, jobs: 2 });
+    const marked = (r: { projects: readonly ArchiveProject[] }) => {
+      const found: string[] = [];
+      const walk = (nodes: readonly TreeNode[]) => nodes.forEach((n) => (n.sourceDeleted && found.push(n.path), walk(n.children)));
+      r.projects.forEach((p) => walk(p.roots));
+      return found;
+    };
+    const kept = join(out, sample.projects[0]!.key, `${basename(home.named.sibling, '.jsonl')}.zotsession`);
+    expect(marked(await archiveTrees({ sources: [out], jobs: 2 }))).toEqual([kept]);
+    expect(marked(await archiveTrees({ sources: [join(out, sample.projects[0]!.key)], jobs: 1 }))).toEqual([kept]);
+    const link = join(makeTempDir(), 'link');
+    symlinkSync(out, link);
+    expect(marked(await archiveTrees({ sources: [link], jobs: 1 }))).toEqual([join(link, sample.projects[0]!.key, basename(kept))]);
+    expect(marked(await archiveTrees({ sources: [home.home], jobs: 2 }))).toEqual([]);
   });
 
   it("in a zot home's project folder, an export written there is not a session (zot reads only .jsonl)", async () => {

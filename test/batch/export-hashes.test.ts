@@ -67,4 +67,26 @@ describe('ExportHashes', () => {
     expect(got.get(join(copy, added.output))).toMatchObject({ bytes: 5, sha256: added.sha256 });
     hashes.close();
   });
+
+  it('keptForDeleted: the exports kept for sessions gone from their source, a journal entry over its manifest entry', () => {
+    const copy = join(makeTempDir(), 'x');
+    cpSync(out, copy, { recursive: true });
+    const [gone, back, goneLater] = entries;
+    // The manifest keeps two exports of deleted sessions; a killed run's journal then exports one of them again (it came back) and keeps a third.
+    const manifest = readManifest(copy)!;
+    const deleted = new Set([gone!.output, back!.output]);
+    writeFileSync(
+      join(copy, 'manifest.json'),
+      JSON.stringify({ ...manifest, sessions: manifest.sessions.map((e) => (deleted.has(e.output) ? { ...e, sourceDeleted: true } : e)) }),
+    );
+    writeFileSync(join(copy, JOURNAL_NAME), `${JSON.stringify(back)}\n${JSON.stringify({ ...goneLater!, sourceDeleted: true })}\n`);
+    const kept = ExportHashes.keptForDeleted([copy], () => {});
+    expect([...kept].sort()).toEqual([join(copy, gone!.output), join(copy, goneLater!.output)].sort());
+    // A folder with no manifest (a zot home) has none; an unreadable manifest is a warning that says what is not done.
+    expect(ExportHashes.keptForDeleted([makeTempDir()], () => {}).size).toBe(0);
+    writeFileSync(join(copy, 'manifest.json'), '{"format":');
+    const warnings: string[] = [];
+    expect(ExportHashes.keptForDeleted([copy], (w) => warnings.push(...w.map((x) => `${x.code} ${x.message}`))).size).toBe(0);
+    expect(warnings).toEqual([expect.stringMatching(/^W_UNREADABLE .*; sessions deleted at the source are not marked$/)]);
+  });
 });

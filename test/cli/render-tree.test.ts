@@ -27,4 +27,9 @@ describe('renderTree', () => {
     expect(lines[0]).toContain(' · 1 msg · ');
     expect(lines[1]).toContain(' · 2 msgs · ');
   });
+
+  it('marks an export a backup keeps for a session deleted at its source', () => {
+    const kept = { ...node('aaaaaaaa1', 1), sourceDeleted: true } as TreeNode;
+    expect(renderTree([kept, node('bbbbbbbb2', 2)]).map((l) => l.endsWith(' [deleted at the source]'))).toEqual([true, false]);
+  });
 });
