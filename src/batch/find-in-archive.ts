@@ -38,7 +38,8 @@ export async function findInArchive(options: BatchOptions, idPrefix: string, lim
       const outcomes = await runOp({ ...resolved, onProgress }, 'meta', slice.sessions, {});
       slice.sessions.forEach((s, i) => {
         const o = outcomes[i]!;
-        if (!o.ok) return report.fail(o.error);
+        // A session an abort kept from being read is not a failure (the report says interrupted).
+        if (!o.ok) return o.error.code === 'E_ABORTED' ? undefined : report.fail(o.error);
         report.report.succeeded++;
         if (o.value.id !== '' && o.value.id.toLowerCase().startsWith(wanted)) matches.push({ id: o.value.id, path: s.path, cwd: o.value.cwd });
       });

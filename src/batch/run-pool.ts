@@ -15,6 +15,7 @@ import { Piscina } from 'piscina';
 import pLimit from 'p-limit';
 import { newBigRowShare, releaseHeldBy } from '../jsonl/big-row-buffer.js';
 import { scannerBytesForPool } from '../jsonl/wasm-scanner.js';
+import { ZotpackError } from '../errors.js';
 import type { Job, JobResult, Outcome, PoolWorkerData } from './protocol.js';
 
 export interface PoolOptions {
@@ -59,8 +60,14 @@ export interface RunOptions {
 export class WorkerPool {
   private pool: Piscina | undefined;
   private readonly bigRows = newBigRowShare();
+  /** Why the pool cannot run jobs, once it cannot; `failed` rejects with it (handled: only races read it). */
+  private failure: ZotpackError | undefined;
+  private fail: (err: Error) => void = () => {};
+  private readonly failed = new Promise<never>((_, reject) => (this.fail = reject));
 
-  constructor(private readonly options: Pick<PoolOptions, 'jobs' | 'signal' | 'workerFile'>) {}
+  constructor(private readonly options: Pick<PoolOptions, 'jobs' | 'signal' | 'workerFile'>) {
+    this.failed.catch(() => {});
+  }
 
   private threads(): Piscina {
     if (this.pool) return this.pool;
@@ -95,6 +102,16 @@ export class WorkerPool {
         started.delete(id);
         releaseHeldBy(bigRows, id);
       }
+    });
+    // Unhandled, piscina's 'error' event would end the caller's process. After
+    // an abort it is a stray result of a task given up on (its worker posted
+    // it as the abort landed): nothing waits for it. Otherwise the threads
+    // cannot work (a worker that fails as it starts leaves the queue waiting
+    // forever): every run on the pool fails with it.
+    pool.on('error', (err: Error) => {
+      if (this.options.signal?.aborted || this.failure) return;
+      this.failure = new ZotpackError('E_WORKER', `the worker threads failed: ${err.message}`, { cause: err });
+      this.fail(this.failure);
     });
     // piscina adds one abort listener per queued task: more than Node's default warning threshold of 10.
     if (this.options.signal) setMaxListeners(0, this.options.signal);
@@ -131,13 +148,18 @@ export class WorkerPool {
     let failed = false;
     const run = async (indexes: readonly number[], retried: boolean): Promise<void> => {
       if (failed) return;
+      if (this.failure) throw this.failure;
       if (signal?.aborted) return settle(indexes, aborted(indexes.length));
       const job = jobOf(indexes);
       let result: JobResult<T>;
       try {
-        result = (await pool.run(job, { signal })) as JobResult<T>;
+        result = (await Promise.race([pool.run(job, { signal }), this.failed])) as JobResult<T>;
       } catch (err) {
         if (signal?.aborted) return settle(indexes, aborted(indexes.length));
+        if (this.failure) {
+          failed = true;
+          throw this.failure;
+        }
         if (indexes.length > 1) {
           // Find the file that killed the worker: run each alone.
           await Promise.all(indexes.map((index) => run([index], false)));

@@ -360,13 +360,17 @@ async function checkFolder(dir: string, options: ResolvedBatchOptions, limits: S
           checked[i] = { path: s.path, key: keyOf(s.path, description), bytes: s.size, description, problems: o.ok ? [] : [o.error] };
         });
       });
+      // A slice cut short by an abort is left out whole: a session not read is no problem of the archive (an
+      // aborted hash would read as a mismatch, an aborted description as a failure).
+      if (options.signal?.aborted) break;
       if (manifest) {
         const entries: ManifestEntry[] = [];
         // A killed export's journal holds the later export of an output: its entry wins.
         for (const [key] of keyRuns(slice.sessions, (s) => s.folderKey)) entries.push(...manifest.takeThrough(key).filter(mine).map((e) => latest(journal!, e)));
         await checkHashes(root, checked, entries, { ...run, onProgress: undefined });
-        missing(entries, new Set(checked.map((c) => c.path)));
         await checkUnlisted(root, checked, entries, journal!, { ...run, onProgress: undefined });
+        if (options.signal?.aborted) break;
+        missing(entries, new Set(checked.map((c) => c.path)));
       }
       found.addSessions(checked, true);
       if (slice.keyless) {

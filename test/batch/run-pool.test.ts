@@ -2,10 +2,11 @@ import { copyFileSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { archiveTrees } from '../../src/batch/archive-trees.js';
 import { exportArchive } from '../../src/batch/export-archive.js';
 import { readManifest } from '../../src/batch/export-manifest.js';
 import { WorkerPool } from '../../src/batch/run-pool.js';
-import { buildSampleArchive, cleanupTempDirs, makeTempDir } from '../helpers/zot-archive.js';
+import { buildSampleArchive, cleanupTempDirs, makeTempDir, writeSlowSessions } from '../helpers/zot-archive.js';
 import { tempFiles } from '../helpers/fs-snapshot.js';
 
 afterAll(cleanupTempDirs);
@@ -58,6 +59,30 @@ describe('the pool', () => {
     expect(a.map((e) => [e.output, e.sha256])).toEqual(b.map((e) => [e.output, e.sha256]));
     for (const e of a) expect(readFileSync(join(out, e.output)).equals(readFileSync(join(full, e.output)))).toBe(true);
     expect(basename(out)).not.toBe('');
+  });
+});
+
+describe('the pool and its error events', () => {
+  const sample = buildSampleArchive(makeTempDir(), { bigRowBytes: 1_000 });
+
+  it('an abort from a callback as a worker posts its result resolves the run: the stray result is not the end of the process', async () => {
+    // piscina emits 'error' for a result whose task was given up on; unheard, that ended the caller's process (8 runs in 20).
+    const home = makeTempDir();
+    writeSlowSessions(home, 24);
+    for (let round = 0; round < 30; round++) {
+      const controller = new AbortController();
+      const onProgress = (p: { filesDone: number }) => {
+        if (p.filesDone >= 1) queueMicrotask(() => controller.abort());
+      };
+      const r = await archiveTrees({ sources: [home], jobs: 2, signal: controller.signal, onProgress });
+      expect(r.report.interrupted).toBe(true);
+      expect(r.report.errors.filter((e) => e.code === 'E_ABORTED' || e.code === 'E_WORKER')).toEqual([]);
+    }
+  });
+
+  it('a worker file that cannot load fails the run with E_WORKER, not a wait forever', async () => {
+    const missing = join(makeTempDir(), 'missing-worker.cjs');
+    await expect(archiveTrees({ sources: [sample.home], jobs: 2, workerFile: missing })).rejects.toMatchObject({ code: 'E_WORKER' });
   });
 });
 

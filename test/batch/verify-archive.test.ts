@@ -7,8 +7,9 @@ import { exportArchive } from '../../src/batch/export-archive.js';
 import { JOURNAL_NAME, readManifest, writeManifest } from '../../src/batch/export-manifest.js';
 import { packArchive } from '../../src/batch/pack-archive.js';
 import { verifyArchive } from '../../src/batch/verify-archive.js';
+import { findInArchive } from '../../src/batch/find-in-archive.js';
 import { projectKey } from '../../src/format/project-key.js';
-import { buildSampleArchive, cleanupTempDirs, makeTempDir, renderSession, testId, writeSession, type SampleArchive } from '../helpers/zot-archive.js';
+import { buildSampleArchive, cleanupTempDirs, makeTempDir, renderSession, testId, writeSession, writeSlowSessions, type SampleArchive } from '../helpers/zot-archive.js';
 import { manifestEntry, manifestText, tarEntries, writeTar } from '../helpers/tar-builder.js';
 
 afterAll(cleanupTempDirs);
@@ -139,6 +140,27 @@ describe('verifyArchive', () => {
     writeFileSync(file, broken);
     const b = await verifyArchive({ path: out, jobs: 1 });
     expect(b.problems.map((p) => p.code).sort()).toEqual(['E_HASH_MISMATCH', 'E_NOT_META']);
+  });
+
+  it('an export folder checked until an abort: what was not read is no problem (no E_HASH_MISMATCH "interrupted", no E_ABORTED); find the same', async () => {
+    const home = makeTempDir();
+    writeSlowSessions(home, 24);
+    const out = makeTempDir();
+    await exportArchive({ sources: [home], out, jobs: 2 });
+    for (const tick of [(f: () => void) => f(), queueMicrotask, setImmediate]) {
+      const controller = new AbortController();
+      const onProgress = (p: { filesDone: number }) => {
+        if (p.filesDone >= 1) tick(() => controller.abort());
+      };
+      const r = await verifyArchive({ path: out, jobs: 2, signal: controller.signal, onProgress });
+      expect([r.ok, r.report.interrupted]).toEqual([false, true]);
+      expect(r.problems).toEqual([]);
+      expect(r.report.errors).toEqual([]);
+      const again = new AbortController();
+      const found = await findInArchive({ sources: [out], jobs: 2, signal: again.signal, onProgress: (p) => p.filesDone >= 1 && again.abort() }, 'f');
+      expect(found.report.interrupted).toBe(true);
+      expect(found.report.errors).toEqual([]);
+    }
   });
 
   it('an export folder: a session its manifest does not list is a problem (E_UNLISTED), unless a killed run journaled it, then checked by that', async () => {

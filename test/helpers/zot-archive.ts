@@ -236,6 +236,15 @@ export function writeSession(home: string, spec: SessionSpec): string {
   return path;
 }
 
+/**
+ * `count` sessions in three projects, each with a tool result of about 360 KB
+ * of escape-dense text: enough to keep a worker busy a moment, so that an
+ * abort finds some of them being read.
+ */
+export function writeSlowSessions(home: string, count: number): void {
+  for (let i = 0; i < count; i++) writeSession(home, { cwd: `/p${i % 3}`, rows: [{ user: 'go' }, { toolResult: { callId: 'c', text: 'x\\"y '.repeat(60_000) } }] });
+}
+
 /** The message rows (user/assistant/tool/image) among `rows`. */
 function isMessageSpec(r: RowSpec): boolean {
   return 'user' in r || 'assistant' in r || 'toolCall' in r || 'toolResult' in r || 'image' in r;

@@ -27,8 +27,11 @@ Example:
     const code = bulk.finish(report);
     // No report table for find (its answer is a path), but a folder with nothing to search is said.
     if (!values.json) printWarnings(io, report.warnings.filter((w) => w.code === 'W_NO_SESSIONS'), values.quiet);
+    // Ctrl-C: what was not searched may hold the id, so no answer, only the exit code.
+    if (report.interrupted && !values.json) return code;
     if (values.json) {
       printJson(io, { prefix, matches, report });
+      if (report.interrupted) return code;
       return matches.length === 1 ? code : EXIT_FAILED;
     }
     // The error names where it looked, as every zotpack error names its path.
