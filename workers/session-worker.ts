@@ -75,6 +75,7 @@ export default function runJob(job: Job): JobResult | Promise<JobResult> {
                 destination: f.destination,
                 asFile: true,
                 replace: f.replace,
+                tailAt: f.tailAt,
                 durable: job.durable,
                 defer: job.defer,
                 sha256: true,

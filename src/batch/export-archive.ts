@@ -41,6 +41,8 @@ import { withRunLock } from './run-lock.js';
 import { BatchPublisher, publishFailure, workerDurability } from './publish-durably.js';
 import type { ExportResult } from '../session/export-session.js';
 import { interner } from '../format/interner.js';
+import { readSourceTail } from '../session/source-tail.js';
+import { statQuietly } from '../session/stat-quietly.js';
 
 export interface ExportArchiveOptions extends BatchOptions {
   /** The export folder. */
@@ -114,6 +116,7 @@ function manifestEntry(out: string, { session: s, output: planned }: ExportItem,
     rows: r.rowsKept + 1,
     bytes: r.bytesOut,
     sha256: r.sha256 ?? '',
+    ...(r.sourceTail === undefined ? {} : { sourceTail: r.sourceTail }),
   };
 }
 
@@ -133,16 +136,26 @@ function unchanged(out: string, s: Selected, prev: ManifestEntry | undefined): b
   }
 }
 
-/** A session smaller than when it was exported, whose export is still there to keep. */
-function shrank(out: string, s: Selected, prev: ManifestEntry): boolean {
-  // A session deleted and back (restored from elsewhere, say) smaller than its kept export is a shrink too.
-  if (s.size >= prev.size) return false;
+/**
+ * Why a changed session no longer begins with what its export holds, if it
+ * does not and the export is still there to keep: smaller than when it was
+ * exported, or not ending where it did then as it did (source-tail.ts).
+ * zot only appends: either is damage, or an older copy put back, and the
+ * export may be the only whole copy left. A session deleted and back
+ * (restored from elsewhere, say) is checked the same way.
+ */
+function diverged(out: string, s: Selected, prev: ManifestEntry): string | undefined {
+  if (!statQuietly(join(out, prev.output))) return undefined;
+  if (s.size < prev.size) return `shrank from ${prev.size} to ${s.size} bytes since its last export`;
+  if (prev.sourceTail === undefined) return undefined;
+  let now: string | undefined;
   try {
-    statSync(join(out, prev.output));
-    return true;
+    now = readSourceTail(s.path, prev.size);
   } catch {
-    return false;
+    return undefined; // gone or unreadable since it was listed: its export fails with the reason
   }
+  if (now === prev.sourceTail) return undefined;
+  return `its first ${prev.size} bytes are no longer those its last export read (cut short and written again, or put back from an older copy)`;
 }
 
 /** A session with the project key its export goes under. */
@@ -306,16 +319,17 @@ async function exportUnlocked(options: ExportArchiveOptions, limits: SliceLimits
       }
       owners.set(output, s.path);
       selected.add(s.path);
-      if (prev && shrank(out, s, prev)) {
-        // zot only appends: a smaller file is damage (or an edit), and the export may be the only whole copy left.
+      const same = unchanged(out, s, prev);
+      const why = prev && !same ? diverged(out, s, prev) : undefined;
+      if (why !== undefined) {
         report.fail({
           code: 'E_CHANGED',
-          message: `shrank from ${prev.size} to ${s.size} bytes since its last export (zot only appends to a session): its export ${prev.output} is kept; remove that file to export the session as it is now`,
+          message: `${why}, and zot only appends to a session: its export ${prev!.output} is kept, and may hold rows the session lost; move that file aside to export the session as it is now`,
           path: s.path,
         });
         continue;
       }
-      const status: PlanStatus = unchanged(out, s, prev) ? 'unchanged' : prev ? 'changed' : 'new';
+      const status: PlanStatus = same ? 'unchanged' : prev ? 'changed' : 'new';
       planned[status]++;
       const item = { source: s.path, output, status };
       if (options.onPlan) options.onPlan(item);
@@ -334,7 +348,7 @@ async function exportUnlocked(options: ExportArchiveOptions, limits: SliceLimits
     if (todo.length === 0) return;
     // The export folder is zotpack's: an output left by an interrupted run
     // (written, but not yet in the manifest) is replaced by a fresh export.
-    const fileOf = (t: ExportItem) => ({ path: t.session.path, destination: join(out, t.output), replace: true });
+    const fileOf = (t: ExportItem) => ({ path: t.session.path, destination: join(out, t.output), replace: true, tailAt: t.session.size });
     try {
       await runOpOn({ ...run, onProgress }, 'export', todo, fileOf, workerDurability(durable), (indexes, outcomes) => {
         publisher.check();

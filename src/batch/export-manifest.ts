@@ -28,6 +28,12 @@ export interface ManifestEntry extends SessionRecord {
   /** Source size and modification time when exported (the incremental check). */
   size: number;
   mtimeMs: number;
+  /**
+   * sha256 of the source's last 4 KiB before `size` (source-tail.ts): a grown
+   * source must still hold them to replace its export. Missing in manifests
+   * of zotpack before it.
+   */
+  sourceTail?: string;
   /** Rows in the export, header included. */
   rows: number;
   /** Size of the export. */
@@ -213,7 +219,7 @@ const NUMBER_FIELDS = ['size', 'mtimeMs', 'rows', 'bytes', 'forkPoint'] as const
 function isEntry(e: unknown): e is ManifestEntry {
   if (typeof e !== 'object' || e === null || Array.isArray(e)) return false;
   const o = e as Record<string, unknown>;
-  return STRING_FIELDS.every((f) => typeof o[f] === 'string') && NUMBER_FIELDS.every((f) => typeof o[f] === 'number') && (o.sourceDeleted === undefined || typeof o.sourceDeleted === 'boolean');
+  return STRING_FIELDS.every((f) => typeof o[f] === 'string') && NUMBER_FIELDS.every((f) => typeof o[f] === 'number') && (o.sourceDeleted === undefined || typeof o.sourceDeleted === 'boolean') && (o.sourceTail === undefined || typeof o.sourceTail === 'string');
 }
 
 /** One session's line as writeManifest writes it, or undefined. */

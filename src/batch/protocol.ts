@@ -17,6 +17,8 @@ export interface ExportFile {
   destination: string;
   /** Replace an earlier export of this session (incremental runs). */
   replace: boolean;
+  /** The size the coordinator saw: the fingerprint of the source's end there goes in the manifest. */
+  tailAt: number;
 }
 
 export interface ImportFile {

@@ -14,6 +14,7 @@
  */
 import { openSync, readSync, closeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { TailWindow } from './source-tail.js';
 import { basename, dirname, join } from 'node:path';
 import { ZotpackError, type Warning } from '../errors.js';
 import { readRows, type Row } from '../jsonl/row-reader.js';
@@ -54,6 +55,11 @@ export interface CopyOptions {
    */
   expectSource?: { bytes: number; sha256: string };
   /**
+   * The source's size as the caller saw it: the fingerprint of where it
+   * ended then (source-tail.ts) is taken in the same read, as `sourceTail`.
+   */
+  tailAt?: number;
+  /**
    * Leave the output as a finished temp file and return it as `pending`
    * instead of publishing it: the bulk engine makes many outputs durable
    * with one file-system sync, then publishes them. Default false.
@@ -79,6 +85,8 @@ export interface CopyResult {
   dropped: DroppedRows;
   bytesOut: number;
   sha256: string | undefined;
+  /** With `tailAt`: the fingerprint of the source's end there; undefined when it shrank below it. */
+  sourceTail?: string;
   warnings: Warning[];
   /** With `defer`: the finished temp file, not yet at `output`. */
   pending?: PendingFile;
@@ -93,13 +101,16 @@ export function copySession(source: string, plan: CopyPlan, options: CopyOptions
   try {
     const expected = options.expectSource;
     const sourceHash = expected ? createHash('sha256') : undefined;
+    const tail = options.tailAt === undefined ? undefined : new TailWindow(options.tailAt);
     let sourceBytes = 0;
-    const onRead = sourceHash
-      ? (bytes: Buffer) => {
-          sourceHash.update(bytes);
-          sourceBytes += bytes.length;
-        }
-      : undefined;
+    const onRead =
+      sourceHash || tail
+        ? (bytes: Buffer) => {
+            sourceHash?.update(bytes);
+            tail?.update(bytes);
+            sourceBytes += bytes.length;
+          }
+        : undefined;
     const rows = readRows(source, { chunkSize: options.chunkSize, onRefill: () => sink?.flush(), onRead });
     copyRows(rows, scan, renames, () => {
       const dir = plan.dir(scan);
@@ -132,7 +143,7 @@ export function copySession(source: string, plan: CopyPlan, options: CopyOptions
     if (options.defer) pending = out!.finish();
     else out!.commit();
     const dropped = { invalid: scan.counts.invalid, undecodable: scan.counts.undecodable, meta: scan.extraMetas + overridden.length };
-    return { output: target, scan, rowsKept, dropped, bytesOut: out!.bytesWritten, sha256, warnings: scan.warnings, pending };
+    return { output: target, scan, rowsKept, dropped, bytesOut: out!.bytesWritten, sha256, sourceTail: tail?.digest(), warnings: scan.warnings, pending };
   } catch (err) {
     out?.abort();
     throw writeFailure(err, source);

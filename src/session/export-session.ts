@@ -46,6 +46,8 @@ export interface ExportResult {
   bytesIn: number;
   bytesOut: number;
   sha256: string | undefined;
+  /** With `tailAt`: the fingerprint of where the source ended then (source-tail.ts). */
+  sourceTail?: string;
   warnings: Warning[];
   /** With `defer`: the finished temp file, published later with publishFile. */
   pending?: PendingFile;
@@ -107,6 +109,7 @@ export function exportSession(options: ExportOptions): ExportResult {
     bytesIn: result.scan.counts.bytes,
     bytesOut: result.bytesOut,
     sha256: result.sha256,
+    sourceTail: result.sourceTail,
     warnings: result.warnings,
     pending: result.pending,
   };

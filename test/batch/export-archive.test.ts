@@ -1,8 +1,8 @@
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportArchive } from '../../src/batch/export-archive.js';
-import { JOURNAL_NAME, MANIFEST_NAME, readManifest } from '../../src/batch/export-manifest.js';
+import { JOURNAL_NAME, MANIFEST_NAME, readManifest, writeManifest } from '../../src/batch/export-manifest.js';
 import { exportSession } from '../../src/session/export-session.js';
 import { buildSampleArchive, cleanupTempDirs, makeTempDir, testId, writeSession, type SampleArchive } from '../helpers/zot-archive.js';
 import { listTree, snapshot, tempFiles } from '../helpers/fs-snapshot.js';
@@ -287,11 +287,58 @@ describe('exportArchive, a session that shrank since its export', () => {
       expect(readFileSync(join(out, entry.output)).equals(exported)).toBe(true);
       expect(readManifest(out)!.sessions.find((e) => e.source === sample.named.root)).toEqual(entry);
     }
-    // The user's way to take the session as it is now.
+    // The user's way to take the session as it is now (after moving the export aside).
     rmSync(join(out, entry.output));
     const r = await exportArchive({ sources: [sample.home], out, jobs: 2 });
     expect(r.report.errors.filter((e) => e.path === sample.named.root)).toEqual([]);
     expect(readManifest(out)!.sessions.find((e) => e.source === sample.named.root)!.size).toBe(statSync(sample.named.root).size);
+  });
+
+  it('one cut short and written on past its exported size, or put back from an older copy that grew: kept, E_CHANGED; one that only grew or was touched is exported', async () => {
+    const sample = buildSampleArchive(makeTempDir(), { bigRowBytes: 1000 });
+    const out = join(makeTempDir(), 'export');
+    const older = readFileSync(sample.named.branch1, 'utf8').split('\n').slice(0, 2).join('\n') + '\n';
+    await exportArchive({ sources: [sample.home], out, jobs: 2 });
+    const entryOf = (source: string) => readManifest(out)!.sessions.find((e) => e.source === source)!;
+    const cutEntry = entryOf(sample.named.root);
+    const olderEntry = entryOf(sample.named.branch1);
+    expect(cutEntry.sourceTail).toMatch(/^[0-9a-f]{64}$/);
+    const kept = [readFileSync(join(out, cutEntry.output)), readFileSync(join(out, olderEntry.output))];
+    // A crash cut the last rows, then zot wrote on past the old size; an older copy put back, then written on.
+    const rows = readFileSync(sample.named.root, 'utf8').split('\n');
+    const newRow = (n: number) => `{"type":"message","message":{"role":"user","content":[{"text":"${'z'.repeat(n)}"}],"time":"2026-11-27T10:00:00Z"}}\n`;
+    writeFileSync(sample.named.root, `${rows.slice(0, -3).join('\n')}\n${newRow(cutEntry.size)}`);
+    writeFileSync(sample.named.branch1, older + newRow(olderEntry.size));
+    // One only grown, one only touched.
+    appendFileSync(sample.named.sibling, newRow(10));
+    utimesSync(sample.named.plain, new Date(), new Date(Date.now() + 60_000));
+    for (const dryRun of [true, false, false]) {
+      const r = await exportArchive({ sources: [sample.home], out, jobs: 2, dryRun });
+      const changed = r.report.errors.filter((e) => e.code === 'E_CHANGED');
+      expect(changed.map((e) => e.path).sort()).toEqual([sample.named.root, sample.named.branch1].sort());
+      expect(changed[0]!.message).toMatch(/bytes are no longer those its last export read .* is kept, and may hold rows the session lost; move that file aside/);
+      expect([readFileSync(join(out, cutEntry.output)), readFileSync(join(out, olderEntry.output))]).toEqual(kept);
+      if (!dryRun) expect([entryOf(sample.named.root), entryOf(sample.named.branch1)]).toEqual([cutEntry, olderEntry]);
+    }
+    expect(entryOf(sample.named.sibling).size).toBe(statSync(sample.named.sibling).size);
+    expect(entryOf(sample.named.plain).mtimeMs).toBe(statSync(sample.named.plain).mtimeMs);
+    // Moved aside, the session is exported as it is now.
+    renameSync(join(out, cutEntry.output), join(makeTempDir(), 'kept.zotsession'));
+    const r = await exportArchive({ sources: [sample.home], out, jobs: 2 });
+    expect(r.report.errors.filter((e) => e.path === sample.named.root)).toEqual([]);
+    expect(entryOf(sample.named.root).size).toBe(statSync(sample.named.root).size);
+  });
+
+  it('a manifest of an earlier zotpack (no sourceTail): a grown session is exported as before', async () => {
+    const sample = buildSampleArchive(makeTempDir(), { bigRowBytes: 1000 });
+    const out = join(makeTempDir(), 'export');
+    await exportArchive({ sources: [sample.home], out, jobs: 2 });
+    const manifest = readManifest(out)!;
+    writeManifest(out, { ...manifest, sessions: manifest.sessions.map(({ sourceTail: _t, ...e }) => e) }, false);
+    const rows = readFileSync(sample.named.root, 'utf8').split('\n');
+    writeFileSync(sample.named.root, `${rows.slice(0, -3).join('\n')}\n${'{"type":"x"}\n'.repeat(400)}`);
+    const r = await exportArchive({ sources: [sample.home], out, jobs: 2 });
+    expect(r.report.errors.filter((e) => e.path === sample.named.root)).toEqual([]);
   });
 
   it('a session deleted, its export kept, then back smaller: the kept export is kept too (E_CHANGED)', async () => {
