@@ -95,4 +95,16 @@ export type WarningCode =
   | 'W_UNREADABLE' // an entry that could not be read during discovery
   | 'W_CONFLICT' // a bundled session that diverged from the local one, left as it was
   | 'W_UNUSED_MAP' // a --map-cwd rule that no session of the bundle (unpack) or the sources (import) matched
+  | 'W_EMPTY' // a session file with no rows yet, passed over by a bulk run as zot's readers pass it over
   | 'W_NO_SESSIONS'; // a source folder with no session files of the kind the command reads, or a --project no folder holds
+
+/**
+ * A session file with no rows, met in a bulk run: a warning, not a failure.
+ * zot creates a session's file, then writes its first row (a branch of a big
+ * session after copying the parent's rows), and its readers pass over a file
+ * with none; a nightly run that meets one in that moment must not fail.
+ */
+export function emptyAsWarning(error: { code: string; message: string; path?: string }): Warning | undefined {
+  if (error.code !== 'E_EMPTY') return undefined;
+  return { code: 'W_EMPTY', message: `${error.message}: passed over, as zot passes it over (zot creates a session's file just before its first row)`, path: error.path };
+}

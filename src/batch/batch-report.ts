@@ -2,7 +2,7 @@
  * The end-of-run report every bulk command gives: counts, bytes, speed, rows
  * kept and dropped, errors by code.
  */
-import type { Warning, ZotpackErrorCode } from '../errors.js';
+import { emptyAsWarning, type Warning, type ZotpackErrorCode } from '../errors.js';
 import type { JobError } from './protocol.js';
 
 /** Warnings kept word for word in a report; the rest are only counted. */
@@ -67,6 +67,8 @@ export class ReportBuilder {
   }
 
   fail(error: JobError): void {
+    const empty = emptyAsWarning(error);
+    if (empty) return this.warn([empty]);
     const r = this.report;
     r.failed++;
     r.errors.push(error);

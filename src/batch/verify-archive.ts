@@ -17,7 +17,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { ZotpackError, type Warning } from '../errors.js';
+import { emptyAsWarning, ZotpackError, type Warning } from '../errors.js';
 import { isProjectKey, projectKey } from '../format/project-key.js';
 import type { SessionDescription } from '../session/describe-session.js';
 import type { SessionSummary } from '../session/session-scan.js';
@@ -357,7 +357,9 @@ async function checkFolder(dir: string, options: ResolvedBatchOptions, limits: S
           const o = outcomes[k]!;
           const s = slice.sessions[i]!;
           const description = o.ok ? trim(o.value, intern) : undefined;
-          checked[i] = { path: s.path, key: keyOf(s.path, description), bytes: s.size, description, problems: o.ok ? [] : [o.error] };
+          const empty = o.ok ? undefined : emptyAsWarning(o.error);
+          if (empty) found.archiveWarnings.push(empty);
+          checked[i] = { path: s.path, key: keyOf(s.path, description), bytes: s.size, description, problems: o.ok || empty ? [] : [o.error] };
         });
       });
       // A slice cut short by an abort is left out whole: a session not read is no problem of the archive (an

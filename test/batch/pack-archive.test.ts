@@ -10,7 +10,7 @@ import { packArchive } from '../../src/batch/pack-archive.js';
 import type { BundleManifest } from '../../src/batch/bundle-manifest.js';
 import { parseManifest } from '../helpers/manifest-reference.js';
 import { describeSession } from '../../src/session/describe-session.js';
-import { buildSampleArchive, cleanupTempDirs, makeTempDir, packedBytes, type SampleArchive } from '../helpers/zot-archive.js';
+import { buildSampleArchive, cleanupTempDirs, failedInBulk, makeTempDir, packedBytes, type SampleArchive } from '../helpers/zot-archive.js';
 import { tempFiles } from '../helpers/fs-snapshot.js';
 
 afterAll(cleanupTempDirs);
@@ -72,7 +72,7 @@ describe('packArchive', () => {
   });
 
   it('packs every readable session byte for byte (a cut-off last row left out, with a warning), and reports each file zot cannot open', async () => {
-    const refused = sample.bad.filter((b) => b.code.startsWith('E_'));
+    const refused = failedInBulk(sample);
     expect(result.report.errors.map((e) => [basename(e.path!), e.code]).sort()).toEqual(refused.map((b) => [basename(b.path), b.code]).sort());
     const readable = [...sample.good, sample.named.damaged];
     expect(manifest.sessions).toHaveLength(readable.length);
@@ -84,7 +84,8 @@ describe('packArchive', () => {
       expect(e.data.equals(packedBytes(path))).toBe(true);
     }
     expect(packedBytes(sample.named.damaged).length).toBeLessThan(readFileSync(sample.named.damaged).length);
-    expect(result.report.warnings).toEqual([expect.objectContaining({ code: 'W_TRUNCATED', path: sample.named.damaged })]);
+    const empty = sample.bad.find((b) => b.code === 'E_EMPTY')!.path;
+    expect(result.report.warnings).toEqual([expect.objectContaining({ code: 'W_TRUNCATED', path: sample.named.damaged }), expect.objectContaining({ code: 'W_EMPTY', path: empty })]);
   });
 
   it('records each session in the manifest: cwd, key, id, parent, fork point, start, title, size, sha256', () => {

@@ -9,7 +9,7 @@ import { packArchive } from '../../src/batch/pack-archive.js';
 import { verifyArchive } from '../../src/batch/verify-archive.js';
 import { findInArchive } from '../../src/batch/find-in-archive.js';
 import { projectKey } from '../../src/format/project-key.js';
-import { buildSampleArchive, cleanupTempDirs, makeTempDir, renderSession, testId, writeSession, writeSlowSessions, type SampleArchive } from '../helpers/zot-archive.js';
+import { buildSampleArchive, cleanupTempDirs, failedInBulk, makeTempDir, renderSession, testId, writeSession, writeSlowSessions, type SampleArchive } from '../helpers/zot-archive.js';
 import { manifestEntry, manifestText, tarEntries, writeTar } from '../helpers/tar-builder.js';
 
 afterAll(cleanupTempDirs);
@@ -124,7 +124,8 @@ describe('verifyArchive', () => {
     const ok = await verifyArchive({ path: home, jobs: 2 });
     expect([ok.kind, ok.ok, ok.problems]).toEqual(['folder', true, []]);
     const archive = await verifyArchive({ path: sample.home, jobs: 2 });
-    expect(archive.problems.map((p) => p.code).sort()).toEqual(sample.bad.filter((b) => b.code.startsWith('E_')).map((b) => b.code).sort());
+    expect(archive.problems.map((p) => p.code).sort()).toEqual(failedInBulk(sample).map((b) => b.code).sort());
+    expect(archive.warnings.filter((w) => w.code === 'W_EMPTY').map((w) => w.path)).toEqual(sample.bad.filter((b) => b.code === 'E_EMPTY').map((b) => b.path));
     const out = makeTempDir();
     const exported = await exportArchive({ sources: [home], out, jobs: 1 });
     expect((await verifyArchive({ path: out, jobs: 1 })).ok).toBe(true);

@@ -1,10 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectKey } from '../../src/format/project-key.js';
-import { buildSampleArchive, cleanupTempDirs, makeTempDir, testId, writeSession, type SampleArchive } from '../helpers/zot-archive.js';
+import { readManifest } from '../../src/batch/export-manifest.js';
+import { buildSampleArchive, cleanupTempDirs, failedInBulk, makeTempDir, testId, writeSession, type SampleArchive } from '../helpers/zot-archive.js';
 import { listTree, tempFiles } from '../helpers/fs-snapshot.js';
 import { linesOf } from '../helpers/run-cli.js';
 
@@ -62,8 +63,9 @@ describe('bulk commands through the binary', () => {
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout);
     expect(doc.report.command).toBe('export');
-    expect(doc.report.failed).toBe(3);
-    expect(Object.keys(doc.report.errorsByCode).sort()).toEqual(['E_BOM', 'E_EMPTY', 'E_NOT_META']);
+    expect(doc.report.failed).toBe(2);
+    expect(Object.keys(doc.report.errorsByCode).sort()).toEqual(['E_BOM', 'E_NOT_META']);
+    expect(doc.report.warnings.map((w: { code: string }) => w.code)).toContain('W_EMPTY');
     expect(doc.report).toHaveProperty('mbPerSec');
     expect(doc.report.rowsDropped).toEqual({ invalid: 2, undecodable: 0, meta: 1 });
     expect(existsSync(join(out, 'manifest.json'))).toBe(true);
@@ -83,12 +85,23 @@ describe('bulk commands through the binary', () => {
     expect(ok.stderr).toBe('');
   });
 
+  it('an empty session file (zot has just created it) is passed over with W_EMPTY: a nightly export still exits 0', () => {
+    const home = makeTempDir();
+    const good = writeSession(home, { cwd: '/n', rows: [{ user: 'hi' }] });
+    writeFileSync(join(dirname(good), '20991231-000000-aaaabbbb.jsonl'), '');
+    const out = makeTempDir();
+    const r = zotpack(['export', '--out', out, '--from', home]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^warning: .*20991231-000000-aaaabbbb\.jsonl: the file has no rows: passed over.*\[W_EMPTY\]$/m);
+    expect(readManifest(out)!.sessions.map((e) => e.source)).toEqual([good]);
+  });
+
   it('-q keeps the names of failed files on stderr, and nothing else', () => {
     const r = zotpack(['export', '--out', makeTempDir(), '--from', sample.home, '-q']);
     expect(r.code).toBe(1);
     const lines = r.stderr.trim().split('\n');
-    expect(lines).toHaveLength(3);
-    for (const bad of sample.bad.filter((b) => b.code.startsWith('E_'))) {
+    expect(lines).toHaveLength(failedInBulk(sample).length);
+    for (const bad of failedInBulk(sample)) {
       expect(lines.some((l) => l.startsWith(`error: ${bad.path}: `) && l.endsWith(`[${bad.code}]`))).toBe(true);
     }
   });

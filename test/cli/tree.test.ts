@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { projectKey } from '../../src/format/project-key.js';
 import { FIXTURE_HOME, IDS } from '../helpers/zot-fixtures.js';
 import { jsonOf, linesOf, zotpack } from '../helpers/run-cli.js';
-import { buildSampleArchive, cleanupTempDirs, makeTempDir } from '../helpers/zot-archive.js';
+import { buildSampleArchive, cleanupTempDirs, failedInBulk, makeTempDir } from '../helpers/zot-archive.js';
 
 afterAll(cleanupTempDirs);
 
@@ -75,9 +75,12 @@ describe('zotpack tree', () => {
     const r = zotpack(['tree'], { cwd, home });
     // A bulk run with files that failed exits 1, after printing everything it could read.
     expect(r.status).toBe(1);
-    for (const b of s.bad.filter((x) => x.code.startsWith('E_'))) {
+    for (const b of failedInBulk(s)) {
       expect(linesOf(r.stderr).filter((l) => l.includes(b.path))).toEqual([expect.stringMatching(new RegExp(`^error: .*\\[${b.code}\\]$`))]);
     }
+    // An empty file is passed over, as zot passes it over: a warning, no failure.
+    const empty = s.bad.find((b) => b.code === 'E_EMPTY')!.path;
+    expect(linesOf(r.stderr).filter((l) => l.includes(empty))).toEqual([expect.stringMatching(/^warning: .*: the file has no rows: passed over, as zot passes it over .*\[W_EMPTY\]$/)]);
     expect(linesOf(r.stdout).filter((l) => l.endsWith('[orphan]'))).toHaveLength(s.orphans.length);
     expect(linesOf(r.stdout).filter((l) => l.endsWith('[hidden]'))).toHaveLength(1);
     expect(linesOf(r.stdout).filter((l) => / \(\w{16}, \d+ sessions\)$/.test(l))).toHaveLength(s.projects.length);
@@ -86,7 +89,7 @@ describe('zotpack tree', () => {
     const doc = jsonOf(j);
     expect(doc.projects.flatMap((p: { warnings: Array<{ path: string }> }) => p.warnings.map((w) => w.path))).toEqual(expect.arrayContaining(s.orphans));
     expect(doc.report.errors.map((e: { path: string; code: string }) => [e.path, e.code]).sort()).toEqual(
-      s.bad.filter((x) => x.code.startsWith('E_')).map((x) => [x.path, x.code]).sort(),
+      failedInBulk(s).map((x) => [x.path, x.code]).sort(),
     );
   });
 });

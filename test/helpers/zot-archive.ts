@@ -389,7 +389,7 @@ export function buildSampleArchive(home: string, options: { bigRowBytes?: number
       { usage: { cost: 0.02, cumulative: 0.03 } },
     ],
   });
-  // Bad files in api: an empty file and one whose first row is a message.
+  // Bad files in api: an empty file (E_EMPTY alone; a bulk run passes it over with W_EMPTY, as zot does) and one whose first row is a message.
   const empty = join(home, 'sessions', projectKey(api), '20260115-000000-empty000.jsonl');
   writeFileSync(empty, '');
   bad.push({ path: empty, code: 'E_EMPTY' });
@@ -465,6 +465,11 @@ export function buildSampleArchive(home: string, options: { bigRowBytes?: number
     orphans: [orphan],
     named: { root, branch1, branch2, branch3, sibling, compacted, switched, renamed, hidden, big, orphan, plain, damaged },
   };
+}
+
+/** The files of `bad` a bulk run fails: an `E_` code, less the empty file, which it passes over (W_EMPTY) as zot does. */
+export function failedInBulk(sample: SampleArchive): SampleArchive['bad'] {
+  return sample.bad.filter((b) => b.code.startsWith('E_') && b.code !== 'E_EMPTY');
 }
 
 /**
