@@ -11,6 +11,12 @@ export const BUNDLE_FORMAT = 'zotpack-bundle';
 export const BUNDLE_VERSION = 1;
 /** The most manifest a bundle may have (it is kept in a temp file): a bound against a hostile one (about 2 million sessions). */
 export const MAX_MANIFEST_BYTES = 512 << 20;
+/**
+ * Refused entries of a bundle, or rejected entries of its manifest, past
+ * which it is refused whole: one zotpack made has none, and each kept is
+ * memory (3 million took 3 GB).
+ */
+export const MAX_REFUSED = 1000;
 
 /** One session in a bundle. */
 export interface BundleSession extends SessionRecord {
@@ -31,6 +37,21 @@ export interface BundleManifest {
   zotpack: string;
   /** In the bundle's entry order: each project's sessions, parents before children. */
   sessions: BundleSession[];
+}
+
+/** E_BAD_BUNDLE when a session's meta row names another id or parent than its manifest entry (verify's finding, unpack's refusal). */
+export function metaDisagrees(entry: Pick<BundleSession, 'path' | 'id' | 'parent'>, id: string, parent: string): ZotpackError | undefined {
+  if (id === entry.id && parent === entry.parent) return undefined;
+  return new ZotpackError(
+    'E_BAD_BUNDLE',
+    `the manifest says id ${entry.id} (parent ${entry.parent || 'none'}), the session's meta row ${id} (parent ${parent || 'none'})`,
+    { path: entry.path },
+  );
+}
+
+/** A bundled session with no rows: pack passes over such a file (W_EMPTY), so it is no bundle pack made. */
+export function noRows(path: string): ZotpackError {
+  return new ZotpackError('E_BAD_BUNDLE', 'a session with no rows, which pack never bundles', { path });
 }
 
 /** A manifest entry that cannot be used, and why. */

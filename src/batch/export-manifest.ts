@@ -10,6 +10,7 @@
  */
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { readRows } from '../jsonl/row-reader.js';
+import { isValidJson } from '../jsonl/json-scan.js';
 import { join } from 'node:path';
 import { fromFsError, ZotpackError } from '../errors.js';
 import { AtomicFile } from '../session/atomic-file.js';
@@ -131,7 +132,10 @@ export class ManifestCursor {
     try {
       const head = checkLayout(path);
       if (head) return new ManifestCursor(path, head, undefined);
-      const m = JSON.parse(readFileSync(path, 'utf8')) as ExportManifest;
+      const bytes = readFileSync(path);
+      // Checked first, as zot checks a row: JSON.parse of 40 MB of '[' took 2.8 GB.
+      if (!isValidJson(bytes)) throw new Error('not JSON, or nested deeper than 10,000 levels');
+      const m = JSON.parse(bytes.toString('utf8')) as ExportManifest;
       if (m.format !== 'zotpack-export' || !Array.isArray(m.sessions)) throw new Error('not a zotpack export manifest');
       const bad = m.sessions.findIndex((e) => !isEntry(e));
       if (bad >= 0) throw new Error(`session ${bad + 1} is not an entry zotpack writes (a field missing or of another type)`);

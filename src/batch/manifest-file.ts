@@ -18,7 +18,7 @@ import { closeSync, mkdtempSync, openSync, readSync, rmdirSync, rmSync, unlinkSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ZotpackError, fromFsError } from '../errors.js';
-import { asBundleSession, BUNDLE_FORMAT, BUNDLE_VERSION, checkSession, type BundleSession, type RejectedSession } from './bundle-manifest.js';
+import { asBundleSession, BUNDLE_FORMAT, BUNDLE_VERSION, checkSession, MAX_REFUSED, type BundleSession, type RejectedSession } from './bundle-manifest.js';
 import { HashIndex, hashKey, MAX_RECORDS, NO_KEY } from './hash-index.js';
 import { ManifestScan, NotAnObject } from './manifest-scan.js';
 
@@ -144,6 +144,7 @@ export class BundleManifestFile {
           s = checkSession(raw, k);
         } catch (err) {
           if (!(err instanceof ZotpackError)) throw err;
+          if (rejected.length >= MAX_REFUSED) throw bad(`rejects over ${MAX_REFUSED} of its entries: not one zotpack wrote`);
           rejected.push({ path, error: err, at: offset });
           return;
         }

@@ -9,8 +9,20 @@
  * to JSON.parse whole, which checks it. Keys may come in any order and any
  * spelling JSON allows; a key given twice counts the last time, as in
  * JSON.parse. A document that is not an object is parsed whole, to tell
- * "not JSON" from "not an object".
+ * "not JSON" from "not an object", if it is small.
+ *
+ * A manifest can come from a stranger: a value may not nest deeper than
+ * 64 levels nor take more than 16 MiB (a manifest of 400 MB of `[` took
+ * 22 GB to parse), and a document that is no object is refused unread
+ * past its first MiB.
  */
+
+/** Deeper than a manifest's values ever nest (an entry is a flat object). */
+export const MAX_VALUE_DEPTH = 64;
+/** More than any one value of a manifest holds (an entry is a few hundred bytes, its title included). */
+export const MAX_VALUE_BYTES = 16 << 20;
+/** Past this, a document that is not an object is not parsed to say whether it is JSON. */
+const MAX_DOCUMENT_PARSED = 1 << 20;
 
 export interface ManifestScanHandlers {
   /** A top-level member, other than a `sessions` array. */
@@ -185,6 +197,7 @@ export class ManifestScan {
     let end = -1;
     if (this.target === Target.Document) {
       j = n; // the whole rest, parsed at the end
+      if (this.offset + n - this.valueOffset > MAX_DOCUMENT_PARSED) throw new NotAnObject();
     } else if (this.primitive) {
       while (j < n && !endsPrimitive(chunk[j]!)) j++;
       if (j < n) end = j;
@@ -205,7 +218,7 @@ export class ManifestScan {
         } else if (c === QUOTE) {
           inString = true;
         } else if (c === 0x7b || c === 0x5b) {
-          depth++;
+          if (++depth > MAX_VALUE_DEPTH) throw new SyntaxError(`nested deeper than ${MAX_VALUE_DEPTH} levels (in the value at byte ${this.valueOffset})`);
         } else if (c === 0x7d || c === 0x5d) {
           if (--depth === 0) {
             end = j + 1;
@@ -216,6 +229,9 @@ export class ManifestScan {
       this.depth = depth;
       this.inString = inString;
       this.escaped = escaped;
+    }
+    if (this.target !== Target.Document && this.offset + (end < 0 ? n : end) - this.valueOffset > MAX_VALUE_BYTES) {
+      throw new SyntaxError(`a value of over ${MAX_VALUE_BYTES >> 20} MiB (at byte ${this.valueOffset})`);
     }
     if (end < 0) {
       this.pieces.push(Buffer.from(chunk.subarray(start, n)));

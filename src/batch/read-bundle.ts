@@ -23,7 +23,7 @@ import tar from 'tar-stream';
 import { ZotpackError, fromFsError } from '../errors.js';
 import { classifyEntry, MANIFEST_ENTRY } from './bundle-entry.js';
 import { drained } from './drained.js';
-import { MAX_MANIFEST_BYTES, type BundleSession } from './bundle-manifest.js';
+import { MAX_MANIFEST_BYTES, MAX_REFUSED, type BundleSession } from './bundle-manifest.js';
 import { BundleManifestFile } from './manifest-file.js';
 
 export type BundleItem =
@@ -269,6 +269,7 @@ export class BundleReader {
     if (options.signal?.aborted) onAbort(); // before the reading began (while the home was indexed, say)
     let first = true;
     let failed = false;
+    let refused = 0;
     try {
       for await (const entry of extract) {
         const h = entry.header;
@@ -304,6 +305,7 @@ export class BundleReader {
           yield { kind: 'session', session, r, data: checked(path, entry as AsyncIterable<Buffer>, options.signal, onData), mtime: h.mtime };
         } catch (err) {
           if (first || !(err instanceof ZotpackError) || err.code === 'E_ABORTED') throw err;
+          if (++refused > MAX_REFUSED) throw new ZotpackError('E_BAD_BUNDLE', `over ${MAX_REFUSED} of its entries refused: not a bundle zotpack made; read no further`, { path });
           yield { kind: 'refused', name, error: err };
         } finally {
           // Whatever the consumer left unread is skipped.

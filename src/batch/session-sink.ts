@@ -10,6 +10,10 @@ import { AtomicFile } from '../session/atomic-file.js';
 import type { Publisher } from './publisher.js';
 import { RowStream } from '../session/row-stream.js';
 import { metaRewriter, type MetaRewrite } from '../session/meta-rewrite.js';
+import { SessionScan } from '../session/session-scan.js';
+import { ZotpackError } from '../errors.js';
+import type { Row } from '../jsonl/row-reader.js';
+import { metaDisagrees, noRows, type BundleSession } from './bundle-manifest.js';
 
 /** What became of a bundled session. */
 export type SinkOutcome =
@@ -76,6 +80,59 @@ export class NewSink implements SessionSink {
 
   abort(): void {
     this.file?.abort();
+  }
+}
+
+/**
+ * Lets `inner` publish a bundled session only if its first row is a meta
+ * row naming the id and parent of its manifest entry, as verify requires:
+ * unpack must not put in the home what verify refuses (bytes that are no
+ * session, or a session under another id than the manifest's, which would
+ * sit beside the home's own session of that id). Only the first row is
+ * framed; the bytes after it pass straight through.
+ */
+export class FirstRowSink implements SessionSink {
+  private rows: RowStream | undefined;
+  private seen = false;
+
+  constructor(
+    private readonly entry: Pick<BundleSession, 'path' | 'id' | 'parent'>,
+    private readonly inner: SessionSink,
+  ) {
+    const scan = new SessionScan(entry.path);
+    const check = (row: Row): undefined => {
+      if (this.seen) return undefined;
+      this.seen = true;
+      scan.add(row); // E_NOT_META, E_BOM, ... for a first row zot cannot read
+      const { id, parent } = scan.firstMeta!.meta;
+      const disagrees = metaDisagrees(entry, id, parent);
+      if (disagrees) throw disagrees;
+      return undefined;
+    };
+    this.rows = new RowStream(check, (b) => inner.write(b), entry.path);
+  }
+
+  write(bytes: Buffer): void {
+    if (!this.rows) return this.inner.write(bytes);
+    this.rows.push(bytes);
+    if (this.seen) this.flush();
+  }
+
+  /** The first row is checked: what is held of the next goes on as it is, and so does the rest. */
+  private flush(): void {
+    const rows = this.rows;
+    this.rows = undefined;
+    rows?.end();
+  }
+
+  finish(): SinkOutcome {
+    this.flush();
+    if (!this.seen) throw noRows(this.entry.path);
+    return this.inner.finish();
+  }
+
+  abort(): void {
+    this.inner.abort();
   }
 }
 

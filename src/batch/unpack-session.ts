@@ -10,7 +10,7 @@ import { ZotpackError } from '../errors.js';
 import { derivedId, renamedFor } from '../format/derived-id.js';
 import { isIdentity, type MetaRewrite } from '../session/meta-rewrite.js';
 import type { IdPaths } from './id-paths.js';
-import { NewSink, RewriteSink, type SessionSink, type SinkOptions, type SinkOutcome } from './session-sink.js';
+import { FirstRowSink, NewSink, RewriteSink, type SessionSink, type SinkOptions, type SinkOutcome } from './session-sink.js';
 import { TwinSink, type ConflictPolicy } from './twin-sink.js';
 import type { PlannedSession } from './unpack-plan.js';
 
@@ -65,7 +65,7 @@ export async function unpackSession(
   let failure: unknown;
   let sink: SessionSink | undefined;
   try {
-    sink = sinkFor(plan, ctx);
+    sink = new FirstRowSink(plan.entry, sinkFor(plan, ctx));
   } catch (err) {
     failure = err;
   }
@@ -82,10 +82,11 @@ export async function unpackSession(
         sink!.abort();
       }
     }
-    if (failure !== undefined) throw failure;
+    // Bytes not the manifest's are the finding, whatever the sink made of them (a flipped byte in the meta row).
     if (n !== size) throw new ZotpackError('E_HASH_MISMATCH', `the entry has ${n} bytes, the manifest says ${size}: nothing written`, { path });
     const got = hash.digest('hex');
     if (got !== sha256) throw new ZotpackError('E_HASH_MISMATCH', `sha256 ${got} differs from the manifest's ${sha256}: nothing written`, { path });
+    if (failure !== undefined) throw failure;
     return sink!.finish();
   } catch (err) {
     sink?.abort();

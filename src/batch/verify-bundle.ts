@@ -13,7 +13,7 @@ import { describeScan, type SessionDescription } from '../session/describe-sessi
 import { RowStream } from '../session/row-stream.js';
 import { SessionScan } from '../session/session-scan.js';
 import type { Progress } from './batch-options.js';
-import type { BundleSession } from './bundle-manifest.js';
+import { metaDisagrees, noRows, type BundleSession } from './bundle-manifest.js';
 import type { JobError } from './protocol.js';
 import type { BundleManifestFile } from './manifest-file.js';
 import { BundleReader, type BundleSource } from './read-bundle.js';
@@ -95,19 +95,14 @@ async function checkSession(entry: BundleSession, data: AsyncIterable<Buffer>, o
   if (n !== entry.size || sha !== entry.sha256) {
     problems.push({ code: 'E_HASH_MISMATCH', message: `${n} bytes with sha256 ${sha}; the manifest says ${entry.size} bytes, ${entry.sha256}`, path: entry.path });
   }
-  if (!scanError && scan.counts.rows === 0) scanError = new ZotpackError('E_EMPTY', 'the file has no rows', { path: entry.path });
+  if (!scanError && scan.counts.rows === 0) scanError = noRows(entry.path);
   if (scanError) {
     problems.push(asJobError(scanError));
     return { entry, description: undefined, problems };
   }
   const description = describeScan(scan);
-  if (description.id !== entry.id || description.parent !== entry.parent) {
-    problems.push({
-      code: 'E_BAD_BUNDLE',
-      message: `the manifest says id ${entry.id} (parent ${entry.parent || 'none'}), the session's meta row ${description.id} (parent ${description.parent || 'none'})`,
-      path: entry.path,
-    });
-  }
+  const disagrees = metaDisagrees(entry, description.id, description.parent);
+  if (disagrees) problems.push(asJobError(disagrees));
   return { entry, description, problems };
 }
 

@@ -80,6 +80,9 @@ describe('export manifest', () => {
     expect(expectCode(() => readManifest(out), 'E_BAD_MANIFEST').path).toBe(path);
     writeFileSync(path, JSON.stringify({ format: 'something-else', sessions: [] }));
     expect(expectCode(() => readManifest(out), 'E_BAD_MANIFEST').path).toBe(path);
+    // 40 MB of '[' (a manifest from a stranger): refused at once, not parsed (that took 2.8 GB).
+    writeFileSync(path, Buffer.alloc(40 << 20, '['));
+    expect(expectCode(() => readManifest(out), 'E_BAD_MANIFEST').message).toContain('nested deeper than 10,000 levels');
     // Laid out as zotpack writes it or not, an entry with a field of another type (edited by hand).
     const { source: _, ...noSource } = entry(1);
     for (const bad of [{ ...entry(1), source: 5 }, noSource, { ...entry(1), size: '12' }, null]) {

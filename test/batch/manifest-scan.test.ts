@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManifestScan, NotAnObject } from '../../src/batch/manifest-scan.js';
+import { ManifestScan, MAX_VALUE_BYTES, MAX_VALUE_DEPTH, NotAnObject } from '../../src/batch/manifest-scan.js';
 import { mutate, randomJson, randomJsonString } from '../helpers/random-json.js';
 import { seededRandom, type Random } from '../helpers/seeded-random.js';
 
@@ -118,5 +118,20 @@ describe('ManifestScan', () => {
     expect(() => scan(Buffer.from('{"sessions":[{"path":"a",}]}'), () => 64)).toThrow(/in the value at byte 13/);
     expect(() => scan(Buffer.from('{"a":1} {}'), () => 64)).toThrow(/expected the end/);
     expect(() => scan(Buffer.from('[{"a":1}]'), () => 3)).toThrow(NotAnObject);
+  });
+});
+
+describe('a manifest from a stranger', () => {
+  it('is refused, not parsed, where a value nests too deep or grows too long, or a document that is no object is long', () => {
+    const deep = Buffer.from(`{"sessions":[${'['.repeat(MAX_VALUE_DEPTH + 1)}`);
+    expect(() => scan(deep, () => 4096)).toThrow(new RegExp(`nested deeper than ${MAX_VALUE_DEPTH} levels`));
+    const fine = Buffer.from(`{"x":${'['.repeat(MAX_VALUE_DEPTH)}${']'.repeat(MAX_VALUE_DEPTH)}}`);
+    expect(scan(fine, () => 4096).doc).toHaveProperty('x');
+    for (const chunk of [4096, 64 << 20]) {
+      const long = Buffer.from(`{"created":"${'a'.repeat(MAX_VALUE_BYTES)}"}`);
+      expect(() => scan(long, () => chunk)).toThrow(/a value of over 16 MiB \(at byte 11\)/);
+    }
+    // 40 MB of '[': refused at its first MiB, as no object (JSON.parse of it took 2.8 GB).
+    expect(() => scan(Buffer.alloc(40 << 20, '['), () => 1 << 16)).toThrow(NotAnObject);
   });
 });

@@ -448,7 +448,8 @@ describe('unpackArchive --dry-run under each --on-conflict policy', () => {
 
 describe('hostile bundles', () => {
   const KEY = projectKey('/hostile');
-  const session = renderSession({ cwd: '/hostile', id: testId('hostile-good'), rows: [{ user: 'hi' }, { assistant: 'hello' }] }).text;
+  const ID = testId('hostile-good');
+  const session = renderSession({ cwd: '/hostile', id: ID, rows: [{ user: 'hi' }, { assistant: 'hello' }] }).text;
   const goodPath = `sessions/${KEY}/20260101-000000-good0000.jsonl`;
   let root: string;
   let home: string;
@@ -458,7 +459,7 @@ describe('hostile bundles', () => {
     root = makeTempDir();
     home = join(root, 'home');
     const bundlePath = join(root, 'bundle.zotpack');
-    const manifest = manifestText([manifestEntry(goodPath, session), ...listed]);
+    const manifest = manifestText([manifestEntry(goodPath, session, { id: ID }), ...listed]);
     await writeTar(bundlePath, [{ name: 'manifest.json', data: manifest }, ...extra, { name: goodPath, data: session }], options);
     return unpack({ bundle: bundlePath, home });
   }
@@ -469,7 +470,7 @@ describe('hostile bundles', () => {
 
   it('path traversal', async () => {
     const evil = `sessions/${KEY}/../../../evil.jsonl`;
-    const r = await hostile([{ name: evil, data: session }, { name: '../escape.jsonl', data: session }], [manifestEntry(evil, session)]);
+    const r = await hostile([{ name: evil, data: session }, { name: '../escape.jsonl', data: session }], [manifestEntry(evil, session, { id: ID })]);
     expect(r.report.errors.filter((e) => e.code === 'E_UNSAFE_PATH').map((e) => e.path).sort()).toEqual(['../escape.jsonl', evil, evil].sort());
     expect(outside()).toEqual([]);
     expect(listTree(home).filter((p) => p.includes('evil') || p.includes('escape'))).toEqual([]);
@@ -478,7 +479,7 @@ describe('hostile bundles', () => {
 
   it('absolute path', async () => {
     const target = join(makeTempDir(), 'abs-evil.jsonl');
-    const r = await hostile([{ name: target, data: session }], [manifestEntry(target, session)]);
+    const r = await hostile([{ name: target, data: session }], [manifestEntry(target, session, { id: ID })]);
     expect(r.report.errorsByCode.E_UNSAFE_PATH).toBe(2);
     expect(existsSync(target)).toBe(false);
     expect(goodUnpacked()).toBe(true);
@@ -489,7 +490,7 @@ describe('hostile bundles', () => {
     writeFileSync(victim, 'untouched');
     const name = `sessions/${KEY}/20260101-000001-link0000.jsonl`;
     // A link, then a file of the same name that would be written through it.
-    const r = await hostile([{ name, type: 'symlink', linkname: victim }, { name, data: session }], [manifestEntry(name, session)]);
+    const r = await hostile([{ name, type: 'symlink', linkname: victim }, { name, data: session }], [manifestEntry(name, session, { id: ID })]);
     expect(r.report.errors.some((e) => e.code === 'E_UNSAFE_PATH' && e.path === name && /symbolic link/.test(e.message))).toBe(true);
     expect(readFileSync(victim, 'utf8')).toBe('untouched');
     expect(lstatSync(join(home, name)).isFile()).toBe(true);
@@ -506,7 +507,7 @@ describe('hostile bundles', () => {
         { name: `sessions/${KEY}/x.jsonl`, type: 'link', linkname: 'manifest.json' },
         { name: `sessions/${KEY}/dev.jsonl`, type: 'character-device' },
       ],
-      [manifestEntry(name, session)],
+      [manifestEntry(name, session, { id: ID })],
     );
     expect(r.report.errors.filter((e) => e.code === 'E_UNSAFE_PATH')).toHaveLength(3);
     expect(r.report.errors.some((e) => e.code === 'E_BAD_BUNDLE' && e.path === name)).toBe(true); // listed, never delivered
@@ -518,7 +519,7 @@ describe('hostile bundles', () => {
   it('a sha256 mismatch', async () => {
     const name = `sessions/${KEY}/20260101-000003-flip0000.jsonl`;
     const flipped = session.replace('hello', 'HELLO');
-    const r = await hostile([{ name, data: flipped }], [manifestEntry(name, session)]);
+    const r = await hostile([{ name, data: flipped }], [manifestEntry(name, session, { id: ID })]);
     expect(r.report.errors).toEqual([expect.objectContaining({ code: 'E_HASH_MISMATCH', path: name })]);
     expect(existsSync(join(home, name))).toBe(false);
     expect(tempFiles(home)).toEqual([]);
@@ -528,7 +529,7 @@ describe('hostile bundles', () => {
   it('a size that disagrees with the manifest, and an entry the manifest does not list', async () => {
     const name = `sessions/${KEY}/20260101-000004-size0000.jsonl`;
     const stray = `sessions/${KEY}/20260101-000005-stray000.jsonl`;
-    const r = await hostile([{ name, data: `${session}{}\n` }, { name: stray, data: session }], [manifestEntry(name, session)]);
+    const r = await hostile([{ name, data: `${session}{}\n` }, { name: stray, data: session }], [manifestEntry(name, session, { id: ID })]);
     expect(r.report.errors.map((e) => [e.code, e.path]).sort()).toEqual(
       [
         ['E_HASH_MISMATCH', name],
@@ -564,7 +565,7 @@ describe('hostile bundles', () => {
 
   it('a manifest naming files that are missing', async () => {
     const missing = [`sessions/${KEY}/20260101-000006-gone0000.jsonl`, `sessions/${KEY}/20260101-000007-gone0001.jsonl`];
-    const r = await hostile([], missing.map((m) => manifestEntry(m, session)));
+    const r = await hostile([], missing.map((m) => manifestEntry(m, session, { id: ID })));
     expect(r.report.errors.map((e) => [e.code, e.path]).sort()).toEqual(missing.map((m) => ['E_BAD_BUNDLE', m]));
     expect(r.sessions.find((s) => s.entry === goodPath)!.status).toBe('new');
     expect(goodUnpacked()).toBe(true);
