@@ -92,6 +92,7 @@ export type WarningCode =
   | 'W_TRUNCATED' // the last row has no newline and is not valid JSON: a crash mid-write
   | 'W_ORPHAN' // a session whose parent is not in the archive
   | 'W_DUPLICATE_ID' // two files claim one id
+  | 'W_MOVED' // verify: an export kept for a session gone from its source shares its id with the live export (the session moved); no failure
   | 'W_UNREADABLE' // an entry that could not be read during discovery
   | 'W_CONFLICT' // a bundled session that diverged from the local one, left as it was
   | 'W_UNUSED_MAP' // a --map-cwd rule that no session of the bundle (unpack) or the sources (import) matched

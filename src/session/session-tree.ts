@@ -82,7 +82,7 @@ export function linkTree(
       n.parentFiltered = true;
     } else if (n.parent !== '' && parent === undefined) {
       n.orphan = true;
-      warnings.push({ code: 'W_ORPHAN', message: `parent ${n.parent} is not in the archive`, path: n.path });
+      warnings.push({ code: 'W_ORPHAN', message: `parent ${n.parent} is not in the session's project (zot shows it as a root)`, path: n.path });
     }
     if (parent === n) {
       // Its own parent: a loop of one, which zot never reaches from a root either.

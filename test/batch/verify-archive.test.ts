@@ -235,7 +235,7 @@ describe('verifyArchive', () => {
     expect((await verifyArchive({ path: empty, jobs: 1, lenient: true })).ok).toBe(false);
   });
 
-  it('an export folder after a session moved to another project: its kept old export shares the id, a warning (not a problem)', async () => {
+  it('an export folder after a session moved to another project: its kept old export shares the id, W_MOVED, which does not fail even a strict check', async () => {
     for (const limits of [{}, { maxFiles: 1 }]) {
       const home = makeTempDir();
       const moving = writeSession(home, { cwd: '/old', id: testId('moves'), rows: [{ user: 'x' }] });
@@ -246,10 +246,10 @@ describe('verifyArchive', () => {
       mkdirSync(to);
       renameSync(moving, join(to, basename(moving)));
       await exportArchive({ sources: [home], out, jobs: 1 });
-      const r = await verifyArchive({ path: out, jobs: 1, lenient: true }, limits);
+      const r = await verifyArchive({ path: out, jobs: 1 }, limits);
       expect([r.ok, r.problems]).toEqual([true, []]);
       expect(r.warnings).toEqual([
-        expect.objectContaining({ code: 'W_DUPLICATE_ID', path: expect.stringContaining(join(out, projectKey('/old'))), message: expect.stringContaining('source that is gone') }),
+        expect.objectContaining({ code: 'W_MOVED', path: expect.stringContaining(join(out, projectKey('/old'))), message: expect.stringContaining('source that is gone') }),
       ]);
       // Two live sessions with one id are still a problem.
       copyFileSync(join(to, basename(moving)), join(home, 'sessions', projectKey('/other'), basename(moving)));
