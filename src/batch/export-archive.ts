@@ -41,6 +41,7 @@ import { withRunLock } from './run-lock.js';
 import { BatchPublisher, publishFailure, workerDurability } from './publish-durably.js';
 import type { ExportResult } from '../session/export-session.js';
 import { interner } from '../format/interner.js';
+import { version } from '../version.js';
 import { readSourceTail } from '../session/source-tail.js';
 import { statQuietly } from '../session/stat-quietly.js';
 
@@ -51,7 +52,7 @@ export interface ExportArchiveOptions extends BatchOptions {
   dryRun?: boolean;
   /** fsync every output before publishing it. Default true. */
   durable?: boolean;
-  /** zotpack's version, recorded in the manifest. */
+  /** zotpack's version, recorded in the manifest; default this zotpack's (tests give another). */
   version?: string;
   /**
    * Called with each session's plan as its project is planned. When given,
@@ -216,7 +217,7 @@ async function exportUnlocked(options: ExportArchiveOptions, limits: SliceLimits
   const deleted: string[] = [];
   const head: ManifestHead = {
     ...(previous?.head ?? { format: 'zotpack-export', version: 1, zotpack: '' }),
-    ...(options.version ? { zotpack: options.version } : {}),
+    zotpack: options.version ?? version(),
     updated: new Date().toISOString(),
   };
   let writer: ManifestWriter | undefined;

@@ -43,6 +43,7 @@ import { SliceProgress, SliceSource, type SliceLimits } from './select-slices.js
 import { removeTempFilesOf } from './temp-files.js';
 import { StreamOut } from './stream-out.js';
 import { writeBundle, type ManifestHeader } from './write-bundle.js';
+import { version } from '../version.js';
 
 export interface PackArchiveOptions extends BatchOptions {
   /**
@@ -71,7 +72,7 @@ export interface PackArchiveOptions extends BatchOptions {
    * Default 0: it fails at once.
    */
   signalGraceMs?: number;
-  /** zotpack's version, recorded in the manifest. */
+  /** zotpack's version, recorded in the manifest; default this zotpack's (tests give another). */
   version?: string;
   /** The bundle's creation time (tests). */
   now?: () => Date;
@@ -115,7 +116,7 @@ export async function packArchive(options: PackArchiveOptions, limits: SliceLimi
     format: BUNDLE_FORMAT,
     version: BUNDLE_VERSION,
     created: (options.now ?? (() => new Date()))().toISOString(),
-    zotpack: options.version ?? '',
+    zotpack: options.version ?? version(),
   } satisfies ManifestHeader;
   const kept: BundleSession[] = [];
   const onPacked = options.onPacked ?? ((s: BundleSession) => kept.push(s));

@@ -3,7 +3,7 @@
  * exit codes (0 ok, 1 failed, 2 usage, 130 interrupted).
  */
 import type { Command } from './command.js';
-import { version } from './version.js';
+import { version } from '../version.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, reportError, say, setBlocking, stdoutIsData, type CliIo } from './io.js';
 import { printable } from './printable.js';
 import { fromFsError } from '../errors.js';

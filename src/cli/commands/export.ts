@@ -4,7 +4,7 @@ import { parse, positionals, type Command } from '../command.js';
 import { BULK_HELP, BULK_OPTIONS, DRY_RUN_OPTION, startBulk } from '../bulk.js';
 import { droppedPhrase, EXIT_OK, print, printJson, printWarnings, say, UsageError } from '../io.js';
 import { printJsonWithArrays, SpooledArray } from '../spooled-array.js';
-import { version } from '../version.js';
+import { version } from '../../version.js';
 
 export const exportCommand: Command = {
   name: 'export',

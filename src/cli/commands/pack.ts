@@ -3,7 +3,7 @@ import { intFlag, parse, positionals, type Command } from '../command.js';
 import { BULK_HELP, BULK_OPTIONS, DRY_RUN_OPTION, startBulk } from '../bulk.js';
 import { print, say, streamToStdout, UsageError } from '../io.js';
 import { progressBar } from '../progress.js';
-import { version } from '../version.js';
+import { version } from '../../version.js';
 import { size } from '../render-report.js';
 import { printJsonWithArrays, SpooledArray } from '../spooled-array.js';
 
