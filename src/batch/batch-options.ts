@@ -3,6 +3,7 @@
  * and invalid values rejected naming the option.
  */
 import { availableParallelism } from 'node:os';
+import { posix, win32 } from 'node:path';
 import { ZotpackError } from '../errors.js';
 import type { SessionFilter } from './filters.js';
 import type { WorkerPool } from './run-pool.js';
@@ -42,10 +43,36 @@ export function resolveBatchOptions(options: BatchOptions): ResolvedBatchOptions
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 256) {
     throw new ZotpackError('E_USAGE', `jobs must be a whole number from 1 to 256, got ${jobs}`);
   }
+  if (!Array.isArray(options.sources) || options.sources.some((s) => typeof s !== 'string' || s === '')) {
+    throw new ZotpackError('E_USAGE', 'sources must be a list of paths (non-empty strings)');
+  }
   if (options.sources.length === 0) throw new ZotpackError('E_USAGE', 'no sources given');
   const { since, until } = options.filter ?? {};
   if (since && until && since.getTime() >= until.getTime()) {
     throw new ZotpackError('E_USAGE', `--since (${since.toISOString()}) is not before --until (${until.toISOString()}): no session can match`);
   }
   return { ...options, jobs, filter: options.filter ?? {} };
+}
+
+/**
+ * `value` as the path an option names, refused unless it is a non-empty
+ * string: '' would be the current folder (an export written among the
+ * caller's own files), and a missing one a TypeError from deep inside.
+ */
+export function pathOption(value: unknown, option: string): string {
+  if (typeof value !== 'string' || value === '') throw new ZotpackError('E_USAGE', `${option} must be a path (a non-empty string), got ${value === '' ? "''" : typeof value}`);
+  return value;
+}
+
+/**
+ * A folder a session will record as its cwd, refused unless absolute: zot
+ * records an absolute cwd, and one kept relative ('rel/dir', '~/code')
+ * would name a project zot never finds. (The CLI makes what is typed
+ * absolute first.)
+ */
+export function absoluteCwd(value: unknown, option: string): string {
+  const path = pathOption(value, option);
+  // Either system's: a folder of another system is kept as typed, as the CLI keeps it.
+  if (!posix.isAbsolute(path) && !win32.isAbsolute(path)) throw new ZotpackError('E_USAGE', `${option} must be an absolute folder, as zot records a cwd: got '${path}'`);
+  return path;
 }

@@ -19,7 +19,7 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { ZotpackError } from '../errors.js';
 import { projectKey } from '../format/project-key.js';
 import { PORTABLE_EXT, SESSION_EXT } from '../format/session-names.js';
-import { resolveBatchOptions, type BatchOptions, type Progress, type ResolvedBatchOptions } from './batch-options.js';
+import { pathOption, resolveBatchOptions, type BatchOptions, type Progress, type ResolvedBatchOptions } from './batch-options.js';
 import { ReportBuilder, type BatchReport } from './batch-report.js';
 import {
   compareOutputs,
@@ -192,6 +192,7 @@ function takeThrough<T>(sorted: T[], keyOf: (t: T) => string, key: string | unde
 
 /** Exports the selected sessions into `options.out`; one zotpack at a time writes there (run-lock.ts). */
 export async function exportArchive(options: ExportArchiveOptions, limits: SliceLimits = {}): Promise<ExportArchiveResult> {
+  pathOption(options.out, 'out');
   return withRunLock(options.dryRun ? undefined : resolve(options.out), 'export', () => exportUnlocked(options, limits));
 }
 

@@ -15,7 +15,7 @@
  */
 import { basename, dirname, resolve } from 'node:path';
 import { sessionsRoot } from '../format/project-key.js';
-import { resolveBatchOptions, type BatchOptions, type ResolvedBatchOptions } from './batch-options.js';
+import { absoluteCwd, pathOption, resolveBatchOptions, type BatchOptions, type ResolvedBatchOptions } from './batch-options.js';
 import { ReportBuilder, type BatchReport } from './batch-report.js';
 import { runOp, runOpOn } from './run-op.js';
 import { ExportHashes, realSessionPath, type Listed } from './export-hashes.js';
@@ -118,6 +118,8 @@ export const EARLIER_IN_RUN = '(an earlier file of this run)';
 
 /** Imports into `options.home`; one zotpack at a time writes into a home's sessions (run-lock.ts). */
 export async function importArchive(options: ImportArchiveOptions, limits: SliceLimits = {}): Promise<ImportArchiveResult> {
+  pathOption(options.home, 'home');
+  if (options.cwd !== undefined) absoluteCwd(options.cwd, 'cwd');
   return withRunLock(options.dryRun ? undefined : sessionsRoot(resolve(options.home)), 'import', () => importUnlocked(options, limits));
 }
 

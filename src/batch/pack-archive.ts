@@ -30,7 +30,7 @@ import { appendAll } from '../format/append-all.js';
 import { AtomicFile } from '../session/atomic-file.js';
 import { isFolder } from '../session/stat-quietly.js';
 import type { SessionDigest } from '../session/digest-session.js';
-import { resolveBatchOptions, type BatchOptions, type ResolvedBatchOptions } from './batch-options.js';
+import { pathOption, resolveBatchOptions, type BatchOptions, type ResolvedBatchOptions } from './batch-options.js';
 import { ReportBuilder, type BatchReport } from './batch-report.js';
 import { sessionEntryPath } from './bundle-entry.js';
 import { BUNDLE_FORMAT, BUNDLE_VERSION, type BundleManifest, type BundleSession } from './bundle-manifest.js';
@@ -104,6 +104,7 @@ interface Packed extends BundleSession {
 
 export async function packArchive(options: PackArchiveOptions, limits: SliceLimits = {}): Promise<PackArchiveResult> {
   const base = resolveBatchOptions(options);
+  if (typeof options.out !== 'object' || options.out === null) pathOption(options.out, 'out');
   const toStream = typeof options.out === 'string' ? undefined : options.out;
   const out = typeof options.out === 'string' ? resolve(options.out) : options.out.name;
   const gzip = options.gzip ?? true;

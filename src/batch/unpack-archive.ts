@@ -21,7 +21,7 @@ import { dirname, resolve } from 'node:path';
 import { ZotpackError } from '../errors.js';
 import { cwdMapOf, refuseIfNoneMoved, type CwdRule } from '../format/cwd-map.js';
 import { derivedId } from '../format/derived-id.js';
-import { resolveBatchOptions, type Progress, type ResolvedBatchOptions } from './batch-options.js';
+import { pathOption, resolveBatchOptions, type Progress, type ResolvedBatchOptions } from './batch-options.js';
 import { ReportBuilder, type BatchReport } from './batch-report.js';
 import { HeldOutcomes } from './held-outcomes.js';
 import { IdPaths, indexHomeIds } from './id-paths.js';
@@ -97,6 +97,8 @@ interface Pass {
 
 /** Unpacks into `options.home`; one zotpack at a time writes into a home's sessions (run-lock.ts). */
 export async function unpackArchive(options: UnpackArchiveOptions): Promise<UnpackArchiveResult> {
+  pathOption(options.home, 'home');
+  if (typeof options.bundle === 'string') pathOption(options.bundle, 'bundle');
   return withRunLock(options.dryRun ? undefined : sessionsRoot(resolve(options.home)), 'unpack', () => unpackUnlocked(options), { refuseLinks: true });
 }
 

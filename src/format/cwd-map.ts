@@ -10,6 +10,7 @@
  * separators of the part below OLD.
  */
 import { ZotpackError } from '../errors.js';
+import { posix, win32 } from 'node:path';
 
 export interface CwdRule {
   from: string;
@@ -51,6 +52,8 @@ export class CwdMap {
     const seen = new Map<string, CwdRule>();
     for (const r of rules) {
       if (r.from === '' || r.to === '') throw new ZotpackError('E_USAGE', 'a cwd mapping needs two non-empty paths');
+      // NEW is a folder of this machine, recorded as a cwd: absolute, as zot records one (the CLI makes a typed one absolute).
+      if (!posix.isAbsolute(r.to) && !win32.isAbsolute(r.to)) throw new ZotpackError('E_USAGE', `a cwd mapping's NEW must be an absolute folder, as zot records a cwd: got '${r.to}'`);
       const key = isWindowsPath(r.from) ? foldWindows(r.from) : r.from;
       const other = seen.get(key);
       if (other !== undefined && other.to !== r.to) {
