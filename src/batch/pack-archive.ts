@@ -131,6 +131,8 @@ export async function packArchive(options: PackArchiveOptions, limits: SliceLimi
   const spool = new PackSpool();
   const pool = new WorkerPool(base);
   const resolved: ResolvedBatchOptions = { ...base, pool };
+  // Heard from the start: a stream that fails while the sessions are hashed must fail the pack, not the process.
+  const sink = toStream ? new StreamOut(toStream.stream, out, resolved.signal) : undefined;
   try {
     options.onPhase?.('hash');
     const files = await hashSessions(resolved, spool, report, onPacked, options.onProgress, limits);
@@ -140,8 +142,7 @@ export async function packArchive(options: PackArchiveOptions, limits: SliceLimi
     options.onPhase?.('pack');
     const write = { ...options, gzip, level, signal: resolved.signal };
     let bytesOut: number;
-    if (toStream) {
-      const sink = new StreamOut(toStream.stream, out, resolved.signal);
+    if (sink) {
       try {
         await writeBundle(sink, header, spool, write);
         await sink.flush();
@@ -152,8 +153,6 @@ export async function packArchive(options: PackArchiveOptions, limits: SliceLimi
         }
         if (resolved.signal?.aborted) return finish(sink.bytesWritten, true);
         throw err;
-      } finally {
-        sink.close();
       }
       bytesOut = sink.bytesWritten;
     } else {
@@ -174,6 +173,7 @@ export async function packArchive(options: PackArchiveOptions, limits: SliceLimi
     report.report.bytes = spool.bytes;
     return finish(bytesOut, false);
   } finally {
+    sink?.close();
     try {
       spool.close();
     } finally {

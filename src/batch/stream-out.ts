@@ -26,6 +26,10 @@ export class StreamOut {
   }
 
   private check(): void {
+    // Destroyed with no error (a consumer that went away, a caller that gave up): a write would wait for a drain that never comes.
+    if ((this.stream as { destroyed?: boolean }).destroyed && !this.error) {
+      this.error = new ZotpackError('E_WRITE', 'cannot write the bundle: the stream was closed', { path: this.name });
+    }
     if (this.error) throw this.error;
     if (this.signal?.aborted) throw new ZotpackError('E_ABORTED', 'interrupted', { path: this.name });
   }

@@ -49,6 +49,38 @@ describe('bundles as streams', () => {
     bundle = readFileSync(out);
   });
 
+  it('pack to a stream destroyed with no error (its reader gone) fails with E_WRITE, not a wait forever', async () => {
+    let writes = 0;
+    const gone = new Writable({
+      write(_chunk, _enc, done) {
+        if (++writes === 2) return void this.destroy();
+        done();
+      },
+    });
+    await expect(packArchive({ sources: [sample.home], out: { stream: gone, name: '<gone>' }, jobs: 2, gzip: false })).rejects.toMatchObject({
+      code: 'E_WRITE',
+      message: '<gone>: cannot write the bundle: the stream was closed',
+    });
+  });
+
+  it('pack to a stream that fails while the sessions are still hashed fails with E_WRITE, not the process', async () => {
+    const failing = new PassThrough();
+    failing.resume();
+    const first = { done: false };
+    const r = packArchive({
+      sources: [sample.home],
+      out: { stream: failing, name: '<failing>' },
+      jobs: 1,
+      // Before a byte is written: as the first session is hashed.
+      onProgress: () => {
+        if (first.done) return;
+        first.done = true;
+        failing.destroy(new Error('reader gone'));
+      },
+    });
+    await expect(r).rejects.toMatchObject({ code: 'E_WRITE', message: expect.stringContaining('reader gone') });
+  });
+
   it('Ctrl-C before the first byte (while the home was read) ends an unpack and a verify of a quiet stream', async () => {
     const stop = new AbortController();
     stop.abort();
