@@ -23,6 +23,7 @@ import tar from 'tar-stream';
 import { ZotpackError, fromFsError } from '../errors.js';
 import { classifyEntry, MANIFEST_ENTRY } from './bundle-entry.js';
 import { drained } from './drained.js';
+import { CallerError } from './caller-error.js';
 import { MAX_MANIFEST_BYTES, MAX_REFUSED, type BundleSession } from './bundle-manifest.js';
 import { BundleManifestFile } from './manifest-file.js';
 
@@ -183,6 +184,7 @@ async function headedStream(bundle: BundleStream, signal: AbortSignal | undefine
 /** An error met while reading a bundle, as a ZotpackError: E_BAD_BUNDLE unless it is one already. */
 export function bundleError(path: string, err: unknown): ZotpackError {
   if (err instanceof ZotpackError) return err;
+  if (err instanceof CallerError) throw err; // the caller's callback, not the bundle
   const reason = err instanceof Error ? err.message : String(err);
   return new ZotpackError('E_BAD_BUNDLE', `the bundle is cut short or corrupt: ${reason}`, { path, cause: err });
 }

@@ -21,6 +21,7 @@ import { dirname, resolve } from 'node:path';
 import { ZotpackError } from '../errors.js';
 import { cwdMapOf, refuseIfNoneMoved, type CwdRule } from '../format/cwd-map.js';
 import { derivedId } from '../format/derived-id.js';
+import { callerCallback, rethrowCallers } from './caller-error.js';
 import { pathOption, resolveBatchOptions, type Progress, type ResolvedBatchOptions } from './batch-options.js';
 import { ReportBuilder, type BatchReport } from './batch-report.js';
 import { HeldOutcomes } from './held-outcomes.js';
@@ -99,7 +100,10 @@ interface Pass {
 export async function unpackArchive(options: UnpackArchiveOptions): Promise<UnpackArchiveResult> {
   pathOption(options.home, 'home');
   if (typeof options.bundle === 'string') pathOption(options.bundle, 'bundle');
-  return withRunLock(options.dryRun ? undefined : sessionsRoot(resolve(options.home)), 'unpack', () => unpackUnlocked(options), { refuseLinks: true });
+  const guarded = { ...options, onProgress: callerCallback(options.onProgress), onSession: callerCallback(options.onSession) };
+  return rethrowCallers(() =>
+    withRunLock(options.dryRun ? undefined : sessionsRoot(resolve(options.home)), 'unpack', () => unpackUnlocked(guarded), { refuseLinks: true }),
+  );
 }
 
 async function unpackUnlocked(options: UnpackArchiveOptions): Promise<UnpackArchiveResult> {

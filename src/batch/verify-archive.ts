@@ -23,6 +23,7 @@ import type { SessionDescription } from '../session/describe-session.js';
 import type { SessionSummary } from '../session/session-scan.js';
 import { interner } from '../format/interner.js';
 import { linkTree, type TreeNode } from '../session/session-tree.js';
+import { callerCallback, rethrowCallers } from './caller-error.js';
 import { pathOption, resolveBatchOptions, type Progress, type ResolvedBatchOptions } from './batch-options.js';
 import { ReportBuilder, type BatchReport } from './batch-report.js';
 import { MANIFEST_NAME, ManifestCursor, outputKey, readJournal, type ManifestEntry } from './export-manifest.js';
@@ -85,6 +86,10 @@ interface Checked {
 }
 
 export async function verifyArchive(options: VerifyArchiveOptions, limits: SliceLimits = {}): Promise<VerifyArchiveResult> {
+  return rethrowCallers(() => verifyGuarded({ ...options, onProgress: callerCallback(options.onProgress) }, limits));
+}
+
+async function verifyGuarded(options: VerifyArchiveOptions, limits: SliceLimits): Promise<VerifyArchiveResult> {
   if (typeof options.path !== 'object' || options.path === null) pathOption(options.path, 'path');
   const given = typeof options.path === 'string' ? resolve(options.path) : options.path;
   const path = bundleName(given);

@@ -3,7 +3,7 @@
  * does not — Ctrl-C before the first byte or inside an entry, and a session
  * that shrinks under a pack writing to a stream.
  */
-import { readFileSync, rmSync, truncateSync } from 'node:fs';
+import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,6 +47,21 @@ describe('bundles as streams', () => {
     const out = join(makeTempDir(), 'b.tar');
     await packArchive({ sources: [sample.home], out, jobs: 2, gzip: false, durable: false });
     bundle = readFileSync(out);
+  });
+
+  it("an exception from the caller's own callback is the caller's: verify and unpack reject with it, not E_BAD_BUNDLE", async () => {
+    const path = join(makeTempDir(), 'b.tar');
+    writeFileSync(path, bundle);
+    const boom = new Error('the caller gives up');
+    const thrower = () => {
+      throw boom;
+    };
+    await expect(verifyArchive({ path, jobs: 1, onProgress: thrower })).rejects.toBe(boom);
+    await expect(verifyArchive({ path: { stream: fromBuffer(bundle), name: '<b>' }, jobs: 1, onProgress: thrower })).rejects.toBe(boom);
+    const home = makeTempDir();
+    await expect(unpackArchive({ bundle: path, home, jobs: 1, onSession: thrower })).rejects.toBe(boom);
+    await expect(unpackArchive({ bundle: path, home: makeTempDir(), jobs: 1, onProgress: thrower })).rejects.toBe(boom);
+    expect(listTree(home).filter((p) => p.includes('.zotpack-tmp'))).toEqual([]);
   });
 
   it('pack to a stream destroyed with no error (its reader gone) fails with E_WRITE, not a wait forever', async () => {
