@@ -19,7 +19,7 @@ import {
   writeSync,
   writevSync,
 } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { threadId } from 'node:worker_threads';
 import { basename, dirname, join } from 'node:path';
 import { ZotpackError, fromFsError } from '../errors.js';
@@ -37,9 +37,18 @@ function tempSuffix(): string {
 /** Marks zotpack's temp files, so an interrupted run's leftovers can be found and removed. */
 export const TEMP_MARK = '.zotpack-tmp';
 
-/** How the names of `target`'s temp files begin: `.<name>.<suffix>.zotpack-tmp`, beside it. */
+/** Longest target name a temp name holds whole: with its dot, suffix and mark it stays within a file system's 255 bytes. */
+const NAME_IN_TEMP_BYTES = 200;
+
+/**
+ * How the names of `target`'s temp files begin: `.<name>.<suffix>.zotpack-tmp`,
+ * beside it; for a name too long to hold whole (up to 255 bytes is a valid
+ * name, and the temp name adds some 30), a hash of it stands in.
+ */
 export function tempPrefixOf(target: string): string {
-  return `.${basename(target)}.`;
+  const name = basename(target);
+  if (Buffer.byteLength(name) <= NAME_IN_TEMP_BYTES) return `.${name}.`;
+  return `.${createHash('sha256').update(name).digest('hex').slice(0, 32)}.`;
 }
 
 export interface AtomicFileOptions {

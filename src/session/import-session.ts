@@ -14,7 +14,7 @@ import { goString, goTime } from '../format/go-json.js';
 import { sessionsDir, sessionsRoot } from '../format/project-key.js';
 import { cwdMapOf, refuseIfNoneMoved, type CwdMap, type CwdRule } from '../format/cwd-map.js';
 import { ORIGIN_FIELD, recordedCwd, type SessionMeta } from '../format/session-meta.js';
-import { isSessionFileName, sessionFileName } from '../format/session-names.js';
+import { isPlainSessionName, sessionFileName } from '../format/session-names.js';
 import { copySession, type CopyOptions, type DroppedRows } from './copy-session.js';
 import type { PendingFile } from './atomic-file.js';
 import { findIdInHome } from './find-session.js';
@@ -113,8 +113,9 @@ function place(options: ImportOptions, map: CwdMap, meta: SessionMeta): Placemen
   // Keep the original file name where it is known: children in zot's tree
   // are ordered by file name, and zot's names do not always end in the id.
   const recorded = meta.origin?.file ?? (meta.cwd !== '' ? basename(options.source) : '');
-  // Never a hidden name ('.x.jsonl', '.jsonl'): zotpack's listings and bundles pass over those.
-  const keepName = !fresh && isSessionFileName(recorded) && !recorded.startsWith('.') && basename(recorded) === recorded;
+  // Never a hidden name ('.x.jsonl', '.jsonl'), which zotpack's listings and bundles pass over, nor one
+  // with a folder or a control character in it (an export from a stranger).
+  const keepName = !fresh && isPlainSessionName(recorded);
   const name = keepName ? recorded : sessionFileName(started, id);
   const movedFrom = options.cwd === undefined && recordedCwd(meta) !== '' && recordedCwd(meta) !== cwd ? recordedCwd(meta) : undefined;
   return { cwd, movedFrom, dir: sessionsDir(options.home, cwd), id, started, name };

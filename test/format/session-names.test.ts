@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { exportFileName, isSessionFileName, PORTABLE_EXT, SESSION_EXT, sessionFileName } from '../../src/format/session-names.js';
+import { exportFileName, isPlainSessionName, isSessionFileName, PORTABLE_EXT, SESSION_EXT, sessionFileName } from '../../src/format/session-names.js';
 import { FX, FIXTURE_EXPORTS, IDS } from '../helpers/zot-fixtures.js';
 
 function metaOf(path: string): { id: string; started: string } {
@@ -58,5 +58,19 @@ describe('isSessionFileName', () => {
     expect(isSessionFileName('x.JSONL')).toBe(false);
     expect(isSessionFileName('x.zotsession')).toBe(false);
     expect(isSessionFileName('xjsonl')).toBe(false);
+  });
+});
+
+describe('names from what a session says (an export from a stranger)', () => {
+  it('an id that is no UUID cannot make a name a path: what is not a letter, digit, - or _ is _', () => {
+    expect(sessionFileName('2026-11-25T00:33:09Z', '/../../x')).toBe('20261125-003309-_______x.jsonl');
+    expect(exportFileName('2026-11-25T00:33:09Z', 'ab/cd\\e\nf', '')).toBe('20261125-003309-ab_cd_e_.zotsession');
+  });
+
+  it('a recorded file name is kept only when plain: no folder, control character, \\ or :, not hidden, within 255 bytes', () => {
+    expect(isPlainSessionName('20261125-003309-e0199e0b.jsonl')).toBe(true);
+    for (const bad of ['.a.jsonl', '.jsonl', 'a/b.jsonl', 'a\\b.jsonl', 'a:b.jsonl', 'a\nb\x1b[31m.jsonl', `${'x'.repeat(250)}.jsonl`, 'a.txt']) {
+      expect(isPlainSessionName(bad), JSON.stringify(bad)).toBe(false);
+    }
   });
 });

@@ -3,6 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { ZotpackError } from '../../src/errors.js';
 import { AtomicFile, TEMP_MARK } from '../../src/session/atomic-file.js';
+import { removeTempFilesOf } from '../../src/batch/temp-files.js';
 import { cleanupTempDirs, makeTempDir } from '../helpers/zot-archive.js';
 
 afterAll(cleanupTempDirs);
@@ -23,6 +24,22 @@ describe('AtomicFile', () => {
     expect(f.bytesWritten).toBe(14);
     expect(readdirSync(dir)).toEqual(['out.jsonl']);
     expect(statSync(target).mode & 0o777).toBe(0o644 & ~process.umask());
+  });
+
+  test('a target name of up to 255 bytes (a file system allows them) gets a temp name that fits too, found as its own by removeTempFilesOf', () => {
+    const dir = makeTempDir();
+    for (const n of [200, 201, 240, 255]) {
+      const name = `${'n'.repeat(n - 6)}.jsonl`;
+      const f = AtomicFile.create(join(dir, name), { durable: false });
+      expect(Buffer.byteLength(basename(f.tempPath))).toBeLessThanOrEqual(255);
+      f.write(Buffer.from('x\n'));
+      f.finish();
+      expect(removeTempFilesOf(join(dir, name))).toBe(1);
+      const g = AtomicFile.create(join(dir, name), { durable: false });
+      g.write(Buffer.from('x\n'));
+      g.commit();
+      expect(readFileSync(join(dir, name), 'utf8')).toBe('x\n');
+    }
   });
 
   test('writev of more slices than IOV_MAX', () => {

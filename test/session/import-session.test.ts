@@ -43,6 +43,18 @@ describe('import keeps the identity zot would drop', () => {
     }
   });
 
+  test('an export from a stranger: a recorded name with a folder or escapes in it, an id with slashes; the file lands in its project folder under a plain name', () => {
+    const src = join(makeTempDir(), 'x.zotsession');
+    const text = readFileSync(exported(FX.long), 'utf8')
+      .replace('"file":"20261125-003305-e5aacad9.jsonl"', '"file":"../a\\nb\\u001b[31m.jsonl"')
+      .replaceAll(IDS.long, '/../../x');
+    writeFileSync(src, text);
+    const home = makeTempDir();
+    const r = importSession({ source: src, home, durable: false });
+    expect(r.output).toBe(join(sessionsDir(home, API_CWD), '20261125-003305-_______x.jsonl'));
+    expect(r.id).toBe('/../../x');
+  });
+
   test("the session's modification time goes through export and import (its last activity); a fresh id starts anew", () => {
     const src = join(makeTempDir(), basename(FX.long));
     writeFileSync(src, readFileSync(FX.long));
