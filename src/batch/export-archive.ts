@@ -312,12 +312,21 @@ async function exportUnlocked(options: ExportArchiveOptions, limits: SliceLimits
     const selected = new Set<string>();
     // In path order: of two sessions with one export path, the first by path keeps it, whatever their sources.
     for (const { session: s, key } of [...sessions].sort((a, b) => (a.session.path < b.session.path ? -1 : a.session.path > b.session.path ? 1 : 0))) {
-      const prev = entries.get(s.path);
+      let prev = entries.get(s.path);
       const output = prev?.output ?? outputFor(s, key);
       const owner = owners.get(output);
       if (owner !== undefined && owner !== s.path) {
-        report.fail({ code: 'E_EXISTS', message: `its export ${output} belongs to another session (${owner})`, path: s.path });
-        continue;
+        const theirs = entries.get(owner);
+        if (prev || !theirs || selected.has(owner) || existsSync(owner)) {
+          report.fail({ code: 'E_EXISTS', message: `its export ${output} belongs to another session (${owner})`, path: s.path });
+          continue;
+        }
+        // The export's source is gone and this file has its name, in its project: the same session, moved
+        // (its project folder renamed in the home, say). It takes the export over rather than fail every run.
+        entries.delete(owner);
+        prev = { ...theirs, source: s.path };
+        entries.set(s.path, prev);
+        changed = true;
       }
       owners.set(output, s.path);
       selected.add(s.path);

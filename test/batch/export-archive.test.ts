@@ -1,5 +1,5 @@
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportArchive } from '../../src/batch/export-archive.js';
 import { JOURNAL_NAME, MANIFEST_NAME, readManifest, writeManifest } from '../../src/batch/export-manifest.js';
@@ -265,6 +265,28 @@ describe('exportArchive a few projects at a time', () => {
     expect(manifestOf(out)).toEqual(expected);
     // The manifest holds it all now: the journal is gone.
     expect(existsSync(join(out, JOURNAL_NAME))).toBe(false);
+  });
+});
+
+describe('exportArchive, a project folder renamed in the home', () => {
+  it('its sessions take over their exports (same project, same file names) instead of failing with E_EXISTS on every run', async () => {
+    const home = makeTempDir();
+    const a = writeSession(home, { cwd: '/web', rows: [{ user: 'a' }] });
+    writeSession(home, { cwd: '/web', rows: [{ user: 'b' }] });
+    const out = join(makeTempDir(), 'export');
+    await exportArchive({ sources: [home], out, jobs: 1 });
+    const before = readManifest(out)!.sessions;
+    const renamed = join(home, 'sessions', 'web-archive');
+    renameSync(dirname(a), renamed);
+    const moved = await exportArchive({ sources: [home], out, jobs: 1 });
+    expect(moved.report.errors).toEqual([]);
+    expect(moved.deleted).toEqual([]);
+    const after = readManifest(out)!.sessions;
+    expect(after.map((e) => [e.output, e.sha256, e.source])).toEqual(before.map((e) => [e.output, e.sha256, join(renamed, basename(e.source))]));
+    // And it grows on there.
+    appendFileSync(join(renamed, basename(a)), '{"type":"message","message":{"role":"user","content":[{"text":"more"}],"time":"2026-02-01T00:00:00Z"}}\n');
+    const grown = await exportArchive({ sources: [home], out, jobs: 1 });
+    expect([grown.report.errors, grown.report.succeeded]).toEqual([[], 1]);
   });
 });
 
