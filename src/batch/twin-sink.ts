@@ -8,11 +8,10 @@
  *   local one went on since.
  * - The local file ends first, equal so far: it is a prefix — the session
  *   grew on the other machine. The grown file is written to a temp file
- *   (the local bytes, then the new ones) and renamed over the local file once
- *   the bundle's sha256 checks out: readers see the old file or the new one,
- *   never a half-appended row, and a crash leaves the old one. The rename
- *   happens only if the local file is still the one compared (same inode,
- *   size and mtime).
+ *   (the local bytes, then the new ones) and, once the bundle's sha256
+ *   checks out, the new bytes are appended to the local file where it is
+ *   (append-in-place.ts: a zot that has it open keeps writing to it), only
+ *   if it is still the one compared (same inode, size and mtime).
  * - The bytes differ: the local file may be an import of the session's
  *   export, which holds the same rows under another header; from there
  *   the rows are compared (imported-twin.ts): present, grown, or
@@ -23,9 +22,10 @@
  *   back from there, and the rest are copied as they come (and dropped if
  *   the rows turn out the same).
  */
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { ZotpackError, fromFsError } from '../errors.js';
 import { AtomicFile } from '../session/atomic-file.js';
+import { appendInPlace } from '../session/append-in-place.js';
 import { ImportedTwin } from './imported-twin.js';
 import type { SessionSink, SinkOptions, SinkOutcome } from './session-sink.js';
 
@@ -179,14 +179,16 @@ export class TwinSink implements SessionSink {
     return { status: 'conflict', path: this.path, at, reason: this.reason };
   }
 
-  /** Publishes the grown file, if the local one is still the one compared. */
+  /** Appends the new bytes to the local file where it is, if it is still the one compared. */
   private appended(bytes: number): SinkOutcome {
     if (!this.options.dryRun) {
-      if (!this.unchanged()) {
-        this.out!.abort();
-        return { status: 'conflict', path: this.path, at: this.localSize, reason: 'the local session changed during the unpack' };
+      const out = this.out!;
+      try {
+        const grown = appendInPlace(this.path, this.stat!, out.tempPath, this.localSize, out.bytesWritten, this.options);
+        if (!grown) return { status: 'conflict', path: this.path, at: this.localSize, reason: 'the local session changed during the unpack' };
+      } finally {
+        out.abort();
       }
-      this.out!.commit();
     }
     return { status: 'appended', path: this.path, bytes };
   }
@@ -214,17 +216,6 @@ export class TwinSink implements SessionSink {
     this.out?.abort();
     this.copySink?.abort();
     this.close();
-  }
-
-  /** The local file is still the one compared: same inode, size and mtime. */
-  private unchanged(): boolean {
-    try {
-      const now = lstatSync(this.path);
-      const then = this.stat!;
-      return now.isFile() && now.ino === then.ino && now.dev === then.dev && now.size === then.size && now.mtimeMs === then.mtimeMs;
-    } catch {
-      return false;
-    }
   }
 
   private readLocal(buf: Buffer, length: number, position: number): number {

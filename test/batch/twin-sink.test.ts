@@ -1,4 +1,4 @@
-import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NewSink, type SessionSink } from '../../src/batch/session-sink.js';
@@ -34,13 +34,21 @@ describe('TwinSink', () => {
     expect(statSync(path).mtimeMs).toBe(mtime);
   });
 
-  it('appends what the bundle has beyond the local file, by a rename over it', () => {
+  it('appends what the bundle has beyond the local file to that file where it is: a zot holding it open keeps writing to it', () => {
     const path = local();
     const ino = statSync(path).ino;
-    const out = feed(new TwinSink(path, opts()), `${LOCAL}row three\n`);
-    expect(out).toEqual({ status: 'appended', path, bytes: 'row three\n'.length });
-    expect(readFileSync(path, 'utf8')).toBe(`${LOCAL}row three\n`);
-    expect(statSync(path).ino).not.toBe(ino);
+    // zot has the session open, as it has while a session runs.
+    const zot = openSync(path, 'a');
+    try {
+      const out = feed(new TwinSink(path, opts()), `${LOCAL}row three\n`);
+      expect(out).toEqual({ status: 'appended', path, bytes: 'row three\n'.length });
+      writeSync(zot, 'typed after the unpack\n');
+    } finally {
+      closeSync(zot);
+    }
+    // After a rename over it, that row went to the old file, unlinked: lost.
+    expect(readFileSync(path, 'utf8')).toBe(`${LOCAL}row three\ntyped after the unpack\n`);
+    expect(statSync(path).ino).toBe(ino);
     expect(tempFiles(join(path, '..'))).toEqual([]);
   });
 
