@@ -6,7 +6,7 @@
  * when that decode fails, and tells the kind by which fields are set, in a
  * fixed order. A message "has content" when at least one block survives.
  */
-import { arrayField, field, GoTypeError, objectField, stringField, timeField } from '../jsonl/go-fields.js';
+import { arrayField, field, GoTypeError, objectField, stringField, stringFieldStart, timeField } from '../jsonl/go-fields.js';
 import { scanObject, type ScannedObject } from '../jsonl/object-members.js';
 
 export type BlockKind = 'reasoning' | 'tool_call' | 'tool_result' | 'image' | 'text';
@@ -72,9 +72,16 @@ export function hasContent(b: Buffer, msg: MessageView): boolean {
   return msg.blocks.some(([s]) => blockKind(b, s) !== null);
 }
 
-/** The text of a block blockKind calls 'text' ('' for a null block). */
+/**
+ * How much of a first user text is decoded: whole up to 64 MiB of its JSON
+ * (any prompt typed or pasted), its start beyond: one past V8's longest
+ * string could not be decoded at all, and only its start is ever shown.
+ */
+export const FIRST_TEXT_MAX_BYTES = 64 << 20;
+
+/** The text of a block blockKind calls 'text' ('' for a null block), as a first user text. */
 function textOf(b: Buffer, start: number): string {
-  return b[start] === NULL ? '' : (stringField(b, scanObject(b, start)!, 'text') ?? '');
+  return b[start] === NULL ? '' : (stringFieldStart(b, scanObject(b, start)!, 'text', FIRST_TEXT_MAX_BYTES) ?? '');
 }
 
 /** The first non-empty text of a text block, or '' (zot's firstTextFromMessage). */
@@ -104,7 +111,7 @@ export function rowFirstUserText(b: Buffer, top: ScannedObject): string {
     if (b[s] === NULL) continue;
     const block = scanObject(b, s);
     if (!block) throw new GoTypeError('content');
-    const t = stringField(b, block, 'text') ?? '';
+    const t = stringFieldStart(b, block, 'text', FIRST_TEXT_MAX_BYTES) ?? '';
     if (text === '') text = t; // every block is still checked: a later wrong type fails the decode
   }
   return text;

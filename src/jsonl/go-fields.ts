@@ -5,7 +5,7 @@
  * the wrong JSON type fails the whole decode (zot then skips the row).
  */
 import { keyMatches, scanArray, scanObject, type Member, type ScannedObject } from './object-members.js';
-import { decodeString } from './row-type.js';
+import { decodeString, decodeStringStart } from './row-type.js';
 import { isGoBase64 } from './go-base64.js';
 
 /** A field held a value of the wrong JSON type: Go's decode of the row fails. */
@@ -90,6 +90,12 @@ export function field(b: Buffer, obj: ScannedObject, name: string, kind: Kind): 
 export function stringField(b: Buffer, obj: ScannedObject, name: string): string | undefined {
   const m = field(b, obj, name, 'string');
   return m && decodeString(b, m.valueStart, m.valueEnd);
+}
+
+/** stringField, of a text that may be huge: its first `maxBytes` bytes (decodeStringStart). */
+export function stringFieldStart(b: Buffer, obj: ScannedObject, name: string, maxBytes: number): string | undefined {
+  const m = field(b, obj, name, 'string');
+  return m && decodeStringStart(b, m.valueStart, m.valueEnd, maxBytes);
 }
 
 export function numberField(b: Buffer, obj: ScannedObject, name: string): number | undefined {

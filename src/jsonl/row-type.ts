@@ -51,6 +51,28 @@ export function readRowHead(row: Buffer): RowHead {
   return { kind: 'row', type, object };
 }
 
+/**
+ * decodeString of at most the first `maxBytes` bytes of the string's text,
+ * cut before an escape or a UTF-8 sequence it would split: a first prompt of
+ * many MB (a pasted log) is shown by its start, and one past V8's longest
+ * string (about 537 million characters) cannot be decoded whole at all.
+ */
+export function decodeStringStart(b: Buffer, start: number, end: number, maxBytes: number): string {
+  if (end - start - 2 <= maxBytes) return decodeString(b, start, end);
+  const limit = start + 1 + maxBytes;
+  let i = start + 1;
+  let escaped = false;
+  while (i < limit) {
+    const step = b[i] !== 0x5c ? 1 : b[i + 1] === 0x75 ? 6 : 2;
+    if (i + step > limit) break;
+    if (step > 1) escaped = true;
+    i += step;
+  }
+  while (i > start + 1 && (b[i]! & 0xc0) === 0x80) i--; // not inside a character
+  const body = b.toString('utf8', start + 1, i);
+  return escaped ? (JSON.parse(`"${body}"`) as string) : body;
+}
+
 /** Decodes the JSON string at `[start, end)` (quotes included). */
 export function decodeString(b: Buffer, start: number, end: number): string {
   for (let k = start + 1; k < end - 1; k++) {

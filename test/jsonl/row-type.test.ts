@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { splitRows } from '../../src/jsonl/row-reader.js';
-import { decodeString, readRowHead, type RowHead } from '../../src/jsonl/row-type.js';
+import { decodeString, decodeStringStart, readRowHead, type RowHead } from '../../src/jsonl/row-type.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 import { ALL_FIXTURE_SESSIONS, FX } from '../helpers/zot-fixtures.js';
 
 const head = (s: string | Buffer): RowHead => readRowHead(typeof s === 'string' ? Buffer.from(s) : s);
@@ -157,5 +158,35 @@ describe('decodeString', () => {
   it('keeps non-ASCII text', () => {
     const b = Buffer.from('"é中😀"');
     expect(decodeString(b, 0, b.length)).toBe('é中😀');
+  });
+});
+
+describe('decodeStringStart', () => {
+  const start = (text: string, max: number) => {
+    const b = Buffer.from(JSON.stringify(text));
+    return decodeStringStart(b, 0, b.length, max);
+  };
+
+  it('is decodeString when the text is within the bytes asked', () => {
+    for (const text of ['', 'plain', 'esc\n"aped"\\', 'é😀\u2028']) expect(start(text, 1000)).toBe(text);
+  });
+
+  it('cuts before an escape or a UTF-8 character it would split, and decodes what it keeps', () => {
+    expect(start('hello world', 5)).toBe('hello');
+    expect(start('x\ny', 2)).toBe('x');
+    expect(start('x\ny', 3)).toBe('x\n');
+    expect(start('a\u0001b', 6)).toBe('a'); // \u0001 is six bytes
+    expect(start('a\u0001b', 7)).toBe('a\u0001');
+    expect(start('ééé', 3)).toBe('é');
+    expect(start('😀abc', 3)).toBe('');
+    // Random texts: always a prefix of the whole, never longer than asked.
+    const r = seededRandom(7);
+    for (let k = 0; k < 2000; k++) {
+      const text = Array.from({ length: r.between(0, 20) }, () => ['a', 'é', '😀', '\n', '"', '\\', '\u0001', '<'][r.between(0, 7)]).join('');
+      const max = r.between(0, 40);
+      const got = start(text, max);
+      expect(text.startsWith(got), JSON.stringify([text, max, got])).toBe(true);
+      expect(JSON.stringify(got).length - 2).toBeLessThanOrEqual(Math.max(max, 0) + 0);
+    }
   });
 });

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { describeSession } from '../../src/session/describe-session.js';
+import { FIRST_TEXT_MAX_BYTES } from '../../src/format/message.js';
 import { API_CWD, FX, IDS, WEB_CWD } from '../helpers/zot-fixtures.js';
 import { buildSampleArchive, cleanupTempDirs, makeTempDir, testId, type RowSpec, writeSession } from '../helpers/zot-archive.js';
 
@@ -252,5 +253,18 @@ describe('describe with hashBytes: the sha256 of the file, taken in the same rea
       expect(describeSession(path, { chunkSize, hashBytes: 100_001 }).sha256).toBe(sha(bytes.subarray(0, 100_001)));
       expect(describeSession(path, { chunkSize, hashBytes: bytes.length + 1 }).sha256).toBeUndefined();
     }
+  });
+});
+
+describe('a first user text of many MB', () => {
+  test('past 64 MiB of its JSON only its start is decoded (one past V8 string length ended the worker); below, all of it', () => {
+    const home = makeTempDir();
+    const huge = 'x'.repeat(FIRST_TEXT_MAX_BYTES + 1000);
+    const path = writeSession(home, { cwd: '/big', rows: [{ user: huge }, { assistant: 'ok' }] });
+    const d = describeSession(path);
+    expect(d.summary.firstUserText.length).toBe(FIRST_TEXT_MAX_BYTES);
+    expect(d.summary.messages).toBe(2);
+    const small = writeSession(home, { cwd: '/big', rows: [{ user: 'y'.repeat(1 << 20) }] });
+    expect(describeSession(small).summary.firstUserText).toBe('y'.repeat(1 << 20));
   });
 });
