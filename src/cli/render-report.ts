@@ -17,7 +17,9 @@ export function renderReport(r: BatchReport): string[] {
   if (r.errors.length > 50) lines.push(`error: … and ${r.errors.length - 50} more (see --json)`);
   const parts = [`${r.succeeded} ok`];
   if (r.failed) parts.push(`${r.failed} failed`);
-  if (r.skipped) parts.push(`${r.skipped} ${r.command === 'import' ? 'already present' : 'unchanged'}`);
+  // unpack's: present, conflicting (left as they were, each a warning) or, in a dry run, everything: the lines per project say which.
+  const skipped = r.command === 'import' ? 'already present' : r.command === 'unpack' ? 'left as they were' : 'unchanged';
+  if (r.skipped) parts.push(`${r.skipped} ${skipped}`);
   const rows: Array<[string, string]> = [
     ['files', `${r.files} (${parts.join(', ')})`],
     ['bytes', `${size(r.bytes)} at ${r.mbPerSec} MB/s in ${(r.elapsedMs / 1000).toFixed(2)} s`],
