@@ -282,7 +282,7 @@ function packedOf(s: Selected, d: SessionDigest, report: ReportBuilder): Packed 
   }
   if (d.leftOut > 0) {
     report.warn([
-      { code: 'W_TRUNCATED', message: `the last row is cut short (${d.leftOut} bytes, no newline): zot is writing it, or a crash cut it; left out of the bundle, a later pack takes it whole`, path: s.path },
+      { code: 'W_TRUNCATED', message: `the last row is cut short (${d.leftOut} bytes, no newline): left out of the bundle: if zot is writing it, a later pack takes it whole; if a crash cut it, zot skips it too`, path: s.path },
     ]);
   }
   const { size, sha256, id, parent, forkPoint, cwd, started, title, hidden } = d;
