@@ -100,12 +100,13 @@ export type WarningCode =
   | 'W_NO_SESSIONS'; // a source folder with no session files of the kind the command reads, or a --project no folder holds
 
 /**
- * A session file with no rows, met in a bulk run: a warning, not a failure.
+ * A zot session file (.jsonl) with no rows, met in a bulk run: a warning, not a failure.
  * zot creates a session's file, then writes its first row (a branch of a big
  * session after copying the parent's rows), and its readers pass over a file
  * with none; a nightly run that meets one in that moment must not fail.
  */
 export function emptyAsWarning(error: { code: string; message: string; path?: string }): Warning | undefined {
-  if (error.code !== 'E_EMPTY') return undefined;
+  // Only a zot session file: an empty export (.zotsession) is damage, as zotpack never writes one.
+  if (error.code !== 'E_EMPTY' || !error.path?.endsWith('.jsonl')) return undefined;
   return { code: 'W_EMPTY', message: `${error.message}: passed over, as zot passes it over (zot creates a session's file just before its first row)`, path: error.path };
 }

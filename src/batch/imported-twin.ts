@@ -143,8 +143,8 @@ export class ImportedTwin {
   /**
    * @param fd the local file, open for reading (positioned reads only)
    * @param path the local file, named in errors
-   * @param extension where appended bytes go, opened with the local bytes
-   *   in it when the local rows run out (undefined in a dry run)
+   * @param extension where the bytes to append go, opened when the local
+   *   rows run out (undefined in a dry run)
    */
   constructor(
     fd: number,

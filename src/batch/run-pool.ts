@@ -60,14 +60,16 @@ export interface RunOptions {
 export class WorkerPool {
   private pool: Piscina | undefined;
   private readonly bigRows = newBigRowShare();
-  /** Why the pool cannot run jobs, once it cannot; `failed` rejects with it (handled: only races read it). */
+  /** Why the pool cannot run jobs, once it cannot. */
   private failure: ZotpackError | undefined;
-  private fail: (err: Error) => void = () => {};
-  private readonly failed = new Promise<never>((_, reject) => (this.fail = reject));
+  /**
+   * The rejections of the jobs in flight, called with `failure`. Only those:
+   * a promise every job raced against would keep each job's result alive
+   * until it settled, which is never.
+   */
+  private readonly inFlight = new Set<(err: Error) => void>();
 
-  constructor(private readonly options: Pick<PoolOptions, 'jobs' | 'signal' | 'workerFile'>) {
-    this.failed.catch(() => {});
-  }
+  constructor(private readonly options: Pick<PoolOptions, 'jobs' | 'signal' | 'workerFile'>) {}
 
   private threads(): Piscina {
     if (this.pool) return this.pool;
@@ -111,7 +113,7 @@ export class WorkerPool {
     pool.on('error', (err: Error) => {
       if (this.options.signal?.aborted || this.failure) return;
       this.failure = new ZotpackError('E_WORKER', `the worker threads failed: ${err.message}`, { cause: err });
-      this.fail(this.failure);
+      for (const reject of this.inFlight) reject(this.failure);
     });
     // piscina adds one abort listener per queued task: more than Node's default warning threshold of 10.
     if (this.options.signal) setMaxListeners(0, this.options.signal);
@@ -153,7 +155,7 @@ export class WorkerPool {
       const job = jobOf(indexes);
       let result: JobResult<T>;
       try {
-        result = (await Promise.race([pool.run(job, { signal }), this.failed])) as JobResult<T>;
+        result = await this.runJob<T>(pool, job, signal);
       } catch (err) {
         if (signal?.aborted) return settle(indexes, aborted(indexes.length));
         if (this.failure) {
@@ -183,6 +185,18 @@ export class WorkerPool {
     await Promise.all(units.map((u) => limit(() => run(u, false))));
     if (!retain) return [];
     return Array.from(outcomes, (o) => o ?? { ok: false, error: { code: 'E_ABORTED', message: 'interrupted', path: undefined } });
+  }
+
+  /** One job on the threads, failed at once (with `failure`) if they fail meanwhile. */
+  private runJob<T>(pool: Piscina, job: Job, signal: AbortSignal | undefined): Promise<JobResult<T>> {
+    return new Promise<JobResult<T>>((resolve, reject) => {
+      if (this.failure) return reject(this.failure);
+      this.inFlight.add(reject);
+      pool.run(job, { signal }).then(
+        (r: JobResult<T>) => (this.inFlight.delete(reject), resolve(r)),
+        (err: unknown) => (this.inFlight.delete(reject), reject(err)),
+      );
+    });
   }
 
   /** Stops the threads; the pool can be used again after (it starts new ones). */

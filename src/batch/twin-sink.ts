@@ -7,9 +7,8 @@
  *   shorter than the local one but equal to its start is present too: the
  *   local one went on since.
  * - The local file ends first, equal so far: it is a prefix — the session
- *   grew on the other machine. The grown file is written to a temp file
- *   (the local bytes, then the new ones) and, once the bundle's sha256
- *   checks out, the new bytes are appended to the local file where it is
+ *   grew on the other machine. The new bytes are staged in a temp file
+ *   and, once the bundle's sha256 checks out, appended to the local file where it is
  *   (append-in-place.ts: a zot that has it open keeps writing to it), only
  *   if it is still the one compared (same inode, size and mtime).
  * - The bytes differ: the local file may be an import of the session's
@@ -114,16 +113,11 @@ export class TwinSink implements SessionSink {
     this.write(rest);
   }
 
-  /** The temp file that replaces the local one: its bytes so far (none in a dry run). */
+  /** The temp file the new bytes are staged in until the bundle's sha256 checks out (none in a dry run). */
   private openExtension(): AtomicFile | undefined {
     if (this.options.dryRun) return undefined;
-    this.out = AtomicFile.create(this.path, { overwrite: true, durable: this.options.durable, mtime: this.options.mtime });
-    for (let at = 0; at < this.localSize; ) {
-      const n = this.readLocal(this.scratch, Math.min(PIECE, this.localSize - at), at);
-      if (n === 0) throw new ZotpackError('E_CONFLICT', 'the local session shrank during the unpack', { path: this.path });
-      this.out.write(this.scratch.subarray(0, n));
-      at += n;
-    }
+    // Not durable: it is read back, appended, and removed, never published.
+    this.out = AtomicFile.create(this.path, { overwrite: true, durable: false });
     return this.out;
   }
 
@@ -184,7 +178,7 @@ export class TwinSink implements SessionSink {
     if (!this.options.dryRun) {
       const out = this.out!;
       try {
-        const grown = appendInPlace(this.path, this.stat!, out.tempPath, this.localSize, out.bytesWritten, this.options);
+        const grown = appendInPlace(this.path, this.stat!, out.tempPath, 0, out.bytesWritten, this.options);
         if (!grown) return { status: 'conflict', path: this.path, at: this.localSize, reason: 'the local session changed during the unpack' };
       } finally {
         out.abort();

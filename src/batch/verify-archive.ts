@@ -148,8 +148,9 @@ async function verifyGuarded(options: VerifyArchiveOptions, limits: SliceLimits)
   report.warn(warnings);
   // An interrupted run has not seen everything: it cannot say the archive is whole.
   // --lenient excuses what zot lives with, not a folder with nothing in it.
-  // An export kept for a session that moved is what export promises, not a finding: a nightly verify must pass.
-  const excused = (w: Warning) => w.code === 'W_MOVED' || (options.lenient === true && w.code !== 'W_NO_SESSIONS');
+  // An export kept for a session that moved is what export promises, and an empty session file one zot has just
+  // created: not findings, for a nightly verify must pass.
+  const excused = (w: Warning) => w.code === 'W_MOVED' || w.code === 'W_EMPTY' || (options.lenient === true && w.code !== 'W_NO_SESSIONS');
   const ok = problems.length === 0 && warnings.every(excused) && !resolved.signal?.aborted;
   return { path, kind: isDir ? 'folder' : 'bundle', ok, manifest, projects: found.projects(), problems, warnings, report: report.finish(resolved.signal?.aborted) };
 }

@@ -30,7 +30,14 @@ export function appendInPlace(path: string, compared: Stats, source: string, fro
   let fd: number | undefined;
   let src: number | undefined;
   try {
-    fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW);
+    try {
+      fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW);
+    } catch (err) {
+      // Gone, or a link now: not the file compared.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ELOOP') return false;
+      throw err;
+    }
     const now = fstatSync(fd);
     if (!now.isFile() || now.ino !== compared.ino || now.dev !== compared.dev || now.size !== compared.size || now.mtimeMs !== compared.mtimeMs) return false;
     src = openSync(source, 'r');

@@ -299,6 +299,16 @@ describe('importArchive', () => {
     expect([none.planned.length, none.present.length]).toEqual([0, real.imported.length]);
   });
 
+  it('an export emptied since it was made (a failed copy, a crash) fails its import: an empty export is damage, never W_EMPTY', async () => {
+    const copy = join(makeTempDir(), 'x');
+    cpSync(out, copy, { recursive: true });
+    const victim = join(copy, readManifest(copy)!.sessions[0]!.output);
+    writeFileSync(victim, '');
+    const r = await importArchive({ sources: [copy], home: makeTempDir(), jobs: 2 });
+    expect(r.report.errors.filter((e) => e.path === victim).map((e) => e.code)).toHaveLength(1);
+    expect(r.report.warnings.filter((w) => w.code === 'W_EMPTY')).toEqual([]);
+  });
+
   it('stops at Ctrl-C after the project being imported, leaves no temp file, and a second run adds only the rest', async () => {
     const target = makeTempDir();
     const controller = new AbortController();

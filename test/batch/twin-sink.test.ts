@@ -1,4 +1,4 @@
-import { appendFileSync, closeSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NewSink, type SessionSink } from '../../src/batch/session-sink.js';
@@ -60,6 +60,20 @@ describe('TwinSink', () => {
     expect(sink.finish()).toMatchObject({ status: 'conflict', reason: expect.stringMatching(/changed during/) });
     expect(readFileSync(path, 'utf8')).toBe(`${LOCAL}zot wrote this\n`);
     expect(tempFiles(join(path, '..'))).toEqual([]);
+  });
+
+  it('does not append when the local file was removed or replaced by a link meanwhile: a conflict, nothing written', () => {
+    for (const replace of ['removed', 'link'] as const) {
+      const path = local();
+      const sink = new TwinSink(path, opts());
+      sink.write(Buffer.from(`${LOCAL}row three\n`));
+      const aside = `${path}.aside`;
+      renameSync(path, aside);
+      if (replace === 'link') symlinkSync(aside, path);
+      expect(sink.finish()).toMatchObject({ status: 'conflict', reason: expect.stringMatching(/changed during/) });
+      expect(readFileSync(aside, 'utf8')).toBe(LOCAL);
+      expect(tempFiles(join(path, '..'))).toEqual([]);
+    }
   });
 
   it('on bytes that differ: skip reports where, fail throws E_CONFLICT, copy replays the shared start into the copy', () => {

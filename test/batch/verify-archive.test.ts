@@ -227,6 +227,18 @@ describe('verifyArchive', () => {
     expect([r.kind, r.problems, r.projects.reduce((n, p) => n + p.sessions, 0)]).toEqual(['folder', [], 2]);
   });
 
+  it('a home with a session file zot has just created (no rows yet) checks out: W_EMPTY does not fail it; an empty export does', async () => {
+    const home = makeTempDir();
+    const good = writeSession(home, { cwd: '/e', rows: [{ user: 'x' }] });
+    writeFileSync(join(home, 'sessions', projectKey('/e'), '20991231-000000-aaaabbbb.jsonl'), '');
+    const r = await verifyArchive({ path: home, jobs: 1 });
+    expect([r.ok, r.problems, r.warnings.map((w) => w.code)]).toEqual([true, [], ['W_EMPTY']]);
+    const out = makeTempDir();
+    await exportArchive({ sources: [home], out, jobs: 1 });
+    writeFileSync(join(out, readManifest(out)!.sessions.find((e) => e.source === good)!.output), '');
+    expect((await verifyArchive({ path: out, jobs: 1 })).ok).toBe(false);
+  });
+
   it('a folder with no session in it does not check out: W_NO_SESSIONS, not ok', async () => {
     const empty = makeTempDir();
     const r = await verifyArchive({ path: empty, jobs: 1 });

@@ -47,7 +47,7 @@ Examples:
       const m = result.manifest;
       const what = result.kind === 'bundle' ? `bundle made ${m?.created || 'at an unknown time'} by zotpack ${m?.zotpack || '?'}` : 'folder';
       const verdict = result.ok
-        ? `ok${result.warnings.length ? ` (${result.warnings.length} warning(s) zot lives with, --lenient)` : ''}`
+        ? `ok${result.warnings.length ? ` (${result.warnings.length} warning(s) zot lives with${values.lenient ? ', --lenient' : ''})` : ''}`
         : `${result.problems.length} problem(s), ${result.warnings.length} warning(s)`;
       print(io, `${what}: ${verdict}`);
     }
