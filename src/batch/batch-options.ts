@@ -3,8 +3,8 @@
  * and invalid values rejected naming the option.
  */
 import { availableParallelism } from 'node:os';
-import { posix, win32 } from 'node:path';
 import { ZotpackError } from '../errors.js';
+import { isRecordableCwd } from '../format/cwd-map.js';
 import type { SessionFilter } from './filters.js';
 import type { WorkerPool } from './run-pool.js';
 
@@ -72,7 +72,6 @@ export function pathOption(value: unknown, option: string): string {
  */
 export function absoluteCwd(value: unknown, option: string): string {
   const path = pathOption(value, option);
-  // Either system's: a folder of another system is kept as typed, as the CLI keeps it.
-  if (!posix.isAbsolute(path) && !win32.isAbsolute(path)) throw new ZotpackError('E_USAGE', `${option} must be an absolute folder, as zot records a cwd: got '${path}'`);
+  if (!isRecordableCwd(path)) throw new ZotpackError('E_USAGE', `${option} must be an absolute folder, as zot records a cwd: got '${path}'`);
   return path;
 }

@@ -178,7 +178,7 @@ export class TwinSink implements SessionSink {
     if (!this.options.dryRun) {
       const out = this.out!;
       try {
-        const grown = appendInPlace(this.path, this.stat!, out.tempPath, 0, out.bytesWritten, this.options);
+        const grown = appendInPlace(this.path, this.stat!, out.tempPath, out.bytesWritten, this.options);
         if (!grown) return { status: 'conflict', path: this.path, at: this.localSize, reason: 'the local session changed during the unpack' };
       } finally {
         out.abort();

@@ -30,6 +30,11 @@ function isWindowsPath(p: string): boolean {
 }
 
 /** One `OLD=NEW` rule, split at the first `=`. `option` names the flag in errors. */
+/** Absolute on this system or another, as zot records a cwd (a folder of another system is kept as typed). */
+export function isRecordableCwd(p: string): boolean {
+  return posix.isAbsolute(p) || win32.isAbsolute(p);
+}
+
 export function parseCwdRule(spec: string, option = '--map-cwd'): CwdRule {
   const eq = spec.indexOf('=');
   if (eq <= 0 || eq === spec.length - 1) {
@@ -53,7 +58,7 @@ export class CwdMap {
     for (const r of rules) {
       if (r.from === '' || r.to === '') throw new ZotpackError('E_USAGE', 'a cwd mapping needs two non-empty paths');
       // NEW is a folder of this machine, recorded as a cwd: absolute, as zot records one (the CLI makes a typed one absolute).
-      if (!posix.isAbsolute(r.to) && !win32.isAbsolute(r.to)) throw new ZotpackError('E_USAGE', `a cwd mapping's NEW must be an absolute folder, as zot records a cwd: got '${r.to}'`);
+      if (!isRecordableCwd(r.to)) throw new ZotpackError('E_USAGE', `a cwd mapping's NEW must be an absolute folder, as zot records a cwd: got '${r.to}'`);
       const key = isWindowsPath(r.from) ? foldWindows(r.from) : r.from;
       const other = seen.get(key);
       if (other !== undefined && other.to !== r.to) {

@@ -22,11 +22,11 @@ export interface AppendOptions {
 }
 
 /**
- * Appends bytes `[from, to)` of the file at `source` to the file at `path`;
+ * Appends the first `length` bytes of the file at `source` to the file at `path`;
  * false, writing nothing, when `path` is no longer the file `compared` was
  * (another inode, size or modification time: it changed meanwhile).
  */
-export function appendInPlace(path: string, compared: Stats, source: string, from: number, to: number, options: AppendOptions): boolean {
+export function appendInPlace(path: string, compared: Stats, source: string, length: number, options: AppendOptions): boolean {
   let fd: number | undefined;
   let src: number | undefined;
   try {
@@ -41,10 +41,10 @@ export function appendInPlace(path: string, compared: Stats, source: string, fro
     const now = fstatSync(fd);
     if (!now.isFile() || now.ino !== compared.ino || now.dev !== compared.dev || now.size !== compared.size || now.mtimeMs !== compared.mtimeMs) return false;
     src = openSync(source, 'r');
-    const buf = Buffer.allocUnsafe(Math.min(PIECE, Math.max(1, to - from)));
-    for (let at = from; at < to; ) {
-      const n = readSync(src, buf, 0, Math.min(buf.length, to - at), at);
-      if (n === 0) throw new Error(`the temp file ends at byte ${at}, before ${to}`);
+    const buf = Buffer.allocUnsafe(Math.min(PIECE, Math.max(1, length)));
+    for (let at = 0; at < length; ) {
+      const n = readSync(src, buf, 0, Math.min(buf.length, length - at), at);
+      if (n === 0) throw new Error(`the temp file ends at byte ${at}, before ${length}`);
       for (let done = 0; done < n; ) done += writeSync(fd, buf, done, n - done);
       at += n;
     }
