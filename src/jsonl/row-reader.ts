@@ -5,8 +5,9 @@
  *
  * Every row is a `subarray` of one read buffer that is reused for the whole
  * file, so a row costs no copy and no string. The buffer grows only when a
- * single row outgrows it, and then to that row's exact size: memory is
- * bounded by the largest row, never by the file.
+ * single row outgrows it: in the scanner's memory, in place, a read at a
+ * time; elsewhere, to that row's exact size. Memory is bounded by the
+ * largest row, never by the file.
  */
 import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
@@ -125,6 +126,7 @@ function* readInto(fd: number, region: WasmRegion | undefined, chunk: number, pa
   let base = 0; // file offset of buf[0]
   let len = 0; // valid bytes in buf
   let pos = 0; // start of the unconsumed row in buf
+  let searched = 0; // [pos, searched) holds no newline: a refill searches only what it read
   let line = 0;
   let eof = false;
   try {
@@ -132,7 +134,7 @@ function* readInto(fd: number, region: WasmRegion | undefined, chunk: number, pa
       // Only [0, len) is data; searching a view keeps indexOf out of stale bytes.
       const view = buf.subarray(0, len);
       let nl: number;
-      while ((nl = view.indexOf(NL, pos)) >= 0) {
+      while ((nl = view.indexOf(NL, Math.max(pos, searched))) >= 0) {
         line++;
         const e = trimmedEnd(view, pos, nl);
         if (e > pos) yield { bytes: view.subarray(pos, e), line, start: base + pos, end: base + nl + 1, terminated: true };
@@ -157,14 +159,15 @@ function* readInto(fd: number, region: WasmRegion | undefined, chunk: number, pa
         big.release();
         big = undefined;
       } else if (partial === buf.length) {
-        const size = rowSize(fd, base, len, chunk, path);
-        // (Not bigger: a last row without a newline is all here; the read below finds the file's end.)
-        if (size > buf.length) {
-          // In place when the buffer is the scanner's newest region: no copy.
-          const inPlace = buf === home && region ? region.grow(size + chunk) : undefined;
-          if (inPlace) {
-            buf = home = inPlace;
-          } else {
+        // The row fills the buffer. The scanner's newest region grows in place
+        // a read at a time, with no copy and no look-ahead: a row is read once.
+        const inPlace = buf === home && region ? region.grow(buf.length + chunk) : undefined;
+        if (inPlace) {
+          buf = home = inPlace;
+        } else {
+          const size = rowSize(fd, base, len, chunk, path);
+          // (Not bigger: a last row without a newline is all here; the read below finds the file's end.)
+          if (size > buf.length) {
             checkRowSize(size, base, path);
             // Exactly the row: the read stops at its end, and the next refill comes home.
             if (big) {
@@ -181,8 +184,12 @@ function* readInto(fd: number, region: WasmRegion | undefined, chunk: number, pa
       }
       base += pos;
       len = partial;
+      searched = partial;
       pos = 0;
-      const n = read(fd, buf, len, buf.length - len, base + len, path);
+      // A read at a time into the reader's own buffer, however far it has
+      // grown, so the rows are scanned (and hashed) while the read left them
+      // in the cache; the big-row buffer takes the rest of its row at once.
+      const n = read(fd, buf, len, buf === home ? Math.min(chunk, buf.length - len) : buf.length - len, base + len, path);
       if (n === 0) eof = true;
       else onRead?.(buf.subarray(len, len + n));
       len += n;
@@ -194,9 +201,10 @@ function* readInto(fd: number, region: WasmRegion | undefined, chunk: number, pa
 
 /**
  * The size of the row that starts at file offset `base` and fills the buffer
- * (`len` bytes read so far), found with small look-ahead reads, so the buffer
- * is grown once to the row's exact size: doubling would peak at up to 3x
- * the row (old and new buffers alive during the copy); this stays near 1x.
+ * (`len` bytes read so far), found with small look-ahead reads, so a buffer
+ * that cannot grow in place is grown once to the row's exact size: doubling
+ * would peak at up to 3x the row (old and new buffers alive during the
+ * copy); this stays near 1x, at the cost of reading the rest of the row twice.
  */
 // One look-ahead buffer per thread: allocating one per big row costs page faults each time.
 const PROBE = Buffer.allocUnsafe(256 << 10);

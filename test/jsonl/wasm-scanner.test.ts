@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -209,6 +209,25 @@ describe('the row reader and the scanner memory', () => {
       ['message', true],
       ['usage', true],
     ]);
+  });
+
+  it('reads a row that outgrows the buffer once: the scanner memory grows under it, no look-ahead reads', () => {
+    // This thread's own read(2) byte count (Linux): other test files run on other threads.
+    const bytesRead = (): number => Number(/^rchar: (\d+)$/m.exec(readFileSync('/proc/thread-self/io', 'latin1'))![1]);
+    const path = join(makeTempDir(), 's.jsonl');
+    const image = `{"type":"message","message":{"role":"user","content":[{"mime_type":"image/png","data":"${'QUJD'.repeat(5_000_000)}"}]}}`;
+    writeFileSync(path, `{"type":"meta","meta":{"id":"a"}}\n${image}\n{"type":"usage"}\n`);
+    const size = statSync(path).size;
+    const before = bytesRead();
+    expect(typesAndInPlace(path, 64 << 10)).toEqual([
+      ['meta', true],
+      ['message', true],
+      ['usage', true],
+    ]);
+    const read = bytesRead() - before;
+    expect(read).toBeGreaterThanOrEqual(size);
+    // (The slack is for reading /proc itself; reading the 20 MB row twice was 2x.)
+    expect(read).toBeLessThan(size + (64 << 10));
   });
 
   it('falls back to its own Buffer when the scanner memory is full, with the same rows', () => {
