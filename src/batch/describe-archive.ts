@@ -54,6 +54,7 @@ export async function describeProjects(
   const { filter } = options;
   const pool = options.pool ?? new WorkerPool(options);
   const source = new SliceSource({ ...options, pool, filter: { projects: filter.projects } }, ANY_SESSION, limits, true);
+  if (source.filesTotal > 0) pool.start();
   const report = new ReportBuilder(command, 0);
   const intern = interner();
   // Kept until their project is handed on, so rebuilt as object literals: a

@@ -199,6 +199,16 @@ export class WorkerPool {
     });
   }
 
+  /**
+   * Starts the threads now, for a caller that knows work will come: a
+   * thread takes some 150 ms to boot (Node's own modules, then the worker's
+   * and the scanner's), which then overlaps the listing of the first files
+   * instead of following it.
+   */
+  start(): void {
+    if (!this.failure && !this.options.signal?.aborted) this.threads();
+  }
+
   /** Stops the threads; the pool can be used again after (it starts new ones). */
   async close(): Promise<void> {
     const pool = this.pool;

@@ -350,6 +350,7 @@ async function checkFolder(dir: string, options: ResolvedBatchOptions, limits: S
   try {
     const run: ResolvedBatchOptions = { ...options, pool, filter: {} };
     const source = new SliceSource(run, manifest ? '.zotsession' : ANY_SESSION, limits);
+    if (source.filesTotal > 0) pool.start();
     const progress = new SliceProgress(options.onProgress, source.filesTotal);
     for await (const slice of source.slices()) {
       if (options.signal?.aborted) break;

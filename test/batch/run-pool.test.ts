@@ -1,4 +1,4 @@
-import { copyFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { tempFiles } from '../helpers/fs-snapshot.js';
 afterAll(cleanupTempDirs);
 
 const crashingWorker = join(dirname(fileURLToPath(import.meta.url)), '..', 'helpers', 'crashing-worker.cjs');
+const startMarkingWorker = join(dirname(fileURLToPath(import.meta.url)), '..', 'helpers', 'start-marking-worker.cjs');
 
 describe('the pool', () => {
   it('fails only the file whose worker dies, in a shared job and alone', async () => {
@@ -87,6 +88,29 @@ describe('the pool and its error events', () => {
 });
 
 describe('a pool kept across runs', () => {
+  it('start() boots every thread before any job, and the jobs then run on them', async () => {
+    const sample = buildSampleArchive(makeTempDir(), { bigRowBytes: 1_000 });
+    const marks = join(makeTempDir(), 'starts');
+    const started = (): string[] => (existsSync(marks) ? readFileSync(marks, 'utf8').split('\n').filter(Boolean) : []);
+    // Workers take a copy of the environment as they are created.
+    process.env.ZOTPACK_TEST_START_MARKS = marks;
+    const pool = new WorkerPool({ jobs: 2, workerFile: startMarkingWorker });
+    try {
+      pool.start();
+      delete process.env.ZOTPACK_TEST_START_MARKS;
+      // Waits for the threads, not for a time: the test's own timeout bounds it.
+      while (started().length < 2) await new Promise((r) => setTimeout(r, 20));
+      const files = sample.good.map((path) => ({ path }));
+      const outcomes = await pool.run<unknown>(files.map((_, i) => [i]), (indexes) => ({ op: 'meta', files: indexes.map((i) => files[i]!) }), files.length);
+      expect(outcomes.every((o) => o.ok)).toBe(true);
+      // The jobs ran on the threads start() made: none was added.
+      expect(started()).toHaveLength(2);
+    } finally {
+      delete process.env.ZOTPACK_TEST_START_MARKS;
+      await pool.close();
+    }
+  });
+
   it('starts no more jobs of a run once its consumer has failed it', async () => {
     const sample = buildSampleArchive(makeTempDir(), { bigRowBytes: 1_000 });
     const files = sample.good.map((path) => ({ path }));
