@@ -64,8 +64,11 @@ interface BulkValues {
 
 export interface BulkRun {
   options: BatchOptions;
-  /** Stops the bar and the signal handlers; prints the report; gives the exit code. */
-  finish(report: BatchReport): number;
+  /**
+   * Stops the bar and the signal handlers; prints the report; gives the exit
+   * code. `nothingWritten`: a dry run (or a run that a conflict stopped).
+   */
+  finish(report: BatchReport, nothingWritten?: boolean): number;
 }
 
 /** Options from flags, with Ctrl-C wired to abort the run and a progress bar when a person watches. */
@@ -95,13 +98,13 @@ export function startBulk(values: BulkValues, io: CliIo, label: string): BulkRun
   };
   return {
     options,
-    finish(report) {
+    finish(report, nothingWritten = false) {
       bar.stop();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       if (!values.json && !values.quiet) {
         printWarnings(io, report.warnings);
-        for (const line of renderReport(report)) say(io, line);
+        for (const line of renderReport(report, nothingWritten)) say(io, line);
       } else if (!values.json) {
         // Quiet drops the table and warnings, never the names of failed files.
         for (const e of report.errors) say(io, `error: ${e.path ?? ''}: ${e.message} [${e.code}]`);

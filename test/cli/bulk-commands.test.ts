@@ -112,6 +112,9 @@ describe('bulk commands through the binary', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/new +\//);
     expect(existsSync(out)).toBe(false);
+    // The report says so, not "0 ok" with 0 bytes and 0 rows, as if every file had failed.
+    expect(r.stderr).toMatch(/^files +\d+ \(nothing written\)$/m);
+    expect(r.stderr).not.toMatch(/^(bytes|rows kept) /m);
   });
 
   it('--dry-run names the sessions deleted at the source since the last export, as the run then reports them', () => {
@@ -303,6 +306,8 @@ describe('bulk commands through the binary', () => {
     const lines = dry.stdout.trim().split('\n');
     const planned = lines.slice(0, -1);
     expect(lines.at(-1)).toBe(`${planned.length} to import, 0 already present`);
+    expect(dry.stderr).toMatch(/^files +\d+ \(nothing written\)$/m);
+    expect(dry.stderr).not.toMatch(/^(bytes|rows kept) /m);
     const dryJson = JSON.parse(zotpack(['import', out, '--home', home, '--dry-run', '--json']).stdout);
     expect(Object.keys(dryJson)).toEqual(['planned', 'present', 'report']);
     expect(readdirSync(home)).toEqual([]);

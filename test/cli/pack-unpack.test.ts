@@ -125,7 +125,9 @@ describe('pack and unpack through the binary', () => {
       expect(r.status).toBe(1);
       expect(r.stdout).toMatch(new RegExp(`^${verb} `));
       expect(r.stdout).toMatch(/: 0 new, \d+ already present, 1 to append to, 0 conflicting, 1 failed$/m);
-      expect(r.stderr).toMatch(/^files +\d+ \(0 ok, 1 failed, \d+ left as they were\)$/m);
+      // Nothing was written: no "0 ok" (as if every file had failed), no bytes, only the failure.
+      expect(r.stderr).toMatch(/^files +\d+ \(1 failed; nothing written\)$/m);
+      expect(r.stderr).not.toMatch(/^bytes /m);
       expect(linesOf(r.stderr).filter((l) => l.startsWith('error: '))).toEqual([expect.stringMatching(/\[E_CONFLICT\]$/)]);
     }
     const copy = zotpack(['unpack', 'two.zotpack', '--map-cwd', MAP, '--on-conflict', 'copy', '--dry-run'], { cwd: work, home });

@@ -78,7 +78,7 @@ Examples:
       } else if (!values.quiet) {
         for (const d of result.deleted) say(io, `deleted at the source (export kept): ${d}`);
       }
-      return bulk.finish(result.report);
+      return bulk.finish(result.report, values['dry-run'] === true);
     } finally {
       plan.close();
     }

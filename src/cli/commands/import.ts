@@ -119,7 +119,7 @@ Examples:
       if (values.json && dryRun) printJsonWithArrays(io, { planned: [], present: [], report: result.report }, { planned, present });
       else if (values.json) printJsonWithArrays(io, { imported: [], present: [], report: result.report }, { imported, present });
       else if (dryRun) print(io, `${toImport} to import, ${result.report.skipped} already present`);
-      return bulk.finish(result.report);
+      return bulk.finish(result.report, dryRun);
     } finally {
       planned.close();
       imported.close();

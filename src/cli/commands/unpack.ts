@@ -120,7 +120,7 @@ Examples:
       });
       if (values.json) printJsonWithArrays(io, { ...result }, { sessions });
       else if (!result.report.interrupted) printPlan(io, result);
-      const code = bulk.finish(result.report);
+      const code = bulk.finish(result.report, !result.written);
       return code === 0 && !result.written && !result.dryRun ? EXIT_FAILED : code;
     } finally {
       sessions.close();
