@@ -54,7 +54,6 @@ export async function describeProjects(
   const { filter } = options;
   const pool = options.pool ?? new WorkerPool(options);
   const source = new SliceSource({ ...options, pool, filter: { projects: filter.projects } }, ANY_SESSION, limits, true);
-  if (source.filesTotal > 0) pool.start();
   const report = new ReportBuilder(command, 0);
   const intern = interner();
   // Kept until their project is handed on, so rebuilt as object literals: a
@@ -100,6 +99,8 @@ export async function describeProjects(
   const waiting = new Map<string, DescribedSession[]>();
   const progress = new SliceProgress(options.onProgress, source.filesTotal);
   try {
+    // Inside the try: the caller's onProgress may throw, and the threads must stop then.
+    if (source.filesTotal > 0) pool.start();
     for await (const slice of source.reported(report)) {
       const onProgress = progress.forRun(slice.sessions, slice.counted - slice.sessions.length);
       const slots = new Array<DescribedSession | undefined>(slice.sessions.length);

@@ -55,7 +55,8 @@ export interface RunOptions {
 /**
  * A pool of worker threads kept for several runs: an archive worked a few
  * projects at a time starts its threads once. The threads start with the
- * first job, so a pool that is never given work costs nothing.
+ * first job, or earlier with start(), so a pool that is never given work
+ * costs nothing.
  */
 export class WorkerPool {
   private pool: Piscina | undefined;

@@ -176,6 +176,10 @@ function* readInto(fd: number, region: WasmRegion | undefined, chunk: number, pa
               big = takeBigRowBuffer(size);
               buf.copy(big.buf, 0, 0, len);
               buf = big.buf;
+              // The region filled up under the row before it went to the
+              // big-row buffer: back to one chunk, so that the rest of the
+              // scanner memory is free again for a reader nested in this one.
+              if (region && home.length > chunk) home = region.grow(chunk) ?? home;
             }
           }
         }

@@ -110,7 +110,7 @@ export function scannerMemoryBytes(): number {
 /** A region of the scanner's memory, handed out in stack order. */
 export interface WasmRegion {
   buf: Buffer;
-  /** The same region at `size` bytes, its content kept, when it is the newest region and there is room. */
+  /** The same region at `size` bytes (more or fewer), its content kept, when it is the newest region and there is room. */
   grow(size: number): Buffer | undefined;
   release(): void;
 }

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -88,6 +88,27 @@ describe('the pool and its error events', () => {
 });
 
 describe('a pool kept across runs', () => {
+  it('a tree whose onProgress throws stops the threads it started (Linux: threads counted in /proc)', async () => {
+    const sample = buildSampleArchive(makeTempDir(), { bigRowBytes: 1_000 });
+    const threads = () => readdirSync('/proc/self/task').length;
+    // One whole run first, so that threads Node starts once (libuv's) are there before counting.
+    await archiveTrees({ sources: [sample.home], jobs: 2 });
+    const before = threads();
+    for (let k = 0; k < 3; k++) {
+      const failing = archiveTrees({
+        sources: [sample.home],
+        jobs: 4,
+        onProgress: () => {
+          throw new Error('the consumer failed');
+        },
+      });
+      await expect(failing).rejects.toThrow('the consumer failed');
+    }
+    // Threads end a moment after the pool is destroyed; left running, they never do (the test's timeout fails it).
+    while (threads() > before) await new Promise((r) => setTimeout(r, 20));
+    expect(threads()).toBe(before);
+  });
+
   it('start() boots every thread before any job, and the jobs then run on them', async () => {
     const sample = buildSampleArchive(makeTempDir(), { bigRowBytes: 1_000 });
     const marks = join(makeTempDir(), 'starts');

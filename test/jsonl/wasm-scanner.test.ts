@@ -230,6 +230,29 @@ describe('the row reader and the scanner memory', () => {
     expect(read).toBeLessThan(size + (64 << 10));
   });
 
+  it('after a row too big for the room left, gives that room back: a reader nested after it scans in place', () => {
+    const dir = makeTempDir();
+    const outer = join(dir, 'outer.jsonl');
+    const inner = join(dir, 'inner.jsonl');
+    writeFileSync(outer, `{"big":"${'x'.repeat(300_000)}"}\n{"small":1}\n`);
+    writeFileSync(inner, '{"a":1}\n{"b":2}\n');
+    const probe = wasmBuffer(64)!;
+    const used = probe.buf.byteOffset;
+    probe.release();
+    // Leave 200 KB of the scanner memory: the 300 KB row fills it, then goes to the big-row buffer.
+    const filler = wasmBuffer(scannerMemoryBytes() - used - 200_000)!;
+    const nested: boolean[] = [];
+    try {
+      for (const r of readRows(outer, { chunkSize: 64 << 10 })) {
+        if (r.bytes.length > 100) continue;
+        for (const n of readRows(inner, { chunkSize: 64 << 10 })) nested.push(scanRowInPlace(n.bytes) !== undefined);
+      }
+    } finally {
+      filler.release();
+    }
+    expect(nested).toEqual([true, true]);
+  });
+
   it('falls back to its own Buffer when the scanner memory is full, with the same rows', () => {
     const dir = makeTempDir();
     const path = join(dir, 's.jsonl');
