@@ -97,6 +97,7 @@ export type WarningCode =
   | 'W_CONFLICT' // a bundled session that diverged from the local one, left as it was
   | 'W_UNUSED_MAP' // a --map-cwd rule that no session of the bundle (unpack) or the sources (import) matched
   | 'W_EMPTY' // a session file with no rows yet, passed over by a bulk run as zot's readers pass it over
+  | 'W_GROWN' // import: a zotpack export holds rows past the end of the home's copy of its session, which import leaves as it is
   | 'W_NO_SESSIONS'; // a source folder with no session files of the kind the command reads, or a --project no folder holds
 
 /**

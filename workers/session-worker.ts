@@ -4,7 +4,7 @@
  * A failing file fails alone; the rest of the job goes on.
  */
 import { ZotpackError } from '../src/errors.js';
-import { readFirstMeta } from '../src/session/first-meta.js';
+import { readFirstMetaRow } from '../src/session/first-meta.js';
 import { describeSession, type SessionDescription } from '../src/session/describe-session.js';
 import { digestSession } from '../src/session/digest-session.js';
 import { exportSession } from '../src/session/export-session.js';
@@ -90,8 +90,9 @@ export default function runJob(job: Job): JobResult | Promise<JobResult> {
       return {
         outcomes: job.files.map((f) =>
           attempt(f.path, () => {
-            const m = readFirstMeta(f.path).meta;
-            return { id: m.id, parent: m.parent, forkPoint: m.forkPoint, cwd: recordedCwd(m), started: m.started };
+            const { meta, end } = readFirstMetaRow(f.path);
+            const m = meta.meta;
+            return { id: m.id, parent: m.parent, forkPoint: m.forkPoint, cwd: recordedCwd(m), started: m.started, headerBytes: end, zotpackExport: m.origin !== undefined };
           }),
         ),
       };

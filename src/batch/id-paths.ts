@@ -5,7 +5,7 @@
  * id). It is the one record those runs keep for every session, so it holds
  * no JavaScript object per session: ids and paths (below a common folder)
  * are bytes in one buffer, found through an open-addressing table of entry
- * numbers. About 110 bytes a session, outside the JavaScript heap, where a
+ * numbers. About 120 bytes a session, outside the JavaScript heap, where a
  * Map of id strings cost about 140 bytes, 100 of them on the heap that every
  * collection walks (and that V8 lets grow well past what is live): verify of
  * an export of 300,000 sessions peaked at 274 MB with the Map.
@@ -24,7 +24,7 @@ import { SliceSource, type SliceLimits } from './select-slices.js';
 const WHOLE = '\0';
 
 /** `a` with room for at least `need` items (half as many again, so copies stay rare and slack small). */
-function roomy<T extends Uint32Array | Int32Array>(a: T, need: number, make: (n: number) => T): T {
+function roomy<T extends Uint32Array | Int32Array | Float64Array>(a: T, need: number, make: (n: number) => T): T {
   if (need <= a.length) return a;
   const bigger = make(Math.max(need, Math.ceil(a.length * 1.5)));
   bigger.set(a);
@@ -38,6 +38,8 @@ export class IdPaths {
   /** Where entry k's id ends and its path begins. */
   private idEnds = new Uint32Array(1024);
   private hashes = new Uint32Array(1024);
+  /** Bytes of entry k's rows after its meta row (NaN: not known). */
+  private rowBytes = new Float64Array(1024);
   private count = 0;
   /** Entry number + 1 of each id, 0 for an empty slot; kept at most half full. */
   private slots = new Int32Array(2048);
@@ -51,14 +53,24 @@ export class IdPaths {
     this.prefix = folder === '' || folder.endsWith(sep) ? folder : folder + sep;
   }
 
-  /** The session with this id is at `path` (the last one named wins). */
-  add(id: string, path: string): void {
-    this.put(id, path.startsWith(this.prefix) ? path.slice(this.prefix.length) : WHOLE + path);
+  /**
+   * The session with this id is at `path` (the last one named wins);
+   * `rowBytes`: what its rows after the meta row take, when known.
+   */
+  add(id: string, path: string, rowBytes = NaN): void {
+    this.put(id, path.startsWith(this.prefix) ? path.slice(this.prefix.length) : WHOLE + path, rowBytes);
   }
 
   /** Takes an id for a session not written yet (one a run is about to import). */
   reserve(id: string): void {
-    this.put(id, '');
+    this.put(id, '', NaN);
+  }
+
+  /** What the rows after the meta row of the session with this id take, when it was added with that. */
+  rowBytesOf(id: string): number | undefined {
+    const k = this.slots[this.slotOf(id, hashKey(id))]! - 1;
+    const n = k < 0 ? NaN : this.rowBytes[k]!;
+    return Number.isNaN(n) ? undefined : n;
   }
 
   /** The path of the session with this id; null when the id is reserved; undefined when it is free. */
@@ -73,7 +85,7 @@ export class IdPaths {
   }
 
   /** A new entry for `id` (an id named again gets a new entry; the old one's bytes are left unused). */
-  private put(id: string, packed: string): void {
+  private put(id: string, packed: string, rowBytes: number): void {
     const hash = hashKey(id);
     const k = this.count;
     const used = this.starts[k]!;
@@ -87,10 +99,12 @@ export class IdPaths {
     this.starts = roomy(this.starts, k + 2, make32);
     this.idEnds = roomy(this.idEnds, k + 1, make32);
     this.hashes = roomy(this.hashes, k + 1, make32);
+    this.rowBytes = roomy(this.rowBytes, k + 1, (n) => new Float64Array(n));
     const idEnd = used + writeId(this.bytes, id, used);
     this.idEnds[k] = idEnd;
     this.starts[k + 1] = idEnd + this.bytes.write(packed, idEnd);
     this.hashes[k] = hash;
+    this.rowBytes[k] = rowBytes;
     this.count++;
     const slot = this.slotOf(id, hash);
     if (this.slots[slot] === 0) this.ids++;
@@ -156,7 +170,8 @@ export async function indexHomeIds(
     const peeks = await runOp(quiet, 'meta', slice.sessions, {});
     // In path order, whatever order the jobs finished in: of two files with one id, the last is named.
     peeks.forEach((o, i) => {
-      if (o.ok && o.value.id !== '') index.add(o.value.id, slice.sessions[i]!.path);
+      const s = slice.sessions[i]!;
+      if (o.ok && o.value.id !== '') index.add(o.value.id, s.path, s.size - o.value.headerBytes);
     });
   }
   return index;

@@ -172,6 +172,27 @@ async function importUnlocked(options: ImportArchiveOptions, limits: SliceLimits
         };
     const progress = new SliceProgress(options.onProgress, source.filesTotal);
     /** Plans one session: skipped as present, or to import (its id taken for this run). */
+    /**
+     * A zotpack export holds the session's rows as an import writes them,
+     * so one whose rows take more bytes than those of the home's copy
+     * holds rows the home has not: the session grew after the home got it.
+     * Import leaves a session that is there as it is; that is said, not
+     * passed over as "already present". (zot's own exports keep meta rows
+     * and rows zot skips, which an import folds or leaves out: no sizes to
+     * compare.)
+     */
+    const warnIfGrown = (s: Selected, meta: MetaPeek, there: string) => {
+      const home = taken.rowBytesOf(meta.id);
+      const more = s.size - meta.headerBytes - (home ?? Infinity);
+      if (!meta.zotpackExport || !(more > 0)) return;
+      report.warn([
+        {
+          code: 'W_GROWN',
+          message: `holds ${more} bytes of rows past the end of the home's copy (${there}): the session grew after the home got it, and import leaves a session that is there as it is (pack and unpack append what it gained)`,
+          path: s.path,
+        },
+      ]);
+    };
     const plan = (s: Selected, meta: MetaPeek, todo: Selected[]) => {
       const { id } = meta;
       // Placed before the id is looked up, so that a rule that moved only sessions already present counts as used.
@@ -180,6 +201,7 @@ async function importUnlocked(options: ImportArchiveOptions, limits: SliceLimits
         const there = taken.where(id);
         if (there !== undefined) {
           report.report.skipped++;
+          if (there !== null) warnIfGrown(s, meta, there);
           onPresent({ source: s.path, id, path: there ?? EARLIER_IN_RUN });
           return;
         }

@@ -34,6 +34,10 @@ export interface MetaPeek {
   forkPoint: number;
   cwd: string;
   started: string | undefined;
+  /** Where the rows after the meta row begin: the file's size less this is what its rows take. */
+  headerBytes: number;
+  /** A zotpack export (its header records where it came from): its rows are the session's, as an import writes them. */
+  zotpackExport: boolean;
 }
 
 export type Job =

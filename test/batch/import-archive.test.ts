@@ -59,6 +59,33 @@ describe('importArchive', () => {
     expect(r.present.length).toBe(r.report.files);
   });
 
+  it('says which sessions an export holds more rows of than the home has (W_GROWN), and still leaves them as they are', async () => {
+    const a = buildSampleArchive(makeTempDir(), { bigRowBytes: 1_000 });
+    const ex = makeTempDir();
+    await exportArchive({ sources: [a.home], out: ex, jobs: 2 });
+    const b = makeTempDir();
+    await importArchive({ sources: [ex], home: b, jobs: 2, durable: false });
+    const grownCodes = (r: { report: { warnings: Array<{ code: string; path?: string }> } }) =>
+      r.report.warnings.filter((w) => w.code === 'W_GROWN').map((w) => basename(w.path!, '.zotsession'));
+    // Unchanged: nothing to say.
+    expect(grownCodes(await importArchive({ sources: [ex], home: b, jobs: 2, durable: false }))).toEqual([]);
+    // Grown at the source after the home got it, and exported again.
+    const [grown, local] = a.good;
+    appendFileSync(grown!, '{"title":"grown at the source","type":"rename"}\n');
+    await exportArchive({ sources: [a.home], out: ex, jobs: 2 });
+    // Grown in the home instead (zot went on there): the home holds more, nothing is missing from it.
+    const localCopy = join(b, 'sessions', basename(dirname(local!)), basename(local!));
+    appendFileSync(localCopy, '{"title":"grown here","type":"rename"}\n');
+    const before = snapshot(join(b, 'sessions'));
+    const r = await importArchive({ sources: [ex], home: b, jobs: 2, durable: false });
+    expect(grownCodes(r)).toEqual([basename(grown!, '.jsonl')]);
+    expect(r.imported).toEqual([]);
+    expect(snapshot(join(b, 'sessions'))).toEqual(before);
+    // The dry run says it too; the home the export came from (rows zot skips, meta rows: never fewer) does not.
+    expect(grownCodes(await importArchive({ sources: [ex], home: b, jobs: 2, dryRun: true }))).toEqual([basename(grown!, '.jsonl')]);
+    expect(grownCodes(await importArchive({ sources: [ex], home: a.home, jobs: 2, durable: false }))).toEqual([]);
+  });
+
   it('imports everything into one project with cwd', async () => {
     const one = makeTempDir();
     const r = await importArchive({ sources: [out], home: one, cwd: '/new/place', jobs: 2 });
