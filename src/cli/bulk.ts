@@ -2,7 +2,9 @@
  * What every bulk command shares on the command line: the source and filter
  * flags, the progress bar, Ctrl-C, and the closing report.
  */
+import { existsSync } from 'node:fs';
 import type { BatchOptions } from '../batch/batch-options.js';
+import { ZotpackError } from '../errors.js';
 import type { BatchReport } from '../batch/batch-report.js';
 import { parseWhen } from '../batch/filters.js';
 import { intFlag, homeOf, typedProjects } from './command.js';
@@ -71,8 +73,34 @@ export interface BulkRun {
   finish(report: BatchReport, nothingWritten?: boolean): number;
 }
 
-/** Options from flags, with Ctrl-C wired to abort the run and a progress bar when a person watches. */
-export function startBulk(values: BulkValues, io: CliIo, label: string): BulkRun {
+/**
+ * The zot home a command reads when no --from is given. One that is not
+ * there is the run's one error, saying where that home came from: a first
+ * `zotpack tree` on a machine whose zot keeps its home elsewhere must say
+ * how to point at it, not report a missing file among the results.
+ */
+function homeToRead(values: BulkValues, io: CliIo): string {
+  const home = homeOf(values, io);
+  if (existsSync(home)) return home;
+  const how = typeof values.home === 'string' ? 'given with --home' : io.env.ZOT_HOME ? 'from $ZOT_HOME' : "zot's default home on this system";
+  throw new ZotpackError('E_NOT_FOUND', `no zot home here (${how}): give --home DIR or set ZOT_HOME, or name sessions with --from`, { path: home });
+}
+
+/**
+ * Options from flags, with Ctrl-C wired to abort the run and a progress bar
+ * when a person watches. `readsHome`: without --from the command reads the
+ * zot home, which must be there (commands that write into a home make it).
+ */
+export function startBulk(values: BulkValues, io: CliIo, label: string, readsHome = false): BulkRun {
+  // Usage errors first (exit 2), then a home that is not there (exit 1); neither leaves a handler behind.
+  const filter = {
+    projects: typedProjects(values.project, io),
+    since: values.since === undefined ? undefined : parseWhen(values.since, '--since'),
+    until: values.until === undefined ? undefined : parseWhen(values.until, '--until'),
+    idPrefix: values.id,
+  };
+  const jobs = intFlag(values.jobs, 'jobs');
+  const sources = values.from && values.from.length > 0 ? values.from : [readsHome ? homeToRead(values, io) : homeOf(values, io)];
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = () => {
@@ -84,18 +112,7 @@ export function startBulk(values: BulkValues, io: CliIo, label: string): BulkRun
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const bar = progressBar(io, !values.json && !values.quiet, label);
-  const options: BatchOptions = {
-    sources: values.from && values.from.length > 0 ? values.from : [homeOf(values, io)],
-    filter: {
-      projects: typedProjects(values.project, io),
-      since: values.since === undefined ? undefined : parseWhen(values.since, '--since'),
-      until: values.until === undefined ? undefined : parseWhen(values.until, '--until'),
-      idPrefix: values.id,
-    },
-    jobs: intFlag(values.jobs, 'jobs'),
-    signal: controller.signal,
-    onProgress: (p) => bar.update(p),
-  };
+  const options: BatchOptions = { sources, filter, jobs, signal: controller.signal, onProgress: (p) => bar.update(p) };
   return {
     options,
     finish(report, nothingWritten = false) {

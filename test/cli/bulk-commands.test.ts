@@ -208,10 +208,30 @@ describe('bulk commands through the binary', () => {
     expect(readdirSync(out)).toContain('manifest.json');
   }, 120_000);
 
+  it('a zot home that is not there is the one error of a command that reads it, saying where that home came from and how to give another', () => {
+    const nope = join(makeTempDir(), 'no-such-home');
+    const reading = [['tree'], ['stats'], ['export', '--out', join(makeTempDir(), 'out')], ['pack', '-o', join(makeTempDir(), 'b.zotpack')], ['find', 'abc']];
+    for (const [how, flags, env] of [
+      ['given with --home', ['--home', nope], {}],
+      ['from $ZOT_HOME', [], { ZOT_HOME: nope }],
+      ["zot's default home on this system", [], { HOME: nope, XDG_STATE_HOME: '', ZOT_HOME: '' }],
+    ] as const) {
+      for (const args of reading) {
+        const r = zotpack([...args, ...flags, '--json'], env);
+        const home = how.startsWith('zot') ? join(nope, '.local', 'state', 'zot') : nope;
+        expect([r.code, r.stdout, r.stderr], `${args[0]} ${how}`).toEqual([
+          1,
+          '',
+          `zotpack: ${home}: no zot home here (${how}): give --home DIR or set ZOT_HOME, or name sessions with --from [E_NOT_FOUND]\n`,
+        ]);
+      }
+    }
+  });
+
   it('a source that is not there fails the run (exit 1, E_NOT_FOUND naming it); the others are still done', () => {
     const nope = join(makeTempDir(), 'no-such-home');
     for (const args of [['tree'], ['stats'], ['export', '--out', join(makeTempDir(), 'out')]]) {
-      const r = zotpack([...args, '--home', nope]);
+      const r = zotpack([...args, '--from', nope]);
       expect(r.code, args[0]).toBe(1);
       expect(r.stderr).toContain(`${nope}: cannot read: no such file or folder [E_NOT_FOUND]`);
     }

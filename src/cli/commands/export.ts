@@ -58,7 +58,7 @@ Examples:
       return EXIT_OK;
     }
     positionals(pos, 0, 0, 'no SRC with --out (sources go in --from)');
-    const bulk = startBulk(values, io, 'export');
+    const bulk = startBulk(values, io, 'export', true);
     // The plan of 100,000 sessions is not kept: a dry run prints it as it is
     // made, --json spools it (see spooled-array.ts) until the document is written.
     const plan = new SpooledArray();

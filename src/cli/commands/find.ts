@@ -22,7 +22,7 @@ Example:
     const { values, positionals: pos } = parse(argv, { ...SOURCE_OPTIONS, cwd: { type: 'string' } });
     const [prefix] = positionals(pos, 1, 1, 'one ID-PREFIX');
     if (values.cwd !== undefined) values.project = [...(values.project ?? []), values.cwd];
-    const bulk = startBulk({ ...values, quiet: true }, io, 'find');
+    const bulk = startBulk({ ...values, quiet: true }, io, 'find', true);
     const { matches, report } = await findInArchive(bulk.options, prefix!);
     const code = bulk.finish(report);
     // No report table for find (its answer is a path), but a folder with nothing to search is said.

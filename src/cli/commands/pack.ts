@@ -50,7 +50,7 @@ Examples:
     if (toStdout && io.stdout.isTTY) throw new UsageError('-o - would write the bundle to a terminal: redirect standard output, or pipe it');
     if (toStdout && values.force) throw new UsageError('--force replaces a bundle file; -o - writes to standard output');
     if (toStdout) streamToStdout(io);
-    const bulk = startBulk(values, io, 'pack');
+    const bulk = startBulk(values, io, 'pack', true);
     // Two bars: hashing (on all cores), then writing the bundle.
     const show = !values.json && !values.quiet;
     const bars = { hash: progressBar(io, show, 'hashing'), pack: progressBar(io, show, 'packing') };

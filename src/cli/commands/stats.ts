@@ -40,7 +40,7 @@ Example:
   async run(argv, io) {
     const { values, positionals: pos } = parse(argv, { ...BULK_OPTIONS });
     positionals(pos, 0, 0, 'no arguments (sources go in --from)');
-    const bulk = startBulk(values, io, 'stats');
+    const bulk = startBulk(values, io, 'stats', true);
     const result = await archiveStats(bulk.options);
     if (values.json) printJson(io, result);
     else {

@@ -28,7 +28,7 @@ Examples:
     const { values, positionals: pos } = parse(argv, { ...BULK_OPTIONS, cwd: { type: 'string' } });
     positionals(pos, 0, 0, 'no arguments (sources go in --from)');
     if (values.cwd !== undefined) values.project = [...(values.project ?? []), values.cwd];
-    const bulk = startBulk(values, io, 'tree');
+    const bulk = startBulk(values, io, 'tree', true);
     // Each project is rendered as it is linked and let go; the spool puts them in cwd order.
     const spool = new ProjectSpool();
     try {
