@@ -6,6 +6,7 @@ import { ZotpackError, type Warning } from '../errors.js';
 import type { BundleSource } from '../batch/read-bundle.js';
 import { writeJson } from '../format/json-writer.js';
 import { printable } from './printable.js';
+import { stopProgressBars } from './progress.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -25,18 +26,32 @@ export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_INTERRUPTED = 130;
 
+/**
+ * Clears a progress bar from the terminal that `stream` writes to, before
+ * text goes there: the bar saves the cursor as it starts and returns to it
+ * to clear itself, so a line written under it would be cleared or written
+ * over. (A bar is drawn only on a terminal stderr; the next update draws it
+ * again, below the line.)
+ */
+export function clearBarFor(stream: { isTTY?: boolean }): void {
+  if (stream.isTTY) stopProgressBars();
+}
+
 /** One line of text output on stdout, its control characters escaped (printable.ts). */
 export function print(io: CliIo, line = ''): void {
+  clearBarFor(io.stdout);
   io.stdout.write(`${printable(line)}\n`);
 }
 
 /** One tab-separated line on stdout: a tab inside a cell is escaped, not taken for the next column. */
 export function printRow(io: CliIo, cells: readonly string[]): void {
+  clearBarFor(io.stdout);
   io.stdout.write(`${cells.map(printable).join('\t')}\n`);
 }
 
 /** One line on stderr, its control characters escaped: a message, a warning, a line of the report. */
 export function say(io: CliIo, line: string): void {
+  clearBarFor(io.stderr);
   io.stderr.write(`${printable(line)}\n`);
 }
 

@@ -6,6 +6,7 @@ import { writeJson } from '../../format/json-writer.js';
 import { ProjectSpool } from '../project-spool.js';
 import { renderTree } from '../render-tree.js';
 import { printable } from '../printable.js';
+import { clearBarFor } from '../io.js';
 
 export const treeCommand: Command = {
   name: 'tree',
@@ -50,6 +51,7 @@ Examples:
         writeJson(io.stdout, result.report);
         io.stdout.write('}\n');
       } else {
+        clearBarFor(io.stdout);
         spool.writeTo(io.stdout);
       }
       return bulk.finish(result.report);
