@@ -91,6 +91,7 @@ export type WarningCode =
   | 'W_NO_ID' // a meta row without an id
   | 'W_TRUNCATED' // the last row has no newline and is not valid JSON: a crash mid-write
   | 'W_ORPHAN' // a session whose parent is not in the archive
+  | 'W_OTHER_PROJECT' // verify: a session whose parent is in another project of the archive (a branch made with --cwd); no failure
   | 'W_DUPLICATE_ID' // two files claim one id
   | 'W_MOVED' // verify: an export kept for a session gone from its source shares its id with the live export (the session moved); no failure
   | 'W_UNREADABLE' // an entry that could not be read during discovery

@@ -132,6 +132,7 @@ async function verifyGuarded(options: VerifyArchiveOptions, limits: SliceLimits)
   if (isDir && found.files === 0 && found.archiveProblems.length === 0 && !resolved.signal?.aborted) {
     found.archiveWarnings.push({ code: 'W_NO_SESSIONS', message: 'no sessions here to check (.jsonl or .zotsession files)', path });
   }
+  found.finishLinks();
   const problems = [...found.archiveProblems, ...found.sessionProblems, ...found.linkProblems];
   const warnings = [...found.archiveWarnings, ...found.sessionWarnings, ...found.linkWarnings];
   // Counted by file, not by problem: a checked session with two problems is
@@ -147,12 +148,20 @@ async function verifyGuarded(options: VerifyArchiveOptions, limits: SliceLimits)
   report.report.failed = found.failedChecked.size + missing.size;
   report.warn(warnings);
   // An interrupted run has not seen everything: it cannot say the archive is whole.
-  // --lenient excuses what zot lives with, not a folder with nothing in it.
-  // An export kept for a session that moved is what export promises, and an empty session file one zot has just
-  // created: not findings, for a nightly verify must pass.
-  const excused = (w: Warning) => w.code === 'W_MOVED' || w.code === 'W_EMPTY' || (options.lenient === true && w.code !== 'W_NO_SESSIONS');
-  const ok = problems.length === 0 && warnings.every(excused) && !resolved.signal?.aborted;
+  const ok = problems.length === 0 && warnings.every((w) => !failsCheck(w, options.lenient === true)) && !resolved.signal?.aborted;
   return { path, kind: isDir ? 'folder' : 'bundle', ok, manifest, projects: found.projects(), problems, warnings, report: report.finish(resolved.signal?.aborted) };
+}
+
+/**
+ * Whether a warning fails the check. --lenient excuses what zot lives with,
+ * not a folder with nothing in it. An export kept for a session that moved
+ * is what export promises, an empty session file one zot has just created,
+ * and a branch whose parent is in another project of the archive has
+ * nothing missing: none fails it, for a nightly verify must pass.
+ */
+export function failsCheck(w: Warning, lenient: boolean): boolean {
+  if (w.code === 'W_MOVED' || w.code === 'W_EMPTY' || w.code === 'W_OTHER_PROJECT') return false;
+  return !lenient || w.code === 'W_NO_SESSIONS';
 }
 
 /**
@@ -267,18 +276,38 @@ class Findings {
     });
   }
 
-  /** Every session of one project, described: parents that are not there. */
+  /** Sessions whose parent is not in their project, told apart once every id is known (finishLinks). */
+  private readonly orphans: Array<{ path: string; parent: string; key: string }> = [];
+
+  /** Every session of one project, described: parents that are not in it. */
   linkProject(key: string, sessions: SessionDescription[]): void {
     const p = this.project(key);
     const walk = (nodes: readonly TreeNode[]) => {
       for (const n of nodes) {
-        if (n.orphan) this.linkWarnings.push({ code: 'W_ORPHAN', message: `parent ${n.parent} is not there (zot shows it as a root)`, path: n.path });
+        if (n.orphan) this.orphans.push({ path: n.path, parent: n.parent, key });
         if (n.cycle) this.linkWarnings.push({ code: 'W_ORPHAN', message: `parent chain loops back to this session (parent ${n.parent})`, path: n.path });
         if (n.orphan || n.cycle) p.warnings += Number(n.orphan) + Number(n.cycle);
         walk(n.children);
       }
     };
     walk(linkTree(sessions.filter((d) => d.id !== '')).roots);
+  }
+
+  /**
+   * After the last project: a parent in another project of the archive
+   * (`zotpack branch --cwd` makes such a branch) is there, only not where
+   * zot's tree looks; one in no project is gone.
+   */
+  finishLinks(): void {
+    for (const o of this.orphans) {
+      const elsewhere = this.ids.where(o.parent);
+      if (typeof elsewhere === 'string') {
+        this.linkWarnings.push({ code: 'W_OTHER_PROJECT', message: `parent ${o.parent} is in another project (${elsewhere}): zot's tree shows this session as a root of its own project`, path: o.path });
+      } else {
+        this.linkWarnings.push({ code: 'W_ORPHAN', message: `parent ${o.parent} is not in the archive (zot shows this session as a root)`, path: o.path });
+      }
+    }
+    this.orphans.length = 0;
   }
 
   /** By cwd, then key. */

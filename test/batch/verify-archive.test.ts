@@ -7,6 +7,7 @@ import { exportArchive } from '../../src/batch/export-archive.js';
 import { JOURNAL_NAME, readManifest, writeManifest } from '../../src/batch/export-manifest.js';
 import { packArchive } from '../../src/batch/pack-archive.js';
 import { verifyArchive } from '../../src/batch/verify-archive.js';
+import { branchSession } from '../../src/session/branch-session.js';
 import { findInArchive } from '../../src/batch/find-in-archive.js';
 import { projectKey } from '../../src/format/project-key.js';
 import { buildSampleArchive, cleanupTempDirs, failedInBulk, makeTempDir, renderSession, testId, writeSession, writeSlowSessions, type SampleArchive } from '../helpers/zot-archive.js';
@@ -25,6 +26,21 @@ describe('verifyArchive', () => {
     await packArchive({ sources: [sample.home], out: bundle, jobs: 2, durable: false });
     plain = join(makeTempDir(), 'all.tar');
     await packArchive({ sources: [sample.home], out: plain, gzip: false, jobs: 2, durable: false });
+  });
+
+  it("a branch made into another project (branch --cwd) passes: its parent is there, where zot's tree does not look (W_OTHER_PROJECT); a parent in no project still fails (W_ORPHAN)", async () => {
+    const home = makeTempDir();
+    const root = writeSession(home, { cwd: '/home/dev/src/api', rows: [{ user: 'first' }, { assistant: 'ok' }, { user: 'second' }] });
+    const branch = branchSession({ source: root, at: 2, home, cwd: '/home/dev/src/web', durable: false });
+    const ok = await verifyArchive({ path: home, jobs: 2 }, { maxFiles: 1 });
+    expect(ok.problems).toEqual([]);
+    expect(ok.warnings.map((w) => [w.code, w.path, w.message.includes(root)])).toEqual([['W_OTHER_PROJECT', branch.output, true]]);
+    expect(ok.ok).toBe(true);
+    // The parent gone: an orphan, which fails the check.
+    rmSync(root);
+    const gone = await verifyArchive({ path: home, jobs: 2 });
+    expect(gone.warnings.map((w) => [w.code, w.path])).toEqual([['W_ORPHAN', branch.output]]);
+    expect(gone.ok).toBe(false);
   });
 
   it('fails on the damaged rows and the orphan by default, and passes them as warnings when lenient', async () => {

@@ -93,6 +93,11 @@ describe('pack and unpack through the binary', () => {
     const quiet = zotpack(['verify', 'all.zotpack', '-q'], { cwd: work });
     expect(quiet.status).toBe(1);
     expect(quiet.stdout).toBe(''); // -q: only the exit code and problems, no table
+    // ... and the warnings that fail the check, its only reason here; not those --lenient would pass alone.
+    const failing = linesOf(quiet.stderr).filter((l) => l.startsWith('warning: '));
+    expect(failing.length).toBeGreaterThan(0);
+    expect(failing.every((l) => /\[W_(ORPHAN|INVALID_ROW)\]$/.test(l))).toBe(true);
+    expect(zotpack(['verify', 'all.zotpack', '-q', '--lenient'], { cwd: work }).stderr).toBe('');
     const doc = jsonOf(zotpack(['verify', 'all.zotpack', '--json', '--lenient'], { cwd: work }));
     expect(doc.ok).toBe(true);
 

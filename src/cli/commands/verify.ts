@@ -1,7 +1,7 @@
-import { verifyArchive } from '../../batch/verify-archive.js';
+import { failsCheck, verifyArchive } from '../../batch/verify-archive.js';
 import { parse, positionals, type Command } from '../command.js';
 import { startBulk } from '../bulk.js';
-import { bundleArg, EXIT_FAILED, EXIT_OK, print, printJson } from '../io.js';
+import { bundleArg, EXIT_FAILED, EXIT_OK, print, printJson, printWarnings } from '../io.js';
 
 export const verifyCommand: Command = {
   name: 'verify',
@@ -51,6 +51,8 @@ Examples:
         : `${result.problems.length} problem(s), ${result.warnings.length} warning(s)`;
       print(io, `${what}: ${verdict}`);
     }
+    // -q drops warnings, but not those that fail the check: they are its reason.
+    if (values.quiet && !values.json) printWarnings(io, result.warnings.filter((w) => failsCheck(w, values.lenient === true)));
     const code = bulk.finish(result.report);
     if (code !== EXIT_OK) return code;
     return result.ok ? EXIT_OK : EXIT_FAILED;
