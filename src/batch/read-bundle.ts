@@ -69,12 +69,20 @@ export interface ReadBundleOptions {
 const GZIP_MAGIC = [0x1f, 0x8b];
 
 /** What the first bytes say: E_BAD_BUNDLE for plainly no bundle; else whether it is gzipped. */
+/** Enough of a bundle's start to tell what it is: a tar header's `ustar` mark ends at byte 262. */
+const HEAD_BYTES = 262;
+
 function sniff(head: Buffer, path: string): boolean {
   if (head.length === 0) throw new ZotpackError('E_BAD_BUNDLE', 'the bundle is empty', { path });
   if (head[0] === 0x7b) {
     throw new ZotpackError('E_BAD_BUNDLE', 'a session file (JSON), not a bundle: use `zotpack import` for .zotsession files', { path });
   }
-  return head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
+  if (head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]) return true;
+  // A plain bundle is a tar: a README or a log given by mistake is said to be none, not "a tar cut short or corrupt".
+  if (head.length < HEAD_BYTES || head.toString('latin1', 257, 262) !== 'ustar') {
+    throw new ZotpackError('E_BAD_BUNDLE', 'not a bundle: neither gzip nor tar (a bundle is what `zotpack pack` writes)', { path });
+  }
+  return false;
 }
 
 /** The bundle's size on disk, and whether it is gzipped; E_BAD_BUNDLE for what is plainly something else. */
@@ -93,8 +101,8 @@ export function probeBundle(path: string): { size: number; gzip: boolean } {
     throw fromFsError(err, path, 'cannot open the bundle');
   }
   try {
-    const head = Buffer.alloc(2);
-    const n = readSync(fd, head, 0, 2, 0);
+    const head = Buffer.alloc(HEAD_BYTES);
+    const n = readSync(fd, head, 0, HEAD_BYTES, 0);
     return { size: statSync(path).size, gzip: sniff(head.subarray(0, n), path) };
   } finally {
     closeSync(fd);
@@ -102,7 +110,7 @@ export function probeBundle(path: string): { size: number; gzip: boolean } {
 }
 
 /**
- * A stream's chunks, its first two bytes (or fewer, at its end) read ahead
+ * A stream's chunks, its first HEAD_BYTES bytes (or fewer, at its end) read ahead
  * to tell what it is; `rest()` reads what the chunks were not asked for.
  */
 async function headed(stream: AsyncIterable<Buffer>): Promise<{ head: Buffer; chunks: AsyncIterable<Buffer>; rest: () => Promise<void> }> {
@@ -110,7 +118,7 @@ async function headed(stream: AsyncIterable<Buffer>): Promise<{ head: Buffer; ch
   const first: Buffer[] = [];
   let n = 0;
   let ended = false;
-  while (n < 2) {
+  while (n < HEAD_BYTES) {
     const next = await it.next();
     if (next.done) {
       ended = true;

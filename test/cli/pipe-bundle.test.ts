@@ -169,6 +169,14 @@ describe('a bundle through a pipe', () => {
       const session = pipeline(`zp ${command} - ${to} < ${quote(sample.good[0]!)}`, work);
       expect([session.status, session.stdout]).toEqual([[1], '']);
       expect(session.stderr).toBe('zotpack: <stdin>: a session file (JSON), not a bundle: use `zotpack import` for .zotsession files [E_BAD_BUNDLE]');
+      // Text given by mistake (a README), from stdin and as a file: no "unpacked ... (0 sessions)", no tar library's words.
+      const text = join(work, 'notes.txt');
+      writeFileSync(text, 'Moving to the new laptop:\n'.repeat(40));
+      for (const given of [`- ${to} < ${quote(text)}`, `${quote(text)} ${to}`]) {
+        const r = pipeline(`zp ${command} ${given}`, work);
+        expect([r.status, r.stdout]).toEqual([[1], '']);
+        expect(r.stderr).toBe(`zotpack: ${given.startsWith('-') ? '<stdin>' : text}: not a bundle: neither gzip nor tar (a bundle is what \`zotpack pack\` writes) [E_BAD_BUNDLE]`);
+      }
     }
     expect(snapshot(home)).toEqual(before);
     expect(readdirSync(home)).toEqual([]);
