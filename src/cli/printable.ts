@@ -28,13 +28,31 @@ export function printable(text: string): string {
   return text.replace(UNSAFE, escape);
 }
 
-/** The first line of `text`, trimmed and cut to `max` characters with an ellipsis, never inside a surrogate pair. */
+/**
+ * The first line of `text`, trimmed and cut to `max` characters, never
+ * inside a surrogate pair; with an ellipsis when anything was left out (the
+ * rest of the line, or more lines), so a prompt shown by its first line is
+ * not taken for all of it.
+ */
 export function firstLine(text: string, max: number): string {
-  const end = text.indexOf('\n');
-  const line = (end < 0 ? text : text.slice(0, end)).trim();
-  if (line.length <= max) return line;
-  let cut = max - 1;
+  // From the first line with text on it: a prompt may start with blank lines.
+  const start = textFrom(text, 0);
+  const end = text.indexOf('\n', start);
+  const line = (end < 0 ? text.slice(start) : text.slice(start, end)).trim();
+  const more = end >= 0 && textFrom(text, end + 1) < text.length;
+  if (line.length <= max && !more) return line;
+  let cut = Math.min(line.length, max - 1);
   const last = line.charCodeAt(cut - 1);
-  if (last >= 0xd800 && last <= 0xdbff) cut--;
+  if (cut < line.length && last >= 0xd800 && last <= 0xdbff) cut--;
   return `${line.slice(0, cut)}…`;
+}
+
+/** Where `text` holds something other than white space, from `from` on (its length if nowhere): no copy of a prompt of megabytes. */
+function textFrom(text: string, from: number): number {
+  let i = from;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
+  }
+  return i;
 }

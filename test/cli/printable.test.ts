@@ -18,9 +18,18 @@ describe('printable', () => {
 
 describe('firstLine', () => {
   test('the first line, trimmed, cut with an ellipsis at max characters', () => {
-    expect(firstLine('  hello\nworld', 50)).toBe('hello');
     expect(firstLine('abcdefghij', 5)).toBe('abcd…');
     expect(firstLine('abcde', 5)).toBe('abcde');
+    expect(firstLine('  hello  \n \n\t', 50)).toBe('hello');
+  });
+
+  test('an ellipsis when more lines follow, so the first is not taken for the whole text', () => {
+    expect(firstLine('  hello\nworld', 50)).toBe('hello…');
+    expect(firstLine('abcde\nmore', 5)).toBe('abcd…');
+    expect(firstLine('abcd\nmore', 5)).toBe('abcd…');
+    // Blank lines before the text are passed over.
+    expect(firstLine('\n \nsecond\n', 50)).toBe('second');
+    expect(firstLine('\n\nsecond\nthird', 50)).toBe('second…');
   });
 
   test('never cuts a surrogate pair in half', () => {
