@@ -318,7 +318,12 @@ async function exportUnlocked(options: ExportArchiveOptions, limits: SliceLimits
       if (owner !== undefined && owner !== s.path) {
         const theirs = entries.get(owner);
         if (prev || !theirs || selected.has(owner) || existsSync(owner)) {
-          report.fail({ code: 'E_EXISTS', message: `its export ${output} belongs to another session (${owner})`, path: s.path });
+          // (A copy of the home exported into a copy of its backup, or two homes into one folder: each needs a folder of its own.)
+          report.fail({
+            code: 'E_EXISTS',
+            message: `its export ${output} belongs to another session (${owner}): export this one into a folder of its own (a copy of a home, or a second home, cannot share a backup)`,
+            path: s.path,
+          });
           continue;
         }
         // The export's source is gone and this file has its name, in its project: the same session, moved

@@ -148,6 +148,8 @@ describe('exportArchive with two homes', () => {
     expect(r.report.succeeded).toBe(1);
     const [first, second] = [pa, pb].sort(); // sessions are taken in path order
     expect(r.report.errors.map((e) => [e.code, e.path])).toEqual([['E_EXISTS', second]]);
+    // It says what to do, not only what is wrong.
+    expect(r.report.errors[0]!.message).toContain(`belongs to another session (${first}): export this one into a folder of its own`);
     const m = readManifest(out)!;
     expect(m.sessions.map((e) => e.source)).toEqual([first]);
     expect(readFileSync(join(out, m.sessions[0]!.output), 'utf8')).toContain(first === pa ? 'from A' : 'from B');
