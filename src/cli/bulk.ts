@@ -8,7 +8,7 @@ import { ZotpackError } from '../errors.js';
 import type { BatchReport } from '../batch/batch-report.js';
 import { parseWhen } from '../batch/filters.js';
 import { intFlag, homeOf, typedProjects } from './command.js';
-import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, printWarnings, say, type CliIo } from './io.js';
+import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, printWarnings, say, UsageError, type CliIo } from './io.js';
 import { progressBar } from './progress.js';
 import { renderReport } from './render-report.js';
 
@@ -100,6 +100,8 @@ export function startBulk(values: BulkValues, io: CliIo, label: string, readsHom
     idPrefix: values.id,
   };
   const jobs = intFlag(values.jobs, 'jobs');
+  // The library's own check names its option; here the flag is named.
+  if (jobs !== undefined && (jobs < 1 || jobs > 256)) throw new UsageError(`--jobs takes a whole number from 1 to 256, got ${jobs}`);
   const sources = values.from && values.from.length > 0 ? values.from : [readsHome ? homeToRead(values, io) : homeOf(values, io)];
   const controller = new AbortController();
   let interrupts = 0;

@@ -166,6 +166,8 @@ describe('bulk commands through the binary', () => {
   it('usage errors exit 2', () => {
     expect(zotpack(['export', '--out']).code).toBe(2);
     expect(zotpack(['tree', '--jobs', 'many']).code).toBe(2);
+    const none = zotpack(['tree', '--jobs', '0']);
+    expect([none.code, none.stderr.split('\n')[0]]).toEqual([2, 'zotpack: --jobs takes a whole number from 1 to 256, got 0']);
     expect(zotpack(['stats', '--since', 'yesterday-ish']).code).toBe(2);
     expect(zotpack(['tree', '--bogus']).code).toBe(2);
     // Only the commands that write take --dry-run; the others refused to ignore it silently.

@@ -14,9 +14,10 @@ export const treeCommand: Command = {
 
 Every project's sessions linked into their branch trees, grouped by project,
 each session with its title (or first prompt), id, current model, messages,
-cost and start time. Sessions whose parent is gone are roots marked
-[orphan]; two files with one id are marked [duplicate id]. --from an
-export folder draws the trees of a backup.
+cost and start time; a branch starts with @N, its fork point (it was made
+from the first N messages of its parent). Sessions whose parent is gone
+are roots marked [orphan]; two files with one id are marked [duplicate
+id]. --from an export folder draws the trees of a backup.
 
   --cwd DIR       only the project of DIR (same as --project DIR)
 ${BULK_HELP}
