@@ -171,7 +171,6 @@ async function importUnlocked(options: ImportArchiveOptions, limits: SliceLimits
           report.fail({ code: 'E_NOT_FOUND', message: 'listed in the export manifest, missing: not imported', path });
         };
     const progress = new SliceProgress(options.onProgress, source.filesTotal);
-    /** Plans one session: skipped as present, or to import (its id taken for this run). */
     /**
      * A zotpack export holds the session's rows as an import writes them,
      * so one whose rows take more bytes than those of the home's copy
@@ -193,6 +192,7 @@ async function importUnlocked(options: ImportArchiveOptions, limits: SliceLimits
         },
       ]);
     };
+    /** Plans one session: skipped as present, or to import (its id taken for this run). */
     const plan = (s: Selected, meta: MetaPeek, todo: Selected[]) => {
       const { id } = meta;
       // Placed before the id is looked up, so that a rule that moved only sessions already present counts as used.

@@ -68,10 +68,10 @@ export interface ReadBundleOptions {
 
 const GZIP_MAGIC = [0x1f, 0x8b];
 
-/** What the first bytes say: E_BAD_BUNDLE for plainly no bundle; else whether it is gzipped. */
 /** Enough of a bundle's start to tell what it is: a tar header's `ustar` mark ends at byte 262. */
 const HEAD_BYTES = 262;
 
+/** What the first bytes say: E_BAD_BUNDLE for plainly no bundle; else whether it is gzipped. */
 function sniff(head: Buffer, path: string): boolean {
   if (head.length === 0) throw new ZotpackError('E_BAD_BUNDLE', 'the bundle is empty', { path });
   if (head[0] === 0x7b) {

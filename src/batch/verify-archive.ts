@@ -277,14 +277,14 @@ class Findings {
   }
 
   /** Sessions whose parent is not in their project, told apart once every id is known (finishLinks). */
-  private readonly orphans: Array<{ path: string; parent: string; key: string }> = [];
+  private readonly orphans: Array<{ path: string; parent: string }> = [];
 
   /** Every session of one project, described: parents that are not in it. */
   linkProject(key: string, sessions: SessionDescription[]): void {
     const p = this.project(key);
     const walk = (nodes: readonly TreeNode[]) => {
       for (const n of nodes) {
-        if (n.orphan) this.orphans.push({ path: n.path, parent: n.parent, key });
+        if (n.orphan) this.orphans.push({ path: n.path, parent: n.parent });
         if (n.cycle) this.linkWarnings.push({ code: 'W_ORPHAN', message: `parent chain loops back to this session (parent ${n.parent})`, path: n.path });
         if (n.orphan || n.cycle) p.warnings += Number(n.orphan) + Number(n.cycle);
         walk(n.children);
