@@ -169,8 +169,11 @@ async function unpackUnlocked(options: UnpackArchiveOptions): Promise<UnpackArch
     for (const r of cwdMap.unused()) report.warn([{ code: 'W_UNUSED_MAP', message: `--map-cwd ${r.from}=${r.to}: no session of the bundle has its project folder under ${r.from}`, path: bundle }]);
   }
   const errors = pass.errors.filter((e) => e.code !== 'E_ABORTED');
-  report.report.files = (pass.head?.sessions ?? 0) + errors.length;
+  // The bundle's own error (cut short, corrupt) is reported, but is no file: each session it cost has an error of its own.
+  const ofFiles = errors.filter((e) => e.path !== bundle).length;
+  report.report.files = (pass.head?.sessions ?? 0) + ofFiles;
   for (const e of errors) report.fail({ code: e.code, message: e.reason, path: e.path });
+  report.report.failed -= errors.length - ofFiles;
   const projects = pass.tally.finish();
   return {
     bundle: pass.head ?? { path: bundle, created: '', zotpack: '', sessions: 0 },

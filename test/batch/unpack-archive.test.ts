@@ -6,6 +6,7 @@ import { exportArchive } from '../../src/batch/export-archive.js';
 import { importArchive } from '../../src/batch/import-archive.js';
 import { packArchive } from '../../src/batch/pack-archive.js';
 import { unpackArchive, type UnpackArchiveOptions, type UnpackArchiveResult } from '../../src/batch/unpack-archive.js';
+import { verifyArchive } from '../../src/batch/verify-archive.js';
 import { CwdMap, parseCwdRule } from '../../src/format/cwd-map.js';
 import { derivedId } from '../../src/format/derived-id.js';
 import { projectKey } from '../../src/format/project-key.js';
@@ -554,6 +555,10 @@ describe('hostile bundles', () => {
       const r = await unpack({ bundle: cutPath, home: h });
       expect(r.report.errors.some((e) => e.code === 'E_BAD_BUNDLE' && e.path === cutPath && /cut short or corrupt/.test(e.message))).toBe(true);
       expect(r.sessions.filter((s) => s.status !== 'new').length).toBeGreaterThan(0);
+      // Files are the bundle's sessions, as verify counts them: the bundle's own error is reported, and counted as no file.
+      const v = await verifyArchive({ path: cutPath, jobs: 2 });
+      expect([r.report.files, r.report.failed]).toEqual([v.report.files, v.report.failed]);
+      expect(r.report.errors.length).toBe(r.report.failed + 1);
       // Whatever was published is whole: equal to a clean run's file.
       for (const p of listTree(h).filter((x) => !x.endsWith('/'))) expect(readFileSync(join(h, p)).equals(readFileSync(join(clean, p)))).toBe(true);
       expect(tempFiles(h)).toEqual([]);
