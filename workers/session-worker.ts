@@ -85,7 +85,7 @@ export default function runJob(job: Job): JobResult | Promise<JobResult> {
         ),
       };
     case 'describe':
-      return { outcomes: job.files.map((f) => attempt(f.path, () => leanDescription(describeSession(f.path, { hashBytes: f.hashBytes }), job.for))) };
+      return { outcomes: job.files.map((f) => attempt(f.path, () => leanDescription(describeSession(f.path, { hashBytes: f.hashBytes, listedSize: f.size }), job.for))) };
     case 'meta':
       return {
         outcomes: job.files.map((f) =>

@@ -11,7 +11,7 @@ import { basename } from 'node:path';
 import { sortByBytes } from '../format/byte-order.js';
 import { projectKey } from '../format/project-key.js';
 import { ReportBuilder } from './batch-report.js';
-import { runOp } from './run-op.js';
+import { runOpOn } from './run-op.js';
 import { WorkerPool } from './run-pool.js';
 import { keyRuns, SliceProgress, SliceSource, type SliceLimits } from './select-slices.js';
 import { ANY_SESSION } from './discover.js';
@@ -104,7 +104,8 @@ export async function describeProjects(
     for await (const slice of source.reported(report)) {
       const onProgress = progress.forRun(slice.sessions, slice.counted - slice.sessions.length);
       const slots = new Array<DescribedSession | undefined>(slice.sessions.length);
-      await runOp({ ...options, pool, onProgress }, 'describe', slice.sessions, { for: command }, (indexes, outcomes) => {
+      // A job file is the path and the size it was listed at (the reader's end, RowReaderOptions.listedSize).
+      await runOpOn({ ...options, pool, onProgress }, 'describe', slice.sessions, (s) => ({ path: s.path, size: s.size }), { for: command }, (indexes, outcomes) => {
         indexes.forEach((i, k) => {
           const o = outcomes[k]!;
           const s = slice.sessions[i]!;

@@ -48,7 +48,7 @@ export type Job =
    * first prompt cut to 100 characters, no row counts by type) or stats (no
    * first prompt). 100,000 sessions must fit the memory budget.
    */
-  | { op: 'describe'; files: Array<{ path: string; hashBytes?: number }>; for: 'tree' | 'stats' }
+  | { op: 'describe'; files: Array<{ path: string; size?: number; hashBytes?: number }>; for: 'tree' | 'stats' }
   | { op: 'meta'; files: Array<{ path: string }> }
   /** sha256 and identity of exactly the first `bytes` bytes of each file (pack). */
   | { op: 'hash'; files: Array<{ path: string; bytes: number }> }

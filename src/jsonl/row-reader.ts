@@ -38,6 +38,14 @@ export interface RowReaderOptions {
    * does so in the same pass.
    */
   onRead?: (bytes: Buffer) => void;
+  /**
+   * The file's size when it was listed. A read that comes back short once
+   * the bytes read have reached it is taken as the file's end, without one
+   * more read to see nothing come back: a system call a file, 5% of a tree
+   * of 100,000 small sessions. (Only then: a read can come back short
+   * before the end on some file systems, FUSE ones among them.)
+   */
+  listedSize?: number;
 }
 
 /**
@@ -102,7 +110,7 @@ function read(fd: number, buf: Buffer, offset: number, length: number, position:
 }
 
 /** What a reader calls back as it goes (see RowReaderOptions). */
-type ReaderHooks = Pick<RowReaderOptions, 'onRefill' | 'onRead'>;
+type ReaderHooks = Pick<RowReaderOptions, 'onRefill' | 'onRead' | 'listedSize'>;
 
 /** Rows of an open file descriptor, from offset 0. */
 export function* readRowsFd(fd: number, chunk: number, path: string, hooks: ReaderHooks = {}): Generator<Row> {
@@ -116,7 +124,7 @@ export function* readRowsFd(fd: number, chunk: number, path: string, hooks: Read
   }
 }
 
-function* readInto(fd: number, region: WasmRegion | undefined, chunk: number, path: string, { onRefill, onRead }: ReaderHooks): Generator<Row> {
+function* readInto(fd: number, region: WasmRegion | undefined, chunk: number, path: string, { onRefill, onRead, listedSize }: ReaderHooks): Generator<Row> {
   // The reader's own buffer (the scanner's memory when there was room). A row
   // too big for it goes to the pool's big-row buffer, and the reader comes
   // back here after it: the rows after a big one are scanned in place again.
@@ -193,10 +201,12 @@ function* readInto(fd: number, region: WasmRegion | undefined, chunk: number, pa
       // A read at a time into the reader's own buffer, however far it has
       // grown, so the rows are scanned (and hashed) while the read left them
       // in the cache; the big-row buffer takes the rest of its row at once.
-      const n = read(fd, buf, len, buf === home ? Math.min(chunk, buf.length - len) : buf.length - len, base + len, path);
+      const want = buf === home ? Math.min(chunk, buf.length - len) : buf.length - len;
+      const n = read(fd, buf, len, want, base + len, path);
       if (n === 0) eof = true;
       else onRead?.(buf.subarray(len, len + n));
       len += n;
+      if (n < want && listedSize !== undefined && base + len >= listedSize) eof = true;
     }
   } finally {
     big?.release();

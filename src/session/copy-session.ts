@@ -56,7 +56,8 @@ export interface CopyOptions {
   expectSource?: { bytes: number; sha256: string };
   /**
    * The source's size as the caller saw it: the fingerprint of where it
-   * ended then (source-tail.ts) is taken in the same read, as `sourceTail`.
+   * ended then (source-tail.ts) is taken in the same read, as `sourceTail`;
+   * and the read ends on a short read past it (RowReaderOptions.listedSize).
    */
   tailAt?: number;
   /**
@@ -111,7 +112,7 @@ export function copySession(source: string, plan: CopyPlan, options: CopyOptions
             sourceBytes += bytes.length;
           }
         : undefined;
-    const rows = readRows(source, { chunkSize: options.chunkSize, onRefill: () => sink?.flush(), onRead });
+    const rows = readRows(source, { chunkSize: options.chunkSize, onRefill: () => sink?.flush(), onRead, listedSize: options.tailAt });
     copyRows(rows, scan, renames, () => {
       const dir = plan.dir(scan);
       plan.check?.(scan, dir);

@@ -31,6 +31,8 @@ export interface DescribeOptions {
   chunkSize?: number;
   /** Also hash the file's first this many bytes (a verify of an export folder: one read, not two). */
   hashBytes?: number;
+  /** The file's size when it was listed (see RowReaderOptions.listedSize). */
+  listedSize?: number;
 }
 
 export function describeSession(path: string, options: DescribeOptions = {}): SessionDescription {
@@ -46,7 +48,7 @@ export function describeSession(path: string, options: DescribeOptions = {}): Se
         hashed += take;
       }
     : undefined;
-  scan.addAll(readRows(path, { chunkSize: options.chunkSize, onRead }));
+  scan.addAll(readRows(path, { chunkSize: options.chunkSize, onRead, listedSize: options.listedSize }));
   const d = describeScan(scan.finish());
   if (hash && hashed === limit) d.sha256 = hash.digest('hex');
   return d;

@@ -256,6 +256,53 @@ describe('readRows', () => {
     expect(rows.every((r) => r.terminated)).toBe(true);
   });
 
+  describe('with the size the file was listed at', () => {
+    /** This thread's read system calls so far (Linux): other test files run on other threads. */
+    const readCalls = (): number => Number(/^syscr: (\d+)$/m.exec(readFileSync('/proc/thread-self/io', 'latin1'))![1]);
+
+    /** Rows and read(2) calls of one read of `path` (the counter's own reads of /proc taken off). */
+    function readCounted(path: string, options: { chunkSize?: number; listedSize?: number }): { rows: Kept[]; calls: number } {
+      const own = -readCalls() + readCalls();
+      const before = readCalls();
+      const rows: Kept[] = [];
+      for (const row of readRows(path, options)) rows.push(keep(row));
+      return { rows, calls: readCalls() - before - own };
+    }
+
+    it('ends a file on the short read that reaches that size, with no read to see nothing come back', () => {
+      const content = '{"type":"meta"}\n{"a":1}\n{"b":2}';
+      const path = fileWith(content);
+      const want = reference(Buffer.from(content));
+      expect(readCounted(path, {})).toEqual({ rows: want, calls: 2 });
+      expect(readCounted(path, { listedSize: content.length })).toEqual({ rows: want, calls: 1 });
+    });
+
+    it('reads a file of many reads to its end the same way, at every read size', () => {
+      const content = Buffer.from(Array.from({ length: 300 }, (_, k) => `{"n":${k},"pad":"${'p'.repeat(k % 41)}"}`).join('\n') + '\n');
+      const path = fileWith(content);
+      for (const chunkSize of [7, 64, 1000, content.length - 1, content.length, content.length + 1]) {
+        const plain = readCounted(path, { chunkSize });
+        const listed = readCounted(path, { chunkSize, listedSize: content.length });
+        expect(listed.rows, `reads of ${chunkSize}`).toEqual(reference(content));
+        expect(plain.rows).toEqual(listed.rows);
+        // One read fewer, unless the last read filled the buffer exactly (it is not short: one more read finds the end).
+        expect(plain.calls - listed.calls, `reads of ${chunkSize}`).toBe(content.length % Math.min(chunkSize, content.length) === 0 && chunkSize <= content.length ? 0 : 1);
+      }
+    });
+
+    it('reads what was appended since the file was listed, and a file cut short since, whole', () => {
+      const content = '{"a":1}\n{"b":2}\n{"c":3}\n';
+      const path = fileWith(content);
+      const want = reference(Buffer.from(content));
+      // Listed at 8 bytes, now 24: the first read brings all of it, short, past 8.
+      expect(readCounted(path, { listedSize: 8 }).rows).toEqual(want);
+      // Listed at 100 bytes, now 24: the short read is not taken as the end; the next read finds it.
+      expect(readCounted(path, { listedSize: 100 })).toEqual({ rows: want, calls: 2 });
+      // A read short before the listed size, as some file systems give: read on.
+      expect(readCounted(path, { chunkSize: 5, listedSize: 24 }).rows).toEqual(want);
+    });
+  });
+
   it('uses a 1 MiB read size by default', () => {
     expect(DEFAULT_CHUNK_SIZE).toBe(1 << 20);
   });
