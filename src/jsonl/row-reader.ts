@@ -41,9 +41,9 @@ export interface RowReaderOptions {
   /**
    * The file's size when it was listed. A read that comes back short once
    * the bytes read have reached it is taken as the file's end, without one
-   * more read to see nothing come back: a system call a file, 5% of a tree
-   * of 100,000 small sessions. (Only then: a read can come back short
-   * before the end on some file systems, FUSE ones among them.)
+   * more read to see nothing come back: one system call a file fewer, half
+   * the reads of a tree of small sessions. (Only then: a read can come back
+   * short before the end on some file systems, FUSE ones among them.)
    */
   listedSize?: number;
 }
