@@ -38,13 +38,8 @@ export interface ResolvedBatchOptions extends BatchOptions {
   pool?: WorkerPool;
 }
 
-/** Worker threads when the caller names no number: one per CPU. */
-export function defaultJobs(): number {
-  return availableParallelism();
-}
-
 export function resolveBatchOptions(options: BatchOptions): ResolvedBatchOptions {
-  const jobs = options.jobs ?? defaultJobs();
+  const jobs = options.jobs ?? availableParallelism();
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 256) {
     throw new ZotpackError('E_USAGE', `jobs must be a whole number from 1 to 256, got ${jobs}`);
   }

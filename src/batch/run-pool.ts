@@ -53,91 +53,14 @@ export interface RunOptions {
 }
 
 /**
- * Worker threads as Piscina runs them, with what must be watched from the
- * moment they start: which threads hold the big-row buffer (their own share
- * of it), and a failure of the threads before any job (a worker file that
- * cannot load).
- */
-interface Threads {
-  pool: Piscina;
-  jobs: number;
-  workerFile: string;
-  /** Set when the threads fail; `onFailure` hears of it once a WorkerPool listens. */
-  failure?: Error;
-  onFailure?: (err: Error) => void;
-}
-
-function startThreads(jobs: number, workerFile: string): Threads {
-  const bigRows = newBigRowShare();
-  const pool = new Piscina({
-    filename: workerFile,
-    minThreads: jobs,
-    maxThreads: jobs,
-    idleTimeout: 5_000,
-    concurrentTasksPerWorker: 1,
-    // Workers allocate short-lived views and results at a high rate; V8's
-    // default young generation (up to 48 MB a thread) would be most of the
-    // memory budget. 2 MB costs a few more scavenges and no measurable time
-    // (tree of 2 GB, 4 runs each: 1.23-1.25 s at 2 MB, 1.19-1.32 s at 4 MB)
-    // and saves 8 MB on an export of 100,000 files.
-    resourceLimits: { maxYoungGenerationSizeMb: 2 },
-    // One buffer, one worker at a time, for rows bigger than a reader's own
-    // (see big-row-buffer.ts); each reader's own grows inside its thread's
-    // scanner memory, whose size depends on how many threads there are.
-    workerData: { bigRows, scannerBytes: scannerBytesForPool(jobs) } satisfies PoolWorkerData,
-  });
-  const threads: Threads = { pool, jobs, workerFile };
-  // A worker that dies holding the big-row buffer cannot let go of it. Node
-  // reports a thread's id as -1 once it has exited, so the ids are noted as
-  // workers start, and a destroyed worker is whichever of them is gone.
-  const started = new Set<number>();
-  pool.on('workerCreate', (worker: { id: number }) => started.add(worker.id));
-  pool.on('workerDestroy', () => {
-    const live = new Set(pool.threads.map((t) => t.threadId));
-    for (const id of started) {
-      if (live.has(id)) continue;
-      started.delete(id);
-      releaseHeldBy(bigRows, id);
-    }
-  });
-  // Unhandled, piscina's 'error' event would end the caller's process.
-  pool.on('error', (err: Error) => {
-    threads.failure ??= err;
-    threads.onFailure?.(err);
-  });
-  return threads;
-}
-
-/** Threads started ahead of the pool that will take them (prestartThreads). */
-let prestarted: Threads | undefined;
-
-/**
- * Starts the threads of the next WorkerPool of `jobs` threads now, before
- * its caller has even loaded the code that makes it: a thread takes some
- * 150 ms to boot, and a command line spends about as long loading its
- * modules and listing files before it makes its pool. The first WorkerPool
- * of that size and worker file takes the threads over; discardPrestarted()
- * stops them if none does.
- */
-export function prestartThreads(jobs: number, workerFile = defaultWorkerFile()): void {
-  prestarted ??= startThreads(jobs, workerFile);
-}
-
-/** Stops prestarted threads that no pool took over. */
-export async function discardPrestarted(): Promise<void> {
-  const t = prestarted;
-  prestarted = undefined;
-  await t?.pool.destroy();
-}
-
-/**
  * A pool of worker threads kept for several runs: an archive worked a few
  * projects at a time starts its threads once. The threads start with the
  * first job, or earlier with start(), so a pool that is never given work
  * costs nothing.
  */
 export class WorkerPool {
-  private threadsNow: Threads | undefined;
+  private pool: Piscina | undefined;
+  private readonly bigRows = newBigRowShare();
   /** Why the pool cannot run jobs, once it cannot. */
   private failure: ZotpackError | undefined;
   /**
@@ -150,26 +73,52 @@ export class WorkerPool {
   constructor(private readonly options: Pick<PoolOptions, 'jobs' | 'signal' | 'workerFile'>) {}
 
   private threads(): Piscina {
-    if (this.threadsNow) return this.threadsNow.pool;
+    if (this.pool) return this.pool;
     const { jobs } = this.options;
-    const workerFile = this.options.workerFile ?? defaultWorkerFile();
-    const threads = prestarted?.jobs === jobs && prestarted.workerFile === workerFile ? prestarted : startThreads(jobs, workerFile);
-    if (threads === prestarted) prestarted = undefined;
-    // After an abort, an 'error' is a stray result of a task given up on (its
-    // worker posted it as the abort landed): nothing waits for it. Otherwise
-    // the threads cannot work (a worker that fails as it starts leaves the
-    // queue waiting forever): every run on the pool fails with it.
-    const fail = (err: Error) => {
+    const bigRows = this.bigRows;
+    const pool = new Piscina({
+      filename: this.options.workerFile ?? defaultWorkerFile(),
+      minThreads: jobs,
+      maxThreads: jobs,
+      idleTimeout: 5_000,
+      concurrentTasksPerWorker: 1,
+      // Workers allocate short-lived views and results at a high rate; V8's
+      // default young generation (up to 48 MB a thread) would be most of the
+      // memory budget. 2 MB costs a few more scavenges and no measurable time
+      // (tree of 2 GB, 4 runs each: 1.23-1.25 s at 2 MB, 1.19-1.32 s at 4 MB)
+      // and saves 8 MB on an export of 100,000 files.
+      resourceLimits: { maxYoungGenerationSizeMb: 2 },
+      // One buffer, one worker at a time, for rows bigger than a reader's own
+      // (see big-row-buffer.ts); each reader's own grows inside its thread's
+      // scanner memory, whose size depends on how many threads there are.
+      workerData: { bigRows, scannerBytes: scannerBytesForPool(jobs) } satisfies PoolWorkerData,
+    });
+    // A worker that dies holding the big-row buffer cannot let go of it. Node
+    // reports a thread's id as -1 once it has exited, so the ids are noted as
+    // workers start, and a destroyed worker is whichever of them is gone.
+    const started = new Set<number>();
+    pool.on('workerCreate', (worker: { id: number }) => started.add(worker.id));
+    pool.on('workerDestroy', () => {
+      const live = new Set(pool.threads.map((t) => t.threadId));
+      for (const id of started) {
+        if (live.has(id)) continue;
+        started.delete(id);
+        releaseHeldBy(bigRows, id);
+      }
+    });
+    // Unhandled, piscina's 'error' event would end the caller's process. After
+    // an abort it is a stray result of a task given up on (its worker posted
+    // it as the abort landed): nothing waits for it. Otherwise the threads
+    // cannot work (a worker that fails as it starts leaves the queue waiting
+    // forever): every run on the pool fails with it.
+    pool.on('error', (err: Error) => {
       if (this.options.signal?.aborted || this.failure) return;
       this.failure = new ZotpackError('E_WORKER', `the worker threads failed: ${err.message}`, { cause: err });
       for (const reject of this.inFlight) reject(this.failure);
-    };
-    threads.onFailure = fail;
-    if (threads.failure) fail(threads.failure);
+    });
     // piscina adds one abort listener per queued task: more than Node's default warning threshold of 10.
     if (this.options.signal) setMaxListeners(0, this.options.signal);
-    this.threadsNow = threads;
-    return threads.pool;
+    return (this.pool = pool);
   }
 
   /**
@@ -263,9 +212,9 @@ export class WorkerPool {
 
   /** Stops the threads; the pool can be used again after (it starts new ones). */
   async close(): Promise<void> {
-    const threads = this.threadsNow;
-    this.threadsNow = undefined;
-    await threads?.pool.destroy();
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.destroy();
   }
 }
 

@@ -11,19 +11,16 @@ import { fromFsError } from '../errors.js';
 /**
  * Commands are loaded when used: a command's libraries (the pool, tar,
  * globbing) cost start-up time that `--version` or `describe` should not pay.
- * `pool`: the command runs worker threads on every archive it reads, so
- * they start before its code loads (not export, which starts none for an
- * unchanged archive; not verify, which reads a bundle without them).
  */
-const COMMANDS: Array<{ name: string; summary: string; load: () => Promise<Command>; pool?: true }> = [
-  { name: 'tree', summary: 'draw the branch trees of every project at once', load: async () => (await import('./commands/tree.js')).treeCommand, pool: true },
+const COMMANDS: Array<{ name: string; summary: string; load: () => Promise<Command> }> = [
+  { name: 'tree', summary: 'draw the branch trees of every project at once', load: async () => (await import('./commands/tree.js')).treeCommand },
   { name: 'export', summary: 'export sessions to portable .zotsession files (one, or a whole archive)', load: async () => (await import('./commands/export.js')).exportCommand },
   { name: 'import', summary: 'import .zotsession files or export folders into the zot home', load: async () => (await import('./commands/import.js')).importCommand },
-  { name: 'pack', summary: 'pack sessions into one bundle file, to move them to another machine', load: async () => (await import('./commands/pack.js')).packCommand, pool: true },
+  { name: 'pack', summary: 'pack sessions into one bundle file, to move them to another machine', load: async () => (await import('./commands/pack.js')).packCommand },
   { name: 'unpack', summary: 'unpack a bundle into a zot home, remapping project folders; safe to repeat', load: async () => (await import('./commands/unpack.js')).unpackCommand },
   { name: 'verify', summary: 'check a bundle (or a folder of sessions): hashes, rows, ids, parents', load: async () => (await import('./commands/verify.js')).verifyCommand },
-  { name: 'stats', summary: 'sessions, bytes, rows, messages and cost per project', load: async () => (await import('./commands/stats.js')).statsCommand, pool: true },
-  { name: 'find', summary: 'find a session file by id or id prefix, across all projects', load: async () => (await import('./commands/find.js')).findCommand, pool: true },
+  { name: 'stats', summary: 'sessions, bytes, rows, messages and cost per project', load: async () => (await import('./commands/stats.js')).statsCommand },
+  { name: 'find', summary: 'find a session file by id or id prefix, across all projects', load: async () => (await import('./commands/find.js')).findCommand },
   { name: 'branch', summary: 'start a new session from the first N messages of one', load: async () => (await import('./commands/branch.js')).branchCommand },
   { name: 'describe', summary: "show zot's summary of one session file", load: async () => (await import('./commands/describe.js')).describeCommand },
 ];
@@ -104,16 +101,9 @@ export async function main(args: string[], io: CliIo = defaultIo()): Promise<num
     say(io, `Run 'zotpack --help' for usage.`);
     return EXIT_USAGE;
   }
-  const help = first === 'help' || rest.includes('--help') || rest.includes('-h');
-  let threads: typeof import('../batch/run-pool.js') | undefined;
   try {
-    if (entry.pool && !help && !namesJobs(rest)) {
-      // The threads boot while the command's code loads and lists the files (prestartThreads).
-      threads = await import('../batch/run-pool.js');
-      threads.prestartThreads((await import('../batch/batch-options.js')).defaultJobs());
-    }
     const command = await entry.load();
-    if (help) {
+    if (first === 'help' || rest.includes('--help') || rest.includes('-h')) {
       io.stdout.write(`${command.help}\n`);
       return EXIT_OK;
     }
@@ -122,15 +112,7 @@ export async function main(args: string[], io: CliIo = defaultIo()): Promise<num
     // Loaded only if a bar may be up: a command that draws one has loaded it.
     (await import('./progress.js')).stopProgressBars();
     return reportError(io, err, entry.name);
-  } finally {
-    // Threads the run did not take: it failed first, or found no file.
-    await threads?.discardPrestarted();
   }
-}
-
-/** Whether the arguments set the thread count (-j N, --jobs N, -j in a group of short flags): then the command makes its own threads. */
-function namesJobs(args: readonly string[]): boolean {
-  return args.some((a) => a === '--jobs' || a.startsWith('--jobs=') || /^-[^-]*j/.test(a));
 }
 
 function defaultIo(): CliIo {

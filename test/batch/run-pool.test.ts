@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { archiveTrees } from '../../src/batch/archive-trees.js';
 import { exportArchive } from '../../src/batch/export-archive.js';
 import { readManifest } from '../../src/batch/export-manifest.js';
-import { discardPrestarted, prestartThreads, WorkerPool } from '../../src/batch/run-pool.js';
+import { WorkerPool } from '../../src/batch/run-pool.js';
 import { buildSampleArchive, cleanupTempDirs, makeTempDir, writeSlowSessions } from '../helpers/zot-archive.js';
 import { tempFiles } from '../helpers/fs-snapshot.js';
 
@@ -128,55 +128,6 @@ describe('a pool kept across runs', () => {
       expect(started()).toHaveLength(2);
     } finally {
       delete process.env.ZOTPACK_TEST_START_MARKS;
-      await pool.close();
-    }
-  });
-
-  it('threads prestarted before any pool exists are the ones the first pool of their size runs on', async () => {
-    const sample = buildSampleArchive(makeTempDir(), { bigRowBytes: 1_000 });
-    const marks = join(makeTempDir(), 'starts');
-    const started = (): string[] => (existsSync(marks) ? readFileSync(marks, 'utf8').split('\n').filter(Boolean) : []);
-    const files = sample.good.map((path) => ({ path }));
-    const run = (pool: WorkerPool) => pool.run<unknown>(files.map((_, i) => [i]), (indexes) => ({ op: 'meta', files: indexes.map((i) => files[i]!) }), files.length);
-    process.env.ZOTPACK_TEST_START_MARKS = marks;
-    const pool = new WorkerPool({ jobs: 2, workerFile: startMarkingWorker });
-    try {
-      prestartThreads(2, startMarkingWorker);
-      delete process.env.ZOTPACK_TEST_START_MARKS;
-      while (started().length < 2) await new Promise((r) => setTimeout(r, 20));
-      // A pool of another size does not take them: it starts its own thread.
-      const other = new WorkerPool({ jobs: 1, workerFile: startMarkingWorker });
-      process.env.ZOTPACK_TEST_START_MARKS = marks;
-      expect((await run(other)).every((o) => o.ok)).toBe(true);
-      delete process.env.ZOTPACK_TEST_START_MARKS;
-      await other.close();
-      expect(started()).toHaveLength(3);
-      // The pool of their size runs on them: no thread added.
-      process.env.ZOTPACK_TEST_START_MARKS = marks;
-      expect((await run(pool)).every((o) => o.ok)).toBe(true);
-      expect(started()).toHaveLength(3);
-    } finally {
-      delete process.env.ZOTPACK_TEST_START_MARKS;
-      await pool.close();
-    }
-  });
-
-  it('stops prestarted threads no pool took over', async () => {
-    const threads = () => readdirSync('/proc/self/task').length;
-    const before = threads();
-    prestartThreads(2, startMarkingWorker);
-    while (threads() < before + 2) await new Promise((r) => setTimeout(r, 20));
-    await discardPrestarted();
-    // Threads end a moment after the pool is destroyed; left running, they never do (the test's timeout fails it).
-    while (threads() > before) await new Promise((r) => setTimeout(r, 20));
-    expect(threads()).toBe(before);
-    // Discarded means gone: the next pool starts threads of its own, and runs.
-    const sample = buildSampleArchive(makeTempDir(), { bigRowBytes: 1_000 });
-    const pool = new WorkerPool({ jobs: 2, workerFile: startMarkingWorker });
-    try {
-      const outcomes = await pool.run<unknown>([[0]], () => ({ op: 'meta', files: [{ path: sample.named.plain }] }), 1);
-      expect(outcomes[0]!.ok).toBe(true);
-    } finally {
       await pool.close();
     }
   });
