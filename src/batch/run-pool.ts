@@ -5,8 +5,10 @@
  * A job whose worker dies (a crash, an out-of-memory kill) is not the end of
  * the run: a shared job is split and its files retried one by one; a single
  * file is retried once and, if its worker dies again, fails alone with
- * E_WORKER. An abort stops scheduling, stops the running workers, and marks
- * every unfinished file E_ABORTED.
+ * E_WORKER. Threads that die on every job, whatever the file, fail the run
+ * (E_WORKER) after a few deaths with no job finished between them. An abort
+ * stops scheduling, stops the running workers, and marks every unfinished
+ * file E_ABORTED.
  */
 import { setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
@@ -69,6 +71,13 @@ export class WorkerPool {
    * until it settled, which is never.
    */
   private readonly inFlight = new Set<(err: Error) => void>();
+  /**
+   * Workers that died since a job last finished. A file that kills its
+   * worker does so twice (in its shared job, then alone) while the other
+   * threads finish theirs; threads that die whatever they are given would
+   * otherwise be started again twice for every file of the run.
+   */
+  private deathsInARow = 0;
 
   constructor(private readonly options: Pick<PoolOptions, 'jobs' | 'signal' | 'workerFile'>) {}
 
@@ -163,6 +172,14 @@ export class WorkerPool {
           failed = true;
           throw this.failure;
         }
+        // Some ten files in a row that each killed every thread they met: the threads are what is broken.
+        if (++this.deathsInARow >= 12 + 4 * this.options.jobs) {
+          const reason = err instanceof Error ? err.message : String(err);
+          this.failure = new ZotpackError('E_WORKER', `the worker threads died ${this.deathsInARow} times in a row, with no job finished: ${reason}`, { cause: err });
+          for (const reject of this.inFlight) reject(this.failure);
+          failed = true;
+          throw this.failure;
+        }
         if (indexes.length > 1) {
           // Find the file that killed the worker: run each alone.
           await Promise.all(indexes.map((index) => run([index], false)));
@@ -174,6 +191,7 @@ export class WorkerPool {
         }
         return;
       }
+      this.deathsInARow = 0;
       // Outside the try: a failing consumer is not a dead worker.
       try {
         settle(indexes, result.outcomes);

@@ -13,6 +13,7 @@ afterAll(cleanupTempDirs);
 
 const crashingWorker = join(dirname(fileURLToPath(import.meta.url)), '..', 'helpers', 'crashing-worker.cjs');
 const startMarkingWorker = join(dirname(fileURLToPath(import.meta.url)), '..', 'helpers', 'start-marking-worker.cjs');
+const alwaysCrashingWorker = join(dirname(fileURLToPath(import.meta.url)), '..', 'helpers', 'always-crashing-worker.cjs');
 
 describe('the pool', () => {
   it('fails only the file whose worker dies, in a shared job and alone', async () => {
@@ -107,6 +108,27 @@ describe('a pool kept across runs', () => {
     // Threads end a moment after the pool is destroyed; left running, they never do (the test's timeout fails it).
     while (threads() > before) await new Promise((r) => setTimeout(r, 20));
     expect(threads()).toBe(before);
+  });
+
+  it('threads that die on every job fail the run with E_WORKER after some deaths in a row, not after two for every file', async () => {
+    const sample = buildSampleArchive(makeTempDir(), { bigRowBytes: 1_000 });
+    // 60 sessions: retried alone, twice each, they would start some 120 threads.
+    const dir = dirname(sample.named.plain);
+    for (let k = 0; k < 60; k++) copyFileSync(sample.named.plain, join(dir, `20260301-0000${String(k).padStart(2, '0')}-copy.jsonl`));
+    const marks = join(makeTempDir(), 'starts');
+    process.env.ZOTPACK_TEST_START_MARKS = marks;
+    try {
+      await expect(archiveTrees({ sources: [sample.home], jobs: 2, workerFile: alwaysCrashingWorker })).rejects.toMatchObject({
+        code: 'E_WORKER',
+        message: expect.stringContaining('in a row, with no job finished'),
+      });
+    } finally {
+      delete process.env.ZOTPACK_TEST_START_MARKS;
+    }
+    const starts = readFileSync(marks, 'utf8').split('\n').filter(Boolean).length;
+    // 12 + 4 x 2 deaths, plus the threads started meanwhile for jobs already queued.
+    expect(starts).toBeGreaterThanOrEqual(20);
+    expect(starts).toBeLessThan(60);
   });
 
   it('start() boots every thread before any job, and the jobs then run on them', async () => {
