@@ -172,7 +172,8 @@ export class WorkerPool {
           failed = true;
           throw this.failure;
         }
-        // Some ten files in a row that each killed every thread they met: the threads are what is broken.
+        // As many deaths as some ten poisonous files in a row would cause, and no job finished between
+        // them anywhere: it is the threads that are broken, not the files.
         if (++this.deathsInARow >= 12 + 4 * this.options.jobs) {
           const reason = err instanceof Error ? err.message : String(err);
           this.failure = new ZotpackError('E_WORKER', `the worker threads died ${this.deathsInARow} times in a row, with no job finished: ${reason}`, { cause: err });
