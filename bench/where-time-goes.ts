@@ -45,6 +45,9 @@ const CATEGORIES = [
 ] as const;
 type Category = (typeof CATEGORIES)[number];
 
+/** Every category at 0 s. */
+const zeroes = () => new Map<Category, number>(CATEGORIES.map((c) => [c, 0]));
+
 /** Native bindings that are one system call each (fs): what their samples are is the kernel's work. */
 const READS = new Set(['read']);
 const WRITES = new Set(['writeBuffer', 'writeBuffers', 'writeString']);
@@ -75,7 +78,7 @@ function categorize(p: Profile): Map<Category, number> {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const parentOf = new Map<number, number>();
   for (const n of p.nodes) for (const c of n.children ?? []) parentOf.set(c, n.id);
-  const out = new Map<Category, number>(CATEGORIES.map((c) => [c, 0]));
+  const out = zeroes();
   p.samples.forEach((id, i) => {
     const node = byId.get(id)!;
     const parent = byId.get(parentOf.get(id) ?? -1)?.callFrame;
@@ -103,7 +106,7 @@ function profile(args: string[]): Breakdown {
   if (r.status !== 0) throw new Error(`zotpack ${args.join(' ')} failed (exit ${r.status}): ${r.stderr.slice(-500)}`);
   // CPU.<date>.<time>.<pid>.<thread id>.<n>.cpuprofile: thread 0 is the main thread.
   const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
-  const perWorker = new Map<Category, number>(CATEGORIES.map((c) => [c, 0]));
+  const perWorker = zeroes();
   let workers = 0;
   let coordinatorBusy = 0;
   for (const f of files) {

@@ -389,7 +389,7 @@ async function checkFolder(dir: string, options: ResolvedBatchOptions, limits: S
       const checked = new Array<Checked>(slice.sessions.length);
       // Each description trimmed as it comes: a whole one is a few KB, 16,000 of them most of the memory budget.
       // In an export folder each file is hashed as it is described, in the same read.
-      const job = (s: (typeof slice.sessions)[number]) => (manifest ? { path: s.path, size: s.size, hashBytes: s.size } : { path: s.path, size: s.size });
+      const job = (s: (typeof slice.sessions)[number]) => ({ path: s.path, size: s.size, hashBytes: manifest ? s.size : undefined });
       await runOpOn({ ...run, onProgress }, 'describe', slice.sessions, job, { for: 'stats' }, (indexes, outcomes) => {
         indexes.forEach((i, k) => {
           const o = outcomes[k]!;
