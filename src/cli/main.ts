@@ -72,6 +72,25 @@ function commonFirst(argv: readonly string[]): string[] {
   return [argv[i]!, ...lead, ...argv.slice(i + 1)];
 }
 
+/**
+ * Whether a command's arguments ask for its help: `--help`, or `-h` alone or
+ * in a cluster of short flags (`-qh`), before `--`. A cluster's letters after
+ * one that takes a value are that value (`-oh` is `--out h`), so the walk
+ * stops at any letter other than the two boolean ones.
+ */
+function asksForHelp(args: readonly string[]): boolean {
+  for (const a of args) {
+    if (a === '--') return false;
+    if (a === '--help') return true;
+    if (!/^-[A-Za-z]+$/.test(a)) continue;
+    for (const letter of a.slice(1)) {
+      if (letter === 'h') return true;
+      if (letter !== 'q') break;
+    }
+  }
+  return false;
+}
+
 export async function main(args: string[], io: CliIo = defaultIo()): Promise<number> {
   const argv = commonFirst(args);
   const [first, ...rest] = argv;
@@ -103,7 +122,7 @@ export async function main(args: string[], io: CliIo = defaultIo()): Promise<num
   }
   try {
     const command = await entry.load();
-    if (first === 'help' || rest.includes('--help') || rest.includes('-h')) {
+    if (first === 'help' || asksForHelp(rest)) {
       io.stdout.write(`${command.help}\n`);
       return EXIT_OK;
     }

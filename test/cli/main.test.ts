@@ -67,6 +67,21 @@ describe('zotpack (the built binary)', () => {
     expect(b.stdout).toBe(a.stdout);
   });
 
+  test('-h in a cluster of short flags is help too (-qh); a letter after one that takes a value is its value, and -h after -- is an argument', () => {
+    const help = zotpack(['tree', '--help'], { cwd }).stdout;
+    const r = zotpack(['tree', '-qh'], { cwd, home: makeTempDir() });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(help);
+    // -jh: --jobs h, refused as a number; not help.
+    const j = zotpack(['tree', '-jh'], { cwd, home: makeTempDir() });
+    expect(j.status).toBe(2);
+    expect(j.stderr).toContain("--jobs takes a whole number, got 'h'");
+    const d = zotpack(['describe', '--', '-h'], { cwd });
+    expect(d.status).toBe(1);
+    expect(d.stdout).toBe('');
+    expect(d.stderr).toContain('-h');
+  });
+
   test.each(COMMANDS)('%s with an unknown flag: exit 2, the flag named on stderr, nothing on stdout', (c) => {
     const r = zotpack([c, 'x', '--no-such-flag'], { cwd, home: makeTempDir() });
     expect(r.status).toBe(2);

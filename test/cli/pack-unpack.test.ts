@@ -212,8 +212,10 @@ describe('an unpack killed with SIGKILL', () => {
     // Rounds: from the first machine's state, kill the unpack and run it
     // again until a run gets to its end; then the home must be a clean run's.
     // Under load a run often ends before its kill (9 kills in 12 rounds once,
-    // beside another suite), so rounds go on until 20 kills, up to 40.
-    for (let round = 0; kills < 20 && round < 40; round++) {
+    // beside another suite), so rounds go on until 10 kills, up to 30. (20
+    // kills took 37 s of the suite's 5 minutes; half of the kills land
+    // mid-write either way, since every other one waits for a temp file.)
+    for (let round = 0; kills < 10 && round < 30; round++) {
       const home = join(makeTempDir(), `round-${round}`);
       cpSync(start, home, { recursive: true });
       for (let attempt = 0; ; attempt++) {
@@ -260,7 +262,7 @@ describe('an unpack killed with SIGKILL', () => {
       expect(listTree(home)).toEqual(listTree(clean));
       expect(tempFiles(home)).toEqual([]);
     }
-    expect(kills).toBeGreaterThanOrEqual(20);
+    expect(kills).toBeGreaterThanOrEqual(10);
     expect(midWrite).toBeGreaterThanOrEqual(3);
   }, 120_000);
 
