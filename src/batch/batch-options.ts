@@ -29,6 +29,13 @@ export interface BatchOptions {
   onProgress?: (progress: Progress) => void;
   /** The worker module (tests and embedders); default the compiled session worker. */
   workerFile?: string;
+  /**
+   * Whether a small run (see SMALL_RUN in run-pool.ts) works on the calling
+   * thread instead of starting worker threads, whose boot would be most of
+   * its time. Default true; false always starts the threads. A run with its
+   * own workerFile always starts them.
+   */
+  inlineSmallRuns?: boolean;
 }
 
 export interface ResolvedBatchOptions extends BatchOptions {

@@ -100,7 +100,7 @@ export async function describeProjects(
   const progress = new SliceProgress(options.onProgress, source.filesTotal);
   try {
     // Inside the try: the caller's onProgress may throw, and the threads must stop then.
-    if (source.filesTotal > 0) pool.start();
+    if (source.filesTotal > 0) pool.start(source.filesTotal);
     for await (const slice of source.reported(report)) {
       const onProgress = progress.forRun(slice.sessions, slice.counted - slice.sessions.length);
       const slots = new Array<DescribedSession | undefined>(slice.sessions.length);

@@ -32,7 +32,7 @@ export async function findInArchive(options: BatchOptions, idPrefix: string, lim
   const matches: ArchiveMatch[] = [];
   try {
     const source = new SliceSource(resolved, ANY_SESSION, limits, true);
-    if (source.filesTotal > 0) pool.start();
+    if (source.filesTotal > 0) pool.start(source.filesTotal);
     const progress = new SliceProgress(resolved.onProgress, source.filesTotal);
     for await (const slice of source.reported(report)) {
       const onProgress = progress.forRun(slice.sessions, slice.counted - slice.sessions.length);

@@ -209,7 +209,7 @@ async function hashSessions(
   limits: SliceLimits,
 ): Promise<number> {
   const source = new SliceSource(resolved, '.jsonl', limits, true);
-  if (source.filesTotal > 0) resolved.pool?.start();
+  if (source.filesTotal > 0) resolved.pool?.start(source.filesTotal);
   const progress = new SliceProgress(onProgress, source.filesTotal);
   const waiting: Packed[] = [];
   let files = 0;

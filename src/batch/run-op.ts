@@ -46,6 +46,7 @@ export async function runOpOn<O extends Job['op'], R extends { size: number }>(
   const run: RunOptions = {
     // A caller that takes outcomes as they come does not need them kept.
     retain: onOutcomes === undefined,
+    bytes: progress.bytesTotal,
     onFilesDone: (indexes, outcomes) => {
       onOutcomes?.(indexes, outcomes as Array<Outcome<OpValue[O]>>);
       progress.filesDone += indexes.length;
@@ -55,7 +56,7 @@ export async function runOpOn<O extends Job['op'], R extends { size: number }>(
     },
   };
   if (options.pool) return options.pool.run<OpValue[O]>(units, jobOf, files.length, run);
-  return runPool<OpValue[O]>(units, jobOf, files.length, { ...run, jobs: options.jobs, signal: options.signal, workerFile: options.workerFile });
+  return runPool<OpValue[O]>(units, jobOf, files.length, { ...run, jobs: options.jobs, signal: options.signal, workerFile: options.workerFile, inlineSmallRuns: options.inlineSmallRuns });
 }
 
 /** The record without its size, which only the coordinator needs. */

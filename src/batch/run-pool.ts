@@ -1,6 +1,7 @@
 /**
  * Runs jobs on a Piscina pool of worker threads and gives back one outcome
- * per file, in the caller's order.
+ * per file, in the caller's order. A small run (SMALL_RUN) runs the same
+ * worker code on the calling thread instead, and starts no thread.
  *
  * A job whose worker dies (a crash, an out-of-memory kill) is not the end of
  * the run: a shared job is split and its files retried one by one; a single
@@ -12,13 +13,14 @@
  */
 import { setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
-import pLimit from 'p-limit';
+import type { Piscina } from 'piscina';
 import { newBigRowShare, releaseHeldBy } from '../jsonl/big-row-buffer.js';
 import { scannerBytesForPool } from '../jsonl/wasm-scanner.js';
 import { ZotpackError } from '../errors.js';
 import type { Job, JobResult, Outcome, PoolWorkerData } from './protocol.js';
+import { SMALL_RUN, runInline } from './run-inline.js';
 
 export interface PoolOptions {
   /** Worker threads. */
@@ -27,6 +29,8 @@ export interface PoolOptions {
   signal?: AbortSignal;
   /** The worker module; default the compiled workers/session-worker-entry.cjs. */
   workerFile?: string;
+  /** See BatchOptions.inlineSmallRuns. */
+  inlineSmallRuns?: boolean;
   /** Called after each job with the files it finished. */
   onFilesDone?: (indexes: readonly number[], outcomes: Array<Outcome<unknown>>) => void;
   /**
@@ -52,13 +56,23 @@ export interface RunOptions {
   onFilesDone?: (indexes: readonly number[], outcomes: Array<Outcome<unknown>>) => void;
   /** See PoolOptions.retain. */
   retain?: boolean;
+  /** The bytes of the run's files as listed; a run that gives them may be small enough to work inline (SMALL_RUN). */
+  bytes?: number;
+}
+
+/**
+ * piscina, loaded when threads are first started: loading it takes 25-40 ms
+ * of a run's start-up, which a run that works inline need not pay.
+ */
+function piscina(): typeof Piscina {
+  return (createRequire(import.meta.url)('piscina') as typeof import('piscina')).Piscina;
 }
 
 /**
  * A pool of worker threads kept for several runs: an archive worked a few
  * projects at a time starts its threads once. The threads start with the
  * first job, or earlier with start(), so a pool that is never given work
- * costs nothing.
+ * costs nothing, and one given only a small run starts none.
  */
 export class WorkerPool {
   private pool: Piscina | undefined;
@@ -79,13 +93,18 @@ export class WorkerPool {
    */
   private deathsInARow = 0;
 
-  constructor(private readonly options: Pick<PoolOptions, 'jobs' | 'signal' | 'workerFile'>) {}
+  constructor(private readonly options: Pick<PoolOptions, 'jobs' | 'signal' | 'workerFile' | 'inlineSmallRuns'>) {}
+
+  /** Whether a small run may work inline: not with a worker file of the caller's own, which is what the caller wants run. */
+  private mayInline(): boolean {
+    return this.options.inlineSmallRuns !== false && this.options.workerFile === undefined;
+  }
 
   private threads(): Piscina {
     if (this.pool) return this.pool;
     const { jobs } = this.options;
     const bigRows = this.bigRows;
-    const pool = new Piscina({
+    const pool = new (piscina())({
       filename: this.options.workerFile ?? defaultWorkerFile(),
       minThreads: jobs,
       maxThreads: jobs,
@@ -143,11 +162,12 @@ export class WorkerPool {
     const retain = options.retain ?? true;
     // Nothing to do (say, an incremental export of an unchanged archive): no threads to start.
     if (units.length === 0) return [];
-    const pool = this.threads();
+    const inline = !this.pool && this.mayInline() && options.bytes !== undefined && total <= SMALL_RUN.files && options.bytes <= SMALL_RUN.bytes;
+    const pool = inline ? undefined : this.threads();
     const outcomes: Array<Outcome<T> | undefined> = new Array(retain ? total : 0);
     const signal = this.options.signal;
     // Enough queued to keep every thread busy, no more: an abort then has little to drain.
-    const limit = pLimit(this.options.jobs * 2);
+    const limit = pool ? (await import('p-limit')).default(this.options.jobs * 2) : undefined;
     const settle = (indexes: readonly number[], results: Array<Outcome<T>>) => {
       if (retain) indexes.forEach((i, k) => (outcomes[i] = results[k]));
       options.onFilesDone?.(indexes, results);
@@ -165,7 +185,7 @@ export class WorkerPool {
       const job = jobOf(indexes);
       let result: JobResult<T>;
       try {
-        result = await this.runJob<T>(pool, job, signal);
+        result = await this.runJob<T>(pool!, job, signal);
       } catch (err) {
         if (signal?.aborted) return settle(indexes, aborted(indexes.length));
         if (this.failure) {
@@ -202,7 +222,8 @@ export class WorkerPool {
       }
     };
 
-    await Promise.all(units.map((u) => limit(() => run(u, false))));
+    if (limit) await Promise.all(units.map((u) => limit(() => run(u, false))));
+    else await runInline(units, jobOf, settle, aborted, signal);
     if (!retain) return [];
     return Array.from(outcomes, (o) => o ?? { ok: false, error: { code: 'E_ABORTED', message: 'interrupted', path: undefined } });
   }
@@ -223,9 +244,12 @@ export class WorkerPool {
    * Starts the threads now, for a caller that knows work will come: a
    * thread takes some 150 ms to boot (Node's own modules, then the worker's
    * and the scanner's), which then overlaps the listing of the first files
-   * instead of following it.
+   * instead of following it. A caller that says how many files the run
+   * has starts none for a run that may be small (SMALL_RUN): its run
+   * decides, once the files' sizes are known.
    */
-  start(): void {
+  start(filesTotal?: number): void {
+    if (filesTotal !== undefined && filesTotal <= SMALL_RUN.files && this.mayInline()) return;
     if (!this.failure && !this.options.signal?.aborted) this.threads();
   }
 

@@ -65,6 +65,8 @@ export interface UnpackArchiveOptions {
    */
   onSession?: (s: UnpackedSession) => void;
   workerFile?: string;
+  /** See BatchOptions.inlineSmallRuns. */
+  inlineSmallRuns?: boolean;
 }
 
 export interface UnpackArchiveResult {
@@ -109,7 +111,7 @@ export async function unpackArchive(options: UnpackArchiveOptions): Promise<Unpa
 async function unpackUnlocked(options: UnpackArchiveOptions): Promise<UnpackArchiveResult> {
   const given = typeof options.bundle === 'string' ? resolve(options.bundle) : options.bundle;
   const bundle = bundleName(given);
-  const resolved = resolveBatchOptions({ sources: [bundle], jobs: options.jobs, signal: options.signal, workerFile: options.workerFile });
+  const resolved = resolveBatchOptions({ sources: [bundle], jobs: options.jobs, signal: options.signal, workerFile: options.workerFile, inlineSmallRuns: options.inlineSmallRuns });
   const home = resolve(options.home);
   const policy = options.onConflict ?? 'skip';
   if (!POLICIES.includes(policy)) throw new ZotpackError('E_USAGE', `--on-conflict takes skip, copy or fail, got '${String(policy)}'`);

@@ -49,6 +49,8 @@ export interface VerifyArchiveOptions {
   signal?: AbortSignal;
   onProgress?: (progress: Progress) => void;
   workerFile?: string;
+  /** See BatchOptions.inlineSmallRuns. */
+  inlineSmallRuns?: boolean;
 }
 
 export interface VerifiedProject {
@@ -93,7 +95,7 @@ async function verifyGuarded(options: VerifyArchiveOptions, limits: SliceLimits)
   if (typeof options.path !== 'object' || options.path === null) pathOption(options.path, 'path');
   const given = typeof options.path === 'string' ? resolve(options.path) : options.path;
   const path = bundleName(given);
-  const resolved = resolveBatchOptions({ sources: [path], jobs: options.jobs, signal: options.signal, workerFile: options.workerFile, onProgress: options.onProgress });
+  const resolved = resolveBatchOptions({ sources: [path], jobs: options.jobs, signal: options.signal, workerFile: options.workerFile, inlineSmallRuns: options.inlineSmallRuns, onProgress: options.onProgress });
   const isDir = typeof given === 'string' && existsSync(path) && statSync(path).isDirectory();
   const report = new ReportBuilder('verify', 0, { rows: true });
   let manifest: VerifyArchiveResult['manifest'];
@@ -379,7 +381,7 @@ async function checkFolder(dir: string, options: ResolvedBatchOptions, limits: S
   try {
     const run: ResolvedBatchOptions = { ...options, pool, filter: {} };
     const source = new SliceSource(run, manifest ? '.zotsession' : ANY_SESSION, limits);
-    if (source.filesTotal > 0) pool.start();
+    if (source.filesTotal > 0) pool.start(source.filesTotal);
     const progress = new SliceProgress(options.onProgress, source.filesTotal);
     for await (const slice of source.slices()) {
       if (options.signal?.aborted) break;

@@ -6,7 +6,8 @@ import { archiveTrees } from '../../src/batch/archive-trees.js';
 import { exportArchive } from '../../src/batch/export-archive.js';
 import { readManifest } from '../../src/batch/export-manifest.js';
 import { WorkerPool } from '../../src/batch/run-pool.js';
-import { buildSampleArchive, cleanupTempDirs, makeTempDir, writeSlowSessions } from '../helpers/zot-archive.js';
+import { SMALL_RUN } from '../../src/batch/run-inline.js';
+import { buildSampleArchive, cleanupTempDirs, makeTempDir, writeSession, writeSlowSessions } from '../helpers/zot-archive.js';
 import { tempFiles } from '../helpers/fs-snapshot.js';
 
 afterAll(cleanupTempDirs);
@@ -40,6 +41,7 @@ describe('the pool', () => {
       sources: [sample.home],
       out,
       jobs: 1,
+      inlineSmallRuns: false,
       signal: controller.signal,
       onProgress: (p) => {
         if (!aborted && p.filesDone >= 1) {
@@ -77,7 +79,7 @@ describe('the pool and its error events', () => {
       const onProgress = (p: { filesDone: number }) => {
         if (p.filesDone >= 1) queueMicrotask(() => controller.abort());
       };
-      const r = await archiveTrees({ sources: [home], jobs: 2, signal: controller.signal, onProgress });
+      const r = await archiveTrees({ sources: [home], jobs: 2, inlineSmallRuns: false, signal: controller.signal, onProgress });
       expect(r.report.interrupted).toBe(true);
       expect(r.report.errors.filter((e) => e.code === 'E_ABORTED' || e.code === 'E_WORKER')).toEqual([]);
     }
@@ -94,12 +96,13 @@ describe('a pool kept across runs', () => {
     const sample = buildSampleArchive(makeTempDir(), { bigRowBytes: 1_000 });
     const threads = () => readdirSync('/proc/self/task').length;
     // One whole run first, so that threads Node starts once (libuv's) are there before counting.
-    await archiveTrees({ sources: [sample.home], jobs: 2 });
+    await archiveTrees({ sources: [sample.home], jobs: 2, inlineSmallRuns: false });
     const before = threads();
     for (let k = 0; k < 3; k++) {
       const failing = archiveTrees({
         sources: [sample.home],
         jobs: 4,
+        inlineSmallRuns: false,
         onProgress: () => {
           throw new Error('the consumer failed');
         },
@@ -158,7 +161,7 @@ describe('a pool kept across runs', () => {
   it('starts no more jobs of a run once its consumer has failed it', async () => {
     const sample = buildSampleArchive(makeTempDir(), { bigRowBytes: 1_000 });
     const files = sample.good.map((path) => ({ path }));
-    const pool = new WorkerPool({ jobs: 1 });
+    const pool = new WorkerPool({ jobs: 1, inlineSmallRuns: false });
     let calls = 0;
     try {
       const run = pool.run(
@@ -182,5 +185,58 @@ describe('a pool kept across runs', () => {
     expect(files.length).toBeGreaterThan(6);
     // The first job, and at most the two queued beside it (two per thread).
     expect(calls).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('a small run works on the calling thread', () => {
+  // Linux: this process's threads. libuv's own start with its first file-system job, so a run comes first.
+  const threads = () => readdirSync('/proc/self/task').length;
+  /** The most threads this process had while files were being done. */
+  const peakThreads = () => {
+    let peak = 0;
+    return { onProgress: () => void (peak = Math.max(peak, threads())), peak: () => peak };
+  };
+  const sample = buildSampleArchive(makeTempDir(), { bigRowBytes: 100_000 });
+
+  it('starts no thread, and gives what threads give: trees, summaries, warnings and errors alike', async () => {
+    await archiveTrees({ sources: [sample.home] });
+    const before = threads();
+    const inline = peakThreads();
+    const a = await archiveTrees({ sources: [sample.home], jobs: 2, onProgress: inline.onProgress });
+    expect(inline.peak()).toBe(before);
+    const threaded = peakThreads();
+    const b = await archiveTrees({ sources: [sample.home], jobs: 2, inlineSmallRuns: false, onProgress: threaded.onProgress });
+    expect(threaded.peak()).toBeGreaterThanOrEqual(before + 1);
+    expect(b.report.errors.length + b.report.warnings.length).toBeGreaterThan(0); // the sample's damaged files
+    // All but the timings.
+    const { elapsedMs: _ea, mbPerSec: _sa, ...reportA } = a.report;
+    const { elapsedMs: _eb, mbPerSec: _sb, ...reportB } = b.report;
+    expect(reportA).toEqual(reportB);
+    expect(a.projects).toEqual(b.projects);
+  });
+
+  it('an export made inline is the export threads make, byte for byte', async () => {
+    const inlineOut = makeTempDir();
+    const threadedOut = makeTempDir();
+    const a = await exportArchive({ sources: [sample.home], out: inlineOut, jobs: 2 });
+    const b = await exportArchive({ sources: [sample.home], out: threadedOut, jobs: 2, inlineSmallRuns: false });
+    expect(a.report.errors).toEqual(b.report.errors);
+    const ma = readManifest(inlineOut)!.sessions;
+    const mb = readManifest(threadedOut)!.sessions;
+    expect(ma.length).toBeGreaterThan(3);
+    expect(ma).toEqual(mb);
+    for (const e of ma) expect(readFileSync(join(inlineOut, e.output)).equals(readFileSync(join(threadedOut, e.output))), e.output).toBe(true);
+  });
+
+  it('a run past the limit starts the threads', async () => {
+    const home = makeTempDir();
+    for (let k = 0; k <= SMALL_RUN.files; k++) writeSession(home, { cwd: `/many/p${k % 3}`, rows: [{ user: `session ${k}` }] });
+    await archiveTrees({ sources: [sample.home] });
+    const before = threads();
+    const run = peakThreads();
+    const r = await archiveTrees({ sources: [home], jobs: 2, onProgress: run.onProgress });
+    expect(r.report.errors).toEqual([]);
+    expect(r.projects.reduce((n, p) => n + p.sessions, 0)).toBe(SMALL_RUN.files + 1);
+    expect(run.peak()).toBeGreaterThanOrEqual(before + 1);
   });
 });
