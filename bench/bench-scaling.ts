@@ -104,7 +104,7 @@ export async function benchScaling(o: BenchOptions): Promise<BenchResult> {
   for (const x of [l.treeOne, l.expOne]) {
     x.mbPerS = null;
     x.filesPerS = null;
-    x.notes.push('fixed cost: start-up, pool, shut-down');
+    x.notes.push('fixed cost: start-up and shut-down (a run this small starts no thread)');
   }
   return {
     name: 'scaling',
