@@ -30,10 +30,20 @@ export const FIRST_TEXT_CHARS = 100;
 
 const NO_COUNTS: Record<string, number> = {};
 
+/**
+ * The first `n` characters as a string of their own. A slice would keep the
+ * whole text (a pasted log of megabytes) alive as long as the tree holds the
+ * slice: when this code runs on the calling thread (a small run), nothing
+ * copies it on the way, as sending it from a thread does.
+ */
+function head(s: string, n: number): string {
+  return s.length <= n ? s : (JSON.parse(JSON.stringify(s.slice(0, n))) as string);
+}
+
 function leanDescription(d: SessionDescription, purpose: 'tree' | 'stats'): SessionDescription {
   if (purpose === 'stats') d.summary.firstUserText = '';
   else {
-    d.summary.firstUserText = d.summary.firstUserText.slice(0, FIRST_TEXT_CHARS);
+    d.summary.firstUserText = head(d.summary.firstUserText, FIRST_TEXT_CHARS);
     d.counts.byType = NO_COUNTS;
   }
   return d;

@@ -30,7 +30,7 @@ export interface BatchOptions {
   /** The worker module (tests and embedders); default the compiled session worker. */
   workerFile?: string;
   /**
-   * Whether a small run (see SMALL_RUN in run-pool.ts) works on the calling
+   * Whether a small run (see SMALL_RUN in run-inline.ts) works on the calling
    * thread instead of starting worker threads, whose boot would be most of
    * its time. Default true; false always starts the threads. A run with its
    * own workerFile always starts them.

@@ -41,12 +41,16 @@ export async function runOpOn<O extends Job['op'], R extends { size: number }>(
   ).map((group) => group.map((g) => g.index));
   const jobOf = (indexes: readonly number[]) => ({ op, ...settings, files: indexes.map((i) => fileOf(files[i]!)) }) as Job;
   const progress = { filesDone: 0, filesTotal: files.length, bytesDone: 0, bytesTotal: 0, errors: 0 };
-  for (const f of files) progress.bytesTotal += f.size;
+  let largest = 0;
+  for (const f of files) {
+    progress.bytesTotal += f.size;
+    largest = Math.max(largest, f.size);
+  }
   options.onProgress?.({ ...progress });
   const run: RunOptions = {
     // A caller that takes outcomes as they come does not need them kept.
     retain: onOutcomes === undefined,
-    bytes: progress.bytesTotal,
+    sizes: { bytes: progress.bytesTotal, largest },
     onFilesDone: (indexes, outcomes) => {
       onOutcomes?.(indexes, outcomes as Array<Outcome<OpValue[O]>>);
       progress.filesDone += indexes.length;

@@ -20,7 +20,7 @@ import { newBigRowShare, releaseHeldBy } from '../jsonl/big-row-buffer.js';
 import { scannerBytesForPool } from '../jsonl/wasm-scanner.js';
 import { ZotpackError } from '../errors.js';
 import type { Job, JobResult, Outcome, PoolWorkerData } from './protocol.js';
-import { SMALL_RUN, runInline } from './run-inline.js';
+import { SMALL_RUN, isSmallRun, runInline } from './run-inline.js';
 
 export interface PoolOptions {
   /** Worker threads. */
@@ -56,8 +56,8 @@ export interface RunOptions {
   onFilesDone?: (indexes: readonly number[], outcomes: Array<Outcome<unknown>>) => void;
   /** See PoolOptions.retain. */
   retain?: boolean;
-  /** The bytes of the run's files as listed; a run that gives them may be small enough to work inline (SMALL_RUN). */
-  bytes?: number;
+  /** The sizes of the run's files as listed; a run that gives them may be small enough to work inline (SMALL_RUN). */
+  sizes?: { bytes: number; largest: number };
 }
 
 /**
@@ -162,7 +162,8 @@ export class WorkerPool {
     const retain = options.retain ?? true;
     // Nothing to do (say, an incremental export of an unchanged archive): no threads to start.
     if (units.length === 0) return [];
-    const inline = !this.pool && this.mayInline() && options.bytes !== undefined && total <= SMALL_RUN.files && options.bytes <= SMALL_RUN.bytes;
+    const { sizes } = options;
+    const inline = !this.pool && this.mayInline() && sizes !== undefined && isSmallRun(total, sizes.bytes, sizes.largest);
     const pool = inline ? undefined : this.threads();
     const outcomes: Array<Outcome<T> | undefined> = new Array(retain ? total : 0);
     const signal = this.options.signal;

@@ -1,5 +1,7 @@
 import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { archiveTrees } from '../../src/batch/archive-trees.js';
@@ -226,6 +228,37 @@ describe('a small run works on the calling thread', () => {
     expect(ma.length).toBeGreaterThan(3);
     expect(ma).toEqual(mb);
     for (const e of ma) expect(readFileSync(join(inlineOut, e.output)).equals(readFileSync(join(threadedOut, e.output))), e.output).toBe(true);
+  });
+
+  it("keeps 100 characters of each first prompt, not the prompt: a tree's memory does not hold megabytes of pasted text", async () => {
+    // setFlagsFromString('--expose-gc') and a fresh context's gc: the test's own heap, measured after a full collection.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const home = makeTempDir();
+    // 16 prompts of 1,000,000 characters (2 MB each as V8 holds them): 32 MB of files, so the run is inline.
+    for (let k = 0; k < 16; k++) writeSession(home, { cwd: '/prompts', rows: [{ user: `${k} ${'é'.repeat(1_000_000)}` }, { assistant: 'ok' }] });
+    const used = () => {
+      gc();
+      const m = process.memoryUsage();
+      return m.heapUsed + m.external;
+    };
+    const before = used();
+    const r = await archiveTrees({ sources: [home] });
+    const held = used() - before;
+    expect(r.projects[0]!.roots.map((n) => n.summary.firstUserText.length)).toEqual(Array(16).fill(100));
+    // The prompts whole would be 32 MB; their first 100 characters are a few kB.
+    expect(held).toBeLessThan(8 << 20);
+  });
+
+  it('a run with a file past the limit starts the threads', async () => {
+    const home = makeTempDir();
+    writeSession(home, { cwd: '/big', rows: [{ user: 'go' }, { toolResult: { callId: 'c', text: 'y'.repeat(SMALL_RUN.fileBytes + 1) } }] });
+    await archiveTrees({ sources: [sample.home] });
+    const before = threads();
+    const run = peakThreads();
+    const r = await archiveTrees({ sources: [home], jobs: 2, onProgress: run.onProgress });
+    expect(r.report.errors).toEqual([]);
+    expect(run.peak()).toBeGreaterThanOrEqual(before + 1);
   });
 
   it('a run past the limit starts the threads', async () => {
