@@ -13,10 +13,11 @@ import type { Job, JobResult, Outcome } from './protocol.js';
  * ms to load; the calling thread reads and checks rows at about 1 GB/s, and a
  * small file costs it some 50 µs. Measured on 2 cores, inline against two
  * threads (library calls, 5 runs each): tree of 1,000 sessions of 4 KB
- * 363-401 ms against 608-634, of 38 MB in 15 sessions 379-390 against
- * 548-576, of 3,000 sessions of 4 KB 535-543 against 703-747; export of the
- * 1,000 727-819 against 866-1,026. Where more cores make threads pay
- * sooner, this much work still takes less than a thread's boot.
+ * 363-401 ms against 608-634, export of them 727-819 against 866-1,026;
+ * and past the limit, tree of 3,000 sessions of 4 KB 535-543 against
+ * 703-747, of 38 MB with a 32 MB session 379-390 against 548-576. Where
+ * more cores make threads pay sooner, this much work still takes less than
+ * a thread's boot.
  *
  * `fileBytes` bounds what the calling thread keeps after the run (its
  * scanner memory grows to the largest row it reads, and stays: a library
