@@ -61,12 +61,13 @@ function commonFirst(argv: readonly string[]): string[] {
   let i = 0;
   for (; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--json' || a === '-q' || a === '--quiet' || a.startsWith('--home=')) lead.push(a);
+    // -q, or -q with -h in one cluster (`-qh`: quiet, and help).
+    if (a === '--json' || /^-(?=h*q)[qh]+$/.test(a) || a === '--quiet' || a.startsWith('--home=')) lead.push(a);
     else if (a === '--home') lead.push(a, argv[++i] ?? ''); // '' (no value): the command's parser says so
     else break;
   }
-  // Only these flags: no command (the overview); `help CMD` takes no flags.
-  if (lead.length > 0 && i === argv.length) return [];
+  // Only these flags: no command (the overview, or with -h in a cluster the help); `help CMD` takes no flags.
+  if (lead.length > 0 && i === argv.length) return asksForHelp(lead) ? ['--help'] : [];
   if (lead.length === 0) return [...argv];
   if (argv[i] === 'help') return argv.slice(i);
   return [argv[i]!, ...lead, ...argv.slice(i + 1)];

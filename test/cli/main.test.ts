@@ -146,6 +146,13 @@ describe('zotpack (the built binary)', () => {
     expect(none.stderr).toContain('Usage: zotpack <command>');
   });
 
+  test('-qh before the command is its help, and alone the help of every command', () => {
+    const tree = zotpack(['-qh', 'tree'], { cwd, home: makeTempDir() });
+    expect([tree.status, tree.stdout]).toEqual([0, zotpack(['tree', '--help'], { cwd }).stdout]);
+    const all = zotpack(['-hq'], { cwd });
+    expect([all.status, all.stdout]).toEqual([0, zotpack(['--help'], { cwd }).stdout]);
+  });
+
   test('--home, --json and -q may come before the command', () => {
     const r = zotpack(['--home', FIXTURE_HOME, '--json', 'stats'], { cwd, home: makeTempDir() });
     expect(r.status).toBe(0);
