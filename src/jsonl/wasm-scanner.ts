@@ -39,6 +39,9 @@ const TOO_MANY = FAIL - 2;
 interface Scanner {
   memory: WasmMemory;
   scanRow: (ptr: number, len: number) => number;
+  streamBegin: () => void;
+  streamFeed: (ptr: number, len: number) => number;
+  streamEnd: () => number;
   members: Uint32Array;
   /** Start of the free region and the stack of live allocations in it. */
   heapBase: number;
@@ -80,6 +83,9 @@ function load(): Scanner | null {
     const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
     const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as {
       scan_row: (ptr: number, len: number) => number;
+      stream_begin: () => void;
+      stream_feed: (ptr: number, len: number) => number;
+      stream_end: () => number;
       members_ptr: () => number;
       __heap_base: { value: number };
     };
@@ -87,6 +93,9 @@ function load(): Scanner | null {
     return {
       memory,
       scanRow: exports.scan_row,
+      streamBegin: exports.stream_begin,
+      streamFeed: exports.stream_feed,
+      streamEnd: exports.stream_end,
       members: new Uint32Array(memory.buffer, exports.members_ptr(), 256 * 4),
       heapBase,
       top: heapBase,
@@ -161,7 +170,11 @@ export function wasmBuffer(size: number): WasmRegion | undefined {
 export function scanRowInPlace(row: Buffer): ScannedObject | 'invalid' | 'not-object' | undefined {
   const s = scanner;
   if (!s || row.buffer !== s.memory.buffer) return undefined;
-  const r = s.scanRow(row.byteOffset, row.length) >>> 0;
+  return scanned(s, s.scanRow(row.byteOffset, row.length), row.length);
+}
+
+function scanned(s: Scanner, result: number, length: number): ScannedObject | 'invalid' | 'not-object' | undefined {
+  const r = result >>> 0;
   if (r === FAIL) return 'invalid';
   if (r === NOT_OBJECT) return 'not-object';
   if (r === TOO_MANY) return undefined;
@@ -170,5 +183,37 @@ export function scanRowInPlace(row: Buffer): ScannedObject | 'invalid' | 'not-ob
   for (let k = 0; k < r; k++) {
     members[k] = { keyStart: m[4 * k]!, keyEnd: m[4 * k + 1]!, valueStart: m[4 * k + 2]!, valueEnd: m[4 * k + 3]! };
   }
-  return { members, end: row.length };
+  return { members, end: length };
+}
+
+/**
+ * One row scanned a piece at a time as it is read (row-scan.c, stream_*):
+ * what `scanRowInPlace` says of the whole row, without the row ever being
+ * whole in memory. Member spans are offsets from the row's first byte.
+ */
+export interface RowStream {
+  /** Feeds the row's next bytes, which must lie in the scanner's memory. */
+  feed(piece: Buffer): void;
+  /** The row has ended: undefined for an object of more than 256 members. */
+  end(): ScannedObject | 'invalid' | 'not-object' | undefined;
+}
+
+/**
+ * A scan of one row in pieces, or undefined without the WebAssembly scanner.
+ * One at a time per thread: a stream ends before the next begins (a reader
+ * streams a row between two of its reads, with no caller code in between).
+ */
+export function beginRowStream(): RowStream | undefined {
+  const s = get();
+  if (!s) return undefined;
+  s.streamBegin();
+  let length = 0;
+  return {
+    feed(piece) {
+      if (piece.buffer !== s.memory.buffer) throw new Error('a row stream is fed from the scanner memory only');
+      s.streamFeed(piece.byteOffset, piece.length);
+      length += piece.length;
+    },
+    end: () => scanned(s, s.streamEnd(), length),
+  };
 }

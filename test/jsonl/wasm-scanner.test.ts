@@ -8,7 +8,7 @@ import { isValidJson, skipWs } from '../../src/jsonl/json-scan.js';
 import { scanObject } from '../../src/jsonl/object-members.js';
 import { readRows } from '../../src/jsonl/row-reader.js';
 import { readRowHead } from '../../src/jsonl/row-type.js';
-import { scannerBytesForPool, scannerMemoryBytes, scanRowInPlace, wasmBuffer } from '../../src/jsonl/wasm-scanner.js';
+import { beginRowStream, scannerBytesForPool, scannerMemoryBytes, scanRowInPlace, wasmBuffer } from '../../src/jsonl/wasm-scanner.js';
 import { mutate, randomJson } from '../helpers/random-json.js';
 import { seededRandom } from '../helpers/seeded-random.js';
 import { cleanupTempDirs, makeTempDir } from '../helpers/zot-archive.js';
@@ -152,6 +152,126 @@ describe('the WebAssembly row scanner', () => {
     for (const huge of [2 ** 31, 2 ** 32 - 1]) expect(d.grow(huge)).toBeUndefined();
     d.release();
     for (const huge of [1 << 30, 2 ** 31 + 5, 2 ** 32 - 1]) expect(wasmBuffer(huge)).toBeUndefined();
+  });
+});
+
+/** What a row stream says of `text` fed in pieces cut at `cuts`, each piece copied to the start of one region as a reader's buffer is reused. */
+function streamed(text: Buffer, cuts: number[]) {
+  const region = wasmBuffer(text.length + 16)!;
+  const stream = beginRowStream()!;
+  let at = 0;
+  for (const cut of [...cuts, text.length]) {
+    const shift = cut % 16; // pieces land at every alignment
+    text.copy(region.buf, shift, at, cut);
+    stream.feed(region.buf.subarray(shift, shift + cut - at));
+    at = cut;
+  }
+  region.release();
+  return stream.end();
+}
+
+/** Checks that the stream says of `text`, cut at `cuts`, what the whole-row scanner says. */
+function expectStreamAgrees(text: Buffer, cuts: number[]): void {
+  const { row, release } = inWasm(text);
+  const whole = scanRowInPlace(row);
+  release();
+  expect(streamed(text, cuts), `${text.toString('latin1')} cut at ${cuts.join(',')}`).toEqual(whole);
+}
+
+function randomCuts(r: ReturnType<typeof seededRandom>, length: number): number[] {
+  const cuts: number[] = [];
+  for (let at = 0; ; ) {
+    at += r.chance(0.2) ? r.between(64, 200) : r.between(1, 20);
+    if (at >= length) return cuts;
+    cuts.push(at);
+  }
+}
+
+describe('a row scanned in pieces', () => {
+  it('gives what the whole-row scanner gives, for random rows and their mutations cut at random places', () => {
+    const r = seededRandom(20261126);
+    let checked = 0;
+    for (let n = 0; n < 3000; n++) {
+      const doc = Buffer.from(r.chance(0.7) ? `{"type":"message","x":${randomJson(r, 4)},"y":${randomJson(r, 3)}}` : randomJson(r, 5));
+      for (const text of [doc, mutate(r, doc)]) {
+        expectStreamAgrees(text, randomCuts(r, text.length));
+        checked++;
+      }
+    }
+    expect(checked).toBe(6000);
+  });
+
+  it('gives the same answer for every single cut of escape-dense strings, numbers and literals', () => {
+    const texts = [
+      String.raw`{"a":"x\\\"\u00e9\n\/yz\u12AB","b":-12.5e+3,"c":[true,false,null,0,{"d":"\\"}],"e":{}}`,
+      `{"k":"${'q'.repeat(70)}\\u0041${'w'.repeat(70)}\\\\\\"${'e'.repeat(40)}"}`,
+      `{"k":"${'\\\\'.repeat(40)}\\u12"}`,
+      `{"k":"${'a'.repeat(100)}\\x"}`,
+      `{"k":"${'a'.repeat(100)}\x01"}`,
+      '{"n":01}',
+      '{"n":1.}',
+      '{"n":-}',
+      '{"n":1e}',
+      '{"n":1e+}',
+      '[1,2,3]',
+      '123',
+      '12 3',
+      '"s"',
+      'null',
+      'nul',
+      '{"a":1}}',
+      '{"a":1,}',
+      '{"a" : 1 , "b" : [ ] , "c" : { } }  \r\r',
+      '   ',
+      '{"a":[1,2}',
+    ];
+    let checked = 0;
+    for (const t of texts) {
+      const text = Buffer.from(t, 'latin1');
+      for (let cut = 1; cut < text.length; cut++) {
+        expectStreamAgrees(text, [cut]);
+        checked++;
+      }
+      expectStreamAgrees(text, []);
+    }
+    expect(checked).toBeGreaterThan(600);
+  });
+
+  it('agrees on escape-dense strings cut anywhere, across 64-byte blocks', () => {
+    const r = seededRandom(65);
+    const alphabet = ['\\', '\\', '\\', '"', 'u', 'a', 'F', '0', '9', 'n', 't', '/', 'x', 'g', ' ', '\x01', '\x1f', 'é', '\xff'];
+    for (let n = 0; n < 3000; n++) {
+      const len = r.int(n % 3 === 0 ? 400 : 90);
+      let body = '';
+      for (let k = 0; k < len; k++) body += r.pick(alphabet);
+      if (r.chance(0.6)) body = body.replace(/\\(?=[^"\\/bfnrtu]|$)/g, '\\\\').replace(/"/g, '\\"').replace(/[\x00-\x1f]/g, ' ');
+      const pad = 'p'.repeat(r.int(64));
+      const text = Buffer.concat([Buffer.from(`{"${pad}":"`), Buffer.from(body, 'latin1'), Buffer.from(r.chance(0.8) ? '"}' : '')]);
+      expectStreamAgrees(text, randomCuts(r, text.length));
+    }
+  });
+
+  it('accepts nesting 10,000 deep and rejects 10,001, like the whole-row scanner', () => {
+    for (const depth of [9_999, 10_000]) {
+      const text = Buffer.from(`{"a":${'['.repeat(depth)}${']'.repeat(depth)}}`);
+      expectStreamAgrees(text, [1, 5, 7_000, 10_003]);
+    }
+  });
+
+  it('leaves a row of more than 256 top-level members to the caller, as the whole-row scanner does', () => {
+    const text = Buffer.from(`{${Array.from({ length: 300 }, (_, i) => `"k${i}":${i}`).join(',')}}`);
+    expect(streamed(text, [100, 2_000])).toBeUndefined();
+  });
+
+  it('gives member spans from the row start, for a row many pieces long', () => {
+    const image = 'A'.repeat(3 << 20);
+    const text = Buffer.from(`{"type":"message","id":"x1","message":{"content":[{"type":"image","data":"${image}"}]},"z":7}`);
+    const cuts = Array.from({ length: 47 }, (_, k) => (k + 1) * 65_537);
+    const got = streamed(text, cuts);
+    const { row, release } = inWasm(text);
+    expect(got).toEqual(scanRowInPlace(row));
+    release();
+    expect(typeof got === 'object' && got.members.map((m) => text.toString('latin1', m.keyStart, m.keyEnd))).toEqual(['"type"', '"id"', '"message"', '"z"']);
   });
 });
 

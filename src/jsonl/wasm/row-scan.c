@@ -67,7 +67,7 @@ static inline v128_t lacks(v128_t cls, int bits) {
   return wasm_i8x16_eq(wasm_v128_and(cls, wasm_i8x16_splat(bits)), wasm_i8x16_splat(0));
 }
 
-// Index just past the string whose quote is at i, or FAIL.
+// How strings are scanned (scan_string, and feed_string for a row in pieces):
 //
 // First 16 bytes a step, one compare per byte class and one bitmask, up to
 // the first quote, backslash or control byte: most strings (keys, ids,
@@ -92,22 +92,75 @@ static inline v128_t lacks(v128_t cls, int bits) {
 // The last, partial block is copied into a buffer padded with NUL bytes: a
 // string or escape still open at the row's end then meets a control byte and
 // fails, exactly as a string cut short must.
-static u32 scan_string(const u8 *b, u32 i, u32 n) {
-  i++;
+
+// From i, 16 bytes a step: the index of the first quote, backslash or
+// control byte, or the first i with fewer than 16 bytes left.
+static inline u32 plain_run(const u8 *b, u32 i, u32 n) {
   while (i + 16 <= n) {
     const v128_t v = wasm_v128_load(b + i);
     const u32 m = (u32)wasm_i8x16_bitmask(wasm_v128_or(wasm_v128_or(EQ(v, '"'), EQ(v, '\\')), CTL(v)));
-    if (!m) {
-      i += 16;
-      continue;
-    }
-    i += (u32)__builtin_ctz(m);
+    if (m) return i + (u32)__builtin_ctz(m);
+    i += 16;
+  }
+  return i;
+}
+
+#define BLOCK_ON 0 // the string goes on past the block
+
+// One 64-byte block of a string body at p, with what the last block carried
+// in (*escaped: its first byte is escaped by a backslash ending the last
+// block; *hex: its first bytes must be hex digits, of a \u in the last block)
+// and out. Returns the index in the block just past the closing quote (1 to
+// 64), FAIL, or BLOCK_ON.
+static inline u32 string_block(const u8 *p, u64 *carry_escaped, u64 *carry_hex) {
+  const v128_t v0 = wasm_v128_load(p), v1 = wasm_v128_load(p + 16), v2 = wasm_v128_load(p + 32), v3 = wasm_v128_load(p + 48);
+  const u64 quote = bits4(EQ(v0, '"'), EQ(v1, '"'), EQ(v2, '"'), EQ(v3, '"'));
+  // Raw control bytes are rare inside strings (zot escapes them): test the
+  // block as a whole and make the mask only when one is there.
+  const v128_t ctl0 = CTL(v0), ctl1 = CTL(v1), ctl2 = CTL(v2), ctl3 = CTL(v3);
+  const u64 control =
+      wasm_v128_any_true(wasm_v128_or(wasm_v128_or(ctl0, ctl1), wasm_v128_or(ctl2, ctl3))) ? bits4(ctl0, ctl1, ctl2, ctl3) : 0;
+  u64 backslash = bits4(EQ(v0, '\\'), EQ(v1, '\\'), EQ(v2, '\\'), EQ(v3, '\\'));
+  if (!(backslash | *carry_escaped | *carry_hex)) {
+    // Plain text: only the end and control bytes matter.
+    const u64 before = quote ? (quote & -quote) - 1 : ~0ull;
+    if (control & before) return FAIL;
+    return quote ? (u32)__builtin_ctzll(quote) + 1 : BLOCK_ON;
+  }
+  // Escaped bytes: the byte after each backslash that starts an escape
+  // (the odd ones of a run). From simdjson's find_escaped_branchless.
+  backslash &= ~*carry_escaped;
+  const u64 follows = backslash << 1 | *carry_escaped;
+  const u64 even = 0x5555555555555555ull;
+  const u64 odd_starts = backslash & ~even & ~follows;
+  const u64 sum = odd_starts + backslash;
+  const u64 next_carry = sum < odd_starts; // the run reaches past the block: its next byte is escaped
+  const u64 escaped = (even ^ (sum << 1)) & follows;
+
+  const u64 real_quote = quote & ~escaped;
+  const u64 before = real_quote ? (real_quote & -real_quote) - 1 : ~0ull;
+  const v128_t c0 = classes(v0), c1 = classes(v1), c2 = classes(v2), c3 = classes(v3);
+  const u64 not_esc = bits4(lacks(c0, C_ESC), lacks(c1, C_ESC), lacks(c2, C_ESC), lacks(c3, C_ESC));
+  const u64 u = escaped & bits4(EQ(v0, 'u'), EQ(v1, 'u'), EQ(v2, 'u'), EQ(v3, 'u')) & before;
+  const u64 need_hex = *carry_hex | u << 1 | u << 2 | u << 3 | u << 4;
+  if ((control & before) | (escaped & before & not_esc)) return FAIL;
+  // Hex digits matter only after a \u, which most blocks lack.
+  if (need_hex && (need_hex & bits4(lacks(c0, C_HEX), lacks(c1, C_HEX), lacks(c2, C_HEX), lacks(c3, C_HEX)))) return FAIL;
+  if (real_quote) return (u32)__builtin_ctzll(real_quote) + 1;
+  *carry_escaped = next_carry;
+  *carry_hex = u >> 63 | u >> 62 | u >> 61 | u >> 60;
+  return BLOCK_ON;
+}
+
+// Index just past the string whose quote is at i, or FAIL.
+static u32 scan_string(const u8 *b, u32 i, u32 n) {
+  i = plain_run(b, i + 1, n);
+  if (i + 16 <= n) {
     if (b[i] == '"') return i + 1;
     if (b[i] < 0x20) return FAIL;
-    break; // a backslash: the block loop takes the string from here, with nothing carried in
+    // A backslash: the block loop takes the string from here, with nothing carried in.
   }
-  u64 carry_escaped = 0; // 1: the block's first byte is escaped by a backslash ending the last block
-  u64 carry_hex = 0;     // bytes at the block's start that must be hex digits (a \u from the last block)
+  u64 carry_escaped = 0, carry_hex = 0;
   u8 tail[64];
   for (;;) {
     const u8 *p = b + i;
@@ -117,45 +170,10 @@ static u32 scan_string(const u8 *b, u32 i, u32 n) {
       for (; k < 64; k++) tail[k] = 0;
       p = tail;
     }
-    const v128_t v0 = wasm_v128_load(p), v1 = wasm_v128_load(p + 16), v2 = wasm_v128_load(p + 32), v3 = wasm_v128_load(p + 48);
-    const u64 quote = bits4(EQ(v0, '"'), EQ(v1, '"'), EQ(v2, '"'), EQ(v3, '"'));
-    // Raw control bytes are rare inside strings (zot escapes them): test the
-    // block as a whole and make the mask only when one is there.
-    const v128_t ctl0 = CTL(v0), ctl1 = CTL(v1), ctl2 = CTL(v2), ctl3 = CTL(v3);
-    const u64 control =
-        wasm_v128_any_true(wasm_v128_or(wasm_v128_or(ctl0, ctl1), wasm_v128_or(ctl2, ctl3))) ? bits4(ctl0, ctl1, ctl2, ctl3) : 0;
-    u64 backslash = bits4(EQ(v0, '\\'), EQ(v1, '\\'), EQ(v2, '\\'), EQ(v3, '\\'));
-    if (!(backslash | carry_escaped | carry_hex)) {
-      // Plain text: only the end and control bytes matter.
-      const u64 before = quote ? (quote & -quote) - 1 : ~0ull;
-      if (control & before) return FAIL;
-      if (quote) return i + (u32)__builtin_ctzll(quote) + 1;
-      i += 64;
-      continue;
-    }
-    // Escaped bytes: the byte after each backslash that starts an escape
-    // (the odd ones of a run). From simdjson's find_escaped_branchless.
-    backslash &= ~carry_escaped;
-    const u64 follows = backslash << 1 | carry_escaped;
-    const u64 even = 0x5555555555555555ull;
-    const u64 odd_starts = backslash & ~even & ~follows;
-    const u64 sum = odd_starts + backslash;
-    const u64 next_carry = sum < odd_starts; // the run reaches past the block: its next byte is escaped
-    const u64 escaped = (even ^ (sum << 1)) & follows;
-
-    const u64 real_quote = quote & ~escaped;
-    const u64 before = real_quote ? (real_quote & -real_quote) - 1 : ~0ull;
-    const v128_t c0 = classes(v0), c1 = classes(v1), c2 = classes(v2), c3 = classes(v3);
-    const u64 not_esc = bits4(lacks(c0, C_ESC), lacks(c1, C_ESC), lacks(c2, C_ESC), lacks(c3, C_ESC));
-    const u64 u = escaped & bits4(EQ(v0, 'u'), EQ(v1, 'u'), EQ(v2, 'u'), EQ(v3, 'u')) & before;
-    const u64 need_hex = carry_hex | u << 1 | u << 2 | u << 3 | u << 4;
-    if ((control & before) | (escaped & before & not_esc)) return FAIL;
-    // Hex digits matter only after a \u, which most blocks lack.
-    if (need_hex && (need_hex & bits4(lacks(c0, C_HEX), lacks(c1, C_HEX), lacks(c2, C_HEX), lacks(c3, C_HEX)))) return FAIL;
-    if (real_quote) return i + (u32)__builtin_ctzll(real_quote) + 1;
+    const u32 r = string_block(p, &carry_escaped, &carry_hex);
+    if (r == FAIL) return FAIL;
+    if (r != BLOCK_ON) return i + r;
     if (p == tail) return FAIL; // not reached: the padding is control bytes
-    carry_escaped = next_carry;
-    carry_hex = u >> 63 | u >> 62 | u >> 61 | u >> 60;
     i += 64;
   }
 }
@@ -299,3 +317,264 @@ __attribute__((export_name("scan_row"))) u32 scan_row(const u8 *b, u32 n) {
 }
 
 __attribute__((export_name("members_ptr"))) u32 *members_ptr(void) { return members_out; }
+
+// ---- One row fed in pieces ------------------------------------------------
+//
+// A row bigger than the reader's buffer (an inline image, a long tool output)
+// is scanned a piece at a time as it is read, so the reader never holds it
+// whole: its bytes are scanned while the read has just left them in the
+// cache, in a buffer whose pages are already there. Holding a 50 MB row whole
+// costs some 12,000 first touches of fresh pages and a second trip through
+// memory for every byte. Same language and same answers as scan_row; tests
+// feed rows split at every offset and compare.
+//
+// Outside strings the scan is a state machine a byte at a time (big rows are
+// nearly all string); string bodies take the 16-byte and 64-byte loops of
+// scan_string, with the escape state carried from one piece to the next.
+
+enum { P_VALUE, P_OPEN_OBJECT, P_OPEN_ARRAY, P_KEY, P_COLON, P_AFTER, P_STRING, P_NUMBER, P_LITERAL, P_FAILED };
+enum { N_MINUS, N_ZERO, N_INT, N_DOT, N_FRAC, N_E, N_E_SIGN, N_EXP };
+#define NEED (FAIL - 3)
+
+static struct {
+  u32 state;
+  u32 depth;     // open containers
+  u32 off;       // bytes fed before the current piece
+  u32 started;   // the top-level value has begun
+  u32 top_object;
+  u32 count;     // top-level members
+  u32 ks, ke, vs; // the top-level member in progress
+  u32 in_key;
+  u32 esc;       // the next string byte is escaped
+  u32 hex;       // string bytes still to be hex digits (after \u)
+  u32 num;
+  const char *lit;
+  u32 lit_len, lit_at;
+} st;
+
+static inline int is_hex(u8 c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+// The string body from i, with st.esc and st.hex carried in and out. Returns
+// the index just past the closing quote, FAIL, or NEED (the piece ended first).
+static u32 feed_string(const u8 *b, u32 i, u32 n) {
+  if (!st.esc && !st.hex) {
+    i = plain_run(b, i, n);
+    if (i + 16 <= n) {
+      if (b[i] == '"') return i + 1;
+      if (b[i] < 0x20) return FAIL;
+    }
+  }
+  u64 carry_escaped = st.esc, carry_hex = st.hex ? (1ull << st.hex) - 1 : 0;
+  for (; i + 64 <= n; i += 64) {
+    const u32 r = string_block(b + i, &carry_escaped, &carry_hex);
+    if (r == FAIL) return FAIL;
+    if (r != BLOCK_ON) return i + r;
+  }
+  st.esc = (u32)carry_escaped;
+  st.hex = (u32)__builtin_popcountll(carry_hex);
+  // The last bytes of the piece, one at a time.
+  for (; i < n; i++) {
+    const u8 c = b[i];
+    if (st.hex) {
+      if (!is_hex(c)) return FAIL;
+      st.hex--;
+    } else if (st.esc) {
+      if (c == 'u') st.hex = 4;
+      else if (!(c == '"' || c == '\\' || c == '/' || c == 'b' || c == 'f' || c == 'n' || c == 'r' || c == 't')) return FAIL;
+      st.esc = 0;
+    } else if (c == '"') {
+      return i + 1;
+    } else if (c == '\\') {
+      st.esc = 1;
+    } else if (c < 0x20) {
+      return FAIL;
+    }
+  }
+  return NEED;
+}
+
+// A value ended at absolute offset `end`.
+static void value_done(u32 end) {
+  if (st.depth == 1 && st.top_object) {
+    if (st.count < MAX_MEMBERS) {
+      members_out[st.count * 4] = st.ks;
+      members_out[st.count * 4 + 1] = st.ke;
+      members_out[st.count * 4 + 2] = st.vs;
+      members_out[st.count * 4 + 3] = end;
+    }
+    st.count++;
+  }
+  st.state = P_AFTER;
+}
+
+// The number in progress takes c, or ends before it (returns 0: c is the next token's).
+static int number_takes(u8 c) {
+  const int digit = c >= '0' && c <= '9';
+  switch (st.num) {
+    case N_MINUS: if (!digit) return -1; st.num = c == '0' ? N_ZERO : N_INT; return 1;
+    case N_ZERO: break;
+    case N_INT: if (digit) return 1; break;
+    case N_DOT: if (!digit) return -1; st.num = N_FRAC; return 1;
+    case N_FRAC: if (digit) return 1; if (c == 'e' || c == 'E') { st.num = N_E; return 1; } return 0;
+    case N_E: if (c == '+' || c == '-') { st.num = N_E_SIGN; return 1; } if (!digit) return -1; st.num = N_EXP; return 1;
+    case N_E_SIGN: if (!digit) return -1; st.num = N_EXP; return 1;
+    case N_EXP: return digit ? 1 : 0;
+  }
+  // After the integer part (N_ZERO or N_INT).
+  if (c == '.') { st.num = N_DOT; return 1; }
+  if (c == 'e' || c == 'E') { st.num = N_E; return 1; }
+  return 0;
+}
+
+static int number_complete(void) { return st.num == N_ZERO || st.num == N_INT || st.num == N_FRAC || st.num == N_EXP; }
+
+__attribute__((export_name("stream_begin"))) void stream_begin(void) {
+  st.state = P_VALUE;
+  st.depth = st.off = st.started = st.top_object = st.count = 0;
+  st.esc = st.hex = 0;
+}
+
+// Feeds the next piece of the row. Returns 0, or FAIL once the row cannot be
+// valid (later pieces are then ignored).
+__attribute__((export_name("stream_feed"))) u32 stream_feed(const u8 *b, u32 n) {
+  if (st.state == P_FAILED) return FAIL;
+  u32 i = 0;
+  while (i < n) {
+    const u8 c = b[i];
+    switch (st.state) {
+      case P_STRING: {
+        const u32 r = feed_string(b, i, n);
+        if (r == FAIL) goto fail;
+        if (r == NEED) {
+          i = n;
+          break;
+        }
+        i = r;
+        st.esc = st.hex = 0;
+        if (st.in_key) {
+          if (st.depth == 1 && st.top_object) st.ke = st.off + i;
+          st.state = P_COLON;
+        } else {
+          value_done(st.off + i);
+        }
+        break;
+      }
+      case P_NUMBER: {
+        const int t = number_takes(c);
+        if (t < 0) goto fail;
+        if (t) i++;
+        else value_done(st.off + i);
+        break;
+      }
+      case P_LITERAL:
+        if (c != (u8)st.lit[st.lit_at]) goto fail;
+        i++;
+        if (++st.lit_at == st.lit_len) value_done(st.off + i);
+        break;
+      case P_OPEN_ARRAY:
+        if (is_ws(c)) {
+          i++;
+          break;
+        }
+        if (c == ']') {
+          i++;
+          st.depth--;
+          value_done(st.off + i);
+          break;
+        }
+        st.state = P_VALUE;
+        break; // c starts the first element
+      case P_VALUE:
+        if (is_ws(c)) {
+          i++;
+          break;
+        }
+        if (!st.started) {
+          st.started = 1;
+          st.top_object = c == '{';
+        }
+        if (st.depth == 1 && st.top_object) st.vs = st.off + i;
+        i++;
+        if (c == '"') {
+          st.state = P_STRING;
+          st.in_key = 0;
+        } else if (c == '{' || c == '[') {
+          if (st.depth >= MAX_DEPTH) goto fail;
+          stack[++st.depth] = c;
+          st.state = c == '{' ? P_OPEN_OBJECT : P_OPEN_ARRAY;
+        } else if (c == 't' || c == 'f' || c == 'n') {
+          st.lit = c == 't' ? "true" : c == 'f' ? "false" : "null";
+          st.lit_len = c == 'f' ? 5 : 4;
+          st.lit_at = 1;
+          st.state = P_LITERAL;
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+          st.num = c == '-' ? N_MINUS : c == '0' ? N_ZERO : N_INT;
+          st.state = P_NUMBER;
+        } else {
+          goto fail;
+        }
+        break;
+      case P_OPEN_OBJECT:
+      case P_KEY:
+        if (is_ws(c)) {
+          i++;
+          break;
+        }
+        if (c == '}' && st.state == P_OPEN_OBJECT) {
+          i++;
+          st.depth--;
+          value_done(st.off + i);
+          break;
+        }
+        if (c != '"') goto fail;
+        if (st.depth == 1 && st.top_object) st.ks = st.off + i;
+        i++;
+        st.state = P_STRING;
+        st.in_key = 1;
+        break;
+      case P_COLON:
+        if (is_ws(c)) {
+          i++;
+          break;
+        }
+        if (c != ':') goto fail;
+        i++;
+        st.state = P_VALUE;
+        break;
+      case P_AFTER:
+        if (is_ws(c)) {
+          i++;
+          break;
+        }
+        if (st.depth == 0) goto fail; // something after the row's value
+        if (c == ',') {
+          i++;
+          st.state = stack[st.depth] == '{' ? P_KEY : P_VALUE;
+          break;
+        }
+        if (c != (stack[st.depth] == '{' ? '}' : ']')) goto fail;
+        i++;
+        st.depth--;
+        value_done(st.off + i);
+        break;
+      default:
+        goto fail;
+    }
+  }
+  st.off += n;
+  return 0;
+fail:
+  st.state = P_FAILED;
+  return FAIL;
+}
+
+// The row has ended. Returns what scan_row would have for the whole row.
+__attribute__((export_name("stream_end"))) u32 stream_end(void) {
+  if (st.state == P_NUMBER) {
+    if (!number_complete()) return FAIL;
+    value_done(st.off);
+  }
+  if (st.state != P_AFTER || st.depth != 0) return FAIL;
+  if (!st.top_object) return FAIL - 1;
+  return st.count > MAX_MEMBERS ? FAIL - 2 : st.count;
+}
