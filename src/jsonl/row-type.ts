@@ -28,27 +28,34 @@ const UNDECODABLE: RowHead = { kind: 'undecodable' };
 
 /** Reads a row's head: validity and the `type` Go would decode. */
 export function readRowHead(row: Buffer): RowHead {
-  const start = skipWs(row, 0);
   const inPlace = scanRowInPlace(row);
-  if (inPlace === 'invalid') return INVALID;
-  if (inPlace === 'not-object' || (inPlace === undefined && row[start] !== 0x7b)) {
-    if (inPlace === undefined) {
-      const end = scanValue(row, start);
-      if (end < 0 || skipWs(row, end) !== row.length) return INVALID;
-    }
-    // Go decodes `null` into a struct as a no-op: a row with an empty type.
-    return row[start] === 0x6e ? { kind: 'row', type: '', object: null } : UNDECODABLE;
+  if (inPlace !== undefined) return headOfScan(row, inPlace);
+  const start = skipWs(row, 0);
+  if (row[start] !== 0x7b) {
+    const end = scanValue(row, start);
+    return headOfScan(row, end < 0 || skipWs(row, end) !== row.length ? 'invalid' : 'not-object');
   }
-  const object = inPlace ?? scanObject(row, start);
-  if (object === null || skipWs(row, object.end) !== row.length) return INVALID;
+  const object = scanObject(row, start);
+  return headOfScan(row, object === null || skipWs(row, object.end) !== row.length ? 'invalid' : object);
+}
+
+/**
+ * The head of a row already scanned. `row` may be only the row's start (a
+ * skimmed row) when it holds the first value's first byte, every member's
+ * key, and the value of any member whose key is `type`.
+ */
+export function headOfScan(row: Buffer, scan: ScannedObject | 'invalid' | 'not-object'): RowHead {
+  if (scan === 'invalid') return INVALID;
+  // Go decodes `null` into a struct as a no-op: a row with an empty type.
+  if (scan === 'not-object') return row[skipWs(row, 0)] === 0x6e ? { kind: 'row', type: '', object: null } : UNDECODABLE;
   let type = '';
-  for (const m of object.members) {
+  for (const m of scan.members) {
     if (!keyMatches(row, m, 'type')) continue;
     const c = row[m.valueStart];
     if (c === 0x22) type = decodeString(row, m.valueStart, m.valueEnd);
     else if (c !== 0x6e) return UNDECODABLE; // Go: a type error fails the whole row
   }
-  return { kind: 'row', type, object };
+  return { kind: 'row', type, object: scan };
 }
 
 /**

@@ -194,8 +194,12 @@ function scanned(s: Scanner, result: number, length: number): ScannedObject | 'i
 export interface RowStream {
   /** Feeds the row's next bytes, which must lie in the scanner's memory. */
   feed(piece: Buffer): void;
-  /** The row has ended: undefined for an object of more than 256 members. */
-  end(): ScannedObject | 'invalid' | 'not-object' | undefined;
+  /**
+   * The row has ended, `length` bytes long without its line ending (what
+   * was fed after that is `\r`). Undefined for an object of more than 256
+   * members.
+   */
+  end(length: number): ScannedObject | 'invalid' | 'not-object' | undefined;
 }
 
 /**
@@ -207,13 +211,11 @@ export function beginRowStream(): RowStream | undefined {
   const s = get();
   if (!s) return undefined;
   s.streamBegin();
-  let length = 0;
   return {
     feed(piece) {
       if (piece.buffer !== s.memory.buffer) throw new Error('a row stream is fed from the scanner memory only');
       s.streamFeed(piece.byteOffset, piece.length);
-      length += piece.length;
     },
-    end: () => scanned(s, s.streamEnd(), length),
+    end: (length) => scanned(s, s.streamEnd(), length),
   };
 }

@@ -48,7 +48,8 @@ export function describeSession(path: string, options: DescribeOptions = {}): Se
         hashed += take;
       }
     : undefined;
-  scan.addAll(readRows(path, { chunkSize: options.chunkSize, onRead, listedSize: options.listedSize }));
+  // Big rows are skimmed: a tree or stats needs no more of an image row than its type.
+  scan.addAll(readRows(path, { chunkSize: options.chunkSize, onRead, listedSize: options.listedSize, needsWholeRow: (row) => scan.needsWholeRow(row) }));
   const d = describeScan(scan.finish());
   if (hash && hashed === limit) d.sha256 = hash.digest('hex');
   return d;

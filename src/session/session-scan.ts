@@ -11,7 +11,8 @@ import { ZotpackError, type Warning } from '../errors.js';
 import { GoTypeError, numberField, objectField, stringField } from '../jsonl/go-fields.js';
 import type { Row } from '../jsonl/row-reader.js';
 import type { ScannedObject } from '../jsonl/object-members.js';
-import { readRowHead, type RowHead } from '../jsonl/row-type.js';
+import { headOfScan, readRowHead, type RowHead } from '../jsonl/row-type.js';
+import { keyMatches } from '../jsonl/object-members.js';
 import { compactionMessages, firstNonEmptyText, rowFirstUserText } from '../format/message.js';
 import { readMetaObject, type MetaObject } from '../format/session-meta.js';
 
@@ -49,6 +50,9 @@ export interface RowCounts {
 export const MAX_ROW_WARNINGS = 20;
 
 const BOM = [0xef, 0xbb, 0xbf];
+
+/** Row types whose fields `add` reads (besides message rows, until the first prompt is found). */
+const READS_FIELDS = new Set(['meta', 'compaction', 'rename', 'usage']);
 
 /** gzip's magic bytes, or a tar header's `ustar` mark (at byte 257). */
 function looksLikeBundle(b: Buffer): boolean {
@@ -105,7 +109,8 @@ export class SessionScan {
     const c = this.counts;
     c.rows++;
     c.bytes = row.end;
-    if (b.length > c.largestRow) c.largestRow = b.length;
+    const length = row.skim?.length ?? b.length;
+    if (length > c.largestRow) c.largestRow = length;
     this.lastUnterminated = !row.terminated;
     const first = c.rows === 1;
     // zot's tree, export, import and branch read the meta from line 1 with a
@@ -118,7 +123,7 @@ export class SessionScan {
     if (first && b[0] === BOM[0] && b[1] === BOM[1] && b[2] === BOM[2]) {
       throw new ZotpackError('E_BOM', 'starts with a UTF-8 byte-order mark, which zot cannot read', { path: this.path });
     }
-    const head = readRowHead(b);
+    const head = row.skim ? headOfScan(b, row.skim.scan) : readRowHead(b);
     this.head = head;
     if (head.kind !== 'row') {
       if (first && looksLikeBundle(b)) throw new ZotpackError('E_NOT_META', 'a bundle (gzip or tar), not a session: use `zotpack unpack` for bundles', { path: this.path });
@@ -169,6 +174,26 @@ export class SessionScan {
     }
     if (first) throw this.notMeta(head.type === '' ? 'the first row has no "type"' : `the first row is a "${head.type}" row, not a meta row`);
     return 'keep';
+  }
+
+  /**
+   * For a reader's needsWholeRow: whether `add` needs more of a skimmed row
+   * than its start. It does for the first row (every check of the meta), for
+   * a row whose keys or `type` reach past the start, and for a row whose
+   * fields the summary reads; a big message row after the first prompt was
+   * found needs nothing but its type.
+   */
+  needsWholeRow(row: Row): boolean {
+    const scan = row.skim!.scan;
+    if (this.counts.rows === 0) return true;
+    if (typeof scan !== 'object') return false;
+    const b = row.bytes;
+    for (const m of scan.members) {
+      if (m.keyEnd > b.length || (m.valueEnd > b.length && keyMatches(b, m, 'type'))) return true;
+    }
+    const head = headOfScan(b, scan);
+    if (head.kind !== 'row') return false;
+    return head.type === 'message' ? this.summary.firstUserText === '' || this.firstPrompt === '' : READS_FIELDS.has(head.type);
   }
 
   private notMeta(reason: string): ZotpackError {

@@ -10,6 +10,7 @@ import {
   readFileSync,
   rmSync,
   statfsSync,
+  truncateSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
@@ -18,7 +19,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ZotpackError } from '../../src/errors.js';
-import { DEFAULT_CHUNK_SIZE, readRows, splitRows, type Row } from '../../src/jsonl/row-reader.js';
+import { DEFAULT_CHUNK_SIZE, readRows, splitRows, type Row, type RowSkim } from '../../src/jsonl/row-reader.js';
+import { scanRowInPlace, wasmBuffer } from '../../src/jsonl/wasm-scanner.js';
 import { ALL_FIXTURE_SESSIONS, FX } from '../helpers/zot-fixtures.js';
 import { seededRandom } from '../helpers/seeded-random.js';
 
@@ -83,13 +85,55 @@ function splitAll(content: Buffer): Kept[] {
   return [...splitRows(content)].map(keep);
 }
 
-/** Checks both readers against the reference, the file reader at several read sizes. */
+/** What the whole-row scanner says of `text`. */
+function wholeScan(text: string): RowSkim['scan'] | undefined {
+  const region = wasmBuffer(text.length)!;
+  region.buf.write(text, 'latin1');
+  const got = scanRowInPlace(region.buf.subarray(0, text.length));
+  region.release();
+  return got;
+}
+
+const SKIM_HEAD = 64 << 10;
+
+/**
+ * Reads `path` skimming every row it may, and checks the rows against `want`:
+ * a skimmed row has the row's place, its first 64 KiB, its length and what
+ * the whole-row scanner says of it; any other row is whole. A reader told
+ * that every row is needed whole yields exactly `want`. Returns how many
+ * rows were skimmed.
+ */
+function expectSkimming(path: string, chunkSize: number, want: Kept[]): number {
+  const got: Array<Kept & { skim?: RowSkim }> = [];
+  for (const row of readRows(path, { chunkSize, needsWholeRow: () => false })) got.push({ ...keep(row), ...(row.skim && { skim: row.skim }) });
+  expect(got.map(({ line, start, end, terminated }) => ({ line, start, end, terminated })), `chunkSize ${chunkSize}`).toEqual(
+    want.map(({ line, start, end, terminated }) => ({ line, start, end, terminated })),
+  );
+  let skimmed = 0;
+  got.forEach(({ text, skim }, k) => {
+    const whole = want[k]!.text;
+    if (!skim) return expect(text).toBe(whole);
+    skimmed++;
+    expect(text).toBe(whole.slice(0, SKIM_HEAD));
+    expect(skim.length).toBe(whole.length);
+    expect(skim.scan).toEqual(wholeScan(whole));
+  });
+  const asked: number[] = [];
+  const wholeRows: Kept[] = [];
+  for (const row of readRows(path, { chunkSize, needsWholeRow: (r) => asked.push(r.line) > 0 })) wholeRows.push(keep(row));
+  expect(wholeRows).toEqual(want);
+  expect(asked.length).toBeGreaterThanOrEqual(skimmed);
+  return skimmed;
+}
+
+/** Checks both readers against the reference, the file reader at several read sizes, skimming and not. */
 function expectFraming(content: Buffer, chunkSizes: number[], expected?: Kept[]): void {
   const want = expected ?? reference(content);
   expect(splitAll(content)).toEqual(want);
   const path = fileWith(content);
   for (const chunkSize of chunkSizes) {
     expect(readAll(path, chunkSize), `chunkSize ${chunkSize}`).toEqual(want);
+    expectSkimming(path, chunkSize, want);
   }
 }
 
@@ -198,6 +242,7 @@ describe('rows around the read-buffer size', () => {
         const path = fileWith(content);
         for (const chunkSize of [C - 1, C, C + 1]) {
           expect(readAll(path, chunkSize), `lead ${lead}, after ${JSON.stringify(after)}, chunk ${chunkSize}`).toEqual(want);
+          expectSkimming(path, chunkSize, want);
         }
       }
     }
@@ -234,6 +279,58 @@ describe('rows around the read-buffer size', () => {
       const content = Buffer.from(s);
       expectFraming(content, [r.between(1, 4), r.between(5, 40), r.between(41, 300)]);
     }
+  });
+});
+
+describe('skimming rows bigger than the buffer', () => {
+  it('skims a JSON row of many reads: its start, length, members and validity, and reads on after it', () => {
+    const image = 'A'.repeat(200_000);
+    const rows = [
+      '{"type":"meta","meta":{"id":"m"}}',
+      `{"type":"message","id":"a","message":{"content":[{"type":"image","data":"${image}"}]}}`,
+      '{"type":"message","id":"b"}',
+      `{"type":"message","message":{"content":"${image}\u0001"}}`, // not valid: a raw control byte at the end
+      `[${'1,'.repeat(40_000)}2]`,
+      `{"type":"message","x":"${image}"}\r\r`,
+    ];
+    const content = Buffer.from(rows.join('\n') + '\n{"type":"usage"}', 'latin1');
+    const want = reference(content);
+    const path = fileWith(content);
+    for (const chunkSize of [7, 4096, 65_536, 1 << 20]) {
+      const skimmed = expectSkimming(path, chunkSize, want);
+      expect(skimmed, `chunkSize ${chunkSize}`).toBe(chunkSize === 1 << 20 ? 0 : chunkSize === 7 ? want.length : 4);
+    }
+  });
+
+  it('a skimmed last row without a newline, and one of only \r, are framed as the plain reader frames them', () => {
+    for (const tail of ['{"k":"' + 'v'.repeat(5000) + '"}', '{"k":"' + 'v'.repeat(5000), '\r'.repeat(5000), 'x'.repeat(4096)]) {
+      const content = Buffer.from(`{"a":1}\n${tail}`, 'latin1');
+      const want = reference(content);
+      expectSkimming(fileWith(content), 4096, want);
+    }
+  });
+
+  it('hands every byte to onRead once, in order, while skimming', () => {
+    const content = Buffer.from(`{"a":1}\n{"b":"${'x'.repeat(300_000)}"}\n{"c":3}\n`);
+    const path = fileWith(content);
+    const seen: Buffer[] = [];
+    let rows = 0;
+    for (const _ of readRows(path, { chunkSize: 10_000, needsWholeRow: () => false, onRead: (b) => seen.push(Buffer.from(b)) })) rows++;
+    expect(rows).toBe(3);
+    expect(Buffer.concat(seen).equals(content)).toBe(true);
+  });
+
+  it('a file that shrinks before a skimmed row is read again whole is E_CHANGED, naming the file', () => {
+    const content = Buffer.from(`{"a":1}\n{"b":"${'x'.repeat(50_000)}"}\n`);
+    const path = fileWith(content);
+    let error: unknown;
+    try {
+      for (const _ of readRows(path, { chunkSize: 4096, needsWholeRow: (r) => (truncateSync(path, r.start + 10), true) }));
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ZotpackError);
+    expect(error).toMatchObject({ code: 'E_CHANGED', path });
   });
 });
 

@@ -167,7 +167,7 @@ function streamed(text: Buffer, cuts: number[]) {
     at = cut;
   }
   region.release();
-  return stream.end();
+  return stream.end(text.length);
 }
 
 /** Checks that the stream says of `text`, cut at `cuts`, what the whole-row scanner says. */

@@ -1,7 +1,10 @@
-import { writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { describeSession } from '../../src/session/describe-session.js';
+import { describeScan, describeSession } from '../../src/session/describe-session.js';
+import { readRows } from '../../src/jsonl/row-reader.js';
+import { SessionScan } from '../../src/session/session-scan.js';
 import { FIRST_TEXT_MAX_BYTES } from '../../src/format/message.js';
 import { API_CWD, FX, IDS, WEB_CWD } from '../helpers/zot-fixtures.js';
 import { buildSampleArchive, cleanupTempDirs, makeTempDir, testId, type RowSpec, writeSession } from '../helpers/zot-archive.js';
@@ -266,5 +269,49 @@ describe('a first user text of many MB', () => {
     expect(d.summary.messages).toBe(2);
     const small = writeSession(home, { cwd: '/big', rows: [{ user: 'y'.repeat(1 << 20) }] });
     expect(describeSession(small).summary.firstUserText).toBe('y'.repeat(1 << 20));
+  });
+});
+
+describe('big rows are skimmed, with the same description as reading them whole', () => {
+  const big = 'x'.repeat(300_000);
+  const image = { image: { bytes: 300_000 } } as const;
+  /** A description with every row held whole, as describe worked before it skimmed, and how many rows describe skims. */
+  function reference(path: string, chunkSize: number) {
+    const whole = new SessionScan(path);
+    whole.addAll(readRows(path, { chunkSize }));
+    const scan = new SessionScan(path);
+    let skimmed = 0;
+    scan.addAll(readRows(path, { chunkSize, needsWholeRow: (row) => scan.needsWholeRow(row) || (skimmed++, false) }));
+    expect(describeScan(scan.finish())).toEqual(describeScan(whole.finish()));
+    return { want: describeScan(whole), skimmed };
+  }
+  const cases: Array<[string, RowSpec[], number]> = [
+    ['image rows after the first prompt: skimmed', [{ user: 'first' }, image, { assistant: 'ok' }, image], 2],
+    ['the first prompt in a big row (an image, then text): read whole', [{ raw: msg('user', `[{"type":"image","data":"${big}"},{"type":"text","text":"caption"}]`) }, image], 1],
+    ['a big compaction, rename and usage: read whole', [{ user: 'a' }, { compaction: [{ role: 'user', text: big }] }, { rename: big }, { raw: `{"type":"usage","pad":"${big}","cumulative":{"cost_usd":2.5}}` }], 0],
+    ['a type after a big member, and a second type: read whole', [{ user: 'a' }, { raw: `{"message":{"content":"${big}"},"type":"usage"}` }, { raw: `{"type":"message","message":${mobj('assistant', `"${big}"`)},"type":"rename","title":"T"}` }], 0],
+    ['a big row that is not valid JSON, one not an object, one cut short at the end: skimmed', [{ user: 'a' }, { raw: `{"type":"message","message":"${big}` }, { raw: `[${'1,'.repeat(100_000)}1]` }, { raw: `{"type":"message","message":{"content":"${big}` }], 3],
+    ['no user text anywhere: every big message read whole', [{ assistant: 'a' }, image, image], 0],
+  ];
+  test.each(cases)('%s', (_name, rows, skims) => {
+    const home = makeTempDir();
+    const path = writeSession(home, { cwd: '/d', rows });
+    if (rows.at(-1) && 'raw' in rows.at(-1)! && !(rows.at(-1) as { raw: string }).raw.endsWith('}')) truncateSync(path, statSync(path).size - 1); // no newline after the last row
+    const sha256 = createHash('sha256').update(readFileSync(path)).digest('hex');
+    for (const chunkSize of [4096, 65_536]) {
+      const { want, skimmed } = reference(path, chunkSize);
+      expect(skimmed).toBe(skims);
+      const got = describeSession(path, { chunkSize, hashBytes: statSync(path).size });
+      expect(got).toEqual({ ...want, sha256 });
+    }
+  });
+
+  test('a big first row (a meta with a long title) is read whole', () => {
+    const home = makeTempDir();
+    const path = writeSession(home, { cwd: '/d', title: big, rows: [{ user: 'a' }, image] });
+    const { want, skimmed } = reference(path, 4096);
+    expect(skimmed).toBe(1);
+    expect(want.summary.title).toBe(big);
+    expect(describeSession(path, { chunkSize: 4096 })).toEqual(want);
   });
 });
