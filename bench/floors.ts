@@ -9,7 +9,8 @@
  * Under tree:
  *   read    read every byte
  *   scan    ... and frame rows and run the WebAssembly validator on each
- *           (zot skips rows that are not valid JSON: counts need every byte)
+ *           (zot skips rows that are not valid JSON: counts need every byte),
+ *           a row bigger than the read buffer a read at a time, as tree does
  * Under export (each file written to a new file under --out, as cp -r does):
  *   copy    read and write every byte
  *   hash    ... and sha256 it (the manifest carries every output's sha256)
@@ -105,8 +106,10 @@ function scan(path: string, task: Task): number {
   };
   let bad = 0;
   try {
-    for (const row of readRows(path, { onRefill: writing ? flush : undefined })) {
-      if (typeof scanRowInPlace(row.bytes) !== 'object') {
+    // Export holds each row whole (it writes only valid rows); a tree skims big ones.
+    const options = writing ? { onRefill: flush } : { needsWholeRow: () => false };
+    for (const row of readRows(path, options)) {
+      if (typeof (row.skim?.scan ?? scanRowInPlace(row.bytes)) !== 'object') {
         bad++;
         flush();
         continue;
