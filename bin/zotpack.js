@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The compiled CLI; `npm ci` builds it through the `prepare` script.
+// The compiled CLI, bundled (scripts/bundle.mjs); `npm ci` builds it through
+// the `prepare` script.
 import { setFlagsFromString } from 'node:v8';
 
 // The coordinator keeps a small record per session (100,000 in a big archive)
@@ -10,7 +11,7 @@ import { setFlagsFromString } from 'node:v8';
 // collection, so setting it here, before any work, is enough.
 setFlagsFromString('--heap-growing-percent=30');
 
-const { main } = await import('../dist/src/cli/main.js');
+const { main } = await import('../dist/cli/main.js');
 const code = await main(process.argv.slice(2));
 process.exitCode = code;
 // A run that failed or was stopped has said all it will (stderr and --json

@@ -13,6 +13,10 @@ import type { Job, JobError, JobResult, Outcome, PoolWorkerData } from '../src/b
 import { useBigRowShare } from '../src/jsonl/big-row-buffer.js';
 import { setScannerMemoryBytes } from '../src/jsonl/wasm-scanner.js';
 
+// This thread's scanner memory, for the test of its size: the bundled worker
+// (scripts/bundle.mjs) holds its own copy of the scanner module, which no other module can ask.
+export { scannerMemoryBytes } from '../src/jsonl/wasm-scanner.js';
+
 function attempt<T>(path: string, fn: () => T): Outcome<T> {
   try {
     return { ok: true, value: fn() };

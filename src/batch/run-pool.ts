@@ -14,11 +14,12 @@
 import { setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Piscina } from 'piscina';
 import { newBigRowShare, releaseHeldBy } from '../jsonl/big-row-buffer.js';
 import { scannerBytesForPool } from '../jsonl/wasm-scanner.js';
 import { ZotpackError } from '../errors.js';
+import { packageRoot } from '../package-root.js';
 import type { Job, JobResult, Outcome, PoolWorkerData } from './protocol.js';
 import { SMALL_RUN, isSmallRun, runInline } from './run-inline.js';
 
@@ -41,13 +42,11 @@ export interface PoolOptions {
   retain?: boolean;
 }
 
-/** The compiled worker, both from dist/ (installed) and from src/ (tests run the sources). */
+/** The compiled worker, whether this code runs from dist/ (installed, or bundled) or from src/ (tests run the sources). */
 export function defaultWorkerFile(): string {
-  const candidates = ['../../workers/session-worker-entry.cjs', '../../dist/workers/session-worker-entry.cjs'];
-  for (const c of candidates) {
-    const path = fileURLToPath(new URL(c, import.meta.url));
-    if (existsSync(path)) return path;
-  }
+  const root = packageRoot();
+  const path = root && join(root.dir, 'dist', 'workers', 'session-worker-entry.cjs');
+  if (path && existsSync(path)) return path;
   throw new Error('zotpack: the compiled worker is missing; run `npm run build`');
 }
 

@@ -10,6 +10,7 @@ const runJob = require(join(dist, 'workers', 'session-worker-entry.cjs'));
 
 module.exports = async function sizeJob(job) {
   await runJob(job);
-  const scanner = await import(pathToFileURL(join(dist, 'src', 'jsonl', 'wasm-scanner.js')).href);
+  // The worker as the entry loads it: bundled, with its own copy of the scanner module.
+  const scanner = await import(pathToFileURL(join(dist, 'workers', 'session-worker.bundle.js')).href);
   return { outcomes: job.files.map(() => ({ ok: true, value: scanner.scannerMemoryBytes() })) };
 };
