@@ -155,6 +155,7 @@ function* readInto(fd: number, region: WasmRegion | undefined, chunk: number, pa
   let home: Buffer = region?.buf ?? Buffer.allocUnsafe(chunk);
   let buf = home;
   let big: BigRowBuffer | undefined;
+  let skimmedHead: Buffer | undefined; // the start of the row last skimmed
   let base = 0; // file offset of buf[0]
   let len = 0; // valid bytes in buf
   let pos = 0; // start of the unconsumed row in buf
@@ -192,7 +193,7 @@ function* readInto(fd: number, region: WasmRegion | undefined, chunk: number, pa
         big = undefined;
       } else if (partial === buf.length && needsWholeRow && region && buf === home) {
         // The row fills the buffer: skim it, and go on with the rows after it.
-        const s = skimRow(fd, home, base, path, hooks);
+        const s = skimRow(fd, home, base, path, (skimmedHead ??= Buffer.allocUnsafe(SKIM_HEAD)), hooks);
         line++;
         if (s.length > 0) {
           const row: Row = { bytes: s.head, line, start: base, end: s.end, terminated: s.terminated };
@@ -266,17 +267,14 @@ interface Skimmed {
   after: { base: number; len: number; pos: number; eof: boolean };
 }
 
-// One per thread: a skimmed row's start, valid until the next row is skimmed.
-let headBuffer: Buffer | undefined;
-
 /**
  * Reads on through the row that fills `buf` (from file offset `base`),
  * feeding the row scanner a read at a time, to the row's newline or the
- * file's end. Every read goes to `buf` from its start.
+ * file's end, and copies its first bytes to `head`. Every read goes to
+ * `buf` from its start.
  */
-function skimRow(fd: number, buf: Buffer, base: number, path: string, { onRead, listedSize }: ReaderHooks): Skimmed {
+function skimRow(fd: number, buf: Buffer, base: number, path: string, head: Buffer, { onRead, listedSize }: ReaderHooks): Skimmed {
   const stream = beginRowStream()!;
-  const head = (headBuffer ??= Buffer.allocUnsafe(SKIM_HEAD));
   let fed = 0;
   let carriageReturns = 0; // how many `\r` end what was fed: not part of the row
   const feed = (piece: Buffer) => {
