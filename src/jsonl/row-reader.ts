@@ -59,6 +59,16 @@ export interface RowReaderOptions {
    * row is held whole.
    */
   needsWholeRow?: (skimmed: Row) => boolean;
+  /**
+   * With needsWholeRow: sees each skimmed row go by, before the reader knows
+   * how it ends. `start` as its skim begins, then `bytes` with its bytes in
+   * order, a piece at a time, valid only during the call: together exactly
+   * the `bytes` a whole reading gives (its line ending, and any `\r` before
+   * it, left out). The row is then yielded skimmed or, when needsWholeRow
+   * asks for it, read again whole. A writer that keeps rows writes a big
+   * one so, without ever holding it.
+   */
+  skimTap?: { start(): void; bytes(piece: Buffer): void };
 }
 
 /** What the scan of a skimmed row found (see RowReaderOptions.needsWholeRow). */
@@ -133,7 +143,7 @@ function read(fd: number, buf: Buffer, offset: number, length: number, position:
 }
 
 /** What a reader calls back as it goes (see RowReaderOptions). */
-type ReaderHooks = Pick<RowReaderOptions, 'onRefill' | 'onRead' | 'listedSize' | 'needsWholeRow'>;
+type ReaderHooks = Pick<RowReaderOptions, 'onRefill' | 'onRead' | 'listedSize' | 'needsWholeRow' | 'skimTap'>;
 
 /** Rows of an open file descriptor, from offset 0. */
 export function* readRowsFd(fd: number, chunk: number, path: string, hooks: ReaderHooks = {}): Generator<Row> {
@@ -273,10 +283,12 @@ interface Skimmed {
  * file's end, and copies its first bytes to `head`. Every read goes to
  * `buf` from its start.
  */
-function skimRow(fd: number, buf: Buffer, base: number, path: string, head: Buffer, { onRead, listedSize }: ReaderHooks): Skimmed {
+function skimRow(fd: number, buf: Buffer, base: number, path: string, head: Buffer, { onRead, listedSize, skimTap: tap }: ReaderHooks): Skimmed {
   const stream = beginRowStream()!;
+  tap?.start();
   let fed = 0;
-  let carriageReturns = 0; // how many `\r` end what was fed: not part of the row
+  // How many `\r` end what was fed: not part of the row unless more comes after them (and held back from the tap until then).
+  let carriageReturns = 0;
   const feed = (piece: Buffer) => {
     if (fed < SKIM_HEAD) piece.copy(head, fed, 0, Math.min(piece.length, SKIM_HEAD - fed));
     stream.feed(piece);
@@ -284,7 +296,15 @@ function skimRow(fd: number, buf: Buffer, base: number, path: string, head: Buff
     checkRowSize(fed, base, path);
     let k = piece.length;
     while (k > 0 && piece[k - 1] === CR) k--;
-    carriageReturns = k === 0 ? carriageReturns + piece.length : piece.length - k;
+    if (k === 0) {
+      carriageReturns += piece.length;
+      return;
+    }
+    if (tap) {
+      if (carriageReturns > 0) tap.bytes(Buffer.alloc(carriageReturns, CR));
+      tap.bytes(k === piece.length ? piece : piece.subarray(0, k));
+    }
+    carriageReturns = piece.length - k;
   };
   feed(buf);
   let at = base + buf.length;
@@ -317,17 +337,19 @@ function skimRow(fd: number, buf: Buffer, base: number, path: string, head: Buff
  * big-row buffer. Its bytes were already handed to `onRead`.
  */
 function* readAgain(fd: number, row: Row, length: number, path: string, onRefill: (() => void) | undefined): Generator<Row> {
-  checkRowSize(length, row.start, path);
-  const region = wasmBuffer(length);
-  const big = region ? undefined : takeBigRowBuffer(length);
+  // With its line ending, as any row sits in a reader's buffer: a writer may send a row and its `\n` as one view.
+  const size = row.end - row.start;
+  checkRowSize(size, row.start, path);
+  const region = wasmBuffer(size);
+  const big = region ? undefined : takeBigRowBuffer(size);
   try {
-    const bytes = (region?.buf ?? big!.buf).subarray(0, length);
-    for (let got = 0; got < length; ) {
-      const n = read(fd, bytes, got, length - got, row.start + got, path);
+    const all = (region?.buf ?? big!.buf).subarray(0, size);
+    for (let got = 0; got < size; ) {
+      const n = read(fd, all, got, size - got, row.start + got, path);
       if (n === 0) throw new ZotpackError('E_CHANGED', `the file shrank while it was read (row at byte ${row.start})`, { path });
       got += n;
     }
-    yield { bytes, line: row.line, start: row.start, end: row.end, terminated: row.terminated };
+    yield { bytes: all.subarray(0, length), line: row.line, start: row.start, end: row.end, terminated: row.terminated };
     onRefill?.(); // the row's memory goes back next
   } finally {
     region?.release();

@@ -13,7 +13,7 @@
  */
 import { scanValue, skipWs } from './json-scan.js';
 import { keyMatches, scanObject, type ScannedObject } from './object-members.js';
-import { scanRowInPlace } from './wasm-scanner.js';
+import { inScannerMemory, scanRowInPlace, scanRowThrough } from './wasm-scanner.js';
 
 export type RowHead =
   /** Not valid JSON: zot skips it. */
@@ -26,9 +26,12 @@ export type RowHead =
 const INVALID: RowHead = { kind: 'invalid' };
 const UNDECODABLE: RowHead = { kind: 'undecodable' };
 
+/** Rows outside the scanner's memory from this size on are scanned through it (scanRowThrough); smaller ones in TypeScript. */
+const THROUGH_FROM = 64 << 10;
+
 /** Reads a row's head: validity and the `type` Go would decode. */
 export function readRowHead(row: Buffer): RowHead {
-  const inPlace = scanRowInPlace(row);
+  const inPlace = scanRowInPlace(row) ?? (row.length >= THROUGH_FROM && !inScannerMemory(row) ? scanRowThrough(row) : undefined);
   if (inPlace !== undefined) return headOfScan(row, inPlace);
   const start = skipWs(row, 0);
   if (row[start] !== 0x7b) {

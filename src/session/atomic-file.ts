@@ -11,6 +11,7 @@
 import {
   closeSync,
   fsyncSync,
+  ftruncateSync,
   futimesSync,
   linkSync,
   openSync,
@@ -111,10 +112,12 @@ export class AtomicFile {
     }
   }
 
+  // Every write says where it goes (at bytesWritten), so that cutting the
+  // file back (truncate) needs no seek, which Node.js does not offer.
   write(buf: Uint8Array): void {
     try {
       let off = 0;
-      while (off < buf.length) off += writeSync(this.fd, buf, off);
+      while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off, this.bytesWritten + off);
     } catch (err) {
       throw fromFsError(err, this.target, 'cannot write', true);
     }
@@ -126,9 +129,10 @@ export class AtomicFile {
     let total = 0;
     for (const b of bufs) total += b.length;
     try {
-      let done = writevSync(this.fd, bufs);
+      let done = writevSync(this.fd, bufs, this.bytesWritten);
       // A short writev (full disk, signals) leaves a tail: finish it slice by slice.
       if (done < total) {
+        let at = this.bytesWritten + done;
         for (const b of bufs) {
           if (done >= b.length) {
             done -= b.length;
@@ -137,13 +141,24 @@ export class AtomicFile {
           const rest = b.subarray(done);
           done = 0;
           let off = 0;
-          while (off < rest.length) off += writeSync(this.fd, rest, off);
+          while (off < rest.length) off += writeSync(this.fd, rest, off, rest.length - off, at + off);
+          at += rest.length;
         }
       }
     } catch (err) {
       throw fromFsError(err, this.target, 'cannot write', true);
     }
     this.bytesWritten += total;
+  }
+
+  /** Cuts the file back to its first `length` bytes; writes go on from there. */
+  truncate(length: number): void {
+    try {
+      ftruncateSync(this.fd, length);
+    } catch (err) {
+      throw fromFsError(err, this.target, 'cannot write', true);
+    }
+    this.bytesWritten = length;
   }
 
   /** Makes the file durable and publishes it at the target. */

@@ -112,7 +112,16 @@ export function copySession(source: string, plan: CopyPlan, options: CopyOptions
             sourceBytes += bytes.length;
           }
         : undefined;
-    const rows = readRows(source, { chunkSize: options.chunkSize, onRefill: () => sink?.flush(), onRead, listedSize: options.tailAt });
+    const rows = readRows(source, {
+      chunkSize: options.chunkSize,
+      onRefill: () => sink?.flush(),
+      onRead,
+      listedSize: options.tailAt,
+      // A big row is written as it is read, never held whole, unless the
+      // scan reads its fields; copyRows keeps it or takes it back out.
+      needsWholeRow: (row) => sink === undefined || scan.needsWholeRow(row),
+      skimTap: { start: () => sink?.skimStart(), bytes: (piece) => sink?.skimBytes(piece) },
+    });
     copyRows(rows, scan, renames, () => {
       const dir = plan.dir(scan);
       plan.check?.(scan, dir);
@@ -180,6 +189,12 @@ function copyRows(rows: Iterable<Row>, scan: SessionScan, renames: RenameRow[], 
   let sink: RowSink | undefined;
   for (const row of rows) {
     const verdict = scan.add(row);
+    if (row.skim) {
+      sink!.skimEnd(verdict === 'keep');
+      continue;
+    }
+    // A row skimmed, then read again whole: what was written of it goes.
+    sink?.skimEnd(false);
     if (verdict === 'first-meta') {
       sink = open();
     } else if (verdict === 'keep') {

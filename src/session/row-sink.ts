@@ -22,7 +22,9 @@ const PIECE = 256 << 10;
 export class RowSink {
   private queue: Buffer[] = [];
   private queued = 0;
-  private readonly hash: Hash | undefined;
+  private hash: Hash | undefined;
+  /** Where a skimmed row began (see skimStart), and the hash as it was there. */
+  private skim: { position: number; hash: Hash | undefined } | undefined;
   rows = 0;
   /** Bytes queued or written so far: where the next row starts in the output. */
   position = 0;
@@ -95,6 +97,39 @@ export class RowSink {
     }
     this.queue = [];
     this.queued = 0;
+  }
+
+  /**
+   * A skimmed row (RowReaderOptions.skimTap) begins: its bytes come in
+   * pieces, written as they come (the reader's buffer is reused for the
+   * next piece) before anyone knows whether the row is kept. skimEnd keeps
+   * it or takes it back out of the file and the hash.
+   */
+  skimStart(): void {
+    this.flush();
+    this.skim = { position: this.position, hash: this.hash?.copy() };
+  }
+
+  /** The skimmed row's next bytes. */
+  skimBytes(piece: Buffer): void {
+    this.hash?.update(piece);
+    this.out.write(piece);
+    this.position += piece.length;
+  }
+
+  /** The skimmed row ends: kept (with its newline), or taken back out. Nothing when no row is being skimmed. */
+  skimEnd(keep: boolean): void {
+    const start = this.skim;
+    if (!start) return;
+    this.skim = undefined;
+    if (keep) {
+      this.rows++;
+      this.push(NL);
+      return;
+    }
+    this.out.truncate(start.position);
+    this.position = start.position;
+    this.hash = start.hash;
   }
 
   /** Hex sha256 of everything written, when asked for at construction. */

@@ -310,6 +310,28 @@ describe('skimming rows bigger than the buffer', () => {
     }
   });
 
+  it('shows each skimmed row to skimTap as it goes by: exactly its bytes, without the line ending or the \r before it', () => {
+    const rows = [`{"a":"${'x'.repeat(9000)}"}`, `{"b":"${'y'.repeat(5000)}\r\rz"}\r\r\r`, `${'\r'.repeat(3)}q${'w'.repeat(6000)}`, `{"c":"${'v'.repeat(7000)}"}\r`];
+    const content = Buffer.from(`{"first":1}\n${rows.join('\n')}`, 'latin1');
+    const path = fileWith(content);
+    const want = reference(content);
+    for (const chunkSize of [1, 13, 4096]) {
+      const seen: string[] = [];
+      const got: Kept[] = [];
+      for (const row of readRows(path, {
+        chunkSize,
+        needsWholeRow: (r) => r.line === 3, // the third is read again whole: what the tap saw of it is void
+        skimTap: { start: () => seen.push(''), bytes: (piece) => (seen[seen.length - 1] += piece.toString('latin1')) },
+      })) {
+        got.push(keep(row));
+      }
+      const skimmed = want.filter((w) => w.text.length >= chunkSize || chunkSize === 1).map((w) => w.text);
+      expect(seen, `chunkSize ${chunkSize}`).toEqual(chunkSize === 4096 ? want.slice(1).map((w) => w.text) : skimmed);
+      expect(got.map((k) => k.line)).toEqual(want.map((w) => w.line));
+      expect(got[2]).toEqual(want[2]);
+    }
+  });
+
   it('hands every byte to onRead once, in order, while skimming', () => {
     const content = Buffer.from(`{"a":1}\n{"b":"${'x'.repeat(300_000)}"}\n{"c":3}\n`);
     const path = fileWith(content);

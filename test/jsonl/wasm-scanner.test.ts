@@ -8,7 +8,7 @@ import { isValidJson, skipWs } from '../../src/jsonl/json-scan.js';
 import { scanObject } from '../../src/jsonl/object-members.js';
 import { readRows } from '../../src/jsonl/row-reader.js';
 import { readRowHead } from '../../src/jsonl/row-type.js';
-import { beginRowStream, scannerBytesForPool, scannerMemoryBytes, scanRowInPlace, wasmBuffer } from '../../src/jsonl/wasm-scanner.js';
+import { beginRowStream, scannerBytesForPool, scannerMemoryBytes, scanRowInPlace, scanRowThrough, wasmBuffer } from '../../src/jsonl/wasm-scanner.js';
 import { mutate, randomJson } from '../helpers/random-json.js';
 import { seededRandom } from '../helpers/seeded-random.js';
 import { cleanupTempDirs, makeTempDir } from '../helpers/zot-archive.js';
@@ -274,6 +274,44 @@ describe('a row scanned in pieces', () => {
     expect(typeof got === 'object' && got.members.map((m) => text.toString('latin1', m.keyStart, m.keyEnd))).toEqual(['"type"', '"id"', '"message"', '"z"']);
   });
 });
+
+describe('a row outside the scanner memory, scanned through it', () => {
+  /** A row of about `size` bytes whose strings hold escapes around every 1 MiB piece boundary. */
+  function bigRow(size: number, tail: string): Buffer {
+    const piece = 1 << 20;
+    let body = '';
+    while (body.length < size) body += 'A'.repeat(piece - 7 - (body.length % piece)) + '\\u00e9\\n\\"';
+    return Buffer.from(`{"type":"message","id":"a","message":{"content":[{"type":"image","data":"${body}"}]}${tail}`, 'latin1');
+  }
+
+  it('gives what the TypeScript scanner gives, for rows of several pieces, valid or not', () => {
+    for (const tail of ['}', ',"z":[1,2,{"q":null}]}', '', '}}', ',"n":01}', '} ']) {
+      const row = bigRow(3 << 20, tail);
+      expect(inScannerMemoryOf(row)).toBe(false);
+      const want = reference(row);
+      const got = scanRowThrough(row);
+      if (want === 'invalid' || want === 'not-object') expect(got, tail).toBe(want);
+      else expect((got as { members: unknown }).members, tail).toEqual(want);
+    }
+  });
+
+  it('is what readRowHead uses for a big row outside the scanner memory: the same head as in place', () => {
+    const row = bigRow(2 << 20, ',"type":"usage"}');
+    const { row: inPlace, release } = inWasm(row);
+    const want = readRowHead(inPlace);
+    release();
+    expect(want).toMatchObject({ kind: 'row', type: 'usage' });
+    expect(readRowHead(row)).toEqual(want);
+  });
+});
+
+/** Whether `b` is a view of the scanner memory (a region of it is one). */
+function inScannerMemoryOf(b: Buffer): boolean {
+  const region = wasmBuffer(1)!;
+  const same = region.buf.buffer === b.buffer;
+  region.release();
+  return same;
+}
 
 describe('the scanner memory of a pool', () => {
   it('is 64 MiB a thread for up to two threads, and 128 MiB in all beyond, never under 32 MiB', () => {

@@ -9,6 +9,19 @@ import { cleanupTempDirs, makeTempDir } from '../helpers/zot-archive.js';
 afterAll(cleanupTempDirs);
 
 describe('AtomicFile', () => {
+  test('truncate cuts the file back, and writes go on from there with no gap', () => {
+    const target = join(makeTempDir(), 'cut.jsonl');
+    const f = AtomicFile.create(target, { durable: false });
+    f.write(Buffer.from('keep\n'));
+    f.writev([Buffer.from('drop '), Buffer.from('this\n')]);
+    f.truncate(5);
+    expect(f.bytesWritten).toBe(5);
+    f.writev([Buffer.from('then'), Buffer.from(' this\n')]);
+    f.write(Buffer.from('end\n'));
+    f.commit();
+    expect(readFileSync(target, 'utf8')).toBe('keep\nthen this\nend\n');
+  });
+
   test('writes to a marked temp file beside the target and publishes it whole', () => {
     const dir = makeTempDir();
     const target = join(dir, 'out.jsonl');

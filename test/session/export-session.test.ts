@@ -4,6 +4,7 @@ import { afterAll, afterEach, describe, expect, test, vi } from 'vitest';
 import { fromFsError } from '../../src/errors.js';
 import { AtomicFile } from '../../src/session/atomic-file.js';
 import { exportSession } from '../../src/session/export-session.js';
+import { importSession } from '../../src/session/import-session.js';
 import { describeSession } from '../../src/session/describe-session.js';
 import { listTree, tempFiles } from '../helpers/fs-snapshot.js';
 import { API_CWD, bodyOf, FX, headerOf, IDS, rowsOf } from '../helpers/zot-fixtures.js';
@@ -411,5 +412,49 @@ describe('rename rows a later meta row overrides', () => {
     const rows = readFileSync(r.output, 'utf8').trimEnd().split('\n');
     expect(rows.filter((l) => l.includes('"type":"rename"'))).toEqual(lastRename ? ['{"title":"Three","type":"rename"}'] : []);
     expect(r.rowsKept).toBe(rows.length - 1);
+  });
+});
+
+describe('big rows are written as they are read, never held whole', () => {
+  const T = '2026-01-01T00:00:00Z';
+  const big = (n: number, c = 'x') => c.repeat(n);
+  const rows = [
+    { user: 'the first prompt' },
+    { image: { bytes: 20_000 } },
+    { raw: `{"type":"message","message":{"role":"assistant","content":"${big(9_000)}\\n\\"q\\"","time":"${T}"}}\r\r` },
+    { raw: `{"type":"message","message":"${big(9_000)}` }, // not valid JSON: left out
+    { raw: `[${'1,'.repeat(5_000)}1]` }, // valid, but not a row zot can decode: left out
+    { modelSwitch: { model: 'm2', provider: 'p2' } },
+    { rename: big(9_000, 'T') },
+    { raw: `{"type":"message","message":{"role":"assistant","content":"${big(30_000, 'y')}","time":"${T}"}}` },
+    { raw: `{"type":"message","message":{"role":"assistant","content":"${big(9_000, 'z')}` }, // the last, cut short, with no newline
+  ] as const;
+
+  test('at read sizes that skim nearly every row, the export is byte for byte the one with every row whole', () => {
+    const home = makeTempDir();
+    const source = writeSession(home, { cwd: '/p', rows: [...rows] });
+    // No newline after the last row, as a crash leaves it.
+    writeFileSync(source, readFileSync(source).subarray(0, -1));
+    const exported = [1 << 20, 4096, 7].map((chunkSize) => {
+      const r = exportSession({ source, destination: join(makeTempDir(), 'out.zotsession'), asFile: true, durable: false, chunkSize, sha256: true });
+      return { bytes: readFileSync(r.output), sha256: r.sha256, rowsKept: r.rowsKept, dropped: r.dropped, warnings: r.warnings };
+    });
+    // (At 1 MiB no row fills the reader's buffer: each is read whole.)
+    // Kept: the prompt, the image, both answers and the rename; the model switch goes into the header.
+    expect(exported[0]!.rowsKept).toBe(5);
+    expect(exported[0]!.dropped).toEqual({ invalid: 2, undecodable: 1, meta: 1 });
+    expect(exported[1]).toEqual(exported[0]);
+    expect(exported[2]).toEqual(exported[0]);
+  });
+
+  test('an import of it, skimming, is the import with every row whole', () => {
+    const home = makeTempDir();
+    const source = writeSession(home, { cwd: '/p', rows: [...rows] });
+    const out = [1 << 20, 4096].map((chunkSize) => {
+      const e = exportSession({ source, destination: join(makeTempDir(), 'e.zotsession'), asFile: true, durable: false, chunkSize });
+      const r = importSession({ source: e.output, home: makeTempDir(), durable: false, chunkSize });
+      return { bytes: readFileSync(r.output), rowsKept: r.rowsKept };
+    });
+    expect(out[1]).toEqual(out[0]);
   });
 });
