@@ -9,6 +9,7 @@
 // runs need), so that `zotpack --version` or a usage error loads only what
 // it uses: one file for all of it cost them 50 ms of parsing. The worker is
 // one file. The library (dist/src/index.js) stays as tsc writes it.
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const common = {
@@ -24,6 +25,9 @@ const common = {
   // fast-glob and its dependencies are CommonJS, and require() Node's own modules.
   banner: { js: "import { createRequire as zotpackCreateRequire } from 'node:module'; const require = zotpackCreateRequire(import.meta.url);" },
 };
+
+// The CLI's chunks are named by their content: the last build's would pile up.
+rmSync('dist/cli', { recursive: true, force: true });
 
 await Promise.all([
   build({ ...common, entryPoints: { main: 'dist/src/cli/main.js' }, outdir: 'dist/cli', splitting: true, chunkNames: 'chunk-[hash]' }),

@@ -264,6 +264,12 @@ function* readInto(fd: number, region: WasmRegion | undefined, chunk: number, pa
 /** The most of a skimmed row's start that its Row holds. */
 const SKIM_HEAD = 64 << 10;
 
+/** The longest row the scanner's 32-bit offsets can skim. */
+const MAX_STREAMED = 2 ** 32 - 1;
+
+/** What a skimmed row hands on for a run of `\r` within it, a piece at a time. */
+const CRS = Buffer.alloc(64 << 10, CR);
+
 interface Skimmed {
   /** The row's length without its line ending (0: a row of `\r` alone, which is no row). */
   length: number;
@@ -294,6 +300,8 @@ function skimRow(fd: number, buf: Buffer, base: number, path: string, head: Buff
     stream.feed(piece);
     fed += piece.length;
     checkRowSize(fed, base, path);
+    // The scanner's offsets are 32-bit (Node 20's Buffers stop at 4 GiB anyway; later ones do not).
+    if (fed > MAX_STREAMED) throw rowTooLarge(fed, base, path, `more than the ${MAX_STREAMED} bytes zotpack's scanner can take`);
     let k = piece.length;
     while (k > 0 && piece[k - 1] === CR) k--;
     if (k === 0) {
@@ -301,7 +309,7 @@ function skimRow(fd: number, buf: Buffer, base: number, path: string, head: Buff
       return;
     }
     if (tap) {
-      if (carriageReturns > 0) tap.bytes(Buffer.alloc(carriageReturns, CR));
+      for (let left = carriageReturns; left > 0; left -= CRS.length) tap.bytes(left >= CRS.length ? CRS : CRS.subarray(0, left));
       tap.bytes(k === piece.length ? piece : piece.subarray(0, k));
     }
     carriageReturns = piece.length - k;
@@ -381,11 +389,9 @@ function rowSize(fd: number, base: number, len: number, chunk: number, path: str
 
 /** A row Node.js cannot hold in one Buffer is an error, not a crash. */
 function checkRowSize(size: number, base: number, path: string): void {
-  if (size > bufferConstants.MAX_LENGTH) {
-    throw new ZotpackError(
-      'E_ROW_TOO_LARGE',
-      `row at byte ${base} is over ${size} bytes, more than the ${bufferConstants.MAX_LENGTH} bytes one Node.js Buffer can hold`,
-      { path },
-    );
-  }
+  if (size > bufferConstants.MAX_LENGTH) throw rowTooLarge(size, base, path, `more than the ${bufferConstants.MAX_LENGTH} bytes one Node.js Buffer can hold`);
+}
+
+function rowTooLarge(size: number, base: number, path: string, limit: string): ZotpackError {
+  return new ZotpackError('E_ROW_TOO_LARGE', `row at byte ${base} is over ${size} bytes, ${limit}`, { path });
 }

@@ -234,10 +234,12 @@ const THROUGH_PIECE = 1 << 20;
  * it through that memory a piece at a time: what scanRowInPlace would say
  * of it there. A copy within the cache costs far less than the TypeScript
  * scanner: a 600 MB image row took that scanner some 4 s. Undefined without
- * the WebAssembly scanner or room for a piece in its memory, and for an
- * object of more than 256 members (the caller scans it in TypeScript).
+ * the WebAssembly scanner or room for a piece in its memory, for a row of
+ * 4 GiB or more, and for an object of more than 256 members (the caller
+ * scans it in TypeScript).
  */
 export function scanRowThrough(row: Buffer): ScannedObject | 'invalid' | 'not-object' | undefined {
+  if (row.length > 2 ** 32 - 1) return undefined; // past the scanner's 32-bit offsets
   const region = wasmBuffer(Math.min(THROUGH_PIECE, row.length));
   if (!region) return undefined;
   try {

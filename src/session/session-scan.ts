@@ -13,6 +13,7 @@ import type { Row } from '../jsonl/row-reader.js';
 import type { ScannedObject } from '../jsonl/object-members.js';
 import { headOfScan, readRowHead, type RowHead } from '../jsonl/row-type.js';
 import { keyMatches } from '../jsonl/object-members.js';
+import { skipWs } from '../jsonl/json-scan.js';
 import { compactionMessages, firstNonEmptyText, rowFirstUserText } from '../format/message.js';
 import { readMetaObject, type MetaObject } from '../format/session-meta.js';
 
@@ -186,8 +187,10 @@ export class SessionScan {
   needsWholeRow(row: Row): boolean {
     const scan = row.skim!.scan;
     if (this.counts.rows === 0) return true;
-    if (typeof scan !== 'object') return false;
     const b = row.bytes;
+    // (Whether a non-object is a `null` row is read off its first byte, which is past the start only after 64 KiB of whitespace.)
+    if (scan === 'not-object') return skipWs(b, 0) >= b.length;
+    if (scan === 'invalid') return false;
     for (const m of scan.members) {
       if (m.keyEnd > b.length || (m.valueEnd > b.length && keyMatches(b, m, 'type'))) return true;
     }

@@ -292,6 +292,7 @@ describe('big rows are skimmed, with the same description as reading them whole'
     ['a type after a big member, and a second type: read whole', [{ user: 'a' }, { raw: `{"message":{"content":"${big}"},"type":"usage"}` }, { raw: `{"type":"message","message":${mobj('assistant', `"${big}"`)},"type":"rename","title":"T"}` }], 0],
     ['a big row that is not valid JSON, one not an object, one cut short at the end: skimmed', [{ user: 'a' }, { raw: `{"type":"message","message":"${big}` }, { raw: `[${'1,'.repeat(100_000)}1]` }, { raw: `{"type":"message","message":{"content":"${big}` }], 3],
     ['no user text anywhere: every big message read whole', [{ assistant: 'a' }, image, image], 0],
+    ['a null row after 64 KiB of whitespace (a row with no type, to zot): read whole', [{ user: 'a' }, { raw: `${' '.repeat(70_000)}null` }], 0],
   ];
   test.each(cases)('%s', (_name, rows, skims) => {
     const home = makeTempDir();

@@ -424,6 +424,8 @@ describe('big rows are written as they are read, never held whole', () => {
     { raw: `{"type":"message","message":{"role":"assistant","content":"${big(9_000)}\\n\\"q\\"","time":"${T}"}}\r\r` },
     { raw: `{"type":"message","message":"${big(9_000)}` }, // not valid JSON: left out
     { raw: `[${'1,'.repeat(5_000)}1]` }, // valid, but not a row zot can decode: left out
+    { rename: 'Early' }, // after two rows taken back out, and overridden by the model switch: cut out when the header is rewritten
+    { raw: `${' '.repeat(70_000)}null` }, // a row zot reads as one with no type: kept
     { modelSwitch: { model: 'm2', provider: 'p2' } },
     { rename: big(9_000, 'T') },
     { raw: `{"type":"message","message":{"role":"assistant","content":"${big(30_000, 'y')}","time":"${T}"}}` },
@@ -440,9 +442,10 @@ describe('big rows are written as they are read, never held whole', () => {
       return { bytes: readFileSync(r.output), sha256: r.sha256, rowsKept: r.rowsKept, dropped: r.dropped, warnings: r.warnings };
     });
     // (At 1 MiB no row fills the reader's buffer: each is read whole.)
-    // Kept: the prompt, the image, both answers and the rename; the model switch goes into the header.
-    expect(exported[0]!.rowsKept).toBe(5);
-    expect(exported[0]!.dropped).toEqual({ invalid: 2, undecodable: 1, meta: 1 });
+    // Kept: the prompt, the image, both answers, the null row and the last rename; the model switch goes into the
+    // header, and the rename before it with it.
+    expect(exported[0]!.rowsKept).toBe(6);
+    expect(exported[0]!.dropped).toEqual({ invalid: 2, undecodable: 1, meta: 2 });
     expect(exported[1]).toEqual(exported[0]);
     expect(exported[2]).toEqual(exported[0]);
   });
