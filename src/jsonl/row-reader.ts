@@ -299,8 +299,7 @@ function skimRow(fd: number, buf: Buffer, base: number, path: string, head: Buff
     if (fed < SKIM_HEAD) piece.copy(head, fed, 0, Math.min(piece.length, SKIM_HEAD - fed));
     stream.feed(piece);
     fed += piece.length;
-    checkRowSize(fed, base, path);
-    // The scanner's offsets are 32-bit (Node 20's Buffers stop at 4 GiB anyway; later ones do not).
+    // No Buffer holds the row; the scanner's offsets are 32-bit (as Node 20's Buffers stop at 4 GiB, later ones do not).
     if (fed > MAX_STREAMED) throw rowTooLarge(fed, base, path, `more than the ${MAX_STREAMED} bytes zotpack's scanner can take`);
     let k = piece.length;
     while (k > 0 && piece[k - 1] === CR) k--;
