@@ -10,7 +10,7 @@ import { readRows } from '../../src/jsonl/row-reader.js';
 import { readRowHead } from '../../src/jsonl/row-type.js';
 import { beginRowStream, scannerBytesForPool, scannerMemoryBytes, scanRowInPlace, scanRowThrough, wasmBuffer } from '../../src/jsonl/wasm-scanner.js';
 import { mutate, randomJson } from '../helpers/random-json.js';
-import { seededRandom } from '../helpers/seeded-random.js';
+import { seededRandom, type Random } from '../helpers/seeded-random.js';
 import { cleanupTempDirs, makeTempDir } from '../helpers/zot-archive.js';
 
 afterAll(cleanupTempDirs);
@@ -40,6 +40,23 @@ function expectAgrees(text: Buffer, offset: number): void {
   if (want === 'invalid' || want === 'not-object') expect(got, text.toString('latin1')).toBe(want);
   else expect((got as { members: unknown }).members, text.toString('latin1')).toEqual(want);
   release();
+}
+
+// Mostly the bytes escapes are made of, so runs and escapes straddle every block boundary.
+const ESCAPE_ALPHABET = ['\\', '\\', '\\', '"', 'u', 'a', 'F', '0', '9', 'n', 't', '/', 'x', 'g', ' ', '\x01', '\x1f', 'é', '\xff'];
+
+/**
+ * A row holding one string of `len` bytes drawn from ESCAPE_ALPHABET, made
+ * valid (every escape one JSON allows, no control bytes) with chance
+ * `validChance`, so that long strings get past their first bytes; left
+ * unterminated one time in five.
+ */
+function escapeDenseRow(r: Random, len: number, validChance: number): Buffer {
+  let body = '';
+  for (let k = 0; k < len; k++) body += r.pick(ESCAPE_ALPHABET);
+  if (r.chance(validChance)) body = body.replace(/\\(?=[^"\\/bfnrtu]|$)/g, '\\\\').replace(/"/g, '\\"').replace(/[\x00-\x1f]/g, ' ');
+  const pad = 'p'.repeat(r.int(64));
+  return Buffer.concat([Buffer.from(`{"${pad}":"`), Buffer.from(body, 'latin1'), Buffer.from(r.chance(0.8) ? '"}' : '')]);
 }
 
 describe('the WebAssembly row scanner', () => {
@@ -74,17 +91,9 @@ describe('the WebAssembly row scanner', () => {
 
   it('agrees with the TypeScript scanner on escape-dense strings: backslash runs, \\u and quotes across 64-byte blocks', () => {
     const r = seededRandom(64);
-    // Mostly the bytes escapes are made of, so runs and escapes straddle every block boundary.
-    const alphabet = ['\\', '\\', '\\', '"', 'u', 'a', 'F', '0', '9', 'n', 't', '/', 'x', 'g', ' ', '\x01', '\x1f', 'é', '\xff'];
     let checked = 0;
     for (let n = 0; n < 4000; n++) {
-      const len = r.int(n % 3 === 0 ? 200 : 70);
-      let body = '';
-      for (let k = 0; k < len; k++) body += r.pick(alphabet);
-      // Often a valid escape sequence, so that long strings get past their first bytes.
-      if (r.chance(0.5)) body = body.replace(/\\(?=[^"\\/bfnrtu]|$)/g, '\\\\').replace(/"/g, '\\"').replace(/[\x00-\x1f]/g, ' ');
-      const pad = 'p'.repeat(r.int(64));
-      const text = Buffer.concat([Buffer.from(`{"${pad}":"`), Buffer.from(body, 'latin1'), Buffer.from(r.chance(0.8) ? '"}' : '')]);
+      const text = escapeDenseRow(r, r.int(n % 3 === 0 ? 200 : 70), 0.5);
       expectAgrees(text, n % 16);
       checked++;
     }
@@ -178,7 +187,7 @@ function expectStreamAgrees(text: Buffer, cuts: number[]): void {
   expect(streamed(text, cuts), `${text.toString('latin1')} cut at ${cuts.join(',')}`).toEqual(whole);
 }
 
-function randomCuts(r: ReturnType<typeof seededRandom>, length: number): number[] {
+function randomCuts(r: Random, length: number): number[] {
   const cuts: number[] = [];
   for (let at = 0; ; ) {
     at += r.chance(0.2) ? r.between(64, 200) : r.between(1, 20);
@@ -239,14 +248,8 @@ describe('a row scanned in pieces', () => {
 
   it('agrees on escape-dense strings cut anywhere, across 64-byte blocks', () => {
     const r = seededRandom(65);
-    const alphabet = ['\\', '\\', '\\', '"', 'u', 'a', 'F', '0', '9', 'n', 't', '/', 'x', 'g', ' ', '\x01', '\x1f', 'é', '\xff'];
     for (let n = 0; n < 3000; n++) {
-      const len = r.int(n % 3 === 0 ? 400 : 90);
-      let body = '';
-      for (let k = 0; k < len; k++) body += r.pick(alphabet);
-      if (r.chance(0.6)) body = body.replace(/\\(?=[^"\\/bfnrtu]|$)/g, '\\\\').replace(/"/g, '\\"').replace(/[\x00-\x1f]/g, ' ');
-      const pad = 'p'.repeat(r.int(64));
-      const text = Buffer.concat([Buffer.from(`{"${pad}":"`), Buffer.from(body, 'latin1'), Buffer.from(r.chance(0.8) ? '"}' : '')]);
+      const text = escapeDenseRow(r, r.int(n % 3 === 0 ? 400 : 90), 0.6);
       expectStreamAgrees(text, randomCuts(r, text.length));
     }
   });
