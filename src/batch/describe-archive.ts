@@ -13,7 +13,8 @@ import { projectKey } from '../format/project-key.js';
 import { ReportBuilder } from './batch-report.js';
 import { runOpOn } from './run-op.js';
 import { WorkerPool } from './run-pool.js';
-import { keyRuns, SliceProgress, SliceSource, type SliceLimits } from './select-slices.js';
+import { keyRuns, SliceProgress, SliceSource, type Slice, type SliceLimits } from './select-slices.js';
+import type { JobError } from './protocol.js';
 import { ANY_SESSION } from './discover.js';
 import { describeMetaFilter, matchesMeta } from './filters.js';
 import { interner } from '../format/interner.js';
@@ -98,59 +99,91 @@ export async function describeProjects(
   // Sessions outside project folders, by the project their cwd names.
   const waiting = new Map<string, DescribedSession[]>();
   const progress = new SliceProgress(options.onProgress, source.filesTotal);
+
+  // What one slice's run found, each file at its place in the slice: its
+  // session (kept, see `keep`) or why it failed; aborted files stay empty.
+  type Slot = DescribedSession | JobError | undefined;
+  const describe = async (slice: Slice): Promise<Slot[]> => {
+    const onProgress = progress.forRun(slice.sessions, slice.counted - slice.sessions.length);
+    const slots = new Array<Slot>(slice.sessions.length);
+    // A job file is the path and the size it was listed at (the reader's end, RowReaderOptions.listedSize).
+    await runOpOn({ ...options, pool, onProgress }, 'describe', slice.sessions, (s) => ({ path: s.path, size: s.size }), { for: command }, (indexes, outcomes) => {
+      indexes.forEach((i, k) => {
+        const o = outcomes[k]!;
+        const s = slice.sessions[i]!;
+        if (o.ok) slots[i] = { folderKey: s.folderKey, mtimeMs: s.mtimeMs, description: keep(o.value, s.path) };
+        else if (o.error.code !== 'E_ABORTED') slots[i] = o.error;
+      });
+    });
+    return slots;
+  };
+
+  // Reported in the slice's order, not as jobs finish, so a report reads the same every run.
+  const handOnSlice = async (slice: Slice, slots: Slot[]): Promise<void> => {
+    const found: Array<DescribedSession | undefined> = new Array(slots.length);
+    slots.forEach((slot, i) => {
+      if (slot === undefined) return;
+      if (!('description' in slot)) return report.fail(slot);
+      const d = slot.description;
+      if (!matchesMeta(filter, { id: d.id, started: d.summary.started })) {
+        leftOut++;
+        // Its children are no orphans: their parent is here, only not shown.
+        if (d.id === '') return;
+        const key = slice.keyless ? projectKey(d.cwd) : slot.folderKey;
+        let ids = filteredOut.get(key);
+        if (!ids) filteredOut.set(key, (ids = new Set()));
+        ids.add(d.id);
+        return;
+      }
+      report.report.succeeded++;
+      report.report.bytes += slice.sessions[i]!.size;
+      report.warn(d.warnings);
+      found[i] = slot;
+    });
+    if (slice.keyless) {
+      for (const d of found) {
+        if (!d) continue;
+        const key = projectKey(d.description.cwd);
+        let w = waiting.get(key);
+        if (!w) waiting.set(key, (w = []));
+        w.push(d);
+      }
+      return;
+    }
+    // The slice is sorted by key: each run of one key is a whole project.
+    for (const [key, start, end] of keyRuns(slice.sessions, (s) => s.folderKey)) {
+      // A project of 5,000 sessions takes some 50 ms to link and draw; the
+      // threads' next jobs are handed out in between.
+      if (start > 0) await new Promise<void>((go) => setImmediate(go));
+      const group = found.slice(start, end).filter((d) => d !== undefined);
+      const joining = waiting.get(key);
+      waiting.delete(key);
+      if (joining) appendAll(group, joining);
+      if (group.length > 0) handOn(key, group);
+      else filteredOut.delete(key);
+    }
+  };
+
+  // The slice before this one: described and handed on, or failing the run.
+  let before: Promise<void> = Promise.resolve();
   try {
     // Inside the try: the caller's onProgress may throw, and the threads must stop then.
     if (source.filesTotal > 0) pool.start(source.filesTotal);
     for await (const slice of source.reported(report)) {
-      const onProgress = progress.forRun(slice.sessions, slice.counted - slice.sessions.length);
-      const slots = new Array<DescribedSession | undefined>(slice.sessions.length);
-      // A job file is the path and the size it was listed at (the reader's end, RowReaderOptions.listedSize).
-      await runOpOn({ ...options, pool, onProgress }, 'describe', slice.sessions, (s) => ({ path: s.path, size: s.size }), { for: command }, (indexes, outcomes) => {
-        indexes.forEach((i, k) => {
-          const o = outcomes[k]!;
-          const s = slice.sessions[i]!;
-          if (!o.ok) {
-            if (o.error.code !== 'E_ABORTED') report.fail(o.error);
-            return;
-          }
-          const d = o.value;
-          if (!matchesMeta(filter, { id: d.id, started: d.summary.started })) {
-            leftOut++;
-            // Its children are no orphans: their parent is here, only not shown.
-            if (d.id === '') return;
-            const key = slice.keyless ? projectKey(d.cwd) : s.folderKey;
-            let ids = filteredOut.get(key);
-            if (!ids) filteredOut.set(key, (ids = new Set()));
-            ids.add(d.id);
-            return;
-          }
-          report.report.succeeded++;
-          report.report.bytes += s.size;
-          report.warn(d.warnings);
-          // At the session's place in the slice (sorted paths), whatever order jobs finish in.
-          slots[i] = { folderKey: s.folderKey, mtimeMs: s.mtimeMs, description: keep(d, s.path) };
-        });
-      });
-      if (slice.keyless) {
-        for (const d of slots) {
-          if (!d) continue;
-          const key = projectKey(d.description.cwd);
-          let w = waiting.get(key);
-          if (!w) waiting.set(key, (w = []));
-          w.push(d);
-        }
-        continue;
-      }
-      // The slice is sorted by key: each run of one key is a whole project.
-      for (const [key, start, end] of keyRuns(slice.sessions, (s) => s.folderKey)) {
-        const group = slots.slice(start, end).filter((d) => d !== undefined);
-        const joining = waiting.get(key);
-        waiting.delete(key);
-        if (joining) appendAll(group, joining);
-        if (group.length > 0) handOn(key, group);
-        else filteredOut.delete(key);
-      }
+      // A slice's jobs queue behind the last one's as soon as it is listed,
+      // and the next slice is listed while they run: the threads do not
+      // wait for the coordinator to list files or draw trees between
+      // slices (100,000 small files: a third of their time). Two slices at
+      // most are held, and they are handed on in order.
+      const described = describe(slice);
+      const handed = before.then(async () => handOnSlice(slice, await described));
+      // Awaited through `handed`, or given up on when a slice before it fails the run.
+      described.catch(() => {});
+      handed.catch(() => {});
+      await before;
+      before = handed;
     }
+    await before;
     for (const key of [...waiting.keys()].sort()) handOn(key, waiting.get(key)!);
   } finally {
     if (!options.pool) await pool.close();

@@ -83,8 +83,9 @@ function keyOf(dir: string): string {
   return isProjectKey(name) ? name : '';
 }
 
-function entryOf(path: string, st: Stats): SessionEntry {
-  return { path, size: st.size, mtimeMs: st.mtimeMs, folderKey: keyOf(dirname(path)) };
+/** `folderKey`: the key of the folder the file is in, when the caller knows it (a listing: one key for the folder's files). */
+function entryOf(path: string, st: Stats, folderKey = keyOf(dirname(path))): SessionEntry {
+  return { path, size: st.size, mtimeMs: st.mtimeMs, folderKey };
 }
 
 /** The folder to list for a source folder: a zot home's `sessions/`, else the folder itself. */
@@ -293,7 +294,17 @@ export function countFolder(d: FolderDiscovery, folder: SessionFolder): number {
 
 /** One folder's session files, sorted by path; problems go to `d.warnings`. */
 export function listFolder(d: FolderDiscovery, folder: SessionFolder): SessionEntry[] {
-  const entries: SessionEntry[] = [];
+  return [...folderEntries(d, folder)];
+}
+
+/**
+ * listFolder's entries one at a time, so that a caller can let other work in
+ * between: stat-ing a folder of 20,000 sessions takes a quarter of a second
+ * (an lstat each), which a coordinator does not spend with its threads idle.
+ */
+export function* folderEntries(d: FolderDiscovery, folder: SessionFolder): Generator<SessionEntry, void> {
+  // (folder.dir is resolved: a name after it needs no join's normalizing, which cost 5% of a listing.)
+  const prefix = folder.dir.endsWith(sep) ? folder.dir : `${folder.dir}${sep}`;
   // Names only: fast-glob's own stats cost 3x the walk; one lstat each is enough.
   const hits = fg
     .sync(`*${folderExt(d, folder.dir)}`, {
@@ -305,7 +316,7 @@ export function listFolder(d: FolderDiscovery, folder: SessionFolder): SessionEn
       suppressErrors: true,
     })
     // The path from the name as listed: fast-glob's own turns a `\` in a name into a `/`.
-    .map((hit) => ({ dirent: hit.dirent, name: hit.name, path: join(folder.dir, hit.name) }))
+    .map((hit) => ({ dirent: hit.dirent, name: hit.name, path: `${prefix}${hit.name}` }))
     .sort(byPath);
   // In path order, so that of two names of one file the same one is always taken.
   for (const hit of hits) {
@@ -315,18 +326,21 @@ export function listFolder(d: FolderDiscovery, folder: SessionFolder): SessionEn
       continue;
     }
     if (hit.dirent.isFile()) {
+      let st: Stats;
       try {
-        const st = lstatSync(hit.path);
-        if (firstName(d, st)) entries.push(entryOf(hit.path, st));
+        st = lstatSync(hit.path);
       } catch {
         // Node.js reads a name that is not UTF-8 with U+FFFD in it, and cannot open the file by that name.
         if (hit.name.includes('\ufffd')) d.errors.push({ code: 'E_UNREADABLE', message: 'cannot open: its name is not valid UTF-8', path: hit.path });
         else d.warnings.push({ code: 'W_UNREADABLE', message: 'vanished while listing: skipped', path: hit.path });
+        continue;
       }
+      if (firstName(d, st)) yield entryOf(hit.path, st, folder.key);
     } else if (hit.dirent.isSymbolicLink()) {
+      let tst: Stats;
       try {
         const target = realpathSync(hit.path);
-        const tst = statSync(target);
+        tst = statSync(target);
         if (!tst.isFile()) continue;
         if (!isInside(folder.root, target)) {
           d.warnings.push({ code: 'W_UNREADABLE', message: `link points out of the source (${target}): skipped`, path: hit.path });
@@ -334,14 +348,14 @@ export function listFolder(d: FolderDiscovery, folder: SessionFolder): SessionEn
         }
         // The file it points to is found under its own name.
         if (listedElsewhere(d, target)) continue;
-        if (firstName(d, tst, true)) entries.push(entryOf(hit.path, tst));
       } catch (err) {
         const loop = (err as NodeJS.ErrnoException).code === 'ELOOP';
         d.warnings.push({ code: 'W_UNREADABLE', message: loop ? 'a link that loops: skipped' : 'dangling link: skipped', path: hit.path });
+        continue;
       }
+      if (firstName(d, tst, true)) yield entryOf(hit.path, tst, folder.key);
     }
   }
-  return entries;
 }
 
 /**

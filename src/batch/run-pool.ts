@@ -15,6 +15,7 @@ import { setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import type { LimitFunction } from 'p-limit';
 import type { Piscina } from 'piscina';
 import { newBigRowShare, releaseHeldBy } from '../jsonl/big-row-buffer.js';
 import { scannerBytesForPool } from '../jsonl/wasm-scanner.js';
@@ -91,6 +92,8 @@ export class WorkerPool {
    * otherwise be started again twice for every file of the run.
    */
   private deathsInARow = 0;
+  /** See queue(). */
+  private limit: Promise<LimitFunction> | undefined;
 
   constructor(private readonly options: Pick<PoolOptions, 'jobs' | 'signal' | 'workerFile' | 'inlineSmallRuns'>) {}
 
@@ -166,8 +169,7 @@ export class WorkerPool {
     const pool = inline ? undefined : this.threads();
     const outcomes: Array<Outcome<T> | undefined> = new Array(retain ? total : 0);
     const signal = this.options.signal;
-    // Enough queued to keep every thread busy, no more: an abort then has little to drain.
-    const limit = pool ? (await import('p-limit')).default(this.options.jobs * 2) : undefined;
+    const limit = pool ? await this.queue() : undefined;
     const settle = (indexes: readonly number[], results: Array<Outcome<T>>) => {
       if (retain) indexes.forEach((i, k) => (outcomes[i] = results[k]));
       options.onFilesDone?.(indexes, results);
@@ -226,6 +228,18 @@ export class WorkerPool {
     else await runInline(units, jobOf, settle, aborted, signal);
     if (!retain) return [];
     return Array.from(outcomes, (o) => o ?? { ok: false, error: { code: 'E_ABORTED', message: 'interrupted', path: undefined } });
+  }
+
+  /**
+   * The jobs handed to the threads: enough to keep every thread busy, no
+   * more (an abort then has little to drain). One queue for every run on
+   * the pool, first come first served, so that of two runs at once (the
+   * slices of a tree, see describe-archive.ts) the earlier finishes first
+   * and the later fills the threads' gaps, instead of the two sharing the
+   * threads and finishing together.
+   */
+  private queue(): Promise<LimitFunction> {
+    return (this.limit ??= import('p-limit').then((m) => m.default(this.options.jobs * 2)));
   }
 
   /** One job on the threads, failed at once (with `failure`) if they fail meanwhile. */

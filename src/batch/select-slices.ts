@@ -13,7 +13,7 @@ import { resolve, sep } from 'node:path';
 import type { Warning } from '../errors.js';
 import type { Progress, ResolvedBatchOptions } from './batch-options.js';
 import type { ReportBuilder } from './batch-report.js';
-import { byPath, countFolder, findFolders, holdsSessions, listFolder, sourceRoot, type FolderDiscovery, type SessionEntry, type SessionExt, type SessionFolder } from './discover.js';
+import { byPath, countFolder, findFolders, folderEntries, holdsSessions, sourceRoot, type FolderDiscovery, type SessionEntry, type SessionExt, type SessionFolder } from './discover.js';
 import { describeMetaFilter, needsMeta, projectKeyOf, projectKeys } from './filters.js';
 import { isFolder } from '../session/stat-quietly.js';
 import type { JobError } from './protocol.js';
@@ -36,6 +36,9 @@ export interface SliceLimits {
   /** A slice takes no more projects once it holds this many sessions. Default 16,384. */
   maxFiles?: number;
 }
+
+/** Files listed between two looks at the event loop: some 3 ms of lstat. */
+const LIST_STEP = 256;
 
 /** Sessions a slice holds before it is handed on: about 8 MB of coordinator memory for tree or export. */
 const DEFAULT_SLICE_FILES = 16_384;
@@ -118,9 +121,18 @@ export class SliceSource {
     return w;
   }
 
-  private list(g: Group): SessionEntry[] {
+  private async list(g: Group): Promise<SessionEntry[]> {
     const entries = [...g.files];
-    for (const f of g.folders) for (const e of listFolder(this.discovery, f)) entries.push(e);
+    let n = 0;
+    for (const f of g.folders) {
+      for (const e of folderEntries(this.discovery, f)) {
+        entries.push(e);
+        // The slice before this one is at work on the threads meanwhile (see
+        // describe-archive.ts): their next jobs wait for this thread to hand
+        // them out, so it does not stat a whole folder at once.
+        if (++n % LIST_STEP === 0) await new Promise<void>((go) => setImmediate(go));
+      }
+    }
     // One project gathered from several sources: in path order, as a single listing would be.
     return g.folders.length + (g.files.length > 0 ? 1 : 0) > 1 ? entries.sort(byPath) : entries;
   }
@@ -163,7 +175,7 @@ export class SliceSource {
       return slice;
     };
     for (const g of this.groups) {
-      const entries = this.list(g);
+      const entries = await this.list(g);
       if (g.key === '') {
         if (entries.length > 0 || g.counted > 0) yield await this.filter(entries, true, g.counted);
         continue;

@@ -10,7 +10,7 @@ import { exportArchive } from '../../src/batch/export-archive.js';
 import { describeSession } from '../../src/session/describe-session.js';
 import { exportSession } from '../../src/session/export-session.js';
 import { projectTree, type TreeNode } from '../../src/session/session-tree.js';
-import { buildSampleArchive, cleanupTempDirs, makeTempDir, testId, writeSession } from '../helpers/zot-archive.js';
+import { buildSampleArchive, cleanupTempDirs, makeTempDir, testId, writeSession, type RowSpec } from '../helpers/zot-archive.js';
 
 afterAll(cleanupTempDirs);
 
@@ -182,6 +182,27 @@ describe('an archive worked a few projects at a time', () => {
     expect(paths(api.roots)).toContain(moved);
     expect(paths(api.roots)).toContain(sample.named.sibling);
     expect(api.warnings.some((w) => /also used by/.test(w.message))).toBe(true);
+  });
+
+  it("reports each slice's warnings in its sessions' order, whatever order its jobs finish in, with several slices at work at once", async () => {
+    const home = makeTempDir();
+    const written: string[] = [];
+    for (const cwd of ['/w/a', '/w/b', '/w/c']) {
+      for (let k = 0; k < 6; k++) {
+        // A row zot skips (not JSON): one W_INVALID_ROW each, found by the worker that reads the file.
+        // Each file a job of its own (over 1 MiB), the later ones bigger: they start first and finish last.
+        const rows: RowSpec[] = [{ user: `prompt ${k}` }, { raw: '{"type":' }, { image: { bytes: 1_200_000 + k * 400_000 } }, { assistant: 'answer' }];
+        written.push(writeSession(home, { cwd, rows }));
+      }
+    }
+    // Sessions in path order within a project, projects in key order: the order a listing gives.
+    const keyOf = (path: string) => basename(dirname(path));
+    const expected = [...written].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : a < b ? -1 : 1));
+    for (let run = 0; run < 3; run++) {
+      // On two threads, biggest first: the jobs finish in about the reverse of the sessions' order.
+      const r = await archiveTrees({ sources: [home], jobs: 2, inlineSmallRuns: false }, () => {}, { maxFiles: 6 });
+      expect(r.report.warnings.filter((w) => w.code === 'W_INVALID_ROW').map((w) => w.path)).toEqual(expected);
+    }
   });
 
   it('counts what it will do before it starts, and reports progress over every slice', async () => {
