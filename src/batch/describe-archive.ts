@@ -8,6 +8,7 @@ import type { Warning } from '../errors.js';
 import type { SessionDescription } from '../session/describe-session.js';
 import type { ResolvedBatchOptions } from './batch-options.js';
 import { basename } from 'node:path';
+import { setImmediate } from 'node:timers/promises';
 import { sortByBytes } from '../format/byte-order.js';
 import { projectKey } from '../format/project-key.js';
 import { ReportBuilder } from './batch-report.js';
@@ -154,7 +155,7 @@ export async function describeProjects(
     for (const [key, start, end] of keyRuns(slice.sessions, (s) => s.folderKey)) {
       // A project of 5,000 sessions takes some 50 ms to link and draw; the
       // threads' next jobs are handed out in between.
-      if (start > 0) await new Promise<void>((go) => setImmediate(go));
+      if (start > 0) await setImmediate();
       const group = found.slice(start, end).filter((d) => d !== undefined);
       const joining = waiting.get(key);
       waiting.delete(key);

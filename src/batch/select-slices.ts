@@ -10,6 +10,7 @@
  * learned of them until their project's slice comes.
  */
 import { resolve, sep } from 'node:path';
+import { setImmediate } from 'node:timers/promises';
 import type { Warning } from '../errors.js';
 import type { Progress, ResolvedBatchOptions } from './batch-options.js';
 import type { ReportBuilder } from './batch-report.js';
@@ -127,10 +128,11 @@ export class SliceSource {
     for (const f of g.folders) {
       for (const e of folderEntries(this.discovery, f)) {
         entries.push(e);
-        // The slice before this one is at work on the threads meanwhile (see
-        // describe-archive.ts): their next jobs wait for this thread to hand
-        // them out, so it does not stat a whole folder at once.
-        if (++n % LIST_STEP === 0) await new Promise<void>((go) => setImmediate(go));
+        // A caller may have the slice before this one at work on the threads
+        // meanwhile (tree and stats do, see describe-archive.ts): their next
+        // jobs wait for this thread to hand them out, so it does not stat a
+        // whole folder at once.
+        if (++n % LIST_STEP === 0) await setImmediate();
       }
     }
     // One project gathered from several sources: in path order, as a single listing would be.
