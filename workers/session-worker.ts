@@ -45,6 +45,8 @@ function head(s: string, n: number): string {
 }
 
 function leanDescription(d: SessionDescription, purpose: 'tree' | 'stats'): SessionDescription {
+  // The coordinator has each job file's path: not sent back (100,000 of them, some 10 MB to copy, in a tree of small sessions).
+  d.path = '';
   if (purpose === 'stats') d.summary.firstUserText = '';
   else {
     d.summary.firstUserText = head(d.summary.firstUserText, FIRST_TEXT_CHARS);

@@ -26,6 +26,22 @@ const NO_COUNTS: Record<string, number> = Object.freeze({}) as Record<string, nu
 const NO_WARNINGS = Object.freeze([]) as unknown as Warning[];
 const NONE_LEFT_OUT: ReadonlySet<string> = new Set();
 
+/**
+ * The first slice's bound. The threads wait for a slice to be listed (an
+ * lstat a file, some 30 us here with the threads starting up beside it):
+ * 100,000 small files in slices of 15,000 had their first job 0.5 s after
+ * the threads were started. Later slices are listed while the threads work.
+ */
+const FIRST_SLICE_FILES = 2_048;
+
+/**
+ * The threads' young generation. A job's descriptions (512 small sessions,
+ * about 1 MB) stay alive until it ends: in the pool's default 2 MB each
+ * scavenge copied them again. 100,000 small files, per thread: 690
+ * scavenges, 0.92 s, against 97 and 0.53 s at 16 MB; peak RSS 192 -> 220 MB.
+ */
+const YOUNG_GENERATION_MB = 16;
+
 export interface DescribedSession {
   folderKey: string;
   mtimeMs: number;
@@ -54,8 +70,8 @@ export async function describeProjects(
 ): Promise<ReportBuilder> {
   // Describe reads every meta row anyway: filter on its result, not with an extra pass.
   const { filter } = options;
-  const pool = options.pool ?? new WorkerPool(options);
-  const source = new SliceSource({ ...options, pool, filter: { projects: filter.projects } }, ANY_SESSION, limits, true);
+  const pool = options.pool ?? new WorkerPool({ ...options, youngGenerationMb: YOUNG_GENERATION_MB });
+  const source = new SliceSource({ ...options, pool, filter: { projects: filter.projects } }, ANY_SESSION, { firstMaxFiles: FIRST_SLICE_FILES, maxFiles: 4_096, ...limits }, true);
   const report = new ReportBuilder(command, 0);
   const intern = interner();
   // Kept until their project is handed on, so rebuilt as object literals: a

@@ -33,6 +33,8 @@ export interface PoolOptions {
   workerFile?: string;
   /** See BatchOptions.inlineSmallRuns. */
   inlineSmallRuns?: boolean;
+  /** Each thread's young generation, in MB (default 2: see threads()). */
+  youngGenerationMb?: number;
   /** Called after each job with the files it finished. */
   onFilesDone?: (indexes: readonly number[], outcomes: Array<Outcome<unknown>>) => void;
   /**
@@ -95,7 +97,7 @@ export class WorkerPool {
   /** See queue(). */
   private limit: Promise<LimitFunction> | undefined;
 
-  constructor(private readonly options: Pick<PoolOptions, 'jobs' | 'signal' | 'workerFile' | 'inlineSmallRuns'>) {}
+  constructor(private readonly options: Pick<PoolOptions, 'jobs' | 'signal' | 'workerFile' | 'inlineSmallRuns' | 'youngGenerationMb'>) {}
 
   /** Whether a small run may work inline: not with a worker file of the caller's own, which is what the caller wants run. */
   private mayInline(): boolean {
@@ -116,8 +118,9 @@ export class WorkerPool {
       // default young generation (up to 48 MB a thread) would be most of the
       // memory budget. 2 MB costs a few more scavenges and no measurable time
       // (tree of 2 GB, 4 runs each: 1.23-1.25 s at 2 MB, 1.19-1.32 s at 4 MB)
-      // and saves 8 MB on an export of 100,000 files.
-      resourceLimits: { maxYoungGenerationSizeMb: 2 },
+      // and saves 8 MB on an export of 100,000 files. A pool that only
+      // describes sessions asks for more (see describe-archive.ts).
+      resourceLimits: { maxYoungGenerationSizeMb: this.options.youngGenerationMb ?? 2 },
       // One buffer, one worker at a time, for rows bigger than a reader's own
       // (see big-row-buffer.ts); each reader's own grows inside its thread's
       // scanner memory, whose size depends on how many threads there are.

@@ -36,6 +36,11 @@ export interface Slice {
 export interface SliceLimits {
   /** A slice takes no more projects once it holds this many sessions. Default 16,384. */
   maxFiles?: number;
+  /**
+   * The first slice's maxFiles (when lower): a caller that keeps its threads
+   * at work on one slice while it lists the next has them start sooner.
+   */
+  firstMaxFiles?: number;
 }
 
 /** Files listed between two looks at the event loop: some 3 ms of lstat. */
@@ -166,7 +171,8 @@ export class SliceSource {
   }
 
   async *slices(): AsyncGenerator<Slice, void> {
-    const max = this.limits.maxFiles ?? DEFAULT_SLICE_FILES;
+    const { maxFiles = DEFAULT_SLICE_FILES, firstMaxFiles = maxFiles } = this.limits;
+    let max = Math.min(firstMaxFiles, maxFiles);
     let current: SessionEntry[] = [];
     let counted = 0;
     // The slice gathered so far, handed on; the next starts empty.
@@ -174,6 +180,7 @@ export class SliceSource {
       const slice = this.filter(current, false, counted);
       current = [];
       counted = 0;
+      max = maxFiles;
       return slice;
     };
     for (const g of this.groups) {

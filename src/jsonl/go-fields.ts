@@ -7,6 +7,7 @@
 import { keyMatches, scanArray, scanObject, type Member, type ScannedObject } from './object-members.js';
 import { decodeString, decodeStringStart } from './row-type.js';
 import { isGoBase64 } from './go-base64.js';
+import { scanObjectInPlace } from './wasm-scanner.js';
 
 /** A field held a value of the wrong JSON type: Go's decode of the row fails. */
 export class GoTypeError extends Error {
@@ -121,8 +122,11 @@ export function boolField(b: Buffer, obj: ScannedObject, name: string): boolean 
 
 export function objectField(b: Buffer, obj: ScannedObject, name: string): ScannedObject | undefined {
   const m = field(b, obj, name, 'object');
-  // The value was already validated by the enclosing scan.
-  return m && (scanObject(b, m.valueStart) ?? undefined);
+  if (!m) return undefined;
+  // The value was already validated by the enclosing scan. In the scanner's
+  // memory it is scanned there, some 4x faster (a message object, to read
+  // its role, is most of its row).
+  return scanObjectInPlace(b, m.valueStart, m.valueEnd) ?? scanObject(b, m.valueStart) ?? undefined;
 }
 
 export function arrayField(b: Buffer, obj: ScannedObject, name: string): Array<[number, number]> | undefined {

@@ -178,7 +178,22 @@ export function scanRowInPlace(row: Buffer): ScannedObject | 'invalid' | 'not-ob
   return scanned(s, s.scanRow(row.byteOffset, row.length), row.length);
 }
 
-function scanned(s: Scanner, result: number, length: number): ScannedObject | 'invalid' | 'not-object' | undefined {
+/**
+ * The object at `[start, end)` of `b`, a value inside a row already
+ * scanned (a message inside its row), scanned in place as if it were a row
+ * of its own: its member spans are offsets into `b`, as scanObject gives
+ * them. Undefined when `b` is not in the scanner's memory, or the object has
+ * more members than the scanner keeps (the caller scans it in TypeScript).
+ */
+export function scanObjectInPlace(b: Buffer, start: number, end: number): ScannedObject | null | undefined {
+  const s = scanner;
+  if (!s || b.buffer !== s.memory.buffer) return undefined;
+  const r = scanned(s, s.scanRow(b.byteOffset + start, end - start), end - start, start);
+  return typeof r === 'string' ? null : r;
+}
+
+/** The scanner's result as a ScannedObject, its spans moved `by` bytes on. */
+function scanned(s: Scanner, result: number, length: number, by = 0): ScannedObject | 'invalid' | 'not-object' | undefined {
   const r = result >>> 0;
   if (r === FAIL) return 'invalid';
   if (r === NOT_OBJECT) return 'not-object';
@@ -186,9 +201,9 @@ function scanned(s: Scanner, result: number, length: number): ScannedObject | 'i
   const m = s.members;
   const members: Member[] = new Array(r);
   for (let k = 0; k < r; k++) {
-    members[k] = { keyStart: m[4 * k]!, keyEnd: m[4 * k + 1]!, valueStart: m[4 * k + 2]!, valueEnd: m[4 * k + 3]! };
+    members[k] = { keyStart: m[4 * k]! + by, keyEnd: m[4 * k + 1]! + by, valueStart: m[4 * k + 2]! + by, valueEnd: m[4 * k + 3]! + by };
   }
-  return { members, end: length };
+  return { members, end: length + by };
 }
 
 /**

@@ -18,8 +18,8 @@ function archive(sizes: readonly number[]): { dir: string; keys: string[] } {
   return { dir, keys };
 }
 
-async function sliceSizes(dir: string, maxFiles: number): Promise<number[][]> {
-  const source = new SliceSource(resolveBatchOptions({ sources: [dir], jobs: 1 }), '.jsonl', { maxFiles });
+async function sliceSizes(dir: string, maxFiles: number, firstMaxFiles?: number): Promise<number[][]> {
+  const source = new SliceSource(resolveBatchOptions({ sources: [dir], jobs: 1 }), '.jsonl', { maxFiles, firstMaxFiles });
   const out: number[][] = [];
   for await (const slice of source.slices()) {
     if (slice.sessions.length === 0) continue;
@@ -38,5 +38,13 @@ describe('SliceSource', () => {
     // Up to the bound exactly, projects share a slice.
     expect(await sliceSizes(dir, 6)).toEqual([[3, 3], [3], [7], [1]]);
     expect(await sliceSizes(dir, 100)).toEqual([[3, 3, 3, 7, 1]]);
+  });
+
+  it('bounds the first slice by firstMaxFiles and the rest by maxFiles', async () => {
+    const { dir } = archive([2, 2, 3, 3, 3]);
+    expect(await sliceSizes(dir, 6, 2)).toEqual([[2], [2, 3], [3, 3]]);
+    // A first project over the first bound is the first slice alone; a first bound over maxFiles is maxFiles.
+    expect(await sliceSizes(dir, 4, 1)).toEqual([[2], [2], [3], [3], [3]]);
+    expect(await sliceSizes(dir, 4, 100)).toEqual([[2, 2], [3], [3], [3]]);
   });
 });

@@ -8,7 +8,7 @@ import { isValidJson, skipWs } from '../../src/jsonl/json-scan.js';
 import { scanObject } from '../../src/jsonl/object-members.js';
 import { readRows } from '../../src/jsonl/row-reader.js';
 import { readRowHead } from '../../src/jsonl/row-type.js';
-import { beginRowStream, scannerBytesForPool, scannerMemoryBytes, scanRowInPlace, scanRowThrough, wasmBuffer } from '../../src/jsonl/wasm-scanner.js';
+import { beginRowStream, scannerBytesForPool, scannerMemoryBytes, scanObjectInPlace, scanRowInPlace, scanRowThrough, wasmBuffer } from '../../src/jsonl/wasm-scanner.js';
 import { mutate, randomJson } from '../helpers/random-json.js';
 import { seededRandom, type Random } from '../helpers/seeded-random.js';
 import { cleanupTempDirs, makeTempDir } from '../helpers/zot-archive.js';
@@ -144,6 +144,30 @@ describe('the WebAssembly row scanner', () => {
 
   it('does not scan Buffers outside its memory', () => {
     expect(scanRowInPlace(Buffer.from('{"type":"meta"}'))).toBeUndefined();
+    expect(scanObjectInPlace(Buffer.from('{"a":{"b":1}}'), 5, 12)).toBeUndefined();
+  });
+
+  it('scans an object inside a row in place, with spans into the row, as the TypeScript scanner does', () => {
+    const r = seededRandom(11);
+    let nested = 0;
+    for (let n = 0; n < 300; n++) {
+      // Objects of random values (escapes, nesting, white space) inside a row, as a message sits in its row.
+      const text = Buffer.from(`{"x":${randomJson(r, 3)}, "message" : {"role":"user","content":${randomJson(r, 4)},"n":${randomJson(r, 3)}},"o":{}}`);
+      const top = reference(text);
+      if (typeof top === 'string') throw new Error(`not an object: ${text.toString()}`);
+      const { row, release } = inWasm(text, r.int(64));
+      for (const m of top.filter((m) => text[m.valueStart] === 0x7b)) {
+        expect(scanObjectInPlace(row, m.valueStart, m.valueEnd), text.toString()).toEqual(scanObject(text, m.valueStart));
+        nested++;
+      }
+      release();
+    }
+    expect(nested).toBeGreaterThanOrEqual(600);
+    // Past the members the scanner keeps, the caller scans it.
+    const wide = Buffer.from(`{"message":{${Array.from({ length: 300 }, (_, i) => `"k${i}":${i}`).join(',')}}}`);
+    const { row, release } = inWasm(wide);
+    expect(scanObjectInPlace(row, 11, wide.length - 1)).toBeUndefined();
+    release();
   });
 
   it('hands out regions in stack order and reuses them once released', () => {
