@@ -11,6 +11,7 @@ import { exportSession } from '../src/session/export-session.js';
 import { recordedCwd } from '../src/format/session-meta.js';
 import type { Job, JobError, JobResult, Outcome, PoolWorkerData } from '../src/batch/protocol.js';
 import { useBigRowShare } from '../src/jsonl/big-row-buffer.js';
+import { packDescription, type PackedDescription } from '../src/batch/packed-description.js';
 import { setScannerMemoryBytes } from '../src/jsonl/wasm-scanner.js';
 
 // This thread's scanner memory, for the test of its size: the bundled worker
@@ -44,15 +45,14 @@ function head(s: string, n: number): string {
   return s.length <= n ? s : (JSON.parse(JSON.stringify(s.slice(0, n))) as string);
 }
 
-function leanDescription(d: SessionDescription, purpose: 'tree' | 'stats'): SessionDescription {
-  // The coordinator has each job file's path: not sent back (100,000 of them, some 10 MB to copy, in a tree of small sessions).
-  d.path = '';
+/** What the coordinator keeps of a description, packed (packed-description.ts); it has each file's path already. */
+function leanDescription(d: SessionDescription, purpose: 'tree' | 'stats'): PackedDescription {
   if (purpose === 'stats') d.summary.firstUserText = '';
   else {
     d.summary.firstUserText = head(d.summary.firstUserText, FIRST_TEXT_CHARS);
     d.counts.byType = NO_COUNTS;
   }
-  return d;
+  return packDescription(d);
 }
 
 /**

@@ -8,7 +8,7 @@ import type { CwdRule } from '../format/cwd-map.js';
 import type { BigRowShare } from '../jsonl/big-row-buffer.js';
 import type { ExportResult } from '../session/export-session.js';
 import type { ImportResult } from '../session/import-session.js';
-import type { SessionDescription } from '../session/describe-session.js';
+import type { PackedDescription } from './packed-description.js';
 import type { SessionDigest } from '../session/digest-session.js';
 
 export interface ExportFile {
@@ -69,7 +69,7 @@ export type Job =
 
 export interface OpValue {
   export: ExportResult;
-  describe: SessionDescription;
+  describe: PackedDescription;
   meta: MetaPeek;
   hash: SessionDigest;
   import: ImportResult;

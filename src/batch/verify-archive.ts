@@ -31,6 +31,7 @@ import { IdPaths } from './id-paths.js';
 import type { JobError } from './protocol.js';
 import { bundleName, probeBundle, probeBundleStream, type BundleSource } from './read-bundle.js';
 import { runOp, runOpOn } from './run-op.js';
+import { unpackDescription } from './packed-description.js';
 import { WorkerPool } from './run-pool.js';
 import { ANY_SESSION, byPath } from './discover.js';
 import { keyRuns, SliceProgress, SliceSource, type SliceLimits } from './select-slices.js';
@@ -396,7 +397,7 @@ async function checkFolder(dir: string, options: ResolvedBatchOptions, limits: S
         indexes.forEach((i, k) => {
           const o = outcomes[k]!;
           const s = slice.sessions[i]!;
-          const description = o.ok ? trim(o.value, s.path, intern) : undefined;
+          const description = o.ok ? trim(unpackDescription(o.value, s.path), s.path, intern) : undefined;
           const empty = o.ok ? undefined : emptyAsWarning(o.error);
           if (empty) found.archiveWarnings.push(empty);
           checked[i] = { path: s.path, key: keyOf(s.path, description), bytes: s.size, description, problems: o.ok || empty ? [] : [o.error] };
