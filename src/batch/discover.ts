@@ -314,6 +314,9 @@ export function* folderEntries(d: FolderDiscovery, folder: SessionFolder): Gener
       objectMode: true,
       dot: true,
       suppressErrors: true,
+      // One pattern in one folder names each file once: no set of every path
+      // seen to check it against (1.2 -> 0.75 µs a file).
+      unique: false,
     })
     // The path from the name as listed: fast-glob's own turns a `\` in a name into a `/`.
     .map((hit) => ({ dirent: hit.dirent, name: hit.name, path: `${prefix}${hit.name}` }))
