@@ -187,7 +187,8 @@ export function scanRowInPlace(row: Buffer): ScannedObject | 'invalid' | 'not-ob
  */
 export function scanObjectInPlace(b: Buffer, start: number, end: number): ScannedObject | null | undefined {
   const s = scanner;
-  if (!s || b.buffer !== s.memory.buffer) return undefined;
+  // (Not past `b`'s end: the spans may be a whole row's, `b` only its start.)
+  if (!s || b.buffer !== s.memory.buffer || end > b.length) return undefined;
   const r = scanned(s, s.scanRow(b.byteOffset + start, end - start), end - start, start);
   return typeof r === 'string' ? null : r;
 }

@@ -168,6 +168,13 @@ describe('the WebAssembly row scanner', () => {
     const { row, release } = inWasm(wide);
     expect(scanObjectInPlace(row, 11, wide.length - 1)).toBeUndefined();
     release();
+    // Nor past the end of the view it is given (a row's start only), though the memory goes on.
+    const text = Buffer.from('{"type":"message","message":{"role":"user"}}');
+    const m = inWasm(text);
+    const [, message] = (scanRowInPlace(m.row) as { members: Array<{ valueStart: number; valueEnd: number }> }).members;
+    expect(scanObjectInPlace(m.row, message!.valueStart, message!.valueEnd)?.members).toHaveLength(1);
+    expect(scanObjectInPlace(m.row.subarray(0, 30), message!.valueStart, message!.valueEnd)).toBeUndefined();
+    m.release();
   });
 
   it('hands out regions in stack order and reuses them once released', () => {
