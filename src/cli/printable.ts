@@ -14,6 +14,11 @@
 // point, never in the range), which a terminal would show as U+FFFD.
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\ud800-\udfff]/gu;
 
+// The same characters without the u flag, where a surrogate pair matches
+// too: a test that lets most text through without the u flag's slower walk
+// by code points (a tree line: 0.5 -> 0.12 µs).
+const MAYBE_UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\ud800-\udfff]/;
+
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 function escape(c: string): string {
@@ -25,7 +30,7 @@ function escape(c: string): string {
 
 /** `text` with every character a terminal would act on written as an escape (`\x1b`, `\n`, `\u202e`). */
 export function printable(text: string): string {
-  return text.replace(UNSAFE, escape);
+  return MAYBE_UNSAFE.test(text) ? text.replace(UNSAFE, escape) : text;
 }
 
 /**

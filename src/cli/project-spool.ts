@@ -12,8 +12,11 @@ import { byCwd } from '../batch/archive-trees.js';
 interface Piece {
   cwd: string;
   key: string;
-  /** The text while in memory. */
-  text?: string;
+  /**
+   * The text while in memory, as UTF-8: a tree's text is a UTF-16 string
+   * (its box-drawing characters), twice the bytes the bound counts.
+   */
+  text?: Buffer;
   /** Where it is in the temp file once spilled. */
   offset: number;
   bytes: number;
@@ -37,7 +40,8 @@ export class ProjectSpool {
   ) {}
 
   add(cwd: string, key: string, text: string): void {
-    const piece: Piece = { cwd, key, text, offset: 0, bytes: Buffer.byteLength(text) };
+    const bytes = Buffer.from(text, 'utf8');
+    const piece: Piece = { cwd, key, text: bytes, offset: 0, bytes: bytes.length };
     this.pieces.push(piece);
     this.held += piece.bytes;
     if (this.fd !== undefined) this.spill(piece);
@@ -51,7 +55,8 @@ export class ProjectSpool {
       this.fd = openSync(join(this.dir, 'projects.txt'), 'w+', 0o600);
     }
     piece.offset = this.end;
-    this.end += writeSync(this.fd, piece.text);
+    for (let done = 0; done < piece.bytes; ) done += writeSync(this.fd, piece.text, done);
+    this.end += piece.bytes;
     piece.text = undefined;
   }
 
