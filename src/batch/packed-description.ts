@@ -7,7 +7,7 @@
  * has 23. As a list of values, 512 small sessions' descriptions clone in
  * 1.2 µs each instead of 5.2, and are read back in 1.7 µs instead of 3.9
  * (a tree of 100,000 sessions: some 0.7 CPU-seconds of 9.4). The
- * coordinator rebuilds each as an object of its own anyway (see `unpack`).
+ * coordinator rebuilds each as an object of its own anyway (unpackDescription).
  */
 import type { Warning } from '../errors.js';
 import type { SessionDescription } from '../session/describe-session.js';

@@ -117,7 +117,7 @@ async function verifyGuarded(options: VerifyArchiveOptions, limits: SliceLimits)
         onSession: (c: CheckedSession) =>
           bundleFound.addSessions([{ path: c.entry.path, key: c.entry.key, bytes: c.entry.size, description: c.description, problems: c.problems }], false),
         onProject: (key, descriptions) => bundleFound.linkProject(key, descriptions),
-        keep: (d) => trim(d, d.path, intern),
+        keep: (d) => trim(d, intern),
       });
     const b = await source.then(check).catch((err: unknown) => {
       // Ctrl-C: what was checked so far, reported as interrupted (exit 130), not as a failure.
@@ -324,10 +324,10 @@ const NO_BY_TYPE: Record<string, number> = Object.freeze({}) as Record<string, n
 const NO_WARNINGS = Object.freeze([]) as unknown as Warning[];
 
 /** What verify uses of a description: identity, row counts and warnings; not the summary or the counts by row type. */
-function trim(d: SessionDescription, path: string, intern: (s: string) => string): SessionDescription {
+function trim(d: SessionDescription, intern: (s: string) => string): SessionDescription {
   const c = d.counts;
   return {
-    path,
+    path: d.path,
     id: d.id,
     parent: d.parent,
     forkPoint: d.forkPoint,
@@ -397,7 +397,7 @@ async function checkFolder(dir: string, options: ResolvedBatchOptions, limits: S
         indexes.forEach((i, k) => {
           const o = outcomes[k]!;
           const s = slice.sessions[i]!;
-          const description = o.ok ? trim(unpackDescription(o.value, s.path), s.path, intern) : undefined;
+          const description = o.ok ? trim(unpackDescription(o.value, s.path), intern) : undefined;
           const empty = o.ok ? undefined : emptyAsWarning(o.error);
           if (empty) found.archiveWarnings.push(empty);
           checked[i] = { path: s.path, key: keyOf(s.path, description), bytes: s.size, description, problems: o.ok || empty ? [] : [o.error] };

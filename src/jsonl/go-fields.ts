@@ -124,8 +124,8 @@ export function objectField(b: Buffer, obj: ScannedObject, name: string): Scanne
   const m = field(b, obj, name, 'object');
   if (!m) return undefined;
   // The value was already validated by the enclosing scan. In the scanner's
-  // memory it is scanned there, some 4x faster (a message object, to read
-  // its role, is most of its row).
+  // memory it is scanned there: a message object, scanned to read its role,
+  // is most of its row (describing a small session: 30.3 -> 28.8 µs).
   return scanObjectInPlace(b, m.valueStart, m.valueEnd) ?? scanObject(b, m.valueStart) ?? undefined;
 }
 

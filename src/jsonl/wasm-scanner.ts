@@ -182,8 +182,9 @@ export function scanRowInPlace(row: Buffer): ScannedObject | 'invalid' | 'not-ob
  * The object at `[start, end)` of `b`, a value inside a row already
  * scanned (a message inside its row), scanned in place as if it were a row
  * of its own: its member spans are offsets into `b`, as scanObject gives
- * them. Undefined when `b` is not in the scanner's memory, or the object has
- * more members than the scanner keeps (the caller scans it in TypeScript).
+ * them; null when it is no valid object. Undefined when `b` is not in the
+ * scanner's memory or ends before `end`, or the object has more members than
+ * the scanner keeps: the caller scans it in TypeScript.
  */
 export function scanObjectInPlace(b: Buffer, start: number, end: number): ScannedObject | null | undefined {
   const s = scanner;
