@@ -39,8 +39,8 @@ export type PackedDescription = [
 ];
 
 // Shared by every session with nothing to say; never written to.
-const NO_COUNTS: Record<string, number> = Object.freeze({}) as Record<string, number>;
-const NO_WARNINGS = Object.freeze([]) as unknown as Warning[];
+export const NO_COUNTS: Record<string, number> = Object.freeze({}) as Record<string, number>;
+export const NO_WARNINGS = Object.freeze([]) as unknown as Warning[];
 
 export function packDescription(d: SessionDescription): PackedDescription {
   const { summary: m, counts: c } = d;

@@ -31,7 +31,7 @@ import { IdPaths } from './id-paths.js';
 import type { JobError } from './protocol.js';
 import { bundleName, probeBundle, probeBundleStream, type BundleSource } from './read-bundle.js';
 import { runOp, runOpOn } from './run-op.js';
-import { unpackDescription } from './packed-description.js';
+import { NO_COUNTS, NO_WARNINGS, unpackDescription } from './packed-description.js';
 import { WorkerPool } from './run-pool.js';
 import { ANY_SESSION, byPath } from './discover.js';
 import { keyRuns, SliceProgress, SliceSource, type SliceLimits } from './select-slices.js';
@@ -320,8 +320,6 @@ class Findings {
 }
 
 const NO_SUMMARY: SessionSummary = Object.freeze({ started: undefined, model: '', provider: '', title: '', messages: 0, firstUserText: '', cost: 0 });
-const NO_BY_TYPE: Record<string, number> = Object.freeze({}) as Record<string, number>;
-const NO_WARNINGS = Object.freeze([]) as unknown as Warning[];
 
 /** What verify uses of a description: identity, row counts and warnings; not the summary or the counts by row type. */
 function trim(d: SessionDescription, intern: (s: string) => string): SessionDescription {
@@ -334,7 +332,7 @@ function trim(d: SessionDescription, intern: (s: string) => string): SessionDesc
     cwd: intern(d.cwd),
     hidden: d.hidden,
     summary: NO_SUMMARY,
-    counts: { rows: c.rows, bytes: c.bytes, byType: NO_BY_TYPE, invalid: c.invalid, undecodable: c.undecodable, largestRow: c.largestRow },
+    counts: { rows: c.rows, bytes: c.bytes, byType: NO_COUNTS, invalid: c.invalid, undecodable: c.undecodable, largestRow: c.largestRow },
     extraMetas: d.extraMetas,
     warnings: d.warnings.length > 0 ? d.warnings : NO_WARNINGS,
     sha256: d.sha256,
