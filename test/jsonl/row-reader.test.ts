@@ -332,6 +332,31 @@ describe('skimming rows bigger than the buffer', () => {
     }
   });
 
+  it("keeps a skimmed row's head for the thread's next file, and gives a reader nested in another a head of its own", () => {
+    const a = fileWith(Buffer.from(`{"a":"${'x'.repeat(9000)}"}\n{"after":1}\n`, 'latin1'));
+    const b = fileWith(Buffer.from(`{"b":"${'y'.repeat(9000)}"}\n`, 'latin1'));
+    const skimmedHeads = (path: string, inside?: () => void): Buffer[] => {
+      const heads: Buffer[] = [];
+      for (const row of readRows(path, { chunkSize: 4096, needsWholeRow: () => false })) {
+        if (!row.skim) continue;
+        heads.push(row.bytes);
+        const before = row.bytes.toString('latin1');
+        inside?.();
+        // What a nested reader skimmed did not overwrite this row's head.
+        expect(row.bytes.toString('latin1')).toBe(before);
+      }
+      return heads;
+    };
+    const [first] = skimmedHeads(a);
+    const [next] = skimmedHeads(b);
+    expect(next!.buffer).toBe(first!.buffer);
+    expect(next!.subarray(0, 6).toString('latin1')).toBe('{"b":"');
+    let nested: Buffer | undefined;
+    const [outer] = skimmedHeads(a, () => ([nested] = skimmedHeads(b)));
+    expect(outer!.subarray(0, 6).toString('latin1')).toBe('{"a":"');
+    expect(nested!.buffer).not.toBe(outer!.buffer);
+  });
+
   it('hands every byte to onRead once, in order, while skimming', () => {
     const content = Buffer.from(`{"a":1}\n{"b":"${'x'.repeat(300_000)}"}\n{"c":3}\n`);
     const path = fileWith(content);
