@@ -3,7 +3,6 @@
 // reports the size of the thread's scanner memory. It loads the compiled
 // modules (npm test builds them first).
 const { join } = require('node:path');
-const { pathToFileURL } = require('node:url');
 
 const dist = join(__dirname, '..', '..', 'dist');
 const runJob = require(join(dist, 'workers', 'session-worker-entry.cjs'));
@@ -11,6 +10,6 @@ const runJob = require(join(dist, 'workers', 'session-worker-entry.cjs'));
 module.exports = async function sizeJob(job) {
   await runJob(job);
   // The worker as the entry loads it: bundled, with its own copy of the scanner module.
-  const scanner = await import(pathToFileURL(join(dist, 'workers', 'session-worker.bundle.js')).href);
+  const scanner = require(join(dist, 'workers', 'session-worker.bundle.cjs'));
   return { outcomes: job.files.map(() => ({ ok: true, value: scanner.scannerMemoryBytes() })) };
 };
