@@ -40,7 +40,27 @@ export class ProjectSpool {
   ) {}
 
   add(cwd: string, key: string, text: string): void {
-    const bytes = Buffer.from(text, 'utf8');
+    this.hold(cwd, key, Buffer.from(text, 'utf8'));
+  }
+
+  /**
+   * `lines` with a newline between each two. Written line by line into one
+   * buffer: joining them first copied every line once more (a tree of
+   * 100,000 sessions: 180 -> 100 ms).
+   */
+  addLines(cwd: string, key: string, lines: readonly string[]): void {
+    let size = Math.max(0, lines.length - 1);
+    for (const line of lines) size += Buffer.byteLength(line, 'utf8');
+    const bytes = Buffer.allocUnsafe(size);
+    let at = 0;
+    lines.forEach((line, i) => {
+      if (i > 0) bytes[at++] = 0x0a;
+      at += bytes.write(line, at, 'utf8');
+    });
+    this.hold(cwd, key, bytes);
+  }
+
+  private hold(cwd: string, key: string, bytes: Buffer): void {
     const piece: Piece = { cwd, key, text: bytes, offset: 0, bytes: bytes.length };
     this.pieces.push(piece);
     this.held += piece.bytes;

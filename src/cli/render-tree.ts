@@ -15,10 +15,14 @@ export function nodeLabel(n: TreeNode): string {
   const s = n.summary;
   const name = s.title || firstLine(s.firstUserText, 50) || '(no prompt)';
   // A parent the filter left out is named, so the branch is not taken for a root of its own.
-  const flags = [n.orphan ? 'orphan' : '', n.parentFiltered ? `branch of ${n.parent.slice(0, 8)}` : '', n.duplicate ? 'duplicate id' : '', n.cycle ? 'parent cycle' : '', n.hidden ? 'hidden' : '', n.sourceDeleted ? 'deleted at the source' : '']
-    .filter(Boolean)
-    .map((f) => ` [${f}]`)
-    .join('');
+  // (Appended one by one: most sessions have none, and a list of six filtered and mapped for each line cost more than the rest of it.)
+  let flags = '';
+  if (n.orphan) flags += ' [orphan]';
+  if (n.parentFiltered) flags += ` [branch of ${n.parent.slice(0, 8)}]`;
+  if (n.duplicate) flags += ' [duplicate id]';
+  if (n.cycle) flags += ' [parent cycle]';
+  if (n.hidden) flags += ' [hidden]';
+  if (n.sourceDeleted) flags += ' [deleted at the source]';
   const started = s.started ? localTime(s.started, 'minute') : '';
   const fork = n.parent && !n.orphan && !n.cycle ? `@${n.forkPoint} ` : '';
   return `${fork}${name} · ${n.id.slice(0, 8)} · ${s.model || '?'} · ${s.messages} ${s.messages === 1 ? 'msg' : 'msgs'} · ${formatCost(s.cost)} · ${started}${flags}`;

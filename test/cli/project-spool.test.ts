@@ -36,6 +36,18 @@ describe('ProjectSpool', () => {
     expect([...spoolDirs()].filter((d) => !before.has(d))).toEqual([]);
   });
 
+  it('takes a project as its lines, joined by newlines as UTF-8, and bounds them by their bytes', () => {
+    const lines = ['/srv/a  (2222222222222222, 2 sessions)', '├─ ünïcode · ab12cd34', '└─ 😀 \\u202e · ef56ab78', '', ''];
+    const before = spoolDirs();
+    // The lines are 100 bytes as UTF-8 but 86 UTF-16 units: past a bound of 90 by their bytes, they spill.
+    const spool = new ProjectSpool(90);
+    spool.addLines('/srv/b', '1111111111111111', []);
+    spool.addLines('/srv/a', '2222222222222222', lines);
+    expect([...spoolDirs()].filter((d) => !before.has(d))).toHaveLength(1);
+    spool.addLines('/srv/c', '3333333333333333', ['one line']);
+    expect(written(spool)).toBe([lines.join('\n'), '', 'one line'].join('|'));
+  });
+
   it('removes its temp file when closed without writing', () => {
     const before = spoolDirs();
     const spool = new ProjectSpool(0);

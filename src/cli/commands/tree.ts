@@ -43,7 +43,7 @@ Examples:
         }
         const mismatch = p.cwd !== '' && projectKey(p.cwd) !== p.key ? ' [folder does not match cwd]' : '';
         const lines = [`${p.cwd || '(unknown cwd)'}  (${p.key}, ${p.sessions} ${p.sessions === 1 ? 'session' : 'sessions'})${mismatch}`, ...renderTree(p.roots), '', ''];
-        spool.add(p.cwd, p.key, lines.map(printable).join('\n'));
+        spool.addLines(p.cwd, p.key, lines.map(printable));
       });
       if (values.json) {
         io.stdout.write('{"projects":[');
