@@ -41,6 +41,13 @@ rmSync('dist/cli', { recursive: true, force: true });
 
 await Promise.all([
   build({ ...esm, entryPoints: { main: 'dist/src/cli/main.js' }, outdir: 'dist/cli', splitting: true, chunkNames: 'chunk-[hash]' }),
-  // (import.meta and top-level await are errors in a CommonJS bundle: logLevel 'warning' shows them, and the build fails.)
-  build({ ...common, format: 'cjs', entryPoints: ['dist/workers/session-worker.js'], outfile: 'dist/workers/session-worker.bundle.cjs' }),
+  build({
+    ...common,
+    format: 'cjs',
+    entryPoints: ['dist/workers/session-worker.js'],
+    outfile: 'dist/workers/session-worker.bundle.cjs',
+    // A CommonJS bundle has no import.meta (esbuild would leave it empty, and warn): the build fails instead,
+    // as it does on a top-level await.
+    logOverride: { 'empty-import-meta': 'error' },
+  }),
 ]);

@@ -10,18 +10,17 @@ const { workerData } = require('node:worker_threads') as { workerData: PoolWorke
 // bundled into one CommonJS file (scripts/bundle.mjs): 28 ES modules one at
 // a time took a thread 40-50 ms more, and one ES module 7-10 ms more.
 const BUNDLE = './session-worker.bundle.cjs';
-type Worker = typeof import('./session-worker.js');
-let loading: Promise<Worker>;
+let worker: typeof import('./session-worker.js') | undefined;
+// (A failure is the first job's error, not one thrown while piscina loads the thread.)
+let failure: unknown;
 try {
-  loading = Promise.resolve(require(BUNDLE) as Worker);
+  worker = require(BUNDLE) as typeof import('./session-worker.js');
 } catch (err) {
-  loading = Promise.reject(err as Error);
-  // (A failure is the first job's error, not an unhandled rejection before it.)
-  loading.catch(() => {});
+  failure = err;
 }
 
 export = async function runJob(job: Job): Promise<JobResult> {
-  const worker = await loading;
+  if (!worker) throw failure;
   // piscina hands its workerData option to the thread as Node's own
   // workerData; reading it here spares every worker loading piscina's pool
   // code (6-8 ms) just for its getter.
