@@ -38,6 +38,8 @@ const esm = {
 
 // The CLI's chunks are named by their content: the last build's would pile up.
 rmSync('dist/cli', { recursive: true, force: true });
+// The worker's ES module bundle, which builds before f836593 wrote: `files` would pack it.
+rmSync('dist/workers/session-worker.bundle.js', { force: true });
 
 await Promise.all([
   build({ ...esm, entryPoints: { main: 'dist/src/cli/main.js' }, outdir: 'dist/cli', splitting: true, chunkNames: 'chunk-[hash]' }),

@@ -1,7 +1,7 @@
 // The file piscina loads. piscina require()s a worker before it tries
 // import(), and on Node 20 two threads require()-ing an ES module at once
-// can abort the process (v8::Module::IsGraphAsync). A CommonJS entry that
-// import()s the real worker never takes that path.
+// can abort the process (v8::Module::IsGraphAsync): the entry and the
+// worker it require()s are both CommonJS, so no thread takes that path.
 import type { Job, JobResult, PoolWorkerData } from '../src/batch/protocol.js';
 
 const { workerData } = require('node:worker_threads') as { workerData: PoolWorkerData | undefined };
