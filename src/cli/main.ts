@@ -35,7 +35,7 @@ const COMMANDS: Array<{ name: string; summary: string; load: () => Promise<Comma
  * measurable: tree of 100,000 files 5.03 -> 4.72 s, of 2 GB 1.45 -> 1.33 s;
  * export, import, pack, unpack and a 600 MB row's scan the same (medians of
  * 5, interleaved). `verify` of a bundle reads it on this one thread, where
- * the inlining pays: 2 GB took 4-8% longer without it, in three runs of 5-8.
+ * the inlining pays: 2 GB took 3.5-8% longer without it, in three runs of 5-8.
  * V8's flags are the process's, so the command line sets it, not the library.
  */
 function inlineLess(command: string): void {
