@@ -128,6 +128,18 @@ describe('keyMatches: Go matches a JSON key to a field name case-insensitively',
     expect(matches('"?"', '_')).toBe(false);
     expect(matches('"@"', '`')).toBe(false);
   });
+
+  it('decides on the decoded key, whatever its length in bytes', () => {
+    // As many bytes as the name, but an escape or a non-ASCII character in them: fewer characters.
+    expect(matches('"\\u0074ype"', 'typeabcde')).toBe(false);
+    expect(matches('"\u017fum"', 'sumx')).toBe(false);
+    expect(matches('"\u212aind"', 'kindxy')).toBe(false);
+    // More bytes than the name, matched only through an escape or a non-ASCII character.
+    expect(matches('"typ\\u0065"', 'type')).toBe(true);
+    expect(matches('"TYPE_"', 'type')).toBe(false);
+    // Fewer bytes than the name never match.
+    expect(matches('""', 'id')).toBe(false);
+  });
 });
 
 describe('findMember', () => {
