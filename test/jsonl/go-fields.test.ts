@@ -299,4 +299,45 @@ describe('timeField', () => {
   ])('isGoTime rejects %j', (s) => {
     expect(isGoTime(s)).toBe(false);
   });
+
+  it('isGoTime decides as the pattern of RFC 3339 and a calendar check do, on 50,000 near misses', () => {
+    // The definition isGoTime reads by hand, kept here as the oracle.
+    const pattern = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+    const oracle = (s: string): boolean => {
+      const m = pattern.exec(s);
+      if (!m) return false;
+      const [y, mo, d, h, mi, se] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+      const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+      const days = mo === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(mo) ? 30 : 31;
+      return mo >= 1 && mo <= 12 && d >= 1 && d <= days && h < 24 && mi < 60 && se < 60;
+    };
+    let seed = 42;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+    const alphabet = '0123456789-:.TZtz+ \u0660';
+    const zones = ['Z', '+05:30', '-07:00', '.5Z', '.123456789Z', '.1234567891+23:59', ''];
+    let accepted = 0;
+    for (let n = 0; n < 50_000; n++) {
+      const base = `${pad(rand(3) === 0 ? [1900, 2000, 2024, 2026][rand(4)]! : rand(10_000), 4)}-${pad(rand(14))}-${pad(rand(33))}T${pad(rand(26))}:${pad(rand(62))}:${pad(rand(62))}${zones[rand(zones.length)]}`;
+      const chars = [...base];
+      // Up to two edits: a character replaced, inserted or removed.
+      for (let e = rand(3); e > 0; e--) {
+        const at = rand(chars.length + 1);
+        const c = alphabet[rand(alphabet.length)]!;
+        const op = rand(3);
+        if (op === 0) chars[at] = c;
+        else if (op === 1) chars.splice(at, 0, c);
+        else chars.splice(at, 1);
+      }
+      const s = chars.join('');
+      expect(isGoTime(s), s).toBe(oracle(s));
+      if (oracle(s)) accepted++;
+    }
+    // Both answers came up often enough to mean something.
+    expect(accepted).toBeGreaterThan(5_000);
+    expect(accepted).toBeLessThan(45_000);
+  });
 });
