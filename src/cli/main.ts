@@ -36,7 +36,9 @@ const COMMANDS: Array<{ name: string; summary: string; load: () => Promise<Comma
  * export, import, pack, unpack and a 600 MB row's scan the same (medians of
  * 5, interleaved). `verify` of a bundle reads it on this one thread, where
  * the inlining pays: 2 GB took 3.5-8% longer without it, in three runs of 5-8.
- * V8's flags are the process's, so the command line sets it, not the library.
+ * V8's flags are the process's, so the command line sets it, not the library,
+ * and it stays set for the process's life: a later command run in the same
+ * process (main() called again) keeps it, which changes its speed only.
  */
 function inlineLess(command: string): void {
   if (command !== 'verify') setFlagsFromString('--max-inlined-bytecode-size-cumulative=230');

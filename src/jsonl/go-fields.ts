@@ -143,7 +143,7 @@ function daysIn(month: number, year: number): number {
 function twoDigits(s: string, i: number): number {
   const a = s.charCodeAt(i) - 0x30;
   const b = s.charCodeAt(i + 1) - 0x30;
-  // (Past the end, charCodeAt is NaN, and so is every comparison with it.)
+  // (Past the end charCodeAt is NaN, and every comparison with NaN is false.)
   return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
 }
 

@@ -90,13 +90,14 @@ export function goFoldKey(key: string): string {
 /**
  * True when the key of `m` selects the struct field `name` (lower-case ASCII) in Go.
  *
- * Every character of a key takes at least one of its bytes (an escape six,
- * a non-ASCII one two to four), and folds to one character. So a key of
- * fewer bytes than `name` never matches, one of as many matches only as
- * plain ASCII, and a longer one only through an escape or a non-ASCII byte:
- * most keys are decided on their length or in one pass, which matters
- * because a row's every field lookup compares every key (2% of a tree of
- * small sessions).
+ * A key decodes to no more characters than it has bytes (an escape takes
+ * two to twelve, a non-ASCII character two to four, a byte that is not
+ * UTF-8 one, for a U+FFFD that matches no name), and folding keeps its
+ * length. So a key of fewer bytes than `name` never matches, one of as
+ * many matches only as plain ASCII, and a longer one only through an
+ * escape or a non-ASCII byte: most keys are decided on their length or in
+ * one pass, which matters because a row's every field lookup compares
+ * every key (2% of a tree of small sessions).
  */
 export function keyMatches(b: Buffer, m: Member, name: string): boolean {
   const start = m.keyStart + 1;
