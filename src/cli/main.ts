@@ -27,7 +27,7 @@ const COMMANDS: Array<{ name: string; summary: string; load: () => Promise<Comma
 ];
 
 /**
- * Less inlining for the commands that run on a pool. Three isolates (this
+ * Less inlining, for every command but `verify`. Three isolates (this
  * thread and two workers) each optimize the same hot code, on the two cores
  * that run the work: V8's optimizing compiler took 1.7 of 9.6 CPU-s of a tree
  * of 100,000 files (perf, samples per thread). A quarter of V8's default
