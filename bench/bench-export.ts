@@ -6,7 +6,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { corpusLabel, corpusSpecs, ensureCorpus } from './corpus.js';
-import { catArgv, freshOutputs, measureInterleaved, warmCache, type Variant } from './measure.js';
+import { catArgv, freshOutputs, measureInterleaved, onceWhenQuick, warmCache, type Variant } from './measure.js';
 import { FLOORS, isMain, NAIVE_EXPORT, zotpack } from './paths.js';
 import { standalone, type BenchOptions } from './script-main.js';
 import { addCheck, linesOf, setRatio, type BenchResult } from './table.js';
@@ -24,7 +24,7 @@ export async function benchExport(o: BenchOptions): Promise<BenchResult> {
   });
   const z = exportTo('z');
   const noFsync = exportTo('z-nofsync', '--no-fsync');
-  const jobs1 = exportTo('z-jobs1', '--jobs', '1');
+  const jobs1: Variant = { ...exportTo('z-jobs1', '--jobs', '1'), ...onceWhenQuick(o.quick) };
   const cp: Variant = { name: 'cp -r', kind: 'ceiling', ...out('cp', (o) => ['cp', '-r', c.dir, o]) };
   const cpSync: Variant = {
     name: 'cp -r && sync',
@@ -36,6 +36,7 @@ export async function benchExport(o: BenchOptions): Promise<BenchResult> {
     name: 'naive (readline + JSON.parse/stringify)',
     kind: 'naive',
     ...out('naive', (o) => [process.execPath, NAIVE_EXPORT, '--from', c.dir, '--out', o]),
+    ...onceWhenQuick(o.quick),
   };
   // The work an export cannot skip, in Node.js, with nothing of zotpack's own: copying, hashing, validating.
   const floor = (mode: string, name: string): Variant => ({
@@ -66,6 +67,7 @@ export async function benchExport(o: BenchOptions): Promise<BenchResult> {
       'ratio: throughput over `cp -r`\'s (> 1 is faster); for the naive line, over zotpack\'s.',
       'floors (bench/floors.ts, same threads as the pool, no fsync, so against `--no-fsync`): a Node.js program that reads every file in 1 MiB reads and writes it to a new file; then one that also takes its sha256, which the manifest must carry for every export; then one that also frames and validates every row (zot drops rows that are not valid JSON; an export leaves them out and counts them), writing the valid ones as read. zotpack export cannot beat the last.',
       'zotpack export (default) makes its output durable inside its time; `cp -r` and `--no-fsync` leave writeback to the kernel. `sync` runs (untimed) before every timed run so no run pays for the previous one\'s writeback; `cp -r && sync` is the durable copy (its sync flushes the whole machine).',
+      ...(o.quick ? ['Quick mode runs `--jobs 1` and the naive script once.'] : []),
     ],
   };
 }

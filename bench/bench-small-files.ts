@@ -7,7 +7,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { corpusLabel, corpusSpecs, ensureCorpus } from './corpus.js';
-import { catArgv, freshOutputs, measureInterleaved, runOnce, warmCache, type Variant } from './measure.js';
+import { catArgv, freshOutputs, measureInterleaved, onceWhenQuick, runOnce, warmCache, type Variant } from './measure.js';
 import { isMain, NAIVE_EXPORT, NAIVE_TREE, zotpack } from './paths.js';
 import { standalone, type BenchOptions } from './script-main.js';
 import { addCheck, linesOf, setRatio, type BenchResult } from './table.js';
@@ -29,9 +29,10 @@ export async function benchSmallFiles(o: BenchOptions): Promise<BenchResult> {
     kind: 'zotpack',
     ...fresh(name, (o) => zotpack('export', '--out', o, '--from', c.dir, '-q', ...flags)),
   });
-  const exp = exportTo('z');
+  // (Quick mode: once. The second round is for the tree's target, and its baseline.)
+  const exp: Variant = { ...exportTo('z'), ...onceWhenQuick(o.quick) };
   const expNoFsync = exportTo('z-nofsync', '--no-fsync');
-  const cp: Variant = { name: 'cp -r', kind: 'ceiling', ...fresh('cp', (o) => ['cp', '-r', c.dir, o]) };
+  const cp: Variant = { name: 'cp -r', kind: 'ceiling', ...fresh('cp', (o) => ['cp', '-r', c.dir, o]), ...onceWhenQuick(o.quick) };
   const naiveExport: Variant = {
     name: 'naive export',
     kind: 'naive',
@@ -95,7 +96,7 @@ export async function benchSmallFiles(o: BenchOptions): Promise<BenchResult> {
     notes: [
       `ratio: tree over \`cat\`, export${o.quick ? '' : ' and import'} over \`cp -r\`${o.quick ? '' : ', each naive line over the zotpack line it mirrors'}.`,
       ...(o.quick ? [] : ['import reads the export of these files (made untimed, `--no-fsync`); "all present" imports it again into a home that already holds every session.']),
-      ...(o.quick ? ['Quick mode leaves out the naive scripts, `--no-fsync` and import here (`npm run bench` has them).'] : []),
+      ...(o.quick ? ['Quick mode leaves out the naive scripts, `--no-fsync` and import here (`npm run bench` has them), and runs the export and `cp -r` once.'] : []),
       ...(growth.length > 0 ? [`Peak RSS against the number of sessions (the coordinator works a few projects at a time): ${growth.join('; ')}.`] : []),
       'zotpack export and import (default) make their output durable inside their time; `--no-fsync` and `cp -r` do not (sync runs, untimed, before every run). Every run writes into a new folder, in a block group where nothing was just deleted (bench/measure.ts, freshOutputs); bench/results.jsonl keeps every run\'s seconds.',
     ],

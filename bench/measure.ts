@@ -43,7 +43,16 @@ export interface Variant {
    * copies would push the warm corpus out of the page cache).
    */
   clean?: () => void;
+  /**
+   * At most this many rounds: a baseline many times slower than what it is
+   * measured against (a naive script) gains nothing from a second round in
+   * quick mode, which must stay under 2 minutes.
+   */
+  rounds?: number;
 }
+
+/** In quick mode, one round for a slow baseline or a secondary line (see Variant.rounds). */
+export const onceWhenQuick = (quick: boolean): Pick<Variant, 'rounds'> => (quick ? { rounds: 1 } : {});
 
 /** One run of one command. */
 export interface Run {
@@ -188,6 +197,7 @@ export async function measureInterleaved(
       break;
     }
     for (const v of variants) {
+      if (v.rounds !== undefined && round > v.rounds) continue;
       const t = performance.now();
       v.clean?.();
       sync();

@@ -2,10 +2,12 @@
  * Every benchmark, one after another: `npm run bench` (2 GB corpus, 100,000
  * small files; best of 3 for export and tree, of 2 for the rest) or
  * `npm run bench:quick` (200 MB, 20,000 small files; best of 2 for export,
- * tree and small files (time-boxed), one run for the rest; under 2
- * minutes, corpus generation included). Corpora are cached in bench/corpus/. Prints each table as it
- * is done, then appends one JSON line to bench/results.jsonl and writes
- * bench/latest.md.
+ * tree and small files (time-boxed), one run for the rest and for the
+ * naive scripts, and only the lines a quick check needs: see each script;
+ * under 2 minutes, corpus generation and the build included). Corpora are
+ * cached in bench/corpus/. Prints each table as it is done, and how long
+ * each script took, then appends one JSON line to bench/results.jsonl and
+ * writes bench/latest.md.
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { benchExport } from './bench-export.js';
@@ -50,8 +52,10 @@ const tables: string[] = [];
 let failedChecks = 0;
 for (const [name, bench] of BENCHES) {
   process.stderr.write(`${name} …\n`);
+  const began = performance.now();
   try {
     const r = await bench(o);
+    process.stderr.write(`${name}: ${((performance.now() - began) / 1000).toFixed(1)} s, setup and untimed steps included\n`);
     benches[name] = { question: r.question, reps: r.reps, lines: r.lines };
     failedChecks += r.lines.reduce((n, l) => n + l.checks.filter((c) => !c.pass).length, 0);
     const table = renderMarkdown(r);

@@ -1,0 +1,28 @@
+/**
+ * The bench's interleaved rounds: a variant limited to fewer rounds (a slow
+ * naive baseline in quick mode) runs only those, the others every round.
+ */
+import { describe, expect, it } from 'vitest';
+import { measureInterleaved, onceWhenQuick, type Variant } from '../../bench/measure.js';
+
+describe('measureInterleaved', () => {
+  it('runs a variant with `rounds` only that many times, the rest every round, each round in order', async () => {
+    const order: string[] = [];
+    const variant = (name: string, extra: Partial<Variant> = {}): Variant => ({
+      name,
+      kind: 'zotpack',
+      argv: () => {
+        order.push(name);
+        return ['true'];
+      },
+      ...extra,
+    });
+    const variants = [variant('every'), variant('once', onceWhenQuick(true)), variant('twice', { rounds: 2 }), variant('full', onceWhenQuick(false))];
+    const { measurements, rounds } = await measureInterleaved('test', variants, 3);
+    expect(rounds).toBe(3);
+    expect(order).toEqual(['every', 'once', 'twice', 'full', 'every', 'twice', 'full', 'every', 'full']);
+    const runs = (name: string) => measurements.get(name)!.seconds.length;
+    expect([runs('every'), runs('once'), runs('twice'), runs('full')]).toEqual([3, 1, 2, 3]);
+    for (const m of measurements.values()) expect(m.best).not.toBeNull();
+  });
+});
