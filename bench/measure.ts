@@ -44,9 +44,10 @@ export interface Variant {
    */
   clean?: () => void;
   /**
-   * At most this many rounds: a baseline many times slower than what it is
-   * measured against (a naive script) gains nothing from a second round in
-   * quick mode, which must stay under 2 minutes.
+   * At most this many rounds. Quick mode, which must stay under 2 minutes,
+   * runs once what no target there hangs on or what is many times slower
+   * than what it is measured against (a naive script): a second round would
+   * change no verdict.
    */
   rounds?: number;
 }
@@ -129,7 +130,7 @@ export function catArgv(dir: string, ext = 'jsonl'): string[] {
  *
  * Why not one folder per variant, emptied between runs: on ext4 without a
  * journal (this machine's root file system), allocating an inode skips every
- * free inode of its block group deleted in the last 60 s (300 s while its
+ * free inode of its block group deleted in the last 60 s (360 s while its
  * inode table block is dirty), one lookup each, from the start of the group.
  * Folders made again and again under one parent land in the parent's group,
  * where the last few minutes' runs deleted tens of thousands of files, and
@@ -173,11 +174,25 @@ function failure(run: Run): string {
   return `${run.signal ? `killed by ${run.signal}` : `exit ${run.code}`}${tail ? `: ${tail}` : ''}`;
 }
 
+const runsIn = (v: Variant, round: number): boolean => v.rounds === undefined || round <= v.rounds;
+
+/**
+ * What round `round` will take, by each variant's last run (`took`, cleaning
+ * and sync included): only the variants that run in it. Not the last round's
+ * whole time: a variant that ran once is not in the next.
+ */
+export function nextRoundSeconds(variants: readonly Variant[], took: ReadonlyMap<Variant, number>, round: number): number {
+  let s = 0;
+  for (const v of variants) if (runsIn(v, round)) s += took.get(v) ?? 0;
+  return s;
+}
+
 /**
  * Best of `reps` per variant, interleaved: for each round, for each variant,
  * clean and sync (untimed), run (timed), clean (untimed). With `maxSeconds`,
- * a round after the first starts only if one more round like the last fits
- * in it (quick mode's time box); `rounds` says how many ran.
+ * a round after the first starts only if it fits, counting for each variant
+ * that runs in it what its last run took, cleaning included (quick mode's
+ * time box); `rounds` says how many ran.
  */
 export async function measureInterleaved(
   label: string,
@@ -189,21 +204,23 @@ export async function measureInterleaved(
     variants.map((v) => [v.name, { variant: v, best: null, seconds: [], rssMB: null, failures: [], failedRounds: [] }]),
   );
   const start = performance.now();
+  const took = new Map<Variant, number>();
   let round = 1;
   for (; round <= reps; round++) {
     const elapsed = (performance.now() - start) / 1000;
-    if (round > 1 && elapsed + elapsed / (round - 1) > maxSeconds) {
+    if (round > 1 && elapsed + nextRoundSeconds(variants, took, round) > maxSeconds) {
       process.stderr.write(`  ${label}: stopping after ${round - 1} round(s), another would pass the ${maxSeconds} s time box\n`);
       break;
     }
     for (const v of variants) {
-      if (v.rounds !== undefined && round > v.rounds) continue;
+      if (!runsIn(v, round)) continue;
       const t = performance.now();
       v.clean?.();
       sync();
       const untimed = (performance.now() - t) / 1000;
       const run = await runOnce(typeof v.argv === 'function' ? v.argv() : v.argv);
       v.clean?.();
+      took.set(v, (performance.now() - t) / 1000);
       const m = out.get(v.name)!;
       m.seconds.push(run.seconds);
       if (run.rssMB !== null) m.rssMB = Math.max(m.rssMB ?? 0, run.rssMB);
@@ -213,7 +230,7 @@ export async function measureInterleaved(
         m.failedRounds.push(m.seconds.length - 1);
       } else if (m.best === null || run.seconds < m.best.seconds) m.best = run;
       process.stderr.write(
-        `  ${label} ${round}/${reps} ${v.name}: ${run.seconds.toFixed(2)} s${run.rssMB === null ? '' : `, ${Math.round(run.rssMB)} MB`}` +
+        `  ${label} ${round}/${Math.min(reps, v.rounds ?? reps)} ${v.name}: ${run.seconds.toFixed(2)} s${run.rssMB === null ? '' : `, ${Math.round(run.rssMB)} MB`}` +
           ` (untimed clean + sync before: ${untimed.toFixed(2)} s)${ok ? '' : ` ${failure(run)}`}\n`,
       );
     }
